@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace MailLab.Server.Store;
+
+/// <summary>
+/// The two durability primitives the store needs: fsync of a directory (so a create, rename or unlink
+/// survives a crash) and an atomic replace of a small file (write tmp, fsync, rename, fsync directory).
+/// </summary>
+public static class DurableFile
+{
+    private const int ORdOnly = 0;
+    private const int OCloExec = 0x80000; // 02000000, the same on x86-64 and arm64 Linux
+
+    /// <summary>fsync(2) a directory. .NET refuses to open directories, so this goes to libc; no-op on Windows.</summary>
+    public static void FsyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // NTFS journals metadata; there is no directory handle to flush here
+        }
+        var fd = Open(directory, ORdOnly | OCloExec);
+        if (fd < 0)
+        {
+            throw new StoreException($"open({directory}) for fsync failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new StoreException($"fsync({directory}) failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="text"/> so that a crash leaves the old or the new file, never half.</summary>
+    public static void WriteAllTextAtomic(string path, string text)
+    {
+        var tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            fs.Write(Encoding.UTF8.GetBytes(text));
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+        FsyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int Fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
+}

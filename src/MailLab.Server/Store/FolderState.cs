@@ -1,0 +1,144 @@
+namespace MailLab.Server.Store;
+
+/// <summary>
+/// One folder in memory: its lock, UID counter and a cache of its listing. Loaded from disk on first
+/// use; after that this process owns the folder. Every member except the constructor needs <see cref="Gate"/>.
+/// </summary>
+internal sealed class FolderState(string root, string address, string folder, string path, uint reserveBlock)
+{
+    // qmail's rule: a file left in tmp/ for 36 hours belongs to a delivery that died.
+    private static readonly TimeSpan StaleTmpAge = TimeSpan.FromHours(36);
+
+    public string Address { get; } = address;
+    public string Folder { get; } = folder;
+    public string Path { get; } = path;
+    public string TmpDir { get; } = System.IO.Path.Combine(path, "tmp");
+    public string NewDir { get; } = System.IO.Path.Combine(path, "new");
+    public string CurDir { get; } = System.IO.Path.Combine(path, "cur");
+
+    /// <summary>Serialises UID allocation, renames and cache updates for this folder.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    public bool Loaded { get; private set; }
+    public uint UidValidity { get; private set; }
+    public uint NextUid { get; private set; }
+    public SortedDictionary<uint, StoredMessage> Messages { get; } = [];
+
+    private uint reserved;
+
+    /// <summary>Creates the Maildir directories if needed and rebuilds the listing from file names.</summary>
+    public void Load()
+    {
+        if (Loaded)
+        {
+            return;
+        }
+        var created = !Directory.Exists(CurDir) || !Directory.Exists(NewDir) || !Directory.Exists(TmpDir);
+        Directory.CreateDirectory(TmpDir);
+        Directory.CreateDirectory(NewDir);
+        Directory.CreateDirectory(CurDir);
+        if (created)
+        {
+            FsyncUpToRoot();
+        }
+
+        var state = UidState.Read(Path);
+        UidValidity = state?.UidValidity ?? UidState.NewUidValidity();
+        var strays = new List<(FileInfo File, bool InCur)>();
+        uint maxUid = 0;
+        foreach (var (dir, inCur) in new[] { (NewDir, false), (CurDir, true) })
+        {
+            foreach (var file in new DirectoryInfo(dir).EnumerateFiles())
+            {
+                if (MaildirFileName.TryParse(file.Name, out var name))
+                {
+                    Messages[name.Uid] = ToMessage(name, file);
+                    maxUid = Math.Max(maxUid, name.Uid);
+                }
+                else if (!file.Name.StartsWith('.'))
+                {
+                    strays.Add((file, inCur));
+                }
+            }
+        }
+        // Never below the persisted mark (gaps are fine, reuse is not), nor below what is on disk.
+        NextUid = Math.Max(Math.Max(state?.Reserved ?? 1, maxUid == uint.MaxValue ? maxUid : maxUid + 1), 1);
+        reserved = state?.Reserved ?? 0;
+        if (state is null)
+        {
+            Persist(NextUid);
+        }
+        AdoptStrays(strays);
+        RemoveStaleTmp();
+        Loaded = true;
+    }
+
+    /// <summary>
+    /// Hands out the next UID. The high-water mark is persisted in blocks before any UID of the block is
+    /// used, so a crash leaves a gap and never a reuse, at one state write per block instead of per message.
+    /// </summary>
+    public uint AllocateUid()
+    {
+        if (NextUid == uint.MaxValue)
+        {
+            throw new StoreException($"UID space of {Folder} exhausted; the folder needs a new UIDVALIDITY");
+        }
+        if (NextUid >= reserved)
+        {
+            Persist((uint)Math.Min((ulong)NextUid + reserveBlock, uint.MaxValue));
+        }
+        return NextUid++;
+    }
+
+    public StoredMessage ToMessage(MaildirFileName name, FileInfo file) =>
+        new(Address, Folder, UidValidity, name.Uid, name.Size, name.Flags,
+            new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero), file.Name, file.FullName);
+
+    private void Persist(uint newReserved)
+    {
+        new UidState(UidValidity, newReserved).Write(Path);
+        reserved = newReserved;
+    }
+
+    // Files dropped into new/ or cur/ by hand (plain Maildir delivery) get a UID, oldest first.
+    private void AdoptStrays(List<(FileInfo File, bool InCur)> strays)
+    {
+        foreach (var (file, inCur) in strays.OrderBy(s => s.File.LastWriteTimeUtc).ThenBy(s => s.File.Name, StringComparer.Ordinal))
+        {
+            var colon = file.Name.IndexOf(':', StringComparison.Ordinal);
+            var unique = (colon >= 0 ? file.Name[..colon] : file.Name).Replace(',', '_');
+            var flags = colon >= 0 && file.Name.AsSpan(colon).StartsWith(":2,")
+                ? MaildirInfo.FromLetters(file.Name.AsSpan(colon + 3)) : MessageFlags.None;
+            var name = new MaildirFileName(unique, AllocateUid(), file.Length, flags, HasInfo: inCur);
+            var target = System.IO.Path.Combine(inCur ? CurDir : NewDir, name.ToString());
+            File.Move(file.FullName, target);
+            Messages[name.Uid] = ToMessage(name, new FileInfo(target));
+        }
+        if (strays.Count > 0)
+        {
+            DurableFile.FsyncDirectory(NewDir);
+            DurableFile.FsyncDirectory(CurDir);
+        }
+    }
+
+    private void RemoveStaleTmp()
+    {
+        foreach (var file in new DirectoryInfo(TmpDir).EnumerateFiles())
+        {
+            if (DateTime.UtcNow - file.LastWriteTimeUtc > StaleTmpAge)
+            {
+                file.Delete();
+            }
+        }
+    }
+
+    // A new folder (and maybe a new user and domain) must survive a crash before mail is acknowledged in it.
+    private void FsyncUpToRoot()
+    {
+        var fullRoot = System.IO.Path.TrimEndingDirectorySeparator(root);
+        for (var dir = Path; dir is not null && dir.Length >= fullRoot.Length; dir = System.IO.Path.GetDirectoryName(dir))
+        {
+            DurableFile.FsyncDirectory(dir);
+        }
+    }
+}

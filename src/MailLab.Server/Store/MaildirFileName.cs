@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailLab.Server.Store;
+
+/// <summary>
+/// Maildir file names that carry the UID and size: <c>&lt;unique&gt;,U=&lt;uid&gt;,S=&lt;size&gt;</c> in <c>new/</c>,
+/// plus the info suffix <c>:2,&lt;flags&gt;</c> in <c>cur/</c>. A directory listing alone rebuilds a folder.
+/// </summary>
+public readonly record struct MaildirFileName(string Unique, uint Uid, long Size, MessageFlags Flags, bool HasInfo)
+{
+    private const string InfoMarker = ":2,";
+    private static long counter;
+    private static readonly string Host = SafeHostName();
+
+    /// <summary>A new unique base name in the classic Maildir style: <c>seconds.MmicrosPpidQcounter.host</c>.</summary>
+    public static string NewUnique()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var micros = now.Ticks / 10 % 1_000_000;
+        var q = Interlocked.Increment(ref counter);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{now.ToUnixTimeSeconds()}.M{micros}P{Environment.ProcessId}Q{q}.{Host}");
+    }
+
+    /// <summary>The file name: with the info suffix for <c>cur/</c>, without it for <c>new/</c>.</summary>
+    public override string ToString()
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"{Unique},U={Uid},S={Size}");
+        return HasInfo ? name + InfoMarker + MaildirInfo.ToLetters(Flags) : name;
+    }
+
+    /// <summary>Parses a name made by <see cref="ToString"/>; false for anything else (no UID, dot files).</summary>
+    public static bool TryParse(string fileName, out MaildirFileName parsed)
+    {
+        parsed = default;
+        if (fileName.Length == 0 || fileName[0] == '.')
+        {
+            return false;
+        }
+        var baseName = fileName;
+        var flags = MessageFlags.None;
+        var hasInfo = false;
+        var colon = fileName.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0)
+        {
+            if (string.CompareOrdinal(fileName, colon, InfoMarker, 0, InfoMarker.Length) != 0)
+            {
+                return false; // info version other than 2 (or a stray ':'): not ours to interpret
+            }
+            baseName = fileName[..colon];
+            flags = MaildirInfo.FromLetters(fileName.AsSpan(colon + InfoMarker.Length));
+            hasInfo = true;
+        }
+        var parts = baseName.Split(',');
+        uint? uid = null;
+        long? size = null;
+        foreach (var part in parts.Skip(1))
+        {
+            if (part.StartsWith("U=", StringComparison.Ordinal)
+                && uint.TryParse(part.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var u) && u > 0)
+            {
+                uid = u;
+            }
+            else if (part.StartsWith("S=", StringComparison.Ordinal)
+                && long.TryParse(part.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var s))
+            {
+                size = s;
+            }
+        }
+        if (parts[0].Length == 0 || uid is null || size is null)
+        {
+            return false;
+        }
+        parsed = new MaildirFileName(parts[0], uid.Value, size.Value, flags, hasInfo);
+        return true;
+    }
+
+    // The host part must not contain '/', ':' or ',' (they mean something in the name); keep it readable.
+    private static string SafeHostName()
+    {
+        var sb = new StringBuilder();
+        foreach (var c in Environment.MachineName)
+        {
+            sb.Append(char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_');
+        }
+        return sb.Length > 0 ? sb.ToString() : "localhost";
+    }
+}
