@@ -91,6 +91,22 @@ public class SmtpLineFramerTests
     }
 
     [Fact]
+    public void Partial_line_is_kept_only_while_it_can_still_fit()
+    {
+        // 511 octets without LF may still become 510 + CRLF; the 512th proves the line too long.
+        var framer = new SmtpLineFramer();
+        byte[] pending = [];
+        for (int n = 1; n <= 512; n++)
+        {
+            var buffer = new ReadOnlySequence<byte>([.. pending, (byte)'x']);
+            Assert.Equal(FrameStatus.NeedMoreData, framer.Read(ref buffer, out _));
+            pending = buffer.ToArray();
+            Assert.Equal(n < 512 ? n : 0, pending.Length);
+            Assert.Equal(n == 512, framer.IsDiscarding);
+        }
+    }
+
+    [Fact]
     public void MaxLine_can_be_raised_for_a_sasl_exchange()
     {
         var framer = new SmtpLineFramer { MaxLine = SmtpLimits.DefaultMaxAuthLine };
