@@ -48,6 +48,9 @@ public sealed class SmtpDataReader
         _maxTextLine = maxTextLine;
     }
 
+    /// <summary>Creates a reader with the message size and text line limits from <paramref name="limits"/>.</summary>
+    public SmtpDataReader(SmtpLimits limits) : this(limits.MaxMessageSize, limits.MaxTextLine) { }
+
     /// <summary>True once CRLF.CRLF was read.</summary>
     public bool IsComplete { get; private set; }
 

@@ -33,6 +33,9 @@ public sealed class SmtpLineFramer
         MaxLine = maxLine;
     }
 
+    /// <summary>Creates a framer for command lines with the limit from <paramref name="limits"/>.</summary>
+    public SmtpLineFramer(SmtpLimits limits) : this(limits.MaxCommandLine) { }
+
     /// <summary>
     /// Line limit in octets including CRLF. The session may raise it during a SASL exchange
     /// (RFC 4954 §4) and lower it again afterwards.

@@ -189,6 +189,20 @@ public class SmtpDataReaderTests
     }
 
     [Fact]
+    public void Limits_record_configures_the_reader_and_framer()
+    {
+        var limits = new SmtpLimits { MaxMessageSize = 4, MaxCommandLine = 8 };
+        var reader = new SmtpDataReader(limits);
+        var buffer = new ReadOnlySequence<byte>(Feed.Bytes("12345\r\n.\r\n"));
+        Assert.Equal(DataStatus.Complete, reader.Read(ref buffer, new ArrayBufferWriter<byte>()));
+        Assert.True(reader.TooLarge);
+
+        var framer = new SmtpLineFramer(limits);
+        var line = new ReadOnlySequence<byte>(Feed.Bytes("1234567\r\n"));
+        Assert.Equal(FrameStatus.LineTooLong, framer.Read(ref line, out _));
+    }
+
+    [Fact]
     public void Read_after_complete_consumes_nothing()
     {
         var reader = new SmtpDataReader(100, 1000);
