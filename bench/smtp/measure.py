@@ -85,6 +85,9 @@ def main():
     p.add_argument("--timeout", type=float, default=180.0)
     p.add_argument("--sample-tree", type=int, default=0,
                    help="pid whose process tree's summed RSS/PSS is sampled during the run")
+    p.add_argument("--ack-durable", action="store_true",
+                   help="the server says 250 only once the message is in the Maildir: when smtp-source "
+                        "has exited, every message must already be there (no waiting for delivery)")
     p.add_argument("--log", default=os.devnull, help="file for smtp-source's output")
     a = p.parse_args()
 
@@ -98,6 +101,7 @@ def main():
     peak_rss = peak_pss = 0
     next_sample = 0.0
     done_at = None
+    at_source_exit = None
     with open(a.log, "ab") as log:
         start = time.monotonic()
         src = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -112,6 +116,10 @@ def main():
             if done_at is None and got >= a.messages:
                 done_at = now
             rc = src.poll()
+            if rc is not None and at_source_exit is None:
+                at_source_exit = count_maildir(a.maildir) - base
+                if a.ack_durable and at_source_exit < a.messages:
+                    break
             if done_at is not None and rc is not None:
                 break
             # smtp-source gave up and nothing more is arriving: wait a little for stragglers.
@@ -130,17 +138,27 @@ def main():
     delivered = count_maildir(a.maildir) - base
     elapsed = (done_at if done_at is not None else time.monotonic()) - start
     ok = src.returncode == 0 and delivered == a.messages
+    problem = ""
+    if src.returncode != 0:
+        problem = f"smtp-source exited {src.returncode}"
+    elif a.ack_durable and (at_source_exit or 0) < a.messages:
+        ok = False
+        problem = f"only {at_source_exit} of {a.messages} in the Maildir when all were acknowledged"
+    elif delivered != a.messages:
+        problem = f"{delivered} of {a.messages} delivered"
     print(json.dumps({
         "ok": ok,
         "sessions": a.sessions,
         "sent": a.messages,
         "delivered": delivered,
+        "at_source_exit": at_source_exit,
         "source_rc": src.returncode,
         "elapsed_s": round(elapsed, 3),
         "rate": round(delivered / elapsed, 1) if ok and elapsed > 0 else 0,
         "peak_rss_kb": peak_rss,
         "peak_pss_kb": peak_pss,
         "timed_out": done_at is None,
+        "problem": problem,
     }))
     return 0 if ok else 1
 

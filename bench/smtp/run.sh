@@ -279,7 +279,7 @@ measure() {
   if [[ $server == postfix ]]; then
     host=$POSTFIX_ADDR port=$PF_PORT maildir=$(postfix_maildir "$user"); extra=(--sample-tree "$PF_MASTER")
   else
-    host=$ML_HOST port=$ML_PORT maildir=$(maillab_maildir "$user")
+    host=$ML_HOST port=$ML_PORT maildir=$(maillab_maildir "$user"); extra=(--ack-durable)
   fi
   [[ $REUSE == 1 ]] && extra+=(--reuse)
   python3 "$HERE/measure.py" --smtp-source "$SMTP_SOURCE" --host "$host" --port "$port" \
@@ -320,7 +320,7 @@ for s in $SESSIONS; do
     RATE[$srv,$s]=$(json_field "$r" rate)
     DELIV[$srv,$s]=$(json_field "$r" delivered)
     if [[ $(json_field "$r" ok) != True ]]; then
-      LOSS+=" $srv@$s(sent $MESSAGES, delivered ${DELIV[$srv,$s]}, smtp-source rc $(json_field "$r" source_rc))"
+      LOSS+=" $srv@$s($(json_field "$r" problem))"
     fi
     if [[ $srv == maillab ]]; then
       kill -0 "$ML_PID" 2>/dev/null || die "maillab died during the $s-session run"
