@@ -54,9 +54,10 @@ public static partial class LabDefinitionLoader
     public static LabDefinition Parse(string yaml, string sourceName)
     {
         var stream = new YamlStream();
+        var parser = new MarkTrackingParser(new Parser(new StringReader(yaml)));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
@@ -64,6 +65,14 @@ public static partial class LabDefinitionLoader
             string problem = MarkPrefix().Replace(e.Message, "");
             throw new LabDefinitionException(
                 new LabDefinitionError(sourceName, (int)e.Start.Line, (int)e.Start.Column, "", $"YAML error: {problem}"), e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // Parser failures that YamlDotNet does not wrap in a YamlException; see MarkTrackingParser.
+            Mark at = parser.LastGood;
+            throw new LabDefinitionException(
+                new LabDefinitionError(sourceName, Math.Max(1, (int)at.Line), Math.Max(1, (int)at.Column), "",
+                    "YAML error: cannot read the file after this point (an unclosed '[', '{' or quote?)"), e);
         }
 
         if (stream.Documents.Count == 0)
@@ -80,6 +89,11 @@ public static partial class LabDefinitionLoader
 
         var fields = new YamlFields(sourceName);
         LabDefinition? lab = new LabDefinitionReader(fields).Read(stream.Documents[0].RootNode, sourceName);
+        if (lab is null && fields.Errors.Count == 0)
+        {
+            fields.Error(stream.Documents[0].RootNode, "", "the lab definition is incomplete");
+        }
+
         if (fields.Errors.Count > 0 || lab is null)
         {
             // File order, so the first error is the first one an instructor meets reading down.
