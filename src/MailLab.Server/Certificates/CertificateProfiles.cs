@@ -70,7 +70,13 @@ internal static class CertificateProfiles
             notAfter = issuer.NotAfter; // a certificate cannot outlive its issuer
         }
 
-        return request.Create(issuer, now - Backdate, notAfter, RandomSerial());
+        DateTimeOffset notBefore = now - Backdate;
+        if (notBefore < issuer.NotBefore)
+        {
+            notBefore = issuer.NotBefore; // nor start before it (a CA created within the last hour)
+        }
+
+        return request.Create(issuer, notBefore, notAfter, RandomSerial());
     }
 
     /// <summary>
