@@ -1,0 +1,68 @@
+namespace MailLab.Server.Lab;
+
+/// <summary>
+/// One lab: the sites (organisations' mail systems), the lab switches and the limits.
+/// Built by <see cref="LabDefinitionLoader"/>, which validates it; code that builds one by hand
+/// (tests) is trusted to keep names, domains and address:port pairs unique.
+/// </summary>
+public sealed class LabDefinition
+{
+    public required string Name { get; init; }
+
+    public required IReadOnlyList<SiteDefinition> Sites { get; init; }
+
+    public LabSwitches Switches { get; init; } = new();
+
+    public LabLimits Limits { get; init; } = new();
+
+    /// <summary>The file (or source name) this definition was read from, if any.</summary>
+    public string? SourceFile { get; init; }
+
+    /// <summary>The site that serves <paramref name="domain"/> (case-insensitive, a trailing dot is ignored).</summary>
+    public SiteDefinition? FindSiteByDomain(string domain)
+    {
+        string wanted = LabNames.NormalizeDomain(domain);
+        foreach (SiteDefinition site in Sites)
+        {
+            foreach (string d in site.Domains)
+            {
+                if (string.Equals(d, wanted, StringComparison.OrdinalIgnoreCase))
+                {
+                    return site;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The user with mailbox <paramref name="address"/>. Lab addresses are compared case-insensitively,
+    /// local part included (RFC 5321 §2.4 lets a server treat local parts that way; students mistype case).
+    /// </summary>
+    public UserDefinition? FindUser(string address)
+    {
+        int at = address.LastIndexOf('@');
+        if (at <= 0 || at == address.Length - 1)
+        {
+            return null;
+        }
+
+        SiteDefinition? site = FindSiteByDomain(address[(at + 1)..]);
+        if (site is null)
+        {
+            return null;
+        }
+
+        string wanted = address[..at] + "@" + LabNames.NormalizeDomain(address[(at + 1)..]);
+        foreach (UserDefinition user in site.Users)
+        {
+            if (string.Equals(user.Address, wanted, StringComparison.OrdinalIgnoreCase))
+            {
+                return user;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,42 @@
+namespace MailLab.Server.Lab;
+
+/// <summary>Switches that deliberately weaken the lab so students can see an attack work. All off by default.</summary>
+public sealed class LabSwitches
+{
+    /// <summary>Offer and accept AUTH on the MSA before STARTTLS, so credentials can be sniffed.</summary>
+    public bool AllowPlaintextAuth { get; init; }
+
+    /// <summary>Write AUTH payloads unredacted into the trace.</summary>
+    public bool RevealSecrets { get; init; }
+
+    /// <summary>Let an authenticated MSA user give any MAIL FROM, not only their own addresses.</summary>
+    public bool AllowSenderForgery { get; init; }
+
+    /// <summary>VRFY answers 250/550 (user enumeration) instead of 252 (RFC 5321 §3.5.3).</summary>
+    public bool EnableVrfy { get; init; }
+}
+
+/// <summary>Resource limits, stated once, with the RFC values they come from.</summary>
+public sealed class LabLimits
+{
+    /// <summary>RCPT commands per transaction; RFC 5321 §4.5.3.1.8 requires accepting at least 100.</summary>
+    public int MaxRecipients { get; init; } = 100;
+
+    /// <summary>Largest message accepted, in octets (advertised with SIZE, RFC 1870).</summary>
+    public long MaxMessageSize { get; init; } = 10 * 1024 * 1024;
+
+    /// <summary>Concurrent connections from one client IP.</summary>
+    public int MaxConnectionsPerClient { get; init; } = 20;
+
+    /// <summary>Concurrent connections per listener.</summary>
+    public int MaxConnections { get; init; } = 500;
+
+    /// <summary>Idle time allowed between commands; RFC 5321 §4.5.3.2.7 sets the server timeout at 5 minutes.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest a whole session may last.</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Failed AUTH attempts before the server closes the session.</summary>
+    public int MaxAuthFailures { get; init; } = 3;
+}

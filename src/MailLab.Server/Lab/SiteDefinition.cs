@@ -1,0 +1,51 @@
+using System.Net;
+
+namespace MailLab.Server.Lab;
+
+/// <summary>One organisation's mail system: its domains, host names, bind address, ports and users.</summary>
+public sealed class SiteDefinition
+{
+    /// <summary>Short name used in traces and certificate file names (letters, digits, '.', '_', '-').</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Mail domains this site is the final destination for (lower case, no trailing dot).</summary>
+    public required IReadOnlyList<string> Domains { get; init; }
+
+    /// <summary>Host names; the first is the primary one (greetings, certificate subject), all go into certificate SANs.</summary>
+    public required IReadOnlyList<string> HostNames { get; init; }
+
+    /// <summary>The IP address every listener of this site binds to, as written in the lab file.</summary>
+    public required string Address { get; init; }
+
+    public required SitePorts Ports { get; init; }
+
+    public IReadOnlyList<UserDefinition> Users { get; init; } = [];
+
+    /// <summary>The primary host name (first of <see cref="HostNames"/>).</summary>
+    public string PrimaryHostName => HostNames.Count > 0 ? HostNames[0] : Name;
+
+    /// <summary><see cref="Address"/> parsed.</summary>
+    public IPAddress IPAddress => IPAddress.Parse(Address);
+}
+
+/// <summary>TCP ports of a site's SMTP listeners; 0 asks the OS for an ephemeral port (tests).</summary>
+public sealed class SitePorts
+{
+    /// <summary>MTA: SMTP relay between sites (port 25 in containers), RFC 5321.</summary>
+    public int Mta { get; init; }
+
+    /// <summary>MSA with STARTTLS (587 in containers), RFC 6409 and RFC 3207.</summary>
+    public int Submission { get; init; }
+
+    /// <summary>MSA with implicit TLS (465 in containers), RFC 8314 §3.3.</summary>
+    public int Submissions { get; init; }
+}
+
+/// <summary>A mailbox owner who can authenticate to the MSA (and later POP3/IMAP).</summary>
+public sealed class UserDefinition
+{
+    public required string Address { get; init; }
+
+    /// <summary>Lab password, in clear: the lab is a teaching tool and students must be able to read it.</summary>
+    public required string Password { get; init; }
+}
