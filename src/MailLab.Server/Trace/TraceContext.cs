@@ -1,0 +1,32 @@
+namespace MailLab.Server.Trace;
+
+/// <summary>
+/// Stamps site, role, session and (once known) message id on every event, so that code in a
+/// session says only what happened.
+/// </summary>
+public sealed record TraceContext(Tracer Tracer, string Site, TraceRole Role, string? Session, string? Message)
+{
+    /// <summary>The same context, for one message (queue id).</summary>
+    public TraceContext WithMessage(string? message) => this with { Message = message };
+
+    /// <summary>The same context under another role (for example the MDA behind an MTA session).</summary>
+    public TraceContext As(TraceRole role) => this with { Role = role };
+
+    /// <summary>Emits an event with fields given as name/value pairs.</summary>
+    public TraceEvent Emit(TraceKind kind, string text, params (string Name, object? Value)[] fields)
+    {
+        Dictionary<string, object?>? map = null;
+        if (fields.Length > 0)
+        {
+            map = new Dictionary<string, object?>(fields.Length);
+            foreach (var (name, value) in fields)
+            {
+                map[name] = value;
+            }
+        }
+        return Tracer.Emit(Site, Role, Session, Message, kind, text, map);
+    }
+
+    /// <summary>Masks a secret unless the lab reveals secrets.</summary>
+    public string Secret(string value) => Tracer.RevealSecrets ? value : Tracer.Redacted;
+}

@@ -1,0 +1,115 @@
+using System.Threading.Channels;
+
+namespace MailLab.Server.Trace;
+
+/// <summary>A query over the in-memory trace; every criterion left null matches everything.</summary>
+public sealed record TraceQuery(
+    string? Site = null,
+    TraceRole? Role = null,
+    string? Session = null,
+    string? Message = null,
+    TraceKind? Kind = null,
+    DateTimeOffset? Since = null,
+    DateTimeOffset? Until = null)
+{
+    /// <summary>Whether an event satisfies every criterion of the query.</summary>
+    public bool Matches(TraceEvent e) =>
+        (Site is null || string.Equals(e.Site, Site, StringComparison.OrdinalIgnoreCase))
+        && (Role is null || e.Role == Role)
+        && (Session is null || e.Session == Session)
+        && (Message is null || e.Message == Message)
+        && (Kind is null || e.Kind == Kind)
+        && (Since is null || e.Time >= Since)
+        && (Until is null || e.Time <= Until);
+}
+
+/// <summary>
+/// The in-memory event stream that the dashboard, HTTP API and exercise checker read: a bounded
+/// ring of recent events that can be queried, plus live subscriptions.
+/// </summary>
+public sealed class TraceStream
+{
+    private readonly TraceEvent?[] ring;
+    private readonly Lock gate = new();
+    private readonly List<Channel<TraceEvent>> subscribers = [];
+    private long count;
+
+    /// <summary>Creates a stream that keeps the most recent <paramref name="capacity"/> events.</summary>
+    public TraceStream(int capacity = 200_000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ring = new TraceEvent?[capacity];
+    }
+
+    /// <summary>How many events were ever appended (older ones may have left the ring).</summary>
+    public long Count
+    {
+        get { lock (gate) { return count; } }
+    }
+
+    internal void Append(TraceEvent e)
+    {
+        Channel<TraceEvent>[] live;
+        lock (gate)
+        {
+            ring[count % ring.Length] = e;
+            count++;
+            live = subscribers.Count == 0 ? [] : [.. subscribers];
+        }
+        foreach (var channel in live)
+        {
+            // A slow subscriber loses its oldest events (bounded channel), never stalls a session.
+            channel.Writer.TryWrite(e);
+        }
+    }
+
+    /// <summary>The retained events that match the query, oldest first.</summary>
+    public IReadOnlyList<TraceEvent> Query(TraceQuery? query = null)
+    {
+        var result = new List<TraceEvent>();
+        lock (gate)
+        {
+            long first = Math.Max(0, count - ring.Length);
+            for (long i = first; i < count; i++)
+            {
+                var e = ring[i % ring.Length]!;
+                if (query is null || query.Matches(e))
+                {
+                    result.Add(e);
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Live events from now on, until <paramref name="ct"/> is cancelled. Up to
+    /// <paramref name="buffer"/> events wait for a slow reader; beyond that the oldest are dropped.
+    /// </summary>
+    public async IAsyncEnumerable<TraceEvent> Subscribe(
+        TraceQuery? query = null,
+        int buffer = 10_000,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var channel = Channel.CreateBounded<TraceEvent>(new BoundedChannelOptions(buffer)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        lock (gate) { subscribers.Add(channel); }
+        try
+        {
+            await foreach (var e in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                if (query is null || query.Matches(e))
+                {
+                    yield return e;
+                }
+            }
+        }
+        finally
+        {
+            lock (gate) { subscribers.Remove(channel); }
+        }
+    }
+}

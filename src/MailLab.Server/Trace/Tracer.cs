@@ -1,0 +1,81 @@
+using Serilog.Events;
+using Serilog.Parsing;
+
+namespace MailLab.Server.Trace;
+
+/// <summary>
+/// The one API through which every role emits trace events: it numbers them, keeps them in the
+/// in-memory <see cref="TraceStream"/> and writes them through Serilog (console and JSON lines).
+/// </summary>
+public sealed class Tracer
+{
+    private static readonly MessageTemplate Template = new MessageTemplateParser().Parse("{Text}");
+    private readonly Serilog.ILogger? logger;
+    private long sequence;
+
+    /// <summary>Creates a tracer writing to <paramref name="stream"/> and, when given, to Serilog.</summary>
+    public Tracer(TraceStream stream, Serilog.ILogger? logger, bool revealSecrets)
+    {
+        Stream = stream;
+        this.logger = logger;
+        RevealSecrets = revealSecrets;
+    }
+
+    /// <summary>The in-memory stream of events.</summary>
+    public TraceStream Stream { get; }
+
+    /// <summary>Lab switch: when false, secrets (AUTH payloads, passwords) are masked.</summary>
+    public bool RevealSecrets { get; }
+
+    /// <summary>The text that replaces a secret in the trace.</summary>
+    public const string Redacted = "<redacted>";
+
+    /// <summary>A context that stamps site, role and session on each event it emits.</summary>
+    public TraceContext For(string site, TraceRole role, string? session = null) => new(this, site, role, session, null);
+
+    /// <summary>Emits one event.</summary>
+    public TraceEvent Emit(
+        string site, TraceRole role, string? session, string? message, TraceKind kind, string text,
+        IReadOnlyDictionary<string, object?>? fields = null)
+    {
+        var e = new TraceEvent(
+            Interlocked.Increment(ref sequence), DateTimeOffset.UtcNow, site, role, session, message, kind, text,
+            fields ?? EmptyFields);
+        Stream.Append(e);
+        if (logger is not null)
+        {
+            logger.Write(ToLogEvent(e));
+        }
+        return e;
+    }
+
+    private static readonly IReadOnlyDictionary<string, object?> EmptyFields = new Dictionary<string, object?>();
+
+    private static LogEvent ToLogEvent(TraceEvent e)
+    {
+        var level = e.Kind is TraceKind.ListenerFailed or TraceKind.DeliveryFailed or TraceKind.TlsFailed
+            ? LogEventLevel.Warning
+            : LogEventLevel.Information;
+        var props = new List<LogEventProperty>(6 + e.Fields.Count)
+        {
+            new("Text", new ScalarValue(e.Text)),
+            new("Site", new ScalarValue(e.Site)),
+            new("Role", new ScalarValue(e.Role.ToString())),
+            new("Kind", new ScalarValue(e.Kind.ToString())),
+            new("Seq", new ScalarValue(e.Sequence)),
+        };
+        if (e.Session is not null) props.Add(new("Session", new ScalarValue(e.Session)));
+        if (e.Message is not null) props.Add(new("Message", new ScalarValue(e.Message)));
+        foreach (var (name, value) in e.Fields)
+        {
+            props.Add(new(name, ToValue(value)));
+        }
+        return new LogEvent(e.Time, level, null, Template, props);
+    }
+
+    private static LogEventPropertyValue ToValue(object? value) => value switch
+    {
+        IEnumerable<string> list => new SequenceValue(list.Select(s => new ScalarValue(s))),
+        _ => new ScalarValue(value),
+    };
+}
