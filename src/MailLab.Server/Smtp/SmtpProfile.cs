@@ -1,0 +1,32 @@
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Smtp;
+
+/// <summary>
+/// How one SMTP listener behaves. There is one SMTP session type; the MTA (relay) and the MSA
+/// (submission) differ only in these options, like Postfix's one smtpd with per-port settings.
+/// </summary>
+public sealed record SmtpProfile
+{
+    /// <summary>Short name shown in greetings and the listener table.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The role stamped on trace events.</summary>
+    public required TraceRole Role { get; init; }
+
+    /// <summary>
+    /// Submission rules (RFC 6409): AUTH is offered and required before MAIL, the envelope sender
+    /// must belong to the user, and missing Message-ID and Date are added (§8.2, §8.3).
+    /// </summary>
+    public bool Submission { get; init; }
+
+    /// <summary>TLS from the first byte (RFC 8314 §3.3, port 465) instead of STARTTLS.</summary>
+    public bool ImplicitTls { get; init; }
+
+    /// <summary>The relay profile: accepts mail for the site's own domains from anyone, no AUTH.</summary>
+    public static SmtpProfile Relay { get; } = new() { Name = "MTA", Role = TraceRole.MTA };
+
+    /// <summary>The submission profile on 587 (STARTTLS) or 465 (implicit TLS).</summary>
+    public static SmtpProfile SubmissionProfile(bool implicitTls) =>
+        new() { Name = "MSA", Role = TraceRole.MSA, Submission = true, ImplicitTls = implicitTls };
+}

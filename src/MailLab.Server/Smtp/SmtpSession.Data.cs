@@ -1,0 +1,129 @@
+using System.Text;
+using MailLab.Protocols.Smtp;
+using MailLab.Server.Delivery;
+using MailLab.Server.Trace;
+using MimeKit.Utils;
+
+namespace MailLab.Server.Smtp;
+
+// DATA (RFC 5321 §4.1.1.4): receive, check, add headers, deliver, and reply 250 only when durable.
+public sealed partial class SmtpSession
+{
+    private async Task DataAsync()
+    {
+        var env = envelope!;
+        Reply(354, null, "End data with <CR><LF>.<CR><LF>");
+        await FlushAsync();
+
+        var data = new SmtpDataReader(protocolLimits.MaxMessageSize, protocolLimits.MaxTextLine);
+        await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
+        while (true)
+        {
+            if (!reader.TryRead(out var result))
+            {
+                idle.CancelAfter(limits.CommandTimeout);
+                // A message in transit is finished even while the lab shuts down; only idleness ends it.
+                result = await reader.ReadAsync(idle.Token);
+            }
+            var buffer = result.Buffer;
+            var status = data.Read(ref buffer, spool);
+            await spool.FlushAsync(idle.Token);
+            if (status == DataStatus.Complete)
+            {
+                reader.AdvanceTo(buffer.Start);
+                break;
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                closing = true;
+                closeReason = "connection lost during DATA; message discarded";
+                trace.Emit(TraceKind.MessageRejected, "connection lost during DATA: nothing was delivered",
+                    ("Reason", "connection lost"), ("Size", data.Size));
+                return;
+            }
+        }
+
+        envelope = null;
+        state = SmtpState.Greeted;
+        var refusal = ContentRefusal(data);
+        if (refusal is not null)
+        {
+            trace.Emit(TraceKind.MessageRejected, $"message refused: {refusal.Value.Reason}",
+                ("Reason", refusal.Value.Reason), ("Size", data.Size), ("Code", refusal.Value.Reply.Code));
+            Reply(refusal.Value.Reply);
+            return;
+        }
+        await AcceptAsync(env, spool);
+    }
+
+    private (SmtpReply Reply, string Reason)? ContentRefusal(SmtpDataReader data)
+    {
+        if (data.TooLarge)
+        {
+            trace.Emit(TraceKind.LimitExceeded, $"message over {protocolLimits.MaxMessageSize} octets",
+                ("Limit", "message-size"), ("Max", protocolLimits.MaxMessageSize));
+            return (new SmtpReply(552, "5.3.4", ["Message size exceeds fixed maximum message size"]), "too large"); // RFC 1870 §6.3
+        }
+        if (data.BareLineEnding)
+        {
+            // RFC 5321 §2.3.8: CR and LF only as CRLF. Refusing (not repairing) closes the door on
+            // SMTP smuggling, where another server sees a different end of data than we do.
+            return (new SmtpReply(550, "5.6.0", ["Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 2.3.8)"]), "bare CR or LF");
+        }
+        if (data.LineTooLong)
+        {
+            trace.Emit(TraceKind.LimitExceeded, $"text line over {protocolLimits.MaxTextLine} octets",
+                ("Limit", "text-line"), ("Max", protocolLimits.MaxTextLine));
+            return (new SmtpReply(550, "5.6.0", [$"Message has a line longer than {protocolLimits.MaxTextLine} octets (RFC 5321 4.5.3.1.6)"]), "text line too long");
+        }
+        return null;
+    }
+
+    private async Task AcceptAsync(Envelope env, MessageSpool spool)
+    {
+        var id = QueueId.New();
+        var mtrace = trace.WithMessage(id);
+        var headers = HeaderSummary.Read(spool);
+        var envelopeDomain = DomainOf(env.MailFrom);
+        var mismatch = headers.FromDomain is not null && !string.Equals(headers.FromDomain, envelopeDomain, StringComparison.OrdinalIgnoreCase);
+        // Envelope and header From side by side: the lecture's point that the client shows only the latter.
+        mtrace.Emit(TraceKind.MessageReceived,
+            $"message {id}: envelope MAIL FROM <{env.MailFrom}>, header From: {headers.From ?? "(none)"}{(mismatch ? "  <-- differ" : "")}; {spool.Length} octets for {string.Join(", ", env.Recipients)}",
+            ("MailFrom", env.MailFrom), ("HeaderFrom", headers.From), ("HeaderFromDomain", headers.FromDomain),
+            ("EnvelopeDomain", envelopeDomain), ("FromMismatch", mismatch), ("Recipients", env.Recipients.ToArray()),
+            ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
+            ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
+
+        var added = new StringBuilder();
+        var received = ReceivedHeader.Format(new ReceivedInfo(
+            helo ?? "", remote.Address, Host, $"MailLab {profile.Name}", esmtp, user is not null, env.Utf8,
+            tlsDetails, id, env.Recipients.Count == 1 ? env.Recipients[0] : null, DateTimeOffset.Now));
+        added.Append(received);
+        mtrace.Emit(TraceKind.HeaderAdded, received.TrimEnd().Replace("\r\n\t", " "), ("Header", "Received"), ("Value", received[10..].TrimEnd()));
+        if (profile.Submission)
+        {
+            // RFC 6409 §8.3 and §8.2: the MSA may add a missing Message-ID and Date.
+            if (headers.MessageId is null) AddHeader(added, mtrace, "Message-ID", $"<{id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{Host}>");
+            if (headers.Date is null) AddHeader(added, mtrace, "Date", DateUtils.FormatDate(DateTimeOffset.Now));
+        }
+
+        try
+        {
+            await site.Mda.DeliverAsync(new AcceptedMessage(id, env.MailFrom, added.ToString(), spool),
+                env.Recipients, "INBOX", mtrace, idle.Token);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Store.StoreException)
+        {
+            Reply(451, "4.3.0", "Local delivery failed, please try again later");
+            return;
+        }
+        Reply(250, "2.0.0", $"Ok: queued as {id}");
+    }
+
+    private static void AddHeader(StringBuilder added, TraceContext trace, string name, string value)
+    {
+        added.Append(name).Append(": ").Append(value).Append("\r\n");
+        trace.Emit(TraceKind.HeaderAdded, $"{name}: {value} (was missing)", ("Header", name), ("Value", value));
+    }
+}

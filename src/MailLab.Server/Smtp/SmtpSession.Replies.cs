@@ -1,0 +1,81 @@
+using System.Text;
+using MailLab.Protocols.Smtp;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Smtp;
+
+// Replies: queued and written in one flush before the session waits for input, which is what
+// makes PIPELINING (RFC 2920 §3.1) cheap.
+public sealed partial class SmtpSession
+{
+    /// <summary>After this many bad commands the session is closed (like Postfix's hard error limit).</summary>
+    private const int MaxErrors = 20;
+
+    private void Reply(int code, string? enhanced, params string[] lines) => Reply(new SmtpReply(code, enhanced, lines));
+
+    private void Reply(SmtpReply reply)
+    {
+        var text = reply.Render();
+        Encoding.UTF8.GetBytes(text, replies);
+        trace.Emit(TraceKind.ReplySent, "S: " + text.TrimEnd().Replace("\r\n", " | "),
+            ("Code", reply.Code), ("Enhanced", reply.Enhanced), ("Lines", reply.Lines.ToArray()));
+    }
+
+    private void Error(int code, string enhanced, string text) => Error(new SmtpReply(code, enhanced, [text]));
+
+    private void Error(SmtpReply reply)
+    {
+        Reply(reply);
+        if (++errors >= MaxErrors)
+        {
+            Close(421, "4.7.0", $"{Host} Too many errors, closing connection", "too many errors");
+        }
+    }
+
+    private void Close(int code, string enhanced, string text, string reason)
+    {
+        Reply(code, enhanced, text);
+        closeReason = reason;
+        closing = true;
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        if (replies.WrittenCount == 0) return;
+        idle.CancelAfter(limits.CommandTimeout);
+        await stream.WriteAsync(replies.WrittenMemory, idle.Token);
+        await stream.FlushAsync(idle.Token);
+        replies.ResetWrittenCount();
+    }
+
+    private async Task TryFinalReplyAsync(int code, string enhanced, string text, string reason)
+    {
+        try
+        {
+            Close(code, enhanced, text, reason);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await stream.WriteAsync(replies.WrittenMemory, cts.Token);
+            await stream.FlushAsync(cts.Token);
+            replies.ResetWrittenCount();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            closeReason = reason + " (client unreachable)";
+        }
+    }
+
+    private void TraceCommand(string line, SmtpCommand? command)
+    {
+        // AUTH initial responses carry credentials (RFC 4954 §4): masked unless the lab reveals secrets.
+        var shown = line;
+        if (command is { Verb: SmtpVerb.Auth, InitialResponse: not null })
+        {
+            shown = line[..(line.Length - command.InitialResponse.Length)] + trace.Secret(command.InitialResponse);
+        }
+        trace.Emit(TraceKind.CommandReceived, "C: " + shown,
+            ("Line", shown), ("Verb", command?.Verb.ToString().ToUpperInvariant()));
+    }
+
+    private void TraceSecretLine(string line) =>
+        trace.Emit(TraceKind.CommandReceived, "C: " + trace.Secret(line), ("Line", trace.Secret(line)), ("Verb", "AUTH-DATA"));
+}

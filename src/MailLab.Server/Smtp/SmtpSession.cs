@@ -1,0 +1,347 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Text;
+using MailLab.Protocols.Smtp;
+using MailLab.Server.Lab;
+using MailLab.Server.Sites;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Smtp;
+
+/// <summary>
+/// One SMTP server session (RFC 5321) over any duplex stream, for either profile. The protocol
+/// state lives in <see cref="SmtpStateTable"/>; policy decisions come from <see cref="SmtpPolicy"/>
+/// as values; this class reads lines, asks them, and writes the replies.
+/// </summary>
+public sealed partial class SmtpSession : IAsyncDisposable
+{
+    private readonly LabSite site;
+    private readonly SmtpProfile profile;
+    private readonly TraceContext trace;
+    private readonly IPEndPoint remote;
+    private readonly IPEndPoint local;
+    private readonly LabLimits limits;
+    private readonly SmtpLimits protocolLimits;
+    private readonly ArrayBufferWriter<byte> replies = new(1024);
+    private readonly CancellationTokenSource idle = new();
+    private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
+    private CancellationTokenSource? commandWait;
+    private Stream stream;
+    private PipeReader reader;
+    private SmtpLineFramer framer;
+    private SmtpState state = SmtpState.Connected;
+    private string? helo;
+    private bool esmtp;
+    private SslStream? tls;
+    private Delivery.TlsDetails? tlsDetails;
+    private UserDefinition? user;
+    private int authFailures;
+    private int errors;
+    private Envelope? envelope;
+    private string closeReason = "client closed the connection";
+    private bool closing;
+
+    /// <summary>Creates a session for one accepted connection.</summary>
+    public SmtpSession(LabSite site, SmtpProfile profile, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId)
+    {
+        this.site = site;
+        this.profile = profile;
+        this.remote = remote;
+        this.local = local;
+        limits = site.Lab.Limits;
+        protocolLimits = new SmtpLimits { MaxRecipients = limits.MaxRecipients, MaxMessageSize = limits.MaxMessageSize };
+        trace = site.Tracer.For(site.Name, profile.Role, sessionId);
+        stream = transport;
+        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
+        framer = new SmtpLineFramer(protocolLimits.MaxCommandLine);
+    }
+
+    /// <summary>The session id stamped on its trace events.</summary>
+    public string? Id => trace.Session;
+
+    private string Host => site.HostName;
+
+    /// <summary>Runs the session until QUIT, a fatal error, a timeout or <paramref name="shutdown"/>.</summary>
+    public async Task RunAsync(CancellationToken shutdown)
+    {
+        trace.Emit(TraceKind.SessionOpened,
+            $"connection from {remote} to {profile.Name} {local}{(profile.ImplicitTls ? " (implicit TLS)" : "")}",
+            ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("Local", local.ToString()),
+            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls));
+        commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
+        try
+        {
+            if (profile.ImplicitTls && !await HandshakeAsync())
+            {
+                return;
+            }
+            // RFC 5321 §4.2: the greeting names the server; "ESMTP" tells the client EHLO will work.
+            Reply(220, null, $"{Host} ESMTP MailLab {profile.Name} ready");
+            while (!closing)
+            {
+                var (status, line) = await ReadLineAsync(commandWait.Token);
+                if (status is null)
+                {
+                    break;
+                }
+                await HandleLineAsync(status.Value, line);
+                if (DateTimeOffset.UtcNow - started > limits.SessionTimeout)
+                {
+                    Close(421, "4.4.2", $"{Host} Session time limit exceeded, closing connection", "session time limit");
+                }
+            }
+            await FlushAsync();
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            await TryFinalReplyAsync(421, "4.3.2", $"{Host} Service shutting down, closing connection", "lab shutting down");
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested)
+        {
+            await TryFinalReplyAsync(421, "4.4.2", $"{Host} Timeout exceeded, closing connection", "idle timeout");
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
+        {
+            closeReason = $"connection error: {ex.Message}";
+        }
+        finally
+        {
+            trace.Emit(TraceKind.SessionClosed, $"session closed: {closeReason}",
+                ("Reason", closeReason), ("DurationMs", (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds));
+        }
+    }
+
+    /// <summary>Reads one command line; a null status means the client went away.</summary>
+    private async ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            if (!reader.TryRead(out var result))
+            {
+                await FlushAsync();
+                idle.CancelAfter(limits.CommandTimeout);
+                result = await reader.ReadAsync(token);
+            }
+            var buffer = result.Buffer;
+            var status = framer.Read(ref buffer, out var line);
+            if (status == FrameStatus.NeedMoreData)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    return (null, "");
+                }
+                continue;
+            }
+            // Consumed up to the end of this line; what follows is pipelined and stays unexamined.
+            reader.AdvanceTo(buffer.Start);
+            return (status, line);
+        }
+    }
+
+    private async Task HandleLineAsync(FrameStatus status, string line)
+    {
+        if (status == FrameStatus.LineTooLong)
+        {
+            trace.Emit(TraceKind.LimitExceeded, $"command line over {protocolLimits.MaxCommandLine} octets",
+                ("Limit", "command-line"), ("Max", protocolLimits.MaxCommandLine));
+            // RFC 5321 §4.5.3.1.4 and §4.2.2: 500 "line too long".
+            Error(500, "5.5.6", "Line too long");
+            return;
+        }
+        var parsed = SmtpCommandParser.Parse(line);
+        TraceCommand(line, parsed.Command);
+        if (parsed.Command is not { } command)
+        {
+            Error(parsed.Error!);
+            return;
+        }
+        if (!SmtpStateTable.TryTransition(state, command.Verb, out var next))
+        {
+            Error(SmtpStateTable.BadSequence(state, command.Verb));
+            return;
+        }
+        await DispatchAsync(command, next);
+    }
+
+    private async Task DispatchAsync(SmtpCommand command, SmtpState next)
+    {
+        switch (command.Verb)
+        {
+            case SmtpVerb.Ehlo:
+            case SmtpVerb.Helo:
+                Greet(command, next);
+                break;
+            case SmtpVerb.Mail:
+                Mail(command, next);
+                break;
+            case SmtpVerb.Rcpt:
+                Rcpt(command, next);
+                break;
+            case SmtpVerb.Data:
+                await DataAsync();
+                break;
+            case SmtpVerb.Rset:
+                envelope = null;
+                state = next;
+                Reply(250, "2.0.0", "Ok");
+                break;
+            case SmtpVerb.Noop:
+                Reply(250, "2.0.0", "Ok");
+                break;
+            case SmtpVerb.Quit:
+                Close(221, "2.0.0", $"{Host} Bye", "QUIT");
+                break;
+            case SmtpVerb.Help:
+                Reply(214, "2.0.0",
+                    "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY STARTTLS AUTH",
+                    "See RFC 5321; this server is MailLab, a teaching lab");
+                break;
+            case SmtpVerb.Vrfy:
+                Vrfy(command);
+                break;
+            case SmtpVerb.Expn:
+                // RFC 5321 §3.5.2: EXPN may be disabled; lists are not disclosed.
+                Reply(502, "5.5.1", "EXPN is not available");
+                break;
+            case SmtpVerb.StartTls:
+                await StartTlsAsync(command);
+                break;
+            case SmtpVerb.Auth:
+                await AuthAsync(command);
+                break;
+            default:
+                Error(500, "5.5.2", "Command not recognized");
+                break;
+        }
+    }
+
+    private void Greet(SmtpCommand command, SmtpState next)
+    {
+        helo = command.Domain ?? "";
+        esmtp = command.Verb == SmtpVerb.Ehlo;
+        envelope = null; // RFC 5321 §4.1.4: EHLO resets like RSET
+        state = next;
+        var hello = $"{Host} Hello {helo} {Delivery.ReceivedHeader.AddressLiteral(remote.Address)}";
+        if (!esmtp)
+        {
+            Reply(250, null, hello);
+            return;
+        }
+        // Advertise exactly what this session implements (RFC 5321 §4.1.1.1).
+        var lines = new List<string>
+        {
+            hello,
+            "PIPELINING",                               // RFC 2920
+            $"SIZE {protocolLimits.MaxMessageSize}",    // RFC 1870
+            "8BITMIME",                                 // RFC 6152
+            "ENHANCEDSTATUSCODES",                      // RFC 2034
+            "SMTPUTF8",                                 // RFC 6531
+        };
+        if (tls is null) lines.Add("STARTTLS");        // RFC 3207 §4.2: not after TLS
+        if (AuthOffered) lines.Add("AUTH PLAIN LOGIN"); // RFC 4954, only where it may be used
+        Reply(250, null, [.. lines]);
+    }
+
+    private bool AuthOffered => profile.Submission && user is null && (tls is not null || site.Lab.Switches.AllowPlaintextAuth);
+
+    private void Mail(SmtpCommand command, SmtpState next)
+    {
+        var decision = SmtpPolicy.CheckSender(new SenderContext(site, profile, user, tls is not null, command, protocolLimits));
+        if (!decision.Accepted)
+        {
+            Error(decision.Reply);
+            return;
+        }
+        envelope = new Envelope
+        {
+            MailFrom = command.Path ?? "",
+            Utf8 = command.Parameters.ContainsKey("SMTPUTF8"),
+            EightBit = command.Parameters.TryGetValue("BODY", out var body) && body == "8BITMIME",
+        };
+        state = next;
+        trace.Emit(TraceKind.EnvelopeMailFrom, $"envelope sender <{envelope.MailFrom}>{(user is null ? "" : $" (authenticated as {user.Address})")}",
+            ("MailFrom", envelope.MailFrom), ("Domain", DomainOf(envelope.MailFrom)),
+            ("AuthenticatedUser", user?.Address), ("Parameters", command.Parameters.Select(p => $"{p.Key}={p.Value}").ToArray()));
+        Reply(decision.Reply);
+    }
+
+    private void Rcpt(SmtpCommand command, SmtpState next)
+    {
+        var env = envelope!;
+        var path = command.Path ?? "";
+        if (path.Equals("postmaster", StringComparison.OrdinalIgnoreCase))
+        {
+            // RFC 5321 §4.1.1.3: <Postmaster> without a domain means this server's postmaster.
+            path = "postmaster@" + site.Definition.Domains[0];
+        }
+        var decision = SmtpPolicy.CheckRecipient(new RecipientContext(site, profile, user, env, path, command, protocolLimits));
+        if (!decision.Accepted)
+        {
+            if (decision.Reply.Code == 452)
+            {
+                trace.Emit(TraceKind.LimitExceeded, $"more than {protocolLimits.MaxRecipients} recipients",
+                    ("Limit", "recipients"), ("Max", protocolLimits.MaxRecipients));
+            }
+            Error(decision.Reply);
+            return;
+        }
+        // Deliver to the lab's spelling of the address: local parts are case-sensitive on disk.
+        path = site.FindUser(path)?.Address ?? path.ToLowerInvariant();
+        if (!env.Recipients.Contains(path, StringComparer.OrdinalIgnoreCase))
+        {
+            env.Recipients.Add(path);
+        }
+        state = next;
+        trace.Emit(TraceKind.EnvelopeRcptTo, $"envelope recipient <{path}>",
+            ("RcptTo", path), ("Domain", DomainOf(path)), ("Local", site.IsLocalDomain(DomainOf(path))));
+        Reply(decision.Reply);
+    }
+
+    private void Vrfy(SmtpCommand command)
+    {
+        if (!site.Lab.Switches.EnableVrfy)
+        {
+            // RFC 5321 §3.5.3: 252 when the server will not verify (prevents address harvesting).
+            Reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
+            return;
+        }
+        var arg = (command.Argument ?? "").Trim().Trim('<', '>');
+        if (site.HasMailbox(arg))
+        {
+            Reply(250, "2.1.5", $"<{arg}>");
+        }
+        else
+        {
+            Reply(550, "5.1.1", $"<{arg}>: no such user here");
+        }
+    }
+
+    internal static string DomainOf(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return at < 0 ? "" : address[(at + 1)..].ToLowerInvariant();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (tls is not null)
+        {
+            // Send TLS close_notify so clients see a clean end, not a truncation (RFC 8446 §6.1).
+            try
+            {
+                await tls.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception ex) when (ex is IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+        commandWait?.Dispose();
+        idle.Dispose();
+        await reader.CompleteAsync();
+        await stream.DisposeAsync();
+    }
+}
