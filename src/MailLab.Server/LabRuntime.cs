@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using MailLab.Server.Certificates;
+using MailLab.Server.Delivery;
+using MailLab.Server.Lab;
+using MailLab.Server.Listeners;
+using MailLab.Server.Sites;
+using MailLab.Server.Smtp;
+using MailLab.Server.Store;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server;
+
+/// <summary>
+/// A running lab: every site's listeners bound and accepting, over one data directory
+/// (certificates, mail store, spool, trace). Used by <c>maillab up</c> and by the tests.
+/// </summary>
+public sealed class LabRuntime : IAsyncDisposable
+{
+    private readonly List<TcpListenerHost> listeners;
+
+    private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
+        MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners)
+    {
+        Lab = lab;
+        DataDirectory = dataDirectory;
+        Tracer = tracer;
+        CertificateAuthority = ca;
+        Store = store;
+        Sites = sites;
+        this.listeners = listeners;
+    }
+
+    /// <summary>The lab definition that is running.</summary>
+    public LabDefinition Lab { get; }
+
+    /// <summary>Where certificates, mail, spool and trace live.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The trace every role writes to.</summary>
+    public Tracer Tracer { get; }
+
+    /// <summary>The lab's certificate authority.</summary>
+    public LabCertificateAuthority CertificateAuthority { get; }
+
+    /// <summary>The message store shared by the sites.</summary>
+    public MessageStore Store { get; }
+
+    /// <summary>The running sites.</summary>
+    public IReadOnlyList<LabSite> Sites { get; }
+
+    /// <summary>Every bound listener with its real port.</summary>
+    public IReadOnlyList<ListenerInfo> Listeners => listeners.Select(l => l.Info).ToList();
+
+    /// <summary>Path of the listeners.json file written at start.</summary>
+    public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
+
+    /// <summary>The endpoint of a site's listener by role and TLS mode ("none", "starttls", "implicit").</summary>
+    public IPEndPoint EndPoint(string site, string role, string? tls = null)
+    {
+        var l = Listeners.First(l => l.Site.Equals(site, StringComparison.OrdinalIgnoreCase)
+            && l.Role.Equals(role, StringComparison.OrdinalIgnoreCase) && (tls is null || l.Tls == tls));
+        return new IPEndPoint(IPAddress.Parse(l.Address), l.Port);
+    }
+
+    /// <summary>
+    /// Prepares the data directory, certificates and store, binds every listener (all or none:
+    /// a failure closes those already bound and throws <see cref="ListenerBindException"/>), starts
+    /// them and writes listeners.json. <paramref name="onBound"/> runs after binding, before the
+    /// first connection is accepted (the host prints its listener table there).
+    /// </summary>
+    public static LabRuntime Start(LabDefinition lab, string dataDirectory, Tracer tracer, Action<LabRuntime>? onBound = null)
+    {
+        dataDirectory = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(dataDirectory);
+        var ca = LabCertificateAuthority.LoadOrCreate(Path.Combine(dataDirectory, "certs"));
+        var store = new MessageStore(Path.Combine(dataDirectory, "mail"));
+        var mda = new LocalDelivery(store, Path.Combine(dataDirectory, "spool"));
+        var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
+        var sites = new List<LabSite>();
+        var hosts = new List<TcpListenerHost>();
+        try
+        {
+            foreach (var def in lab.Sites)
+            {
+                var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
+                var site = new LabSite(lab, def, cert, tracer, mda);
+                sites.Add(site);
+                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter));
+                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter));
+                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter));
+            }
+            foreach (var h in hosts)
+            {
+                h.Bind();
+            }
+        }
+        catch
+        {
+            foreach (var h in hosts)
+            {
+                h.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            throw;
+        }
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts);
+        onBound?.Invoke(runtime);
+        foreach (var h in hosts)
+        {
+            h.Start();
+        }
+        runtime.WriteListenersFile();
+        tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStarted,
+            $"lab '{lab.Name}' started: {sites.Count} sites, {hosts.Count} listeners, data in {dataDirectory}",
+            new Dictionary<string, object?> { ["Lab"] = lab.Name, ["DataDirectory"] = dataDirectory });
+        return runtime;
+    }
+
+    private static TcpListenerHost Smtp(LabSite site, SmtpProfile profile, int port, string tls, ConnectionLimiter limiter)
+    {
+        var info = new ListenerInfo(site.Name, profile.Name, site.Definition.Address, port, tls);
+        return new TcpListenerHost(
+            info,
+            async (stream, remote, local, id, shutdown) =>
+            {
+                await using var session = new SmtpSession(site, profile, stream, remote, local, id);
+                await session.RunAsync(shutdown);
+            },
+            // RFC 5321 §3.8: a server that must refuse a connection may answer 421 and close.
+            reason => Encoding.ASCII.GetBytes($"421 4.7.0 {site.HostName} Service not available: {reason}\r\n"),
+            limiter,
+            site.Tracer.For(site.Name, profile.Role));
+    }
+
+    private void WriteListenersFile()
+    {
+        var json = JsonSerializer.Serialize(Listeners, new JsonSerializerOptions { WriteIndented = true });
+        var tmp = ListenersFile + ".tmp";
+        File.WriteAllText(tmp, json);
+        File.Move(tmp, ListenersFile, overwrite: true); // scripts never see half a file
+    }
+
+    /// <summary>Stops every listener; sessions get <paramref name="grace"/> to finish.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
+        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)));
+        File.Delete(ListenersFile);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5));
+        foreach (var l in listeners)
+        {
+            await l.DisposeAsync();
+        }
+    }
+}
