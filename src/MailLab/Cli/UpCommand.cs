@@ -1,0 +1,90 @@
+using System.CommandLine;
+using MailLab.Server;
+using MailLab.Server.Listeners;
+using MailLab.Server.Trace;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MailLab.Cli;
+
+/// <summary><c>maillab up</c>: starts the whole lab in one process until Ctrl-C or SIGTERM.</summary>
+internal static class UpCommand
+{
+    /// <summary>How long open sessions get to finish when the lab stops.</summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
+
+    public static Command Create()
+    {
+        var lab = new Option<FileInfo?>("--lab") { Description = "Lab definition (YAML). Default: the embedded default lab (uc.test, bank.test, evil.test)" };
+        var data = CommonOptions.Data();
+        var quiet = new Option<bool>("--quiet") { Description = "Do not print trace events on the console (they still go to <data>/trace/trace.jsonl)" };
+        var cmd = new Command("up", "Start every site's listeners (MTA, MSA) in one process; Ctrl-C stops it");
+        cmd.Options.Add(lab);
+        cmd.Options.Add(data);
+        cmd.Options.Add(quiet);
+        cmd.SetAction((parse, ct) => RunAsync(parse.GetValue(lab), parse.GetValue(data), parse.GetValue(quiet), ct));
+        return cmd;
+    }
+
+    private static async Task<int> RunAsync(FileInfo? labFile, DirectoryInfo? dataDir, bool quiet, CancellationToken ct)
+    {
+        if (!LabCommand.TryLoad(labFile?.FullName, out var lab)) return 2;
+        var data = CommonOptions.ResolveData(dataDir);
+        try
+        {
+            Directory.CreateDirectory(data);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"maillab: cannot use data directory {data}: {ex.Message}");
+            return 1;
+        }
+
+        await using var logger = TraceLogging.Create(data, console: !quiet);
+        var tracer = new Tracer(new TraceStream(), logger, lab!.Switches.RevealSecrets);
+        LabRuntime runtime;
+        try
+        {
+            runtime = LabRuntime.Start(lab, data, tracer, r => PrintTable(r, labFile?.FullName));
+        }
+        catch (ListenerBindException ex)
+        {
+            Console.Error.WriteLine($"maillab: {ex.Message}");
+            return 1;
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Grace + TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton(runtime);
+        builder.Services.AddHostedService<LabHostedService>();
+        using var host = builder.Build();
+        await host.RunAsync(ct);
+        return 0;
+    }
+
+    private static void PrintTable(LabRuntime runtime, string? labFile)
+    {
+        Console.WriteLine($"MailLab {typeof(UpCommand).Assembly.GetName().Version?.ToString(3)}: lab '{runtime.Lab.Name}' from {labFile ?? "embedded defaults"}");
+        Console.WriteLine($"{"SITE",-12} {"ROLE",-5} {"ADDRESS:PORT",-22} TLS");
+        foreach (var l in runtime.Listeners)
+        {
+            Console.WriteLine($"{l.Site,-12} {l.Role,-5} {l.Address + ":" + l.Port,-22} {l.Tls}");
+        }
+        Console.WriteLine($"data directory: {runtime.DataDirectory}");
+        Console.WriteLine($"lab CA:         {runtime.CertificateAuthority.CertificatePath}");
+        Console.WriteLine($"listeners:      {runtime.ListenersFile}");
+        Console.WriteLine($"trace (JSON):   {Path.Combine(runtime.DataDirectory, "trace", "trace.jsonl")}");
+        Console.WriteLine("Ctrl-C stops the lab.");
+        Console.Out.Flush();
+    }
+
+    /// <summary>Stops the lab when the host stops (Ctrl-C, SIGTERM).</summary>
+    private sealed class LabHostedService(LabRuntime runtime) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => runtime.StopAsync(Grace);
+    }
+}
