@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using MailLab.Server.Listeners;
+using MailLab.Tests.Support;
+
+namespace MailLab.Tests.Integration;
+
+/// <summary>The <c>maillab</c> command run as a real process, as a student or script would.</summary>
+public sealed class CliTests
+{
+    private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "maillab.dll");
+
+    private static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        using var p = Start(args);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private static string LabFile(string yaml)
+    {
+        var path = Path.Combine(TempDir.New("cli"), "lab.yml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private static string FreeLabYaml(int mtaPort = 0) => TestLab.Yaml.Replace("{PLAIN}", "false").Replace("{REVEAL}", "false")
+        .Replace("{FORGE}", "false").Replace("{RCPTS}", "100").Replace("{SIZE}", "1MiB").Replace("{PERCLIENT}", "5")
+        .Replace("address: 127.0.2.1\n    ports: { mta: 0,", $"address: 127.0.2.1\n    ports: {{ mta: {mtaPort},");
+
+    [Fact]
+    public async Task Version_and_help_work()
+    {
+        var version = await Run("--version");
+        Assert.Equal(0, version.Code);
+        Assert.StartsWith("0.1.0", version.Out.Trim());
+        var help = await Run("--help");
+        Assert.Equal(0, help.Code);
+        Assert.Contains("up", help.Out);
+        Assert.Contains("certs", help.Out);
+    }
+
+    [Fact]
+    public async Task Lab_check_accepts_the_default_lab_file()
+    {
+        var (code, output, _) = await Run("lab", "check", Path.Combine(AppContext.BaseDirectory, "default-lab.yml"));
+        Assert.Equal(0, code);
+        Assert.Contains("OK", output);
+        Assert.Contains("alice@uc.test", output);
+    }
+
+    [Fact]
+    public async Task Lab_check_names_file_line_and_field_of_an_error_and_exits_2()
+    {
+        var path = LabFile(FreeLabYaml().Replace("address: 127.0.2.1", "address: 127.0.2.x"));
+        var (code, output, err) = await Run("lab", "check", path);
+        Assert.Equal(2, code);
+        Assert.Contains("lab.yml:", err);
+        Assert.Contains("address", err);
+        Assert.Matches(@"lab\.yml:\d+:\d+", err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.DoesNotContain("OK", output);
+    }
+
+    [Fact]
+    public async Task Up_starts_writes_listeners_json_and_stops_cleanly_on_SIGTERM()
+    {
+        var data = TempDir.New("up");
+        using var p = Start("up", "--lab", LabFile(FreeLabYaml()), "--data", data, "--quiet");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var file = Path.Combine(data, "listeners.json");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(file) && DateTime.UtcNow < deadline && !p.HasExited) await Task.Delay(50);
+        if (!File.Exists(file))
+        {
+            p.Kill();
+            Assert.Fail("listeners.json was not written: " + await p.StandardError.ReadToEndAsync());
+        }
+        var listeners = JsonSerializer.Deserialize<List<ListenerInfo>>(await File.ReadAllTextAsync(file))!;
+        var mta = listeners.First(l => l.Site == "bank" && l.Role == "MTA");
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync(IPAddress.Parse(mta.Address), mta.Port);
+            var greeting = await new ClientLines(tcp.GetStream()).ReadReplyAsync(new CancellationTokenSource(10_000).Token);
+            Assert.StartsWith("220 mx.bank.test", greeting);
+        }
+        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString()])) await kill.WaitForExitAsync();
+        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        Assert.Equal(0, p.ExitCode);
+        var output = await stdout;
+        Assert.Contains("bank", output);
+        Assert.Contains($"127.0.2.1:{mta.Port}", output); // the listener table
+        Assert.True(File.Exists(Path.Combine(data, "certs", "ca.crt")));
+        Assert.True(File.Exists(Path.Combine(data, "trace", "trace.jsonl")));
+    }
+
+    [Fact]
+    public async Task Up_with_a_port_in_use_prints_one_line_and_exits_nonzero()
+    {
+        using var squatter = new TcpListener(IPAddress.Parse("127.0.2.1"), 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var (code, _, err) = await Run("up", "--lab", LabFile(FreeLabYaml(port)), "--data", TempDir.New("busy"), "--quiet");
+        Assert.NotEqual(0, code);
+        Assert.Contains($"127.0.2.1:{port}", err);
+        Assert.Contains("in use", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Certs_prints_the_CA_path_and_how_to_trust_it()
+    {
+        var data = TempDir.New("certs");
+        var (code, output, _) = await Run("certs", "--data", data);
+        Assert.Equal(0, code);
+        Assert.Contains(Path.Combine(data, "certs", "ca.crt"), output);
+        Assert.Contains("openssl s_client -starttls smtp", output);
+        Assert.Contains("Thunderbird", output);
+    }
+}

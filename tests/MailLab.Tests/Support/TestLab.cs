@@ -1,0 +1,116 @@
+using MailLab.Server;
+using MailLab.Server.Delivery;
+using MailLab.Server.Lab;
+using MailLab.Server.Sites;
+using MailLab.Server.Store;
+using MailLab.Server.Trace;
+
+namespace MailLab.Tests.Support;
+
+/// <summary>
+/// A small lab for tests: the default lab's shape on loopback addresses with every port 0 (the
+/// system picks free ports), in its own data directory, with the trace kept in memory.
+/// </summary>
+public sealed class TestLab : IAsyncDisposable
+{
+    public const string Yaml = """
+        name: test
+        switches:
+          allow-plaintext-auth: {PLAIN}
+          reveal-secrets: {REVEAL}
+          allow-sender-forgery: {FORGE}
+          enable-vrfy: false
+        limits:
+          max-recipients: {RCPTS}
+          max-message-size: {SIZE}
+          max-connections-per-client: {PERCLIENT}
+        sites:
+          - name: uc
+            domains: [uc.test]
+            host-names: [mx.uc.test]
+            address: 127.0.1.1
+            ports: { mta: 0, submission: 0, submissions: 0 }
+            users:
+              - { address: alice@uc.test, password: lab-alice }
+          - name: bank
+            domains: [bank.test]
+            host-names: [mx.bank.test]
+            address: 127.0.2.1
+            ports: { mta: 0, submission: 0, submissions: 0 }
+            users:
+              - { address: bob@bank.test, password: lab-bob }
+              - { address: ceo@bank.test, password: lab-ceo }
+          - name: evil
+            domains: [evil.test]
+            host-names: [mx.evil.test]
+            address: 127.0.3.1
+            ports: { mta: 0, submission: 0, submissions: 0 }
+            users:
+              - { address: mallory@evil.test, password: lab-mallory }
+        """;
+
+    private TestLab(string data, LabDefinition lab, Tracer tracer)
+    {
+        DataDirectory = data;
+        Definition = lab;
+        Tracer = tracer;
+        Store = new MessageStore(Path.Combine(data, "mail"));
+        var mda = new LocalDelivery(Store, Path.Combine(data, "spool"));
+        Sites = lab.Sites.Select(s => new LabSite(lab, s,
+            TestPki.Ca.GetOrCreateServerCertificate(s.Name, s.HostNames, [System.Net.IPAddress.Parse(s.Address)]), tracer, mda)).ToList();
+    }
+
+    public string DataDirectory { get; }
+    public LabDefinition Definition { get; }
+    public Tracer Tracer { get; }
+    public MessageStore Store { get; }
+    public IReadOnlyList<LabSite> Sites { get; }
+    public LabRuntime? Runtime { get; private set; }
+
+    public LabSite Site(string name) => Sites.First(s => s.Name == name);
+
+    public static TestLab Create(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
+        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20)
+    {
+        var yaml = Yaml.Replace("{PLAIN}", plaintextAuth ? "true" : "false").Replace("{REVEAL}", revealSecrets ? "true" : "false")
+            .Replace("{FORGE}", forgery ? "true" : "false").Replace("{RCPTS}", maxRecipients.ToString())
+            .Replace("{SIZE}", maxSize).Replace("{PERCLIENT}", perClient.ToString());
+        var lab = LabDefinitionLoader.Parse(yaml, "test-lab.yml");
+        var data = TempDir.New("lab");
+        // The shared CA is copied in so the runtime finds it instead of generating a new one.
+        var certs = Directory.CreateDirectory(Path.Combine(data, "certs")).FullName;
+        foreach (var f in Directory.GetFiles(Path.GetDirectoryName(TestPki.Ca.CertificatePath)!))
+        {
+            File.Copy(f, Path.Combine(certs, Path.GetFileName(f)));
+        }
+        return new TestLab(data, lab, new Tracer(new TraceStream(), null, revealSecrets));
+    }
+
+    /// <summary>Starts real listeners (all on free ports).</summary>
+    public TestLab Start()
+    {
+        Runtime = LabRuntime.Start(Definition, DataDirectory, Tracer);
+        return this;
+    }
+
+    public IReadOnlyList<TraceEvent> Events(TraceKind? kind = null, string? session = null) =>
+        Tracer.Stream.Query(new TraceQuery(Kind: kind, Session: session));
+
+    /// <summary>Waits until the trace holds an event matching <paramref name="match"/>.</summary>
+    public async Task<TraceEvent> WaitForEvent(Func<TraceEvent, bool> match, int timeoutMs = 10_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (DateTime.UtcNow < deadline)
+        {
+            var found = Tracer.Stream.Query().FirstOrDefault(match);
+            if (found is not null) return found;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException("no matching trace event");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Runtime is not null) await Runtime.DisposeAsync();
+    }
+}
