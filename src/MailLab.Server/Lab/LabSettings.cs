@@ -28,7 +28,7 @@ public sealed class LabLimits
     /// <summary>Concurrent connections from one client IP.</summary>
     public int MaxConnectionsPerClient { get; init; } = 20;
 
-    /// <summary>Concurrent connections per listener.</summary>
+    /// <summary>Concurrent connections in the whole lab (all sites and listeners).</summary>
     public int MaxConnections { get; init; } = 500;
 
     /// <summary>Idle time allowed between commands; RFC 5321 §4.5.3.2.7 sets the server timeout at 5 minutes.</summary>
