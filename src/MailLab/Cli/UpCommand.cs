@@ -1,5 +1,7 @@
 using System.CommandLine;
 using MailLab.Server;
+using MailLab.Server.Certificates;
+using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,26 +45,29 @@ internal static class UpCommand
 
         await using var logger = TraceLogging.Create(data, console: !quiet);
         var tracer = new Tracer(new TraceStream(), logger, lab!.Switches.RevealSecrets);
-        LabRuntime runtime;
-        try
-        {
-            runtime = LabRuntime.Start(lab, data, tracer, r => PrintTable(r, labFile?.FullName));
-        }
-        catch (ListenerBindException ex)
-        {
-            Console.Error.WriteLine($"maillab: {ex.Message}");
-            return 1;
-        }
-
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Grace + TimeSpan.FromSeconds(5));
-        builder.Services.AddSingleton(runtime);
-        builder.Services.AddHostedService<LabHostedService>();
+        builder.Services.AddSingleton(new LabHostedService(lab, data, tracer, labFile?.FullName));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LabHostedService>());
         using var host = builder.Build();
-        await host.RunAsync(ct);
+        try
+        {
+            // The host's console lifetime takes Ctrl-C and SIGTERM before the lab binds, so a
+            // signal at any moment after this stops the lab cleanly.
+            await host.StartAsync(ct);
+        }
+        catch (Exception ex) when (Unwrap(ex) is ListenerBindException or LabCertificateException or IOException or UnauthorizedAccessException)
+        {
+            // One line naming what failed; never a stack trace.
+            Console.Error.WriteLine($"maillab: {Unwrap(ex).Message}");
+            return 1;
+        }
+        await host.WaitForShutdownAsync(ct);
         return 0;
     }
+
+    private static Exception Unwrap(Exception ex) => ex is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0]) : ex;
 
     private static void PrintTable(LabRuntime runtime, string? labFile)
     {
@@ -80,11 +85,17 @@ internal static class UpCommand
         Console.Out.Flush();
     }
 
-    /// <summary>Stops the lab when the host stops (Ctrl-C, SIGTERM).</summary>
-    private sealed class LabHostedService(LabRuntime runtime) : IHostedService
+    /// <summary>Starts the lab with the host and stops it when the host stops (Ctrl-C, SIGTERM).</summary>
+    private sealed class LabHostedService(LabDefinition lab, string data, Tracer tracer, string? labFile) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        private LabRuntime? runtime;
 
-        public Task StopAsync(CancellationToken cancellationToken) => runtime.StopAsync(Grace);
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            runtime = LabRuntime.Start(lab, data, tracer, r => PrintTable(r, labFile));
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => runtime?.StopAsync(Grace) ?? Task.CompletedTask;
     }
 }
