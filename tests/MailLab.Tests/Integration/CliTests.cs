@@ -36,9 +36,7 @@ public sealed class CliTests
         return path;
     }
 
-    private static string FreeLabYaml(int mtaPort = 0) => TestLab.Yaml.Replace("{PLAIN}", "false").Replace("{REVEAL}", "false")
-        .Replace("{FORGE}", "false").Replace("{RCPTS}", "100").Replace("{SIZE}", "1MiB").Replace("{PERCLIENT}", "5")
-        .Replace("address: 127.0.2.1\n    ports: { mta: 0,", $"address: 127.0.2.1\n    ports: {{ mta: {mtaPort},");
+    private static string FreeLabYaml(int mtaPort = 0) => TestLab.LabYamlWithBankMtaPort(mtaPort);
 
     [Fact]
     public async Task Version_and_help_work()

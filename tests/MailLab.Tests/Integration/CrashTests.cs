@@ -41,8 +41,7 @@ public sealed class CrashTests
     {
         var dir = TempDir.New("crash");
         var labFile = Path.Combine(dir, "lab.yml");
-        await File.WriteAllTextAsync(labFile, TestLab.Yaml.Replace("{PLAIN}", "false").Replace("{REVEAL}", "false")
-            .Replace("{FORGE}", "false").Replace("{RCPTS}", "100").Replace("{SIZE}", "10MiB").Replace("{PERCLIENT}", "20"));
+        await File.WriteAllTextAsync(labFile, TestLab.LabYaml());
         var data = Path.Combine(dir, "data");
         var (lab, listeners) = await StartLab(labFile, data);
         var mta = listeners.First(l => l.Site == "bank" && l.Role == "MTA");

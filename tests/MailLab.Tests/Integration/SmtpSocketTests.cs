@@ -191,9 +191,7 @@ public sealed class SmtpSocketTests : IAsyncLifetime
         using var squatter = new TcpListener(IPAddress.Parse("127.0.2.1"), 0);
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
-        var yaml = TestLab.Yaml.Replace("{PLAIN}", "false").Replace("{REVEAL}", "false").Replace("{FORGE}", "false")
-            .Replace("{RCPTS}", "100").Replace("{SIZE}", "1MiB").Replace("{PERCLIENT}", "5")
-            .Replace("address: 127.0.2.1\n    ports: { mta: 0,", $"address: 127.0.2.1\n    ports: {{ mta: {port},");
+        var yaml = TestLab.LabYamlWithBankMtaPort(port);
         var def = MailLab.Server.Lab.LabDefinitionLoader.Parse(yaml, "clash.yml");
         Assert.Equal(port, def.Sites.First(s => s.Name == "bank").Ports.Mta);
         var tracer = new Tracer(new TraceStream(), null, false);

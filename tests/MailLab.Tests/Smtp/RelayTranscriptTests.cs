@@ -314,6 +314,19 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_idle_client_gets_421_after_the_command_timeout()
+    {
+        await using var quick = TestLab.Create(commandTimeout: "1s");
+        await using var t = await SmtpTranscript.StartAsync(quick.Site("bank"), SmtpProfile.Relay);
+        await t.Expect("EHLO x.test", "250");
+        var started = DateTime.UtcNow;
+        Assert.StartsWith("421 4.4.2", await t.ReplyAsync()); // nothing sent: the server gives up
+        Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0.5, 10);
+        Assert.True(await t.ClosedAsync());
+        Assert.Contains(quick.Events(TraceKind.SessionClosed), e => e.Field("Reason") == "idle timeout");
+    }
+
+    [Fact]
     public async Task Every_command_and_reply_is_traced()
     {
         await using var t = await Mta();

@@ -24,6 +24,7 @@ public sealed class TestLab : IAsyncDisposable
           max-recipients: {RCPTS}
           max-message-size: {SIZE}
           max-connections-per-client: {PERCLIENT}
+          command-timeout: {TIMEOUT}
         sites:
           - name: uc
             domains: [uc.test]
@@ -69,12 +70,21 @@ public sealed class TestLab : IAsyncDisposable
 
     public LabSite Site(string name) => Sites.First(s => s.Name == name);
 
-    public static TestLab Create(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
-        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20)
-    {
-        var yaml = Yaml.Replace("{PLAIN}", plaintextAuth ? "true" : "false").Replace("{REVEAL}", revealSecrets ? "true" : "false")
+    /// <summary>The test lab's YAML with the given switches and limits.</summary>
+    public static string LabYaml(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
+        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m") =>
+        Yaml.Replace("{PLAIN}", plaintextAuth ? "true" : "false").Replace("{REVEAL}", revealSecrets ? "true" : "false")
             .Replace("{FORGE}", forgery ? "true" : "false").Replace("{RCPTS}", maxRecipients.ToString())
-            .Replace("{SIZE}", maxSize).Replace("{PERCLIENT}", perClient.ToString());
+            .Replace("{SIZE}", maxSize).Replace("{PERCLIENT}", perClient.ToString()).Replace("{TIMEOUT}", commandTimeout);
+
+    /// <summary>The test lab's YAML with bank.test's MTA on a given port.</summary>
+    public static string LabYamlWithBankMtaPort(int port) =>
+        LabYaml().Replace("address: 127.0.2.1\n    ports: { mta: 0,", $"address: 127.0.2.1\n    ports: {{ mta: {port},");
+
+    public static TestLab Create(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
+        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m")
+    {
+        var yaml = LabYaml(plaintextAuth, revealSecrets, forgery, maxRecipients, maxSize, perClient, commandTimeout);
         var lab = LabDefinitionLoader.Parse(yaml, "test-lab.yml");
         var data = TempDir.New("lab");
         // The shared CA is copied in so the runtime finds it instead of generating a new one.
