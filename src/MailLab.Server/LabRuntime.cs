@@ -93,7 +93,16 @@ public sealed class LabRuntime : IAsyncDisposable
             }
             foreach (var h in hosts)
             {
-                h.Bind();
+                try
+                {
+                    h.Bind();
+                }
+                catch (ListenerBindException ex)
+                {
+                    tracer.Emit(ex.Site, Enum.Parse<TraceRole>(ex.Role), null, null, TraceKind.ListenerFailed, ex.Message,
+                        new Dictionary<string, object?> { ["EndPoint"] = ex.EndPoint, ["Reason"] = ex.Reason });
+                    throw;
+                }
             }
         }
         catch

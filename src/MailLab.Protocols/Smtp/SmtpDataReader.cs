@@ -20,7 +20,7 @@ public enum DataStatus
 /// <remarks>
 /// Content bytes are written through unchanged apart from unstuffing, so a valid message
 /// arrives with its CRLF line endings. A message with <see cref="BareLineEnding"/> is meant to be
-/// rejected (550 5.6.11), so its bytes are not repaired.
+/// rejected (550 5.6.0), so its bytes are not repaired.
 /// </remarks>
 public sealed class SmtpDataReader
 {
@@ -63,7 +63,7 @@ public sealed class SmtpDataReader
     /// <summary>A text line exceeded the limit of RFC 5321 §4.5.3.1.6.</summary>
     public bool LineTooLong { get; private set; }
 
-    /// <summary>A CR or LF appeared that was not part of a CRLF pair (smuggling risk, 550 5.6.11).</summary>
+    /// <summary>A CR or LF appeared that was not part of a CRLF pair (smuggling risk, 550 5.6.0).</summary>
     public bool BareLineEnding { get; private set; }
 
     /// <summary>

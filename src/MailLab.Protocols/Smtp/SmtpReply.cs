@@ -135,9 +135,9 @@ public sealed class SmtpReply : IEquatable<SmtpReply>
     /// <summary>552 5.3.4 message over the size limit (RFC 1870 §6, RFC 3463).</summary>
     public static SmtpReply MessageTooLarge { get; } = new(552, "5.3.4", "Error: message too large");
 
-    /// <summary>550 5.6.11 bare CR or LF in DATA (SMTP smuggling defence).</summary>
+    /// <summary>550 5.6.0 bare CR or LF in DATA (SMTP smuggling defence; 5.6.0 is RFC 3463's "other media error").</summary>
     public static SmtpReply BareLineEndingRejected { get; } =
-        new(550, "5.6.11", "Error: bare <CR> or <LF> in message, only <CR><LF> allowed (RFC 5321 §2.3.8)");
+        new(550, "5.6.0", "Error: bare <CR> or <LF> in message, only <CR><LF> allowed (RFC 5321 §2.3.8)");
 
     /// <summary>500 5.5.2 a text line of the message over 1000 octets (RFC 5321 §4.5.3.1.6).</summary>
     public static SmtpReply TextLineTooLong { get; } =

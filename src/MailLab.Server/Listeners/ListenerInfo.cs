@@ -22,4 +22,7 @@ public sealed class ListenerBindException(string site, string role, string endpo
 
     /// <summary>The address:port it tried.</summary>
     public string EndPoint { get; } = endpoint;
+
+    /// <summary>Why the bind failed.</summary>
+    public string Reason { get; } = reason;
 }

@@ -118,10 +118,11 @@ public sealed class TcpListenerHost : IAsyncDisposable
         client.NoDelay = true;
         var sessionId = $"C{id}";
         var refused = limiter.TryAcquire(remote.Address);
+        var strace = trace with { Session = sessionId };
         await using var stream = new NetworkStream(client, ownsSocket: true);
         if (refused is not null)
         {
-            trace.Emit(TraceKind.SessionRefused, $"connection from {remote} refused: {refused}",
+            strace.Emit(TraceKind.SessionRefused, $"connection from {remote} refused: {refused}",
                 ("Client", remote.Address.ToString()), ("Reason", refused));
             try
             {
@@ -144,8 +145,8 @@ public sealed class TcpListenerHost : IAsyncDisposable
         catch (Exception ex)
         {
             // A bug must cost one session, not the listener.
-            trace.Emit(TraceKind.SessionClosed, $"session {sessionId} ended by an internal error: {ex.GetType().Name}: {ex.Message}",
-                ("Reason", "internal error"), ("Error", ex.ToString()));
+            strace.Emit(TraceKind.InternalError, $"session {sessionId} ended by an internal error: {ex.GetType().Name}: {ex.Message}",
+                ("Error", ex.ToString()));
         }
         finally
         {

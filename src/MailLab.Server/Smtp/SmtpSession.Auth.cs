@@ -96,7 +96,10 @@ public sealed partial class SmtpSession
     private async Task<string?> ChallengeAsync(string challenge)
     {
         Reply(334, null, challenge);
+        // RFC 4954 §4: response lines may be up to 12288 octets, longer than a command line.
+        framer.MaxLine = protocolLimits.MaxAuthLine;
         var (status, line) = await ReadLineAsync(commandWait!.Token);
+        framer.MaxLine = protocolLimits.MaxCommandLine;
         if (status is null)
         {
             closing = true;

@@ -69,7 +69,7 @@ public sealed partial class SmtpSession
         {
             // RFC 5321 §2.3.8: CR and LF only as CRLF. Refusing (not repairing) closes the door on
             // SMTP smuggling, where another server sees a different end of data than we do.
-            return (new SmtpReply(550, "5.6.0", ["Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 2.3.8)"]), "bare CR or LF");
+            return (SmtpReply.BareLineEndingRejected, "bare CR or LF");
         }
         if (data.LineTooLong)
         {

@@ -33,7 +33,8 @@ public sealed partial class SmtpSession
         if (reader.TryRead(out var pending) && pending.Buffer.Length > 0)
         {
             var length = pending.Buffer.Length;
-            var preview = Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(pending.Buffer.Slice(0, Math.Min(length, 120))));
+            var raw = Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(pending.Buffer.Slice(0, Math.Min(length, 120))));
+            var preview = raw.Contains("AUTH", StringComparison.OrdinalIgnoreCase) ? trace.Secret(raw) : raw;
             reader.AdvanceTo(pending.Buffer.End);
             trace.Emit(TraceKind.PlaintextInjection,
                 $"discarded {length} octets of plaintext pipelined after STARTTLS (possible command injection): {preview.ReplaceLineEndings("\\r\\n")}",

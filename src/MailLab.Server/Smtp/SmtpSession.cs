@@ -68,7 +68,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     {
         trace.Emit(TraceKind.SessionOpened,
             $"connection from {remote} to {profile.Name} {local}{(profile.ImplicitTls ? " (implicit TLS)" : "")}",
-            ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("Local", local.ToString()),
+            ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
             ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls));
         commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
         try
@@ -252,6 +252,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         var decision = SmtpPolicy.CheckSender(new SenderContext(site, profile, user, tls is not null, command, protocolLimits));
         if (!decision.Accepted)
         {
+            TraceRefusal("MAIL", command.Path ?? "", decision);
             Error(decision.Reply);
             return;
         }
@@ -285,6 +286,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 trace.Emit(TraceKind.LimitExceeded, $"more than {protocolLimits.MaxRecipients} recipients",
                     ("Limit", "recipients"), ("Max", protocolLimits.MaxRecipients));
             }
+            TraceRefusal("RCPT", path, decision);
             Error(decision.Reply);
             return;
         }
@@ -318,6 +320,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
             Reply(550, "5.1.1", $"<{arg}>: no such user here");
         }
     }
+
+    private void TraceRefusal(string stage, string address, PolicyDecision decision) =>
+        trace.Emit(TraceKind.PolicyRejected, $"{stage} <{address}> refused: {decision.Reason} ({decision.Reply.Code} {decision.Reply.Enhanced})",
+            ("Stage", stage), ("Address", address), ("Reason", decision.Reason),
+            ("Code", decision.Reply.Code), ("Enhanced", decision.Reply.Enhanced));
 
     internal static string DomainOf(string address)
     {

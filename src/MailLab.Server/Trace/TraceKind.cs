@@ -16,6 +16,7 @@ public enum TraceKind
     SessionOpened,
     SessionClosed,
     SessionRefused,
+    InternalError,
     TlsStarted,
     TlsEstablished,
     TlsFailed,
@@ -32,6 +33,7 @@ public enum TraceKind
     // Envelope and message.
     EnvelopeMailFrom,
     EnvelopeRcptTo,
+    PolicyRejected,
     MessageReceived,
     MessageRejected,
     HeaderAdded,

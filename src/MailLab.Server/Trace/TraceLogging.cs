@@ -7,7 +7,7 @@ namespace MailLab.Server.Trace;
 public static class TraceLogging
 {
     /// <summary>Console line: time, site, role, session and the event's text.</summary>
-    public const string ConsoleTemplate = "{Timestamp:HH:mm:ss.fff} {Site,-10} {Role,-5} {Session,-8} {Text}{NewLine}";
+    public const string ConsoleTemplate = "{Timestamp:HH:mm:ss.fff} {Site,-6} {Role,-5} {Session,-6} {Message,-12} {Text}{NewLine}";
 
     /// <summary>
     /// A logger writing to the console (when <paramref name="console"/>) and to

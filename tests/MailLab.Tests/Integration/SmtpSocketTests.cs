@@ -199,5 +199,8 @@ public sealed class SmtpSocketTests : IAsyncLifetime
         Assert.Equal("MTA", ex.Role);
         Assert.Contains("address already in use", ex.Message);
         Assert.Contains($"127.0.2.1:{port}", ex.Message);
+        var failed = Assert.Single(tracer.Stream.Query(new TraceQuery(Kind: TraceKind.ListenerFailed)));
+        Assert.Equal("bank", failed.Site);
+        Assert.Equal(TraceRole.MTA, failed.Role);
     }
 }

@@ -91,6 +91,9 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
         await t.Expect("MAIL FROM:<mallory@evil.test>", "250");
         await t.Expect($"RCPT TO:<{rcpt}>", "554 5.7.1");
         await t.Expect("DATA", "503 5.5.1");
+        var refusal = Assert.Single(lab.Events(TraceKind.PolicyRejected));
+        Assert.Equal("relay denied", refusal.Field("Reason"));
+        Assert.Equal("RCPT", refusal.Field("Stage"));
     }
 
     [Fact]

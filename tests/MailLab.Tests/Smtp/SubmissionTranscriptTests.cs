@@ -90,6 +90,18 @@ public sealed class SubmissionTranscriptTests
     }
 
     [Fact]
+    public async Task AUTH_responses_may_be_longer_than_a_command_line()
+    {
+        await using var lab = TestLab.Create();
+        await using var t = await TlsMsa(lab);
+        await t.Expect("EHLO laptop", "250");
+        await t.Expect("AUTH PLAIN", "334");
+        // 1,000+ octets of base64: over the 512-octet command limit, under RFC 4954's 12,288.
+        await t.Expect(Plain("alice@uc.test", new string('p', 800)), "535 5.7.8");
+        await t.Expect("EHLO " + new string('a', 600), "500 5.5.6"); // the command limit is back
+    }
+
+    [Fact]
     public async Task Sender_must_be_the_authenticated_user()
     {
         await using var lab = TestLab.Create();
@@ -97,6 +109,7 @@ public sealed class SubmissionTranscriptTests
         await t.Expect("EHLO laptop", "250");
         await t.Expect("AUTH PLAIN " + Plain("alice@uc.test", "lab-alice"), "235");
         await t.Expect("MAIL FROM:<ceo@bank.test>", "553 5.7.1");
+        Assert.Contains(lab.Events(TraceKind.PolicyRejected), e => e.Field("Reason") == "sender/login mismatch" && e.Field("Stage") == "MAIL");
         await t.Expect("MAIL FROM:<ALICE@uc.test>", "250");
     }
 

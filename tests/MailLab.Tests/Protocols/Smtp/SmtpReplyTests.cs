@@ -87,7 +87,7 @@ public class SmtpReplyTests
     public void Helpers_render_their_codes()
     {
         Assert.StartsWith("552 5.3.4 ", SmtpReply.MessageTooLarge.Render());
-        Assert.StartsWith("550 5.6.11 ", SmtpReply.BareLineEndingRejected.Render());
+        Assert.StartsWith("550 5.6.0 ", SmtpReply.BareLineEndingRejected.Render());
         Assert.StartsWith("503 5.5.1 ", SmtpReply.BadSequence("x").Render());
         Assert.StartsWith("555 5.5.4 ", SmtpReply.ParameterNotRecognized("x").Render());
         Assert.Equal("354 End data with <CR><LF>.<CR><LF>\r\n", SmtpReply.StartMailInput.Render());
