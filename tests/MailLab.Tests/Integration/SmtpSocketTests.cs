@@ -91,6 +91,35 @@ public sealed class SmtpSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_large_message_is_spooled_to_disk_and_stored_byte_for_byte()
+    {
+        var mta = lab.Runtime!.EndPoint("bank", "MTA");
+        var payload = new byte[1_500_000];
+        new Random(42).NextBytes(payload);
+        var m = Note("mallory@evil.test", "bob@bank.test", "big attachment");
+        var body = new BodyBuilder { TextBody = "see attachment" };
+        body.Attachments.Add("blob.bin", payload);
+        m.Body = body.ToMessageBody();
+        var sent = new MemoryStream();
+        await m.WriteToAsync(FormatOptions.Default, sent);
+
+        using var client = Client();
+        await client.ConnectAsync(mta.Address.ToString(), mta.Port, SecureSocketOptions.None);
+        await client.SendAsync(m);
+        await client.DisconnectAsync(true);
+
+        var list = await lab.Store.ListAsync("bob@bank.test", "INBOX", default);
+        await using var s = (await lab.Store.OpenReadAsync(Assert.Single(list), default))!;
+        var stored = MimeMessage.Load(s);
+        var attachment = (MimePart)stored.Attachments.Single();
+        var decoded = new MemoryStream();
+        await attachment.Content!.DecodeToAsync(decoded);
+        Assert.Equal(payload, decoded.ToArray());
+        Assert.True(list[0].Size > sent.Length); // the original plus the headers this hop added
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(lab.DataDirectory, "spool"))); // spill file removed
+    }
+
+    [Fact]
     public async Task Wrong_password_is_refused()
     {
         var msa = lab.Runtime!.EndPoint("bank", "MSA", "starttls");
