@@ -57,7 +57,13 @@ public sealed class TcpListenerHost : IAsyncDisposable
         var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (OperatingSystem.IsLinux())
+            {
+                // Plain SO_REUSEADDR (SOL_SOCKET=1, SO_REUSEADDR=2): a restarted lab can rebind while old
+                // connections sit in TIME_WAIT. .NET's ReuseAddress would add SO_REUSEPORT on Linux,
+                // which lets a second lab bind the same port silently.
+                s.SetRawSocketOption(1, 2, BitConverter.GetBytes(1));
+            }
             s.Bind(endpoint);
             s.Listen(512);
         }

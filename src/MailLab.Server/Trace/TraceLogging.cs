@@ -6,8 +6,11 @@ namespace MailLab.Server.Trace;
 /// <summary>Builds the Serilog pipeline for trace events: readable console lines and a JSON-lines file.</summary>
 public static class TraceLogging
 {
-    /// <summary>Console line: time, site, role, session and the event's text.</summary>
-    public const string ConsoleTemplate = "{Timestamp:HH:mm:ss.fff} {Site,-6} {Role,-5} {Session,-6} {Message,-12} {Text}{NewLine}";
+    /// <summary>
+    /// Console line: time, site, role, session and the event's text. (No queue-id column: in a
+    /// Serilog template {Message} is the rendered message, not our Message property.)
+    /// </summary>
+    public const string ConsoleTemplate = "{Timestamp:HH:mm:ss.fff} {Site,-6} {Role,-5} {Session,-6} {Text}{NewLine}";
 
     /// <summary>
     /// A logger writing to the console (when <paramref name="console"/>) and to

@@ -215,6 +215,16 @@ public sealed class SmtpSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_second_lab_on_the_same_port_is_refused()
+    {
+        var port = lab.Runtime!.EndPoint("bank", "MTA").Port;
+        var def = MailLab.Server.Lab.LabDefinitionLoader.Parse(TestLab.LabYamlWithBankMtaPort(port), "second.yml");
+        var ex = Assert.Throws<ListenerBindException>(() =>
+            MailLab.Server.LabRuntime.Start(def, TempDir.New("second"), new Tracer(new TraceStream(), null, false)));
+        Assert.Contains("address already in use", ex.Message);
+    }
+
+    [Fact]
     public void A_port_already_taken_is_a_clear_bind_error()
     {
         using var squatter = new TcpListener(IPAddress.Parse("127.0.2.1"), 0);
