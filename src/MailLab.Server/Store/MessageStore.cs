@@ -226,8 +226,9 @@ public sealed class MessageStore
         {
             f.Gate.Release();
         }
-        // Only after this may the caller say "250": the rename itself is now on disk.
-        DurableFile.FsyncDirectory(dir);
+        // Only after this may the caller say "250": the rename itself is now on disk. Outside the lock,
+        // and shared with concurrent deliveries to the folder (one fsync covers every earlier rename).
+        await (dir == f.NewDir ? f.NewDirSync : f.CurDirSync).SyncAsync().ConfigureAwait(false);
         return message;
     }
 
