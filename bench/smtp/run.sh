@@ -50,6 +50,7 @@ TIMEOUT=${BENCH_TIMEOUT:-180}
 KEEP=${BENCH_KEEP:-0}
 
 DOMAIN=bank.test                 # the bench domain, the same for both servers
+SITE=bank                        # the MailLab site that owns DOMAIN (listeners.json "site")
 MAILLAB_ADDR=127.0.2.1           # must match the lab text below
 POSTFIX_ADDR=127.0.0.1       # Postfix insists that inet_interfaces is an address configured on lo
 SENDER=load@client.test
@@ -71,7 +72,7 @@ maillab_lab() {
   cat <<EOF
 name: bench
 sites:
-  - name: $DOMAIN
+  - name: $SITE
     domains: [$DOMAIN]
     host-names: [mx.$DOMAIN]
     address: $MAILLAB_ADDR
@@ -260,14 +261,14 @@ start_maillab() {
   [[ -s $listeners ]] || { tail -30 "$TMP/maillab/maillab.log" >&2; die "maillab wrote no $listeners within 60 s"; }
   sleep 0.2   # the file may be seen between create and last write
   local hp
-  hp=$(python3 - "$listeners" "$DOMAIN" <<'EOF'
+  hp=$(python3 - "$listeners" "$SITE" <<'EOF'
 import json, sys
 for l in json.load(open(sys.argv[1])):
     if l.get("site") == sys.argv[2] and l.get("role") == "MTA":
         print(l["address"], l["port"]); break
 EOF
   ) || die "cannot parse $listeners"
-  [[ -n $hp ]] || { cat "$listeners" >&2; die "no MTA listener for $DOMAIN in $listeners"; }
+  [[ -n $hp ]] || { cat "$listeners" >&2; die "no MTA listener for site $SITE in $listeners"; }
   read -r ML_HOST ML_PORT <<<"$hp"
   wait_port "$ML_HOST" "$ML_PORT" || die "maillab does not accept on $ML_HOST:$ML_PORT"
   note "maillab listening on $ML_HOST:$ML_PORT (pid $ML_PID)"

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MimeKit;
 
 namespace MailLab.Server.Delivery;
@@ -17,7 +18,7 @@ public sealed record HeaderSummary(string? From, string? Sender, string? Subject
         HeaderList headers;
         try
         {
-            using var stream = new MemoryStream(content.Head(256 * 1024).ToArray(), writable: false);
+            using var stream = OpenHead(content.Head(256 * 1024));
             headers = HeaderList.Load(stream);
         }
         catch (FormatException)
@@ -36,4 +37,10 @@ public sealed record HeaderSummary(string? From, string? Sender, string? Subject
             headers.Count(h => h.Id == HeaderId.Received))
         { FromDomain = fromDomain };
     }
+
+    // Reads the spool's own buffer where it can (no copy of every message on the hot path).
+    private static MemoryStream OpenHead(ReadOnlyMemory<byte> head) =>
+        MemoryMarshal.TryGetArray(head, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(head.ToArray(), writable: false);
 }

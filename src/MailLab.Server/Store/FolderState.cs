@@ -16,6 +16,12 @@ internal sealed class FolderState(string root, string address, string folder, st
     public string NewDir { get; } = System.IO.Path.Combine(path, "new");
     public string CurDir { get; } = System.IO.Path.Combine(path, "cur");
 
+    /// <summary>Group commit of the fsyncs that make renames into <c>new/</c> durable.</summary>
+    public DirectorySync NewDirSync { get; } = new(System.IO.Path.Combine(path, "new"));
+
+    /// <summary>Group commit of the fsyncs that make renames into <c>cur/</c> durable.</summary>
+    public DirectorySync CurDirSync { get; } = new(System.IO.Path.Combine(path, "cur"));
+
     /// <summary>Serialises UID allocation, renames and cache updates for this folder.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
 

@@ -13,19 +13,9 @@ public sealed record TraceContext(Tracer Tracer, string Site, TraceRole Role, st
     public TraceContext As(TraceRole role) => this with { Role = role };
 
     /// <summary>Emits an event with fields given as name/value pairs.</summary>
-    public TraceEvent Emit(TraceKind kind, string text, params (string Name, object? Value)[] fields)
-    {
-        Dictionary<string, object?>? map = null;
-        if (fields.Length > 0)
-        {
-            map = new Dictionary<string, object?>(fields.Length);
-            foreach (var (name, value) in fields)
-            {
-                map[name] = value;
-            }
-        }
-        return Tracer.Emit(Site, Role, Session, Message, kind, text, map);
-    }
+    public TraceEvent Emit(TraceKind kind, string text, params (string Name, object? Value)[] fields) =>
+        // params hands us a fresh array: the event can keep it without a copy.
+        Tracer.Emit(Site, Role, Session, Message, kind, text, TraceFields.Own(fields));
 
     /// <summary>Masks a secret unless the lab reveals secrets.</summary>
     public string Secret(string value) => Tracer.RevealSecrets ? value : Tracer.Redacted;

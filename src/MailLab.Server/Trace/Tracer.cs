@@ -40,7 +40,7 @@ public sealed class Tracer
     {
         var e = new TraceEvent(
             Interlocked.Increment(ref sequence), DateTimeOffset.UtcNow, site, role, session, message, kind, text,
-            fields ?? EmptyFields);
+            fields is null ? TraceFields.Empty : TraceFields.From(fields));
         Stream.Append(e);
         if (logger is not null)
         {
@@ -48,8 +48,6 @@ public sealed class Tracer
         }
         return e;
     }
-
-    private static readonly IReadOnlyDictionary<string, object?> EmptyFields = new Dictionary<string, object?>();
 
     private static LogEvent ToLogEvent(TraceEvent e)
     {
