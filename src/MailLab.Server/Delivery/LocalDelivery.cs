@@ -51,6 +51,12 @@ public sealed class LocalDelivery
                 var deliveredTo = $"Delivered-To: {rcpt}\r\n";
                 await p.Content.WriteAsync(Encoding.UTF8.GetBytes(returnPath + deliveredTo + message.TraceHeaders), ct).ConfigureAwait(false);
                 await message.Content.CopyToAsync(p.Content, ct).ConfigureAwait(false);
+                if (recipients.Count > 1)
+                {
+                    // Phase 1 ends with every copy on disk, so a failure here leaves no recipient with
+                    // a copy and the client's retry after 451 duplicates nothing.
+                    await p.SyncAsync(ct).ConfigureAwait(false);
+                }
             }
 
             var results = new List<DeliveryResult>(pending.Count);

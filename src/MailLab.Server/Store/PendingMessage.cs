@@ -33,6 +33,20 @@ public sealed class PendingMessage : IAsyncDisposable
     public string TmpPath { get; }
 
     /// <summary>
+    /// Flushes and fsyncs the content without making it visible, so that a caller delivering several
+    /// copies can have all of them on disk before it commits any (the commit's own fsync is then cheap).
+    /// </summary>
+    public async Task SyncAsync(CancellationToken ct = default)
+    {
+        if (state != State.Open)
+        {
+            throw new InvalidOperationException($"Message is {state.ToString().ToLowerInvariant()}, cannot sync");
+        }
+        await file.FlushAsync(ct).ConfigureAwait(false);
+        file.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
     /// Makes the message durable and visible: flush and fsync the file, allocate the UID (its counter is on
     /// disk first), rename into <c>new/</c> (or <c>cur/</c> when flags are given), fsync the directory.
     /// On failure the tmp file is removed and the exception is rethrown; the message was not delivered.

@@ -5,7 +5,7 @@ namespace MailLab.Server.Trace;
 
 /// <summary>
 /// An event's fields as a small read-only map over one array. The in-memory ring keeps up to
-/// 200 000 events; a <see cref="Dictionary{TKey, TValue}"/> per event (buckets, entries, object)
+/// tens of thousands of events; a <see cref="Dictionary{TKey, TValue}"/> per event (buckets, entries, object)
 /// cost about three times the memory of the fields themselves. Events have a handful of fields,
 /// so a linear lookup is as fast as hashing. Field order is the order of emission.
 /// </summary>

@@ -34,8 +34,11 @@ public sealed class TraceStream
     private readonly List<Channel<TraceEvent>> subscribers = [];
     private long count;
 
-    /// <summary>Creates a stream that keeps the most recent <paramref name="capacity"/> events.</summary>
-    public TraceStream(int capacity = 200_000)
+    /// <summary>
+    /// Creates a stream that keeps the most recent <paramref name="capacity"/> events (about 2,500
+    /// messages' worth by default, within the lab's memory budget); older ones stay in trace.jsonl.
+    /// </summary>
+    public TraceStream(int capacity = 50_000)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ring = new TraceEvent?[capacity];

@@ -49,6 +49,22 @@ public class MessageStoreDeliveryTests
     }
 
     [Fact]
+    public async Task Sync_puts_the_bytes_on_disk_but_only_commit_makes_them_visible()
+    {
+        using var dir = new StoreTestDirectory();
+        var store = dir.NewStore();
+        await using var pending = await store.BeginAsync(Alice, "INBOX", None);
+        await pending.Content.WriteAsync(Message("synced"));
+        await pending.SyncAsync();
+
+        Assert.Equal(Message("synced"), await File.ReadAllBytesAsync(pending.TmpPath));
+        Assert.Empty(await store.ListAsync(Alice, "INBOX", None));
+        await pending.CommitAsync();
+        Assert.Single(await store.ListAsync(Alice, "INBOX", None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => pending.SyncAsync());
+    }
+
+    [Fact]
     public async Task Abort_and_dispose_leave_nothing_behind()
     {
         using var dir = new StoreTestDirectory();
