@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
-using MailLab.Server.Listeners;
 using MailLab.Tests.Support;
 
 namespace MailLab.Tests.Integration;
@@ -10,24 +8,7 @@ namespace MailLab.Tests.Integration;
 /// <summary>The <c>maillab</c> command run as a real process, as a student or script would.</summary>
 public sealed class CliTests
 {
-    private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "maillab.dll");
-
-    private static Process Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        using var p = Start(args);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => MailLabProcess.Run(args);
 
     private static string LabFile(string yaml)
     {
@@ -76,17 +57,9 @@ public sealed class CliTests
     public async Task Up_starts_writes_listeners_json_and_stops_cleanly_on_SIGTERM()
     {
         var data = TempDir.New("up");
-        using var p = Start("up", "--lab", LabFile(FreeLabYaml()), "--data", data, "--quiet");
+        var (p, listeners) = await MailLabProcess.Up(LabFile(FreeLabYaml()), data, drainOutput: false);
+        using var _ = p;
         var stdout = p.StandardOutput.ReadToEndAsync();
-        var file = Path.Combine(data, "listeners.json");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!File.Exists(file) && DateTime.UtcNow < deadline && !p.HasExited) await Task.Delay(50);
-        if (!File.Exists(file))
-        {
-            p.Kill();
-            Assert.Fail("listeners.json was not written: " + await p.StandardError.ReadToEndAsync());
-        }
-        var listeners = JsonSerializer.Deserialize<List<ListenerInfo>>(await File.ReadAllTextAsync(file))!;
         var mta = listeners.First(l => l.Site == "bank" && l.Role == "MTA");
         using (var tcp = new TcpClient())
         {

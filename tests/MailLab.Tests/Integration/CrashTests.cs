@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using MailLab.Server.Listeners;
 using MailLab.Server.Store;
 using MailLab.Tests.Support;
 using MimeKit;
@@ -18,24 +15,6 @@ namespace MailLab.Tests.Integration;
 /// </summary>
 public sealed class CrashTests
 {
-    private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "maillab.dll");
-
-    private static async Task<(Process Process, List<ListenerInfo> Listeners)> StartLab(string labFile, string data)
-    {
-        Directory.CreateDirectory(data);
-        File.Delete(Path.Combine(data, "listeners.json"));
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Dll, "up", "--lab", labFile, "--data", data, "--quiet" }) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        _ = p.StandardOutput.ReadToEndAsync();
-        _ = p.StandardError.ReadToEndAsync();
-        var file = Path.Combine(data, "listeners.json");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!File.Exists(file) && DateTime.UtcNow < deadline && !p.HasExited) await Task.Delay(50);
-        Assert.True(File.Exists(file), "the lab did not start");
-        return (p, JsonSerializer.Deserialize<List<ListenerInfo>>(await File.ReadAllTextAsync(file))!);
-    }
-
     [Fact]
     public async Task Kill_9_mid_DATA_loses_no_acknowledged_message_and_leaves_no_partial_one()
     {
@@ -43,7 +22,7 @@ public sealed class CrashTests
         var labFile = Path.Combine(dir, "lab.yml");
         await File.WriteAllTextAsync(labFile, TestLab.LabYaml());
         var data = Path.Combine(dir, "data");
-        var (lab, listeners) = await StartLab(labFile, data);
+        var (lab, listeners) = await MailLabProcess.Up(labFile, data);
         var mta = listeners.First(l => l.Site == "bank" && l.Role == "MTA");
         try
         {
@@ -92,7 +71,7 @@ public sealed class CrashTests
         var maxUid = inbox.Max(m => m.Uid);
 
         // The lab comes back on the same data and goes on numbering after the old messages.
-        var (again, listeners2) = await StartLab(labFile, data);
+        var (again, listeners2) = await MailLabProcess.Up(labFile, data);
         try
         {
             var mta2 = listeners2.First(l => l.Site == "bank" && l.Role == "MTA");

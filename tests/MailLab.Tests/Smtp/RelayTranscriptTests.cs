@@ -68,9 +68,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     {
         await using var t = await Mta();
         await t.Expect("HELO evil.test", "250 mx.bank.test");
-        await t.Expect("MAIL FROM:<mallory@evil.test>", "250");
-        await t.Expect("RCPT TO:<bob@bank.test>", "250");
-        await t.Expect("DATA", "354");
+        await t.StartData("mallory@evil.test", "bob@bank.test");
         await t.SendRawAsync(SmtpTranscript.Message("ceo@bank.test", "bob@bank.test", "Hi"));
         Assert.StartsWith("250", await t.ReplyAsync());
         var e = Assert.Single(lab.Events(TraceKind.MessageReceived));
@@ -185,9 +183,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     {
         await using var t = await Mta();
         await t.Expect("EHLO x.test", "250");
-        await t.Expect("MAIL FROM:<a@x.test>", "250");
-        await t.Expect("RCPT TO:<bob@bank.test>", "250");
-        await t.Expect("DATA", "354");
+        await t.StartData("a@x.test", "bob@bank.test");
         await t.SendRawAsync(SmtpTranscript.Message("a@x.test", "bob@bank.test", "big", string.Join("\r\n", Enumerable.Repeat(new string('x', 70), 60))));
         Assert.StartsWith("552 5.3.4", await t.ReplyAsync());
         await t.Expect("NOOP", "250"); // still in sync after the refused message
@@ -199,9 +195,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     {
         await using var t = await Mta();
         await t.Expect("EHLO x.test", "250");
-        await t.Expect("MAIL FROM:<a@x.test>", "250");
-        await t.Expect("RCPT TO:<bob@bank.test>", "250");
-        await t.Expect("DATA", "354");
+        await t.StartData("a@x.test", "bob@bank.test");
         await t.SendRawAsync(SmtpTranscript.Message("a@x.test", "bob@bank.test", "long", new string('y', 1500)));
         Assert.StartsWith("550 5.6.0", await t.ReplyAsync());
         await Inbox("bob@bank.test", expected: 0);
@@ -216,9 +210,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     {
         await using var t = await Mta();
         await t.Expect("EHLO x.test", "250");
-        await t.Expect("MAIL FROM:<bob@bank.test>", "250");
-        await t.Expect("RCPT TO:<bob@bank.test>", "250");
-        await t.Expect("DATA", "354");
+        await t.StartData("bob@bank.test", "bob@bank.test");
         // The smuggled second message would be delivered to ceo if the fake end were honoured.
         var smuggled = "From: bob@bank.test\r\nSubject: one\r\n\r\nbody" + fakeEnd
             + "MAIL FROM:<ceo@bank.test>\r\nRCPT TO:<ceo@bank.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n.\r\n";
@@ -250,9 +242,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     {
         await using var t = await Mta();
         await t.Expect("EHLO x.test", "250");
-        await t.Expect("MAIL FROM:<a@x.test>", "250");
-        await t.Expect("RCPT TO:<bob@bank.test>", "250");
-        await t.Expect("DATA", "354");
+        await t.StartData("a@x.test", "bob@bank.test");
         await t.SendRawAsync("Subject: dots\r\n\r\n..leading dot\r\n...\r\n.\r\n");
         Assert.StartsWith("250", await t.ReplyAsync());
         Assert.EndsWith("\r\n\r\n.leading dot\r\n..\r\n", await Inbox("bob@bank.test"));
@@ -274,9 +264,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
         var ehlo = await t.Expect("EHLO x.test", "250");
         Assert.DoesNotContain("STARTTLS", ehlo);
         await t.Expect("STARTTLS", "503 5.5.1");
-        await t.Expect("MAIL FROM:<a@x.test>", "250");
-        await t.Expect("RCPT TO:<bob@bank.test>", "250");
-        await t.Expect("DATA", "354");
+        await t.StartData("a@x.test", "bob@bank.test");
         await t.SendRawAsync("Subject: tls\r\n\r\nx\r\n.\r\n");
         Assert.StartsWith("250", await t.ReplyAsync());
         Assert.Matches(@"with ESMTPS id \w+\r\n\t\(version=TLS1_[23] cipher=TLS_\w+ bits=\d+/\d+\)", await Inbox("bob@bank.test"));

@@ -45,9 +45,7 @@ public sealed class SubmissionTranscriptTests
         await t.Expect("AUTH PLAIN " + Plain("alice@uc.test", "lab-alice"), "503 5.5.1");
         var ehlo2 = await t.Expect("EHLO laptop", "250");
         Assert.DoesNotContain("AUTH", ehlo2); // authenticated already
-        await t.Expect("MAIL FROM:<alice@uc.test>", "250");
-        await t.Expect("RCPT TO:<alice@uc.test>", "250");
-        await t.Expect("DATA", "354");
+        await t.StartData("alice@uc.test", "alice@uc.test");
         await t.SendRawAsync("From: alice@uc.test\r\nTo: alice@uc.test\r\nSubject: note to self\r\n\r\nhi\r\n.\r\n");
         Assert.StartsWith("250", await t.ReplyAsync());
 

@@ -75,6 +75,14 @@ public sealed class SmtpTranscript : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>MAIL, RCPT and DATA, each expected to succeed; the caller sends the content next.</summary>
+    public async Task StartData(string mailFrom, string rcptTo)
+    {
+        await Expect($"MAIL FROM:<{mailFrom}>", "250");
+        await Expect($"RCPT TO:<{rcptTo}>", "250");
+        await Expect("DATA", "354");
+    }
+
     /// <summary>True when the server has closed the connection (reads end of stream).</summary>
     public async Task<bool> ClosedAsync() => await lines.ReadLineAsync(timeout.Token) is null;
 
