@@ -5,6 +5,7 @@ using MailLab.Server.Certificates;
 using MailLab.Server.Delivery;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
+using MailLab.Server.Relay;
 using MailLab.Server.Sites;
 using MailLab.Server.Smtp;
 using MailLab.Server.Store;
@@ -19,6 +20,7 @@ namespace MailLab.Server;
 public sealed class LabRuntime : IAsyncDisposable
 {
     private readonly List<TcpListenerHost> listeners;
+    private RelayWorker? relay;
 
     private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
         MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners)
@@ -50,6 +52,12 @@ public sealed class LabRuntime : IAsyncDisposable
     /// <summary>The running sites.</summary>
     public IReadOnlyList<LabSite> Sites { get; }
 
+    /// <summary>The outbound queue (<c>&lt;data&gt;/queue</c>).</summary>
+    public RelayQueue Queue => Sites[0].Queue!;
+
+    /// <summary>The queue runner that relays to other sites.</summary>
+    public RelayWorker Relay => relay!;
+
     /// <summary>Every bound listener with its real port.</summary>
     public IReadOnlyList<ListenerInfo> Listeners => listeners.Select(l => l.Info).ToList();
 
@@ -68,15 +76,19 @@ public sealed class LabRuntime : IAsyncDisposable
     /// Prepares the data directory, certificates and store, binds every listener (all or none:
     /// a failure closes those already bound and throws <see cref="ListenerBindException"/>), starts
     /// them and writes listeners.json. <paramref name="onBound"/> runs after binding, before the
-    /// first connection is accepted (the host prints its listener table there).
+    /// first connection is accepted (the host prints its listener table there). Outbound relay finds
+    /// mail exchangers through <paramref name="resolver"/>; without one, every lab domain maps to its
+    /// site (<see cref="StaticMxResolver.FromLab"/>) and anything else is NXDOMAIN.
     /// </summary>
-    public static LabRuntime Start(LabDefinition lab, string dataDirectory, Tracer tracer, Action<LabRuntime>? onBound = null)
+    public static LabRuntime Start(LabDefinition lab, string dataDirectory, Tracer tracer, Action<LabRuntime>? onBound = null,
+        IMxResolver? resolver = null)
     {
         dataDirectory = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(dataDirectory);
         var ca = LabCertificateAuthority.LoadOrCreate(Path.Combine(dataDirectory, "certs"));
         var store = new MessageStore(Path.Combine(dataDirectory, "mail"));
         var mda = new LocalDelivery(store, Path.Combine(dataDirectory, "spool"));
+        var queue = new RelayQueue(Path.Combine(dataDirectory, "queue"));
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var hosts = new List<TcpListenerHost>();
@@ -85,7 +97,7 @@ public sealed class LabRuntime : IAsyncDisposable
             foreach (var def in lab.Sites)
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
-                var site = new LabSite(lab, def, cert, tracer, mda);
+                var site = new LabSite(lab, def, cert, tracer, mda, queue);
                 sites.Add(site);
                 hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter));
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter));
@@ -120,10 +132,26 @@ public sealed class LabRuntime : IAsyncDisposable
             h.Start();
         }
         runtime.WriteListenersFile();
+        var client = new RelayClient(resolver ?? StaticMxResolver.FromLab(lab), runtime.MtaPortFor, lab.Relay, ca.Certificate);
+        runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
+        runtime.relay.Start();
         tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStarted,
             $"lab '{lab.Name}' started: {sites.Count} sites, {hosts.Count} listeners, data in {dataDirectory}",
             new Dictionary<string, object?> { ["Lab"] = lab.Name, ["DataDirectory"] = dataDirectory });
         return runtime;
+    }
+
+    /// <summary>The bound MTA port of the lab site at <paramref name="address"/>, or null when no site has it.</summary>
+    public int? MtaPortFor(IPAddress address)
+    {
+        foreach (var l in listeners)
+        {
+            if (l.Info.Role == SmtpProfile.Relay.Name && IPAddress.TryParse(l.Info.Address, out var a) && a.Equals(address))
+            {
+                return l.Info.Port;
+            }
+        }
+        return null;
     }
 
     private static TcpListenerHost Smtp(LabSite site, SmtpProfile profile, int port, string tls, ConnectionLimiter limiter)
@@ -155,6 +183,7 @@ public sealed class LabRuntime : IAsyncDisposable
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
         await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)));
+        if (relay is not null) await relay.StopAsync();
         File.Delete(ListenersFile);
     }
 
@@ -162,6 +191,7 @@ public sealed class LabRuntime : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5));
+        if (relay is not null) await relay.DisposeAsync();
         foreach (var l in listeners)
         {
             await l.DisposeAsync();

@@ -15,6 +15,9 @@ public sealed class LabDefinition
 
     public LabLimits Limits { get; init; } = new();
 
+    /// <summary>Outbound relay: destination port, retry intervals, queue lifetime.</summary>
+    public RelaySettings Relay { get; init; } = new();
+
     /// <summary>The file (or source name) this definition was read from, if any.</summary>
     public string? SourceFile { get; init; }
 

@@ -10,10 +10,11 @@ namespace MailLab.Server.Lab;
 /// </summary>
 internal sealed class LabDefinitionReader(YamlFields f)
 {
-    private static readonly string[] RootKeys = ["name", "switches", "limits", "sites"];
+    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "sites"];
     private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy"];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
+    private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
     private static readonly string[] SiteKeys = ["name", "domains", "host-names", "address", "ports", "users"];
     private static readonly string[] PortKeys = ["mta", "submission", "submissions"];
     private static readonly string[] UserKeys = ["address", "password"];
@@ -35,6 +36,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
         string? name = map.Required("name") is { } nameNode ? f.String(nameNode, "name") : null;
         LabSwitches switches = map.Optional("switches") is { } s ? ReadSwitches(s) : new LabSwitches();
         LabLimits limits = map.Optional("limits") is { } l ? ReadLimits(l) : new LabLimits();
+        RelaySettings relay = map.Optional("relay") is { } r ? ReadRelay(r) : new RelaySettings();
 
         var sites = new List<SiteDefinition>();
         if (map.Required("sites") is { } sitesNode && f.Sequence(sitesNode, "sites") is { } items)
@@ -59,6 +61,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
             Sites = sites,
             Switches = switches,
             Limits = limits,
+            Relay = relay,
             SourceFile = sourceName,
         };
     }
@@ -134,6 +137,73 @@ internal sealed class LabDefinitionReader(YamlFields f)
             SessionTimeout = Duration("session-timeout", defaults.SessionTimeout),
             MaxAuthFailures = Count("max-auth-failures", defaults.MaxAuthFailures),
         };
+    }
+
+    private RelaySettings ReadRelay(YamlNode node)
+    {
+        var defaults = new RelaySettings();
+        FieldMap? map = f.Map(node, "relay", RelayKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        int port = defaults.RelayPort;
+        if (map.Optional("relay-port") is { } portNode && f.Integer(portNode, map.Path("relay-port")) is { } p)
+        {
+            if (p is < 1 or > 65535)
+            {
+                f.Error(portNode, map.Path("relay-port"), $"port {p} is out of range (use 1..65535)");
+            }
+            else
+            {
+                port = (int)p;
+            }
+        }
+
+        IReadOnlyList<TimeSpan> intervals = defaults.RetryIntervals;
+        if (map.Optional("retry-intervals") is { } listNode && f.StringList(listNode, map.Path("retry-intervals"), nonEmpty: true) is { } items)
+        {
+            var parsed = new List<TimeSpan>();
+            foreach ((YamlNode itemNode, string text, string field) in items)
+            {
+                if (ParseDuration(itemNode, field, text) is { } d)
+                {
+                    parsed.Add(d);
+                }
+            }
+
+            if (parsed.Count == items.Count)
+            {
+                intervals = parsed;
+            }
+        }
+
+        TimeSpan lifetime = defaults.QueueLifetime;
+        if (map.Optional("queue-lifetime") is { } lifeNode && f.String(lifeNode, map.Path("queue-lifetime")) is { } lifeText
+            && ParseDuration(lifeNode, map.Path("queue-lifetime"), lifeText) is { } life)
+        {
+            lifetime = life;
+        }
+
+        return new RelaySettings { RelayPort = port, RetryIntervals = intervals, QueueLifetime = lifetime };
+    }
+
+    private TimeSpan? ParseDuration(YamlNode node, string field, string text)
+    {
+        if (!LabUnits.TryParseDuration(text, out TimeSpan value))
+        {
+            f.Error(node, field, text.StartsWith('-') ? "must be positive" : $"'{text}' is not a duration; use {LabUnits.DurationForms}");
+            return null;
+        }
+
+        if (value <= TimeSpan.Zero)
+        {
+            f.Error(node, field, "must be positive");
+            return null;
+        }
+
+        return value;
     }
 
     private long? Positive(YamlNode node, string field, long? value, long max)

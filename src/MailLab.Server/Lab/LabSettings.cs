@@ -40,3 +40,23 @@ public sealed class LabLimits
     /// <summary>Failed AUTH attempts before the server closes the session.</summary>
     public int MaxAuthFailures { get; init; } = 3;
 }
+
+/// <summary>How the outbound relay (the MTA as a client) reaches other sites and retries.</summary>
+public sealed class RelaySettings
+{
+    /// <summary>
+    /// Destination port for MX hosts that are not a site of this lab (a lab site's own bound MTA port
+    /// is used for its address). RFC 5321 relays use 25; the default lab's MTAs listen on 2525.
+    /// </summary>
+    public int RelayPort { get; init; } = 25;
+
+    /// <summary>Waits between attempts: the n-th deferral waits the n-th interval, then the last one repeats.</summary>
+    public IReadOnlyList<TimeSpan> RetryIntervals { get; init; } =
+        [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10)];
+
+    /// <summary>
+    /// How long a message may stay in the queue before a deferred recipient fails. Short on purpose:
+    /// RFC 5321 §4.5.4.1 suggests 4-5 days, far too long for a lab session.
+    /// </summary>
+    public TimeSpan QueueLifetime { get; init; } = TimeSpan.FromHours(1);
+}

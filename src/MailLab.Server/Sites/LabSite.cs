@@ -15,8 +15,10 @@ namespace MailLab.Server.Sites;
 public sealed class LabSite
 {
     /// <summary>Creates the running form of a site.</summary>
-    public LabSite(LabDefinition lab, SiteDefinition definition, X509Certificate2 certificate, Tracer tracer, LocalDelivery mda)
+    public LabSite(LabDefinition lab, SiteDefinition definition, X509Certificate2 certificate, Tracer tracer, LocalDelivery mda,
+        Relay.RelayQueue? queue = null)
     {
+        Queue = queue;
         Lab = lab;
         Definition = definition;
         Certificate = certificate;
@@ -42,6 +44,9 @@ public sealed class LabSite
 
     /// <summary>The site's mail delivery agent.</summary>
     public LocalDelivery Mda { get; }
+
+    /// <summary>The lab's outbound queue; null when relaying to other domains is not available.</summary>
+    public Relay.RelayQueue? Queue { get; }
 
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;

@@ -72,8 +72,12 @@ public static class SmtpPolicy
         {
             if (c.Profile.Submission && c.User is not null)
             {
-                // Relaying to other domains arrives with the queue and MX routing (lab DNS issue).
-                return PolicyDecision.Refuse(451, "4.4.0", $"<{c.Path}>: relay to other domains is not available yet in this lab; try a local recipient", "no outbound queue yet");
+                if (c.Site.Queue is null)
+                {
+                    return PolicyDecision.Refuse(451, "4.4.0", $"<{c.Path}>: relay to other domains is not available in this lab", "no outbound queue");
+                }
+                // RFC 6409 §3.3: an authenticated submission may go anywhere; the queue relays it.
+                return PolicyDecision.Accept(new SmtpReply(250, "2.1.5", [$"Recipient <{c.Path}> OK (remote: will be relayed)"]));
             }
             // Never an open relay: mail for other domains needs an authenticated submission.
             return PolicyDecision.Refuse(554, "5.7.1", $"<{c.Path}>: Relay access denied", "relay denied");

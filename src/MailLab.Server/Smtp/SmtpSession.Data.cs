@@ -108,13 +108,42 @@ public sealed partial class SmtpSession
             if (headers.Date is null) AddHeader(added, mtrace, "Date", DateUtils.FormatDate(DateTimeOffset.Now));
         }
 
+        // Local recipients go to the MDA, remote ones (authenticated submission only) into the queue;
+        // the queue entry is prepared first and committed after the MDA, both before the 250.
+        var local = env.Recipients.Where(r => site.IsLocalDomain(DomainOf(r))).ToList();
+        var remoteRcpts = env.Recipients.Where(r => !site.IsLocalDomain(DomainOf(r))).ToList();
+        Relay.PendingQueueEntry? queued = null;
+        var stage = "queue";
         try
         {
-            await site.Mda.DeliverAsync(new AcceptedMessage(id, env.MailFrom, added.ToString(), spool),
-                env.Recipients, "INBOX", mtrace, idle.Token);
+            if (remoteRcpts.Count > 0)
+            {
+                queued = await site.Queue!.PrepareAsync(id, env.MailFrom, site.Name, env.Utf8, remoteRcpts, added.ToString(), spool, idle.Token);
+            }
+            if (local.Count > 0)
+            {
+                stage = "mda";
+                await site.Mda.DeliverAsync(new AcceptedMessage(id, env.MailFrom, added.ToString(), spool),
+                    local, "INBOX", mtrace, idle.Token);
+            }
+            if (queued is not null)
+            {
+                stage = "queue";
+                queued.Commit();
+                mtrace.As(TraceRole.QUEUE).Emit(TraceKind.QueueEntryAdded,
+                    $"queued {id} for relay to {string.Join(", ", remoteRcpts.Select(r => $"<{r}>"))} ({queued.Entry.Size} octets)",
+                    ("MailFrom", env.MailFrom), ("Recipients", remoteRcpts.ToArray()), ("Size", queued.Entry.Size),
+                    ("Path", Path.Combine(site.Queue!.Directory, id)));
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Store.StoreException)
         {
+            queued?.Abort();
+            if (stage == "queue")
+            {
+                mtrace.As(TraceRole.QUEUE).Emit(TraceKind.DeliveryFailed, $"could not queue the message: {ex.Message}",
+                    ("Recipients", remoteRcpts.ToArray()), ("Reason", ex.Message));
+            }
             Reply(451, "4.3.0", "Local delivery failed, please try again later");
             return;
         }

@@ -54,6 +54,16 @@ public enum TraceKind
     RelayAttempt,
     RelayOutcome,
     MailboxAccess,
+
+    // Queue and outbound relay (issue 3).
+    QueueEntryAdded,
+    QueueEntryRemoved,
+    QueueLoaded,
+    QueueFlushRequested,
+    RelayCommandSent,
+    RelayReplyReceived,
+    DsnSent,
+    DsnSuppressed,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>

@@ -32,6 +32,37 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Queue_lists_entries_from_disk_and_flush_leaves_the_request_file()
+    {
+        var data = TempDir.New("queue-cli");
+        var queue = new MailLab.Server.Relay.RelayQueue(Path.Combine(data, "queue"));
+        await using (var spool = new MailLab.Server.Delivery.MessageSpool(Path.Combine(data, "spool")))
+        {
+            System.Buffers.BuffersExtensions.Write(spool, "Subject: q\r\n\r\nx\r\n"u8);
+            var pending = await queue.PrepareAsync("QID1", "alice@uc.test", "uc", false, ["bob@bank.test"], "", spool, default);
+            pending.Commit();
+        }
+        var entry = Assert.Single(queue.LoadAll());
+        entry.Recipients[0].State = MailLab.Server.Relay.RecipientState.Deferred;
+        entry.Recipients[0].Attempts = 2;
+        entry.Recipients[0].Reason = "mx.bank.test refused the connection";
+        queue.Save(entry);
+
+        var (code, output, _) = await Run("queue", "--data", data);
+        Assert.Equal(0, code);
+        Assert.Contains("QID1", output);
+        Assert.Contains("<alice@uc.test>", output);
+        Assert.Matches(@"deferred\s+<bob@bank\.test>\s+attempts 2", output);
+        Assert.Contains("refused the connection", output);
+
+        var flush = await Run("queue", "flush", "--data", data);
+        Assert.Equal(0, flush.Code);
+        Assert.True(File.Exists(Path.Combine(data, "queue", ".flush")));
+        var empty = await Run("queue", "--data", TempDir.New("queue-empty"));
+        Assert.Contains("queue is empty", empty.Out);
+    }
+
+    [Fact]
     public async Task Lab_check_accepts_the_default_lab_file()
     {
         var (code, output, _) = await Run("lab", "check", Path.Combine(AppContext.BaseDirectory, "default-lab.yml"));

@@ -122,14 +122,21 @@ public sealed class SubmissionTranscriptTests
     }
 
     [Fact]
-    public async Task Remote_recipient_is_deferred_until_the_relay_exists()
+    public async Task Remote_recipient_of_an_authenticated_user_is_queued_for_relay()
     {
         await using var lab = TestLab.Create();
         await using var t = await TlsMsa(lab);
         await t.Expect("EHLO laptop", "250");
         await t.Expect("AUTH PLAIN " + Plain("alice@uc.test", "lab-alice"), "235");
         await t.Expect("MAIL FROM:<alice@uc.test>", "250");
-        await t.Expect("RCPT TO:<bob@bank.test>", "451 4.4.0");
+        await t.Expect("RCPT TO:<bob@bank.test>", "250 2.1.5");
+        await t.Expect("DATA", "354");
+        await t.Expect("Subject: hi\r\n\r\nrelay me\r\n.", "250 2.0.0");
+        var entry = Assert.Single(lab.Queue.LoadAll());
+        Assert.Equal("alice@uc.test", entry.MailFrom);
+        Assert.Equal("bob@bank.test", Assert.Single(entry.Recipients).Address);
+        Assert.Single(lab.Events(TraceKind.QueueEntryAdded));
+        Assert.Empty(await lab.Store.ListAsync("bob@bank.test", "INBOX", default)); // not delivered locally
     }
 
     [Fact]

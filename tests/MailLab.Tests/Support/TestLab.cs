@@ -1,6 +1,7 @@
 using MailLab.Server;
 using MailLab.Server.Delivery;
 using MailLab.Server.Lab;
+using MailLab.Server.Relay;
 using MailLab.Server.Sites;
 using MailLab.Server.Store;
 using MailLab.Server.Trace;
@@ -57,14 +58,17 @@ public sealed class TestLab : IAsyncDisposable
         Tracer = tracer;
         Store = new MessageStore(Path.Combine(data, "mail"));
         var mda = new LocalDelivery(Store, Path.Combine(data, "spool"));
+        Queue = new RelayQueue(Path.Combine(data, "queue"));
         Sites = lab.Sites.Select(s => new LabSite(lab, s,
-            TestPki.Ca.GetOrCreateServerCertificate(s.Name, s.HostNames, [System.Net.IPAddress.Parse(s.Address)]), tracer, mda)).ToList();
+            TestPki.Ca.GetOrCreateServerCertificate(s.Name, s.HostNames, [System.Net.IPAddress.Parse(s.Address)]), tracer, mda, Queue)).ToList();
     }
 
     public string DataDirectory { get; }
     public LabDefinition Definition { get; }
     public Tracer Tracer { get; }
     public MessageStore Store { get; }
+    /// <summary>The lab's outbound queue (the in-memory transcript sessions queue into it too).</summary>
+    public RelayQueue Queue { get; }
     public IReadOnlyList<LabSite> Sites { get; }
     public LabRuntime? Runtime { get; private set; }
 
@@ -81,25 +85,35 @@ public sealed class TestLab : IAsyncDisposable
     public static string LabYamlWithBankMtaPort(int port) =>
         LabYaml().Replace("address: 127.0.2.1\n    ports: { mta: 0,", $"address: 127.0.2.1\n    ports: {{ mta: {port},");
 
+    /// <param name="relay">YAML text of a root <c>relay:</c> section to append (relay-port, retry-intervals, queue-lifetime).</param>
+    /// <param name="data">Reuse this data directory (a restart); default: a new one.</param>
     public static TestLab Create(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
-        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m")
+        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m",
+        string? relay = null, string? data = null)
     {
         var yaml = LabYaml(plaintextAuth, revealSecrets, forgery, maxRecipients, maxSize, perClient, commandTimeout);
+        return FromYaml(relay is null ? yaml : yaml + "\n" + relay, revealSecrets, data);
+    }
+
+    /// <summary>A lab from any YAML text (for a second, separate lab in relay tests).</summary>
+    public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null)
+    {
         var lab = LabDefinitionLoader.Parse(yaml, "test-lab.yml");
-        var data = TempDir.New("lab");
+        data ??= TempDir.New("lab");
         // The shared CA is copied in so the runtime finds it instead of generating a new one.
         var certs = Directory.CreateDirectory(Path.Combine(data, "certs")).FullName;
         foreach (var f in Directory.GetFiles(Path.GetDirectoryName(TestPki.Ca.CertificatePath)!))
         {
-            File.Copy(f, Path.Combine(certs, Path.GetFileName(f)));
+            var target = Path.Combine(certs, Path.GetFileName(f));
+            if (!File.Exists(target)) File.Copy(f, target);
         }
         return new TestLab(data, lab, new Tracer(new TraceStream(), null, revealSecrets));
     }
 
-    /// <summary>Starts real listeners (all on free ports).</summary>
-    public TestLab Start()
+    /// <summary>Starts real listeners (all on free ports); relay resolves MX through <paramref name="resolver"/> when given.</summary>
+    public TestLab Start(IMxResolver? resolver = null)
     {
-        Runtime = LabRuntime.Start(Definition, DataDirectory, Tracer);
+        Runtime = LabRuntime.Start(Definition, DataDirectory, Tracer, resolver: resolver);
         return this;
     }
 

@@ -1,0 +1,57 @@
+using System.Net;
+
+namespace MailLab.Server.Relay;
+
+/// <summary>
+/// What the outbound relay needs from DNS: the mail exchangers of a domain. The lab DNS resolver
+/// implements it; <see cref="StaticMxResolver"/> is a fixed table for tests and for labs without DNS.
+/// </summary>
+public interface IMxResolver
+{
+    /// <summary>Looks up where mail for <paramref name="domain"/> goes. Never throws for DNS outcomes; they are values.</summary>
+    Task<MxLookup> ResolveAsync(string domain, CancellationToken ct);
+}
+
+/// <summary>One mail exchanger: its MX preference, host name and addresses.</summary>
+public sealed record MxHost(int Preference, string Name, IReadOnlyList<IPAddress> Addresses);
+
+/// <summary>The outcome of an MX lookup: hosts, null MX, no such domain, or a temporary error.</summary>
+public abstract record MxLookup
+{
+    /// <summary>Short name of the outcome for the trace: hosts, null-mx, nxdomain, temperror.</summary>
+    public abstract string Outcome { get; }
+}
+
+/// <summary>
+/// Mail exchangers in the order to try them (lowest preference first, RFC 5321 §5.1). When a domain
+/// has no MX, the resolver returns its A/AAAA as one host of preference 0 (the implicit MX).
+/// </summary>
+public sealed record MxHosts(IReadOnlyList<MxHost> Hosts) : MxLookup
+{
+    /// <inheritdoc />
+    public override string Outcome => "hosts";
+
+    /// <summary>The hosts ordered by preference; equal preferences keep their given order.</summary>
+    public IEnumerable<MxHost> Ordered => Hosts.OrderBy(h => h.Preference);
+}
+
+/// <summary>RFC 7505 null MX ("MX 0 ."): the domain accepts no mail; fail at once.</summary>
+public sealed record NullMx : MxLookup
+{
+    /// <inheritdoc />
+    public override string Outcome => "null-mx";
+}
+
+/// <summary>NXDOMAIN: the domain does not exist; a permanent failure.</summary>
+public sealed record NoSuchDomain : MxLookup
+{
+    /// <inheritdoc />
+    public override string Outcome => "nxdomain";
+}
+
+/// <summary>A temporary DNS failure (SERVFAIL, timeout): try again later.</summary>
+public sealed record TempError(string Reason) : MxLookup
+{
+    /// <inheritdoc />
+    public override string Outcome => "temperror";
+}

@@ -1,0 +1,236 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MailLab.Server.Lab;
+using MailLab.Server.Sites;
+using MailLab.Server.Trace;
+using MimeKit;
+
+namespace MailLab.Server.Relay;
+
+/// <summary>
+/// The MTA as a client: delivers one queue entry's recipients at one domain. Resolves the MX,
+/// tries the hosts in preference order (RFC 5321 §5.1), connects from the sending site's own
+/// address, uses STARTTLS when offered (opportunistic, RFC 3207 / RFC 7435) and reports a result
+/// per recipient. It never throws for network or SMTP outcomes; they are results.
+/// </summary>
+public sealed partial class RelayClient
+{
+    private static long sessions;
+    private readonly IMxResolver resolver;
+    private readonly Func<IPAddress, int?> relayPortFor;
+    private readonly RelaySettings settings;
+    private readonly X509Certificate2 labCa;
+
+    /// <summary>Creates a client; <paramref name="relayPortFor"/> gives a lab site's MTA port for its address, else null.</summary>
+    public RelayClient(IMxResolver resolver, Func<IPAddress, int?> relayPortFor, RelaySettings settings, X509Certificate2 labCa)
+    {
+        this.resolver = resolver;
+        this.relayPortFor = relayPortFor;
+        this.settings = settings;
+        this.labCa = labCa;
+    }
+
+    /// <summary>How long a TCP connect may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Delivers <paramref name="recipients"/> (all at <paramref name="domain"/>) of the entry whose content is at <paramref name="messagePath"/>.</summary>
+    public async Task<IReadOnlyList<AttemptResult>> DeliverAsync(LabSite site, QueueEntry entry, string domain,
+        IReadOnlyList<string> recipients, string messagePath, CancellationToken ct)
+    {
+        var qtrace = site.Tracer.For(site.Name, TraceRole.QUEUE).WithMessage(entry.Id);
+        MxLookup lookup;
+        try
+        {
+            lookup = await resolver.ResolveAsync(domain, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            lookup = new TempError(ex.Message);
+        }
+        var hosts = lookup is MxHosts mx ? mx.Ordered.ToList() : [];
+        qtrace.Emit(TraceKind.RelayAttempt, $"MX lookup {domain}: {Describe(lookup)}",
+            ("Step", "mx-lookup"), ("Domain", domain), ("Outcome", lookup.Outcome),
+            ("Hosts", hosts.Select(h => $"{h.Preference} {h.Name} {string.Join(" ", h.Addresses)}").ToArray()),
+            ("Recipients", recipients.ToArray()));
+
+        switch (lookup)
+        {
+            case NullMx:
+                // RFC 7505 §4.1: a null MX means the domain takes no mail; fail without retrying.
+                return All(recipients, AttemptKind.Permanent, "556 5.1.10 Recipient address has null MX", "5.1.10", $"{domain} has a null MX (RFC 7505)", null);
+            case NoSuchDomain:
+                return All(recipients, AttemptKind.Permanent, "550 5.1.2 Host or domain name not found", "5.1.2", $"{domain}: no such domain (NXDOMAIN)", null);
+            case TempError t:
+                return All(recipients, AttemptKind.Temporary, "451 4.4.3 DNS temporary failure", "4.4.3", $"MX lookup for {domain} failed: {t.Reason}", null);
+        }
+        if (hosts.Count == 0 || hosts.All(h => h.Addresses.Count == 0))
+        {
+            return All(recipients, AttemptKind.Temporary, "451 4.4.4 No address for any mail exchanger", "4.4.4", $"no MX host of {domain} has an address", null);
+        }
+
+        IReadOnlyList<AttemptResult>? last = null;
+        foreach (var host in hosts)
+        {
+            foreach (var address in host.Addresses)
+            {
+                var (tryNext, results) = await TryHostAsync(site, entry, host, address, recipients, messagePath, ct).ConfigureAwait(false);
+                if (!tryNext) return results;
+                last = results;
+            }
+        }
+        return last!;
+    }
+
+    private async Task<(bool TryNext, IReadOnlyList<AttemptResult> Results)> TryHostAsync(LabSite site, QueueEntry entry, MxHost host,
+        IPAddress address, IReadOnlyList<string> recipients, string messagePath, CancellationToken ct)
+    {
+        var trace = site.Tracer.For(site.Name, TraceRole.MTA, "R" + Interlocked.Increment(ref sessions)).WithMessage(entry.Id);
+        var local = site.Definition.IPAddress;
+        var port = relayPortFor(address) ?? settings.RelayPort;
+        var remote = new IPEndPoint(address, port);
+        trace.Emit(TraceKind.RelayAttempt, $"connecting from {local} to {host.Name} {remote} (MX {host.Preference})",
+            ("Step", "connect"), ("From", local.ToString()), ("To", remote.ToString()), ("Host", host.Name), ("Preference", host.Preference));
+        if (local.AddressFamily != address.AddressFamily)
+        {
+            return (true, All(recipients, AttemptKind.Temporary, "451 4.4.1 No route to host", "4.4.1", $"{address}: not reachable from {local} (address family)", host.Name));
+        }
+
+        string? peerSubject = null;
+        bool verified = false;
+        using var client = new OutboundSmtpClient(new RelayProtocolLogger(trace))
+        {
+            LocalDomain = site.HostName, // EHLO name = the site's primary host name
+            Timeout = 60_000,
+            CheckCertificateRevocation = false,
+            ServerCertificateValidationCallback = (_, cert, _, errors) =>
+            {
+                (peerSubject, verified) = Verify(cert, errors);
+                return true; // opportunistic TLS (RFC 7435 §1.3): encrypt even when unauthenticated; the trace says which
+            },
+        };
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // Bind to the site's own address so the next hop (and SPF later) sees the right client IP.
+            socket.Bind(new IPEndPoint(local, 0));
+            using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                connect.CancelAfter(ConnectTimeout);
+                await socket.ConnectAsync(remote, connect.Token).ConfigureAwait(false);
+            }
+            await client.ConnectAsync(socket, host.Name, port, SecureSocketOptions.StartTlsWhenAvailable, ct).ConfigureAwait(false);
+            socket = null!; // owned by the client now
+            if (client.IsSecure)
+            {
+                trace.Emit(TraceKind.TlsEstablished,
+                    $"outbound TLS to {host.Name}: {client.SslProtocol} {client.SslCipherSuite}, peer {peerSubject}{(verified ? " (verified by the lab CA)" : " (NOT verified)")}",
+                    ("Direction", "outbound"), ("Version", client.SslProtocol.ToString()), ("Cipher", client.SslCipherSuite?.ToString()),
+                    ("PeerSubject", peerSubject), ("Verified", verified), ("Host", host.Name));
+            }
+            var message = await MimeMessage.LoadAsync(messagePath, ct).ConfigureAwait(false);
+            var options = FormatOptions.Default.Clone();
+            options.NewLineFormat = NewLineFormat.Dos;
+            options.International = entry.Utf8;
+            var sender = new MailboxAddress("", entry.MailFrom);
+            try
+            {
+                var final = await client.SendAsync(options, message, sender, recipients.Select(r => new MailboxAddress("", r)), ct).ConfigureAwait(false);
+                var results = recipients.Select(r => client.RecipientReplies.TryGetValue(r, out var rr) && (int)rr.StatusCode >= 300
+                    ? FromReply(r, (int)rr.StatusCode, rr.Response, host.Name)
+                    : FromReply(r, 250, final, host.Name)).ToList();
+                return (false, results);
+            }
+            catch (NoRecipientsAcceptedException)
+            {
+                var results = recipients.Select(r => client.RecipientReplies.TryGetValue(r, out var rr)
+                    ? FromReply(r, (int)rr.StatusCode, rr.Response, host.Name)
+                    : FromReply(r, 451, "4.3.0 no reply to RCPT", host.Name)).ToList();
+                return (false, results);
+            }
+            finally
+            {
+                await QuitAsync(client).ConfigureAwait(false);
+            }
+        }
+        catch (SmtpCommandException ex)
+        {
+            // A whole-transaction refusal (greeting, MAIL or DATA). RCPT-level refusals keep their own reply.
+            var code = (int)ex.StatusCode;
+            var results = recipients.Select(r => client.RecipientReplies.TryGetValue(r, out var rr) && (int)rr.StatusCode >= 400
+                ? FromReply(r, (int)rr.StatusCode, rr.Response, host.Name)
+                : FromReply(r, code, ex.Message, host.Name)).ToList();
+            // RFC 5321 §5.1: on a transient failure try the next MX; a 5xx is final.
+            return (code is >= 400 and < 500, results);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or SmtpProtocolException or SslHandshakeException
+            or ServiceNotConnectedException or TimeoutException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            var reason = ex is OperationCanceledException ? "connection timed out" : ex.Message;
+            trace.Emit(TraceKind.RelayAttempt, $"connection to {host.Name} {remote} failed: {reason}",
+                ("Step", "connect-failed"), ("From", local.ToString()), ("To", remote.ToString()), ("Host", host.Name), ("Reason", reason));
+            return (true, All(recipients, AttemptKind.Temporary, $"451 4.4.1 {host.Name} [{address}]:{port}: {reason}", "4.4.1",
+                $"cannot talk to {host.Name} {remote}: {reason}", host.Name));
+        }
+        finally
+        {
+            socket?.Dispose();
+        }
+    }
+
+    private (string? Subject, bool Verified) Verify(System.Security.Cryptography.X509Certificates.X509Certificate? cert, SslPolicyErrors errors)
+    {
+        if (cert is null) return (null, false);
+        using var c2 = cert as X509Certificate2 is { } x ? null : X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
+        var leaf = cert as X509Certificate2 ?? c2!;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(labCa);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        var ok = chain.Build(leaf) && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+        return (leaf.Subject, ok);
+    }
+
+    private static async Task QuitAsync(SmtpClient client)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await client.DisconnectAsync(true, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SmtpProtocolException or SmtpCommandException or OperationCanceledException or ServiceNotConnectedException)
+        {
+        }
+    }
+
+    /// <summary>A result from an SMTP reply code and text; the enhanced code comes from the text when present.</summary>
+    internal static AttemptResult FromReply(string rcpt, int code, string text, string? host)
+    {
+        text = text.ReplaceLineEndings(" ").Trim();
+        var m = Enhanced().Match(text);
+        var status = m.Success ? m.Value : $"{code / 100}.0.0";
+        var kind = code < 300 ? AttemptKind.Delivered : code < 500 ? AttemptKind.Temporary : AttemptKind.Permanent;
+        var reply = $"{code} {text}";
+        return new AttemptResult(rcpt, kind, reply, status, $"{host} said: {reply}", host);
+    }
+
+    private static List<AttemptResult> All(IEnumerable<string> rcpts, AttemptKind kind, string reply, string status, string reason, string? host) =>
+        rcpts.Select(r => new AttemptResult(r, kind, reply, status, reason, host)).ToList();
+
+    private static string Describe(MxLookup lookup) => lookup switch
+    {
+        MxHosts h => string.Join(", ", h.Ordered.Select(x => $"MX {x.Preference} {x.Name} ({string.Join(" ", x.Addresses)})")),
+        NullMx => "null MX (RFC 7505): accepts no mail",
+        NoSuchDomain => "NXDOMAIN",
+        TempError t => $"temporary error: {t.Reason}",
+        _ => lookup.Outcome,
+    };
+
+    [GeneratedRegex(@"^[245]\.\d{1,3}\.\d{1,3}(?=\s|$)")]
+    private static partial Regex Enhanced();
+}
