@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MailLab.Server.Certificates;
 using MailLab.Server.Delivery;
+using MailLab.Server.Dns;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Sites;
@@ -21,8 +22,9 @@ public sealed class LabRuntime : IAsyncDisposable
     private readonly List<TcpListenerHost> listeners;
 
     private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
-        MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners)
+        MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners, LabDnsServer dns)
     {
+        Dns = dns;
         Lab = lab;
         DataDirectory = dataDirectory;
         Tracer = tracer;
@@ -50,8 +52,11 @@ public sealed class LabRuntime : IAsyncDisposable
     /// <summary>The running sites.</summary>
     public IReadOnlyList<LabSite> Sites { get; }
 
-    /// <summary>Every bound listener with its real port.</summary>
-    public IReadOnlyList<ListenerInfo> Listeners => listeners.Select(l => l.Info).ToList();
+    /// <summary>The lab DNS server (its zones are in <c>&lt;data&gt;/zones</c>).</summary>
+    public LabDnsServer Dns { get; }
+
+    /// <summary>Every bound listener with its real port, the DNS last.</summary>
+    public IReadOnlyList<ListenerInfo> Listeners => listeners.Select(l => l.Info).Append(Dns.Info).ToList();
 
     /// <summary>Path of the listeners.json file written at start.</summary>
     public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
@@ -80,6 +85,8 @@ public sealed class LabRuntime : IAsyncDisposable
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var hosts = new List<TcpListenerHost>();
+        var zones = new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer);
+        var dns = new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer);
         try
         {
             foreach (var def in lab.Sites)
@@ -104,6 +111,16 @@ public sealed class LabRuntime : IAsyncDisposable
                     throw;
                 }
             }
+            try
+            {
+                dns.Bind();
+            }
+            catch (ListenerBindException ex)
+            {
+                tracer.Emit(ex.Site, TraceRole.DNS, null, null, TraceKind.ListenerFailed, ex.Message,
+                    new Dictionary<string, object?> { ["EndPoint"] = ex.EndPoint, ["Reason"] = ex.Reason });
+                throw;
+            }
         }
         catch
         {
@@ -111,17 +128,21 @@ public sealed class LabRuntime : IAsyncDisposable
             {
                 h.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
+            dns.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            zones.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts);
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns);
         onBound?.Invoke(runtime);
+        zones.Start();
+        dns.Start();
         foreach (var h in hosts)
         {
             h.Start();
         }
         runtime.WriteListenersFile();
         tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStarted,
-            $"lab '{lab.Name}' started: {sites.Count} sites, {hosts.Count} listeners, data in {dataDirectory}",
+            $"lab '{lab.Name}' started: {sites.Count} sites, {hosts.Count + 1} listeners (DNS on {dns.Info.Address}:{dns.Info.Port}), data in {dataDirectory}",
             new Dictionary<string, object?> { ["Lab"] = lab.Name, ["DataDirectory"] = dataDirectory });
         return runtime;
     }
@@ -154,7 +175,8 @@ public sealed class LabRuntime : IAsyncDisposable
     public async Task StopAsync(TimeSpan grace)
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)));
+        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns.StopAsync()));
+        await Dns.Zones.DisposeAsync();
         File.Delete(ListenersFile);
     }
 
@@ -166,5 +188,6 @@ public sealed class LabRuntime : IAsyncDisposable
         {
             await l.DisposeAsync();
         }
+        await Dns.DisposeAsync();
     }
 }

@@ -28,7 +28,7 @@ public enum DnsType : ushort
 public sealed record DnsRecord(string Name, DnsType Type, uint Ttl, DnsRData Data)
 {
     /// <summary>Zone-file syntax: <c>mx.uc.test. 3600 IN A 127.0.1.1</c>.</summary>
-    public override string ToString() => $"{DnsNames.Absolute(Name)}\t{Ttl}\tIN\t{Type}\t{Data.ToZoneText()}";
+    public override string ToString() => $"{DnsNames.Absolute(Name)} {Ttl} IN {Type} {Data.ToZoneText()}";
 }
 
 /// <summary>The typed data of a record.</summary>

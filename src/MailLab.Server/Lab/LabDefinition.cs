@@ -15,6 +15,9 @@ public sealed class LabDefinition
 
     public LabLimits Limits { get; init; } = new();
 
+    /// <summary>The lab DNS server's address, port and zone directory.</summary>
+    public LabDns Dns { get; init; } = new();
+
     /// <summary>The file (or source name) this definition was read from, if any.</summary>
     public string? SourceFile { get; init; }
 

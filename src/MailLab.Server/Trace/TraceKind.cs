@@ -54,6 +54,10 @@ public enum TraceKind
     RelayAttempt,
     RelayOutcome,
     MailboxAccess,
+
+    // Lab DNS zones (hot reload).
+    ZoneLoaded,
+    ZoneReloadFailed,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>

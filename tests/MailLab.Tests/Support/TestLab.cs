@@ -25,6 +25,7 @@ public sealed class TestLab : IAsyncDisposable
           max-message-size: {SIZE}
           max-connections-per-client: {PERCLIENT}
           command-timeout: {TIMEOUT}
+        dns: { port: 0 }
         sites:
           - name: uc
             domains: [uc.test]
