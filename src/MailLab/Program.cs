@@ -5,6 +5,7 @@ var root = new RootCommand("MailLab: a teaching mail-server lab (MSA, MTA, MDA a
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(LabCommand.Create());
 root.Subcommands.Add(CertsCommand.Create());
+root.Subcommands.Add(DnsCommand.Create());
 // The host handles Ctrl-C and SIGTERM itself and drains sessions; System.CommandLine's own
 // handler would force exit code 130/143 while the lab is still closing cleanly.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
