@@ -54,10 +54,10 @@ public sealed class LabDnsServer : IAsyncDisposable
             try
             {
                 // Shares the port with an mDNS daemon bound to the wildcard (5353), which also sets SO_REUSEADDR.
-                u.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                ReuseAddressOnly(u);
                 u.Bind(new IPEndPoint(address, Info.Port));
                 int port = ((IPEndPoint)u.LocalEndPoint!).Port;
-                t.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                ReuseAddressOnly(t);
                 t.Bind(new IPEndPoint(address, port));
                 t.Listen(64);
                 (udp, tcp) = (u, t);
@@ -78,6 +78,18 @@ public sealed class LabDnsServer : IAsyncDisposable
                 };
                 throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}", reason);
             }
+        }
+    }
+
+    /// <summary>
+    /// SO_REUSEADDR alone: a restart binds despite TIME_WAIT, yet a second live listener on the port
+    /// still fails. .NET's ReuseAddress also sets SO_REUSEPORT on Linux, which would let two labs share it.
+    /// </summary>
+    private static void ReuseAddressOnly(Socket s)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            s.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
         }
     }
 
@@ -184,7 +196,9 @@ public sealed class LabDnsServer : IAsyncDisposable
     {
         session ??= $"D{Interlocked.Increment(ref queryCounter)}";
         var q = DnsWire.ParseQuery(message, out ushort id, out string? problem);
-        int limit = transport == "tcp" ? ushort.MaxValue : q?.EdnsUdpSize ?? DnsWire.ClassicUdpLimit;
+        // RFC 6891 §6.2.5: over UDP, the smaller of the client's EDNS size and ours; 512 without EDNS.
+        int limit = transport == "tcp" ? ushort.MaxValue
+            : q?.EdnsUdpSize is { } edns ? Math.Min((int)edns, (int)DnsWire.OurEdnsSize) : DnsWire.ClassicUdpLimit;
         if (q is null)
         {
             var t = tracer.For("lab", TraceRole.DNS, session);

@@ -6,7 +6,8 @@ namespace MailLab.Server.Dns;
 /// The zone files of a directory (<c>*.zone</c>, one zone each, the file name is the starting
 /// $ORIGIN) and the zones they give. Polls modification times every <see cref="PollInterval"/>:
 /// an edit is live on the next poll; a broken edit is traced as ZoneReloadFailed with file, line and
-/// column, and the last good version of that zone stays served.
+/// column once it is still broken one poll later (an editor may be caught mid-save), and the last
+/// good version of that zone stays served.
 /// </summary>
 public sealed class ZoneStore : IAsyncDisposable
 {
@@ -17,6 +18,7 @@ public sealed class ZoneStore : IAsyncDisposable
     private readonly Tracer tracer;
     private readonly Dictionary<string, (DateTime Mtime, long Length)> seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Zone> good = new(StringComparer.Ordinal); // by file path
+    private readonly Dictionary<string, (string? Origin, List<ZoneError> Errors)> pendingFailures = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource stop = new();
     private readonly object gate = new();
     private Task? poller;
@@ -51,6 +53,7 @@ public sealed class ZoneStore : IAsyncDisposable
             foreach (string gone in seen.Keys.Except(files).ToList())
             {
                 seen.Remove(gone);
+                pendingFailures.Remove(gone);
                 if (good.Remove(gone, out var old))
                 {
                     changed = true;
@@ -62,8 +65,14 @@ public sealed class ZoneStore : IAsyncDisposable
             {
                 FileInfo info = new(file);
                 var stamp = (info.LastWriteTimeUtc, info.Length);
-                if (seen.TryGetValue(file, out var before) && before == stamp) continue;
+                if (seen.TryGetValue(file, out var before) && before == stamp)
+                {
+                    // Still broken one poll later: not an editor caught mid-save, so report it now.
+                    if (pendingFailures.Remove(file, out var failure)) Failed(file, failure.Origin, failure.Errors);
+                    continue;
+                }
                 seen[file] = stamp;
+                pendingFailures.Remove(file);
                 changed |= Load(file);
             }
             if (changed) current = new ZoneSet(good.Values);
@@ -93,7 +102,7 @@ public sealed class ZoneStore : IAsyncDisposable
         }
         if (errors.Count > 0)
         {
-            Failed(file, parsed.Origin, errors);
+            pendingFailures[file] = (parsed.Origin, errors);
             return false;
         }
         var zone = Zone.FromParse(parsed, siteOf(parsed.Origin!), file);
