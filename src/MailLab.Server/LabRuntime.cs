@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MailLab.Server.Certificates;
 using MailLab.Server.Delivery;
+using MailLab.Server.Dns;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Relay;
@@ -23,8 +24,9 @@ public sealed class LabRuntime : IAsyncDisposable
     private RelayWorker? relay;
 
     private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
-        MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners)
+        MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners, LabDnsServer dns)
     {
+        Dns = dns;
         Lab = lab;
         DataDirectory = dataDirectory;
         Tracer = tracer;
@@ -58,8 +60,11 @@ public sealed class LabRuntime : IAsyncDisposable
     /// <summary>The queue runner that relays to other sites.</summary>
     public RelayWorker Relay => relay!;
 
-    /// <summary>Every bound listener with its real port.</summary>
-    public IReadOnlyList<ListenerInfo> Listeners => listeners.Select(l => l.Info).ToList();
+    /// <summary>The lab DNS server (its zones are in <c>&lt;data&gt;/zones</c>).</summary>
+    public LabDnsServer Dns { get; }
+
+    /// <summary>Every bound listener with its real port, the DNS last.</summary>
+    public IReadOnlyList<ListenerInfo> Listeners => listeners.Select(l => l.Info).Append(Dns.Info).ToList();
 
     /// <summary>Path of the listeners.json file written at start.</summary>
     public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
@@ -77,8 +82,8 @@ public sealed class LabRuntime : IAsyncDisposable
     /// a failure closes those already bound and throws <see cref="ListenerBindException"/>), starts
     /// them and writes listeners.json. <paramref name="onBound"/> runs after binding, before the
     /// first connection is accepted (the host prints its listener table there). Outbound relay finds
-    /// mail exchangers through <paramref name="resolver"/>; without one, every lab domain maps to its
-    /// site (<see cref="StaticMxResolver.FromLab"/>) and anything else is NXDOMAIN.
+    /// mail exchangers through <paramref name="resolver"/>; without one, through the lab DNS (MX
+    /// records of the zone files, so an edited zone changes where mail goes).
     /// </summary>
     public static LabRuntime Start(LabDefinition lab, string dataDirectory, Tracer tracer, Action<LabRuntime>? onBound = null,
         IMxResolver? resolver = null)
@@ -92,6 +97,8 @@ public sealed class LabRuntime : IAsyncDisposable
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var hosts = new List<TcpListenerHost>();
+        var zones = new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer);
+        var dns = new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer);
         try
         {
             foreach (var def in lab.Sites)
@@ -116,6 +123,16 @@ public sealed class LabRuntime : IAsyncDisposable
                     throw;
                 }
             }
+            try
+            {
+                dns.Bind();
+            }
+            catch (ListenerBindException ex)
+            {
+                tracer.Emit(ex.Site, TraceRole.DNS, null, null, TraceKind.ListenerFailed, ex.Message,
+                    new Dictionary<string, object?> { ["EndPoint"] = ex.EndPoint, ["Reason"] = ex.Reason });
+                throw;
+            }
         }
         catch
         {
@@ -123,20 +140,25 @@ public sealed class LabRuntime : IAsyncDisposable
             {
                 h.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
+            dns.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            zones.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts);
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns);
         onBound?.Invoke(runtime);
+        zones.Start();
+        dns.Start();
         foreach (var h in hosts)
         {
             h.Start();
         }
         runtime.WriteListenersFile();
-        var client = new RelayClient(resolver ?? StaticMxResolver.FromLab(lab), runtime.MtaPortFor, lab.Relay, ca.Certificate);
+        // Mail is routed by MX through the lab DNS, as on the internet (a test may pass a fixed table).
+        var client = new RelayClient(resolver ?? new LabResolver(dns.EndPoint), runtime.MtaPortFor, lab.Relay, ca.Certificate);
         runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
         runtime.relay.Start();
         tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStarted,
-            $"lab '{lab.Name}' started: {sites.Count} sites, {hosts.Count} listeners, data in {dataDirectory}",
+            $"lab '{lab.Name}' started: {sites.Count} sites, {hosts.Count + 1} listeners (DNS on {dns.Info.Address}:{dns.Info.Port}), data in {dataDirectory}",
             new Dictionary<string, object?> { ["Lab"] = lab.Name, ["DataDirectory"] = dataDirectory });
         return runtime;
     }
@@ -182,8 +204,9 @@ public sealed class LabRuntime : IAsyncDisposable
     public async Task StopAsync(TimeSpan grace)
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)));
+        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns.StopAsync()));
         if (relay is not null) await relay.StopAsync();
+        await Dns.Zones.DisposeAsync();
         File.Delete(ListenersFile);
     }
 
@@ -196,5 +219,6 @@ public sealed class LabRuntime : IAsyncDisposable
         {
             await l.DisposeAsync();
         }
+        await Dns.DisposeAsync();
     }
 }

@@ -17,6 +17,8 @@ public sealed class LabDefinition
 
     /// <summary>Outbound relay: destination port, retry intervals, queue lifetime.</summary>
     public RelaySettings Relay { get; init; } = new();
+    /// <summary>The lab DNS server's address, port and zone directory.</summary>
+    public LabDns Dns { get; init; } = new();
 
     /// <summary>The file (or source name) this definition was read from, if any.</summary>
     public string? SourceFile { get; init; }

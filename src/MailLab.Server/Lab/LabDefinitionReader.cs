@@ -10,7 +10,8 @@ namespace MailLab.Server.Lab;
 /// </summary>
 internal sealed class LabDefinitionReader(YamlFields f)
 {
-    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "sites"];
+    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "sites"];
+    private static readonly string[] DnsKeys = ["address", "port", "zones"];
     private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy"];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
@@ -39,6 +40,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
         RelaySettings relay = map.Optional("relay") is { } r ? ReadRelay(r) : new RelaySettings();
 
         var sites = new List<SiteDefinition>();
+        YamlNode? dnsNode = map.Optional("dns");
         if (map.Required("sites") is { } sitesNode && f.Sequence(sitesNode, "sites") is { } items)
         {
             if (items.Count == 0)
@@ -55,6 +57,9 @@ internal sealed class LabDefinitionReader(YamlFields f)
             }
         }
 
+        // Read after the sites, so a DNS port that clashes with a site listener is reported at the dns field.
+        LabDns dns = dnsNode is not null ? ReadDns(dnsNode) : new LabDns();
+
         return name is null ? null : new LabDefinition
         {
             Name = name,
@@ -62,6 +67,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
             Switches = switches,
             Limits = limits,
             Relay = relay,
+            Dns = dns,
             SourceFile = sourceName,
         };
     }
@@ -204,6 +210,51 @@ internal sealed class LabDefinitionReader(YamlFields f)
         }
 
         return value;
+    }
+
+    private LabDns ReadDns(YamlNode node)
+    {
+        var defaults = new LabDns();
+        FieldMap? map = f.Map(node, "dns", DnsKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        string address = defaults.Address;
+        if (map.Optional("address") is { } addressNode && f.String(addressNode, map.Path("address")) is { } addressText)
+        {
+            if (LabNames.TryParseIp(addressText, out _))
+            {
+                address = addressText;
+            }
+            else
+            {
+                f.Error(addressNode, map.Path("address"), $"'{addressText}' is not an IP address");
+            }
+        }
+
+        int port = defaults.Port;
+        if (map.Optional("port") is { } portNode && f.Integer(portNode, map.Path("port")) is { } p)
+        {
+            if (p is < 0 or > 65535)
+            {
+                f.Error(portNode, map.Path("port"), $"port {p} is out of range (use 1..65535, or 0 for an ephemeral port)");
+            }
+            else
+            {
+                port = (int)p;
+            }
+        }
+
+        if (port != 0 && LabNames.TryParseIp(address, out IPAddress ip))
+        {
+            // UDP and TCP share the port; TCP is what clashes with the SMTP listeners.
+            ClaimEndpoint(ip, port, map.Path(map.Optional("port") is null ? "address" : "port"), map.Optional("port") ?? map.Optional("address") ?? node);
+        }
+
+        string zones = map.Optional("zones") is { } zonesNode && f.String(zonesNode, map.Path("zones")) is { } z ? z : defaults.Zones;
+        return new LabDns { Address = address, Port = port, Zones = zones };
     }
 
     private long? Positive(YamlNode node, string field, long? value, long max)

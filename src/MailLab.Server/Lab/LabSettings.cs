@@ -60,3 +60,22 @@ public sealed class RelaySettings
     /// </summary>
     public TimeSpan QueueLifetime { get; init; } = TimeSpan.FromHours(1);
 }
+
+/// <summary>The lab DNS server: where it listens and where its zone files are.</summary>
+public sealed class LabDns
+{
+    /// <summary>The default address: a loopback address of its own, clear of the sites' 127.0.N.1 and of systemd-resolved's 127.0.0.53.</summary>
+    public const string DefaultAddress = "127.0.9.1";
+
+    /// <summary>The default port in embedded mode (unprivileged); classroom containers use 53.</summary>
+    public const int DefaultPort = 5353;
+
+    /// <summary>Address the DNS listens on (UDP and TCP).</summary>
+    public string Address { get; init; } = DefaultAddress;
+
+    /// <summary>Port for UDP and TCP; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>The directory of the shipped zone files, relative to the lab file; copied into the data directory on first start.</summary>
+    public string Zones { get; init; } = "zones";
+}

@@ -64,6 +64,9 @@ public enum TraceKind
     RelayReplyReceived,
     DsnSent,
     DsnSuppressed,
+    // Lab DNS zones (hot reload).
+    ZoneLoaded,
+    ZoneReloadFailed,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>

@@ -51,7 +51,7 @@ public sealed class Tracer
 
     private static LogEvent ToLogEvent(TraceEvent e)
     {
-        var level = e.Kind is TraceKind.ListenerFailed or TraceKind.DeliveryFailed or TraceKind.TlsFailed
+        var level = e.Kind is TraceKind.ListenerFailed or TraceKind.DeliveryFailed or TraceKind.TlsFailed or TraceKind.ZoneReloadFailed
             ? LogEventLevel.Warning
             : LogEventLevel.Information;
         var props = new List<LogEventProperty>(6 + e.Fields.Count)

@@ -26,6 +26,7 @@ public sealed class TestLab : IAsyncDisposable
           max-message-size: {SIZE}
           max-connections-per-client: {PERCLIENT}
           command-timeout: {TIMEOUT}
+        dns: { port: 0 }
         sites:
           - name: uc
             domains: [uc.test]
@@ -56,8 +57,8 @@ public sealed class TestLab : IAsyncDisposable
         DataDirectory = data;
         Definition = lab;
         Tracer = tracer;
-        Store = new MessageStore(Path.Combine(data, "mail"));
-        var mda = new LocalDelivery(Store, Path.Combine(data, "spool"));
+        ownStore = new MessageStore(Path.Combine(data, "mail"));
+        var mda = new LocalDelivery(ownStore, Path.Combine(data, "spool"));
         Queue = new RelayQueue(Path.Combine(data, "queue"));
         Sites = lab.Sites.Select(s => new LabSite(lab, s,
             TestPki.Ca.GetOrCreateServerCertificate(s.Name, s.HostNames, [System.Net.IPAddress.Parse(s.Address)]), tracer, mda, Queue)).ToList();
@@ -66,7 +67,13 @@ public sealed class TestLab : IAsyncDisposable
     public string DataDirectory { get; }
     public LabDefinition Definition { get; }
     public Tracer Tracer { get; }
-    public MessageStore Store { get; }
+    private readonly MessageStore ownStore;
+
+    /// <summary>
+    /// The store to read mail from: the running lab's own once started (one process, one store
+    /// instance per root: two instances would not share the per-folder locks).
+    /// </summary>
+    public MessageStore Store => Runtime?.Store ?? ownStore;
     /// <summary>The lab's outbound queue (the in-memory transcript sessions queue into it too).</summary>
     public RelayQueue Queue { get; }
     public IReadOnlyList<LabSite> Sites { get; }

@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Sockets;
+using MailLab.Server.Listeners;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Dns;
+
+/// <summary>
+/// The lab's authoritative DNS server: UDP and TCP on one address and port, answering from the
+/// <see cref="ZoneStore"/>'s current zones. Every query and answer is traced (DnsQuery, DnsAnswer).
+/// </summary>
+public sealed class LabDnsServer : IAsyncDisposable
+{
+    /// <summary>Idle time a TCP connection may wait between queries (RFC 7766 §6.2.3 suggests seconds).</summary>
+    public static readonly TimeSpan TcpIdleTimeout = TimeSpan.FromSeconds(10);
+
+    private static long queryCounter;
+    private readonly ZoneStore zones;
+    private readonly Tracer tracer;
+    private readonly CancellationTokenSource shutdown = new();
+    private readonly List<Task> tasks = [];
+    private Socket? udp;
+    private Socket? tcp;
+
+    /// <summary>Creates (but does not bind) the server.</summary>
+    public LabDnsServer(string address, int port, ZoneStore zones, Tracer tracer)
+    {
+        Info = new ListenerInfo("lab", "DNS", address, port, "none");
+        this.zones = zones;
+        this.tracer = tracer;
+    }
+
+    /// <summary>The listener as listeners.json shows it; after <see cref="Bind"/> it carries the real port.</summary>
+    public ListenerInfo Info { get; private set; }
+
+    /// <summary>The bound endpoint (UDP and TCP).</summary>
+    public IPEndPoint EndPoint => new(IPAddress.Parse(Info.Address), Info.Port);
+
+    /// <summary>The zones being served.</summary>
+    public ZoneStore Zones => zones;
+
+    /// <summary>Binds UDP and TCP to the same port; throws <see cref="ListenerBindException"/> with the reason.</summary>
+    public void Bind()
+    {
+        if (!IPAddress.TryParse(Info.Address, out var address))
+        {
+            throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}", "not an IP address");
+        }
+        // With port 0 the UDP port is chosen first; TCP may find it taken, so try a few times.
+        for (int attempt = 0; ; attempt++)
+        {
+            var u = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            var t = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                // Shares the port with an mDNS daemon bound to the wildcard (5353), which also sets SO_REUSEADDR.
+                ReuseAddressOnly(u);
+                u.Bind(new IPEndPoint(address, Info.Port));
+                int port = ((IPEndPoint)u.LocalEndPoint!).Port;
+                ReuseAddressOnly(t);
+                t.Bind(new IPEndPoint(address, port));
+                t.Listen(64);
+                (udp, tcp) = (u, t);
+                Info = Info with { Port = port };
+                return;
+            }
+            catch (SocketException ex)
+            {
+                u.Dispose();
+                t.Dispose();
+                if (Info.Port == 0 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 10) continue;
+                var reason = ex.SocketErrorCode switch
+                {
+                    SocketError.AddressAlreadyInUse => "address already in use (another program holds the port)",
+                    SocketError.AddressNotAvailable => "address not available on this machine",
+                    SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+                    _ => ex.Message,
+                };
+                throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}", reason);
+            }
+        }
+    }
+
+    /// <summary>
+    /// SO_REUSEADDR alone: a restart binds despite TIME_WAIT, yet a second live listener on the port
+    /// still fails. .NET's ReuseAddress also sets SO_REUSEPORT on Linux, which would let two labs share it.
+    /// </summary>
+    private static void ReuseAddressOnly(Socket s)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            s.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+        }
+    }
+
+    /// <summary>Starts answering.</summary>
+    public void Start()
+    {
+        if (udp is null || tcp is null) throw new InvalidOperationException("Bind first");
+        tracer.For("lab", TraceRole.DNS).Emit(TraceKind.ListenerStarted, $"DNS listening on {Info.Address}:{Info.Port} (UDP and TCP)",
+            ("Address", Info.Address), ("Port", Info.Port), ("Tls", Info.Tls));
+        tasks.Add(UdpLoopAsync(udp));
+        tasks.Add(TcpLoopAsync(tcp));
+    }
+
+    private async Task UdpLoopAsync(Socket socket)
+    {
+        var buffer = new byte[65535];
+        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!shutdown.IsCancellationRequested)
+        {
+            SocketReceiveFromResult got;
+            try
+            {
+                got = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, shutdown.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue; // an ICMP error from an earlier reply
+            }
+            var client = (IPEndPoint)got.RemoteEndPoint;
+            byte[]? reply = Handle(buffer.AsSpan(0, got.ReceivedBytes), client, "udp", null);
+            if (reply is null) continue;
+            try
+            {
+                await socket.SendToAsync(reply, SocketFlags.None, client, shutdown.Token);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private async Task TcpLoopAsync(Socket listening)
+    {
+        var connections = new List<Task>();
+        while (!shutdown.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listening.AcceptAsync(shutdown.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            connections.RemoveAll(c => c.IsCompleted);
+            connections.Add(ServeTcpAsync(client));
+        }
+        await Task.WhenAll(connections);
+    }
+
+    private async Task ServeTcpAsync(Socket client)
+    {
+        await Task.Yield();
+        var remote = (IPEndPoint)client.RemoteEndPoint!;
+        string session = $"D{Interlocked.Increment(ref queryCounter)}";
+        await using var stream = new NetworkStream(client, ownsSocket: true);
+        var framer = new DnsTcpFramer();
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+                idle.CancelAfter(TcpIdleTimeout);
+                int n = await stream.ReadAsync(buffer, idle.Token);
+                if (n == 0) return;
+                framer.Append(buffer.AsSpan(0, n));
+                while (framer.TryRead() is { } message)
+                {
+                    if (Handle(message, remote, "tcp", session) is { } reply)
+                    {
+                        await stream.WriteAsync(DnsTcpFramer.Frame(reply), shutdown.Token);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Idle, shut down, or the client went away.
+        }
+    }
+
+    /// <summary>One query in, one reply out (null: not worth a reply, for example a stray response).</summary>
+    private byte[]? Handle(ReadOnlySpan<byte> message, IPEndPoint client, string transport, string? session)
+    {
+        session ??= $"D{Interlocked.Increment(ref queryCounter)}";
+        var q = DnsWire.ParseQuery(message, out ushort id, out string? problem);
+        // RFC 6891 §6.2.5: over UDP, the smaller of the client's EDNS size and ours; 512 without EDNS.
+        int limit = transport == "tcp" ? ushort.MaxValue
+            : q?.EdnsUdpSize is { } edns ? Math.Min((int)edns, (int)DnsWire.OurEdnsSize) : DnsWire.ClassicUdpLimit;
+        if (q is null)
+        {
+            var t = tracer.For("lab", TraceRole.DNS, session);
+            t.Emit(TraceKind.DnsQuery, $"malformed query from {client.Address} over {transport}: {problem}",
+                ("Client", client.Address.ToString()), ("Name", null), ("Type", null), ("Transport", transport), ("Problem", problem));
+            if (message.Length < 12 || (message[2] & 0x80) != 0) return null; // no header, or a response: never answer it
+            t.Emit(TraceKind.DnsAnswer, "FORMERR", ("Rcode", "FORMERR"), ("Answers", new List<string>()), ("Authority", new List<string>()), ("Transport", transport));
+            return DnsWire.WriteResponse(null, id, DnsRcode.FormErr, false, [], [], limit, out _);
+        }
+        string type = DnsAnswerer.TypeName(q.QType);
+        DnsAnswer answer = q.Opcode != 0 ? new DnsAnswer(DnsRcode.NotImp, false, [], [], null)
+            : q.QClass is not (1 or 255) ? new DnsAnswer(DnsRcode.Refused, false, [], [], null)
+            : DnsAnswerer.Answer(zones.Current, q.Name, q.QType);
+        var trace = tracer.For(answer.Zone?.Site ?? zones.Current.Find(q.Name)?.Site ?? "lab", TraceRole.DNS, session);
+        trace.Emit(TraceKind.DnsQuery, $"{client.Address} asks {DnsNames.Absolute(q.Name)} {type} over {transport}",
+            ("Client", client.Address.ToString()), ("Name", q.Name), ("Type", type), ("Transport", transport), ("Id", (int)q.Id));
+        byte[] reply = DnsWire.WriteResponse(q, id, answer.Rcode, answer.Authoritative, answer.Answers, answer.Authority, limit, out bool truncated);
+        var answers = answer.Answers.Select(r => r.ToString()).ToList();
+        var authority = answer.Authority.Select(r => r.ToString()).ToList();
+        string summary = answers.Count > 0 ? string.Join(" | ", answers) : authority.Count > 0 ? $"no answer; authority {authority[0]}" : "no answer";
+        trace.Emit(TraceKind.DnsAnswer, $"{answer.Status} {DnsNames.Absolute(q.Name)} {type}: {summary}{(truncated ? " (truncated: TC set, ask over TCP)" : "")}",
+            ("Rcode", answer.Status), ("Name", q.Name), ("Type", type), ("Answers", answers), ("Authority", authority),
+            ("Authoritative", answer.Authoritative), ("Truncated", truncated), ("Transport", transport));
+        return reply;
+    }
+
+    /// <summary>Stops both sockets and waits for open TCP connections to end.</summary>
+    public async Task StopAsync()
+    {
+        if (shutdown.IsCancellationRequested) return;
+        await shutdown.CancelAsync();
+        udp?.Dispose();
+        tcp?.Dispose();
+        await Task.WhenAll(tasks);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        shutdown.Dispose();
+    }
+}

@@ -1,0 +1,140 @@
+using System.Net;
+using DnsClient;
+using DnsClient.Protocol;
+
+namespace MailLab.Server.Dns;
+
+/// <summary>One mail exchanger: its preference, host name and addresses (empty when it has none).</summary>
+public sealed record MxHost(ushort Preference, string Host, IReadOnlyList<IPAddress> Addresses);
+
+/// <summary>
+/// Where mail for a domain goes. <see cref="Hosts"/> is ordered by preference; <see cref="Implicit"/>
+/// means there was no MX and the domain's own address is used (RFC 5321 §5.1); <see cref="NullMx"/>
+/// means the domain accepts no mail (RFC 7505); <see cref="TempError"/> says why no answer came.
+/// </summary>
+public sealed record MxResult(IReadOnlyList<MxHost> Hosts, bool Implicit, bool NullMx, bool NxDomain, string? TempError)
+{
+    /// <summary>True when the lookup could not be completed and should be tried again later.</summary>
+    public bool IsTempError => TempError is not null;
+}
+
+/// <summary>The values of one lookup, or why there are none: NXDOMAIN, or a temporary error with its reason.</summary>
+public sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, string? TempError)
+{
+    /// <summary>True when the lookup could not be completed.</summary>
+    public bool IsTempError => TempError is not null;
+}
+
+/// <summary>
+/// The mail side's resolver: asks the lab DNS only, with DnsClient's cache off so a zone edit is seen
+/// at once, over UDP with TCP fallback on a truncated answer. Errors are values, never exceptions.
+/// </summary>
+public sealed class LabResolver : Relay.IMxResolver
+{
+    private readonly LookupClient client;
+
+    /// <summary>A resolver that asks the lab DNS at <paramref name="server"/>.</summary>
+    public LabResolver(IPEndPoint server, TimeSpan? timeout = null)
+    {
+        Server = server;
+        client = new LookupClient(new LookupClientOptions(new NameServer(server))
+        {
+            UseCache = false,
+            UseTcpFallback = true,
+            Recursion = false,
+            ThrowDnsErrors = false,
+            ContinueOnDnsError = false,
+            ContinueOnEmptyResponse = false,
+            Retries = 1,
+            Timeout = timeout ?? TimeSpan.FromSeconds(2),
+        });
+    }
+
+    /// <summary>The lab DNS endpoint.</summary>
+    public IPEndPoint Server { get; }
+
+    /// <summary>The outbound relay's view of <see cref="ResolveMxAsync"/>.</summary>
+    async Task<Relay.MxLookup> Relay.IMxResolver.ResolveAsync(string domain, CancellationToken ct)
+    {
+        var r = await ResolveMxAsync(domain, ct).ConfigureAwait(false);
+        if (r.TempError is { } reason) return new Relay.TempError(reason);
+        if (r.NxDomain) return new Relay.NoSuchDomain();
+        if (r.NullMx) return new Relay.NullMx();
+        return new Relay.MxHosts(r.Hosts.Select(h => new Relay.MxHost(h.Preference, h.Host, h.Addresses)).ToList());
+    }
+
+    /// <summary>The mail exchangers of <paramref name="domain"/>, with their addresses (RFC 5321 §5.1, RFC 7505).</summary>
+    public async Task<MxResult> ResolveMxAsync(string domain, CancellationToken ct = default)
+    {
+        domain = DnsNames.Normalize(domain);
+        var (response, error) = await QueryAsync(domain, QueryType.MX, ct);
+        if (error is not null) return new MxResult([], false, false, false, error);
+        if (response!.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain) return new MxResult([], false, false, true, null);
+        var mx = response.Answers.MxRecords().ToList();
+        if (mx.Count == 0)
+        {
+            // RFC 5321 §5.1: no MX records, so the domain itself is the exchanger, with preference 0.
+            var own = await AddressesAsync(domain, ct);
+            if (own.IsTempError) return new MxResult([], true, false, false, own.TempError);
+            return new MxResult(own.Values.Count > 0 ? [new MxHost(0, domain, own.Values)] : [], true, false, own.NxDomain, null);
+        }
+        // RFC 7505 §3: a single MX of "." means the domain accepts no mail.
+        if (mx.Any(IsNull))
+        {
+            return new MxResult([], false, true, false, null);
+        }
+        var hosts = new List<MxHost>();
+        foreach (var r in mx.OrderBy(r => r.Preference))
+        {
+            string host = DnsNames.Normalize(r.Exchange.Value);
+            var addresses = await AddressesAsync(host, ct);
+            if (addresses.IsTempError) return new MxResult(hosts, false, false, false, $"{host}: {addresses.TempError}");
+            hosts.Add(new MxHost(r.Preference, host, addresses.Values));
+        }
+        return new MxResult(hosts, false, false, false, null);
+    }
+
+    private static bool IsNull(MxRecord r) => r.Preference == 0 && DnsNames.Normalize(r.Exchange.Value).Length == 0;
+
+    /// <summary>The TXT records at <paramref name="name"/>, each with its character-strings joined (RFC 7208 §3.3).</summary>
+    public async Task<DnsLookup<string>> TxtAsync(string name, CancellationToken ct = default)
+    {
+        var (response, error) = await QueryAsync(DnsNames.Normalize(name), QueryType.TXT, ct);
+        if (error is not null) return new DnsLookup<string>([], false, error);
+        bool nx = response!.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain;
+        return new DnsLookup<string>(response.Answers.TxtRecords().Select(t => string.Concat(t.Text)).ToList(), nx, null);
+    }
+
+    /// <summary>The IPv4 then IPv6 addresses of <paramref name="name"/>.</summary>
+    public async Task<DnsLookup<IPAddress>> AddressesAsync(string name, CancellationToken ct = default)
+    {
+        name = DnsNames.Normalize(name);
+        var (a, errorA) = await QueryAsync(name, QueryType.A, ct);
+        if (errorA is not null) return new DnsLookup<IPAddress>([], false, errorA);
+        if (a!.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain) return new DnsLookup<IPAddress>([], true, null);
+        var (aaaa, errorAaaa) = await QueryAsync(name, QueryType.AAAA, ct);
+        if (errorAaaa is not null) return new DnsLookup<IPAddress>([], false, errorAaaa);
+        var list = a.Answers.ARecords().Select(r => r.Address).Concat(aaaa!.Answers.AaaaRecords().Select(r => r.Address)).ToList();
+        return new DnsLookup<IPAddress>(list, false, null);
+    }
+
+    /// <summary>One query; NOERROR and NXDOMAIN are answers, anything else is a temporary error with its reason.</summary>
+    private async Task<(IDnsQueryResponse? Response, string? Error)> QueryAsync(string name, QueryType type, CancellationToken ct)
+    {
+        try
+        {
+            var response = await client.QueryAsync(name, type, QueryClass.IN, ct);
+            var rcode = response.Header.ResponseCode;
+            if (rcode is DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain) return (response, null);
+            return (null, $"{name} {type}: the lab DNS answered {rcode} ({response.ErrorMessage})");
+        }
+        catch (DnsResponseException ex)
+        {
+            return (null, $"{name} {type}: no answer from the lab DNS at {Server}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or TimeoutException)
+        {
+            return (null, $"{name} {type}: no answer from the lab DNS at {Server}: {ex.Message}");
+        }
+    }
+}

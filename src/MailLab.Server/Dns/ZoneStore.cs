@@ -1,0 +1,167 @@
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Dns;
+
+/// <summary>
+/// The zone files of a directory (<c>*.zone</c>, one zone each, the file name is the starting
+/// $ORIGIN) and the zones they give. Polls modification times every <see cref="PollInterval"/>:
+/// an edit is live on the next poll; a broken edit is traced as ZoneReloadFailed with file, line and
+/// column once it is still broken one poll later (an editor may be caught mid-save), and the last
+/// good version of that zone stays served.
+/// </summary>
+public sealed class ZoneStore : IAsyncDisposable
+{
+    /// <summary>How often the directory is checked for edits.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly Func<string, string> siteOf;
+    private readonly Tracer tracer;
+    private readonly Dictionary<string, (DateTime Mtime, long Length)> seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Zone> good = new(StringComparer.Ordinal); // by file path
+    private readonly Dictionary<string, (string? Origin, List<ZoneError> Errors)> pendingFailures = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource stop = new();
+    private readonly object gate = new();
+    private Task? poller;
+    private int disposed;
+    private volatile ZoneSet current = ZoneSet.Empty;
+
+    /// <param name="directory">Where the zone files are.</param>
+    /// <param name="siteOf">The lab site a zone origin belongs to ("lab" for none), for the trace.</param>
+    /// <param name="tracer">Where ZoneLoaded and ZoneReloadFailed go.</param>
+    public ZoneStore(string directory, Func<string, string> siteOf, Tracer tracer)
+    {
+        Directory = Path.GetFullPath(directory);
+        this.siteOf = siteOf;
+        this.tracer = tracer;
+    }
+
+    /// <summary>The zone directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The zones served now.</summary>
+    public ZoneSet Current => current;
+
+    /// <summary>Reads every changed, new or deleted zone file now (the poller calls this).</summary>
+    public void Refresh()
+    {
+        lock (gate)
+        {
+            var files = System.IO.Directory.Exists(Directory)
+                ? System.IO.Directory.GetFiles(Directory, "*.zone").Order(StringComparer.Ordinal).ToList()
+                : [];
+            bool changed = false;
+            foreach (string gone in seen.Keys.Except(files).ToList())
+            {
+                seen.Remove(gone);
+                pendingFailures.Remove(gone);
+                if (good.Remove(gone, out var old))
+                {
+                    changed = true;
+                    Trace(old.Site, TraceKind.ZoneLoaded, $"zone {DnsNames.Absolute(old.Origin)} removed: {Path.GetFileName(gone)} was deleted",
+                        ("File", gone), ("Zone", old.Origin), ("Records", 0), ("Removed", true));
+                }
+            }
+            foreach (string file in files)
+            {
+                FileInfo info = new(file);
+                var stamp = (info.LastWriteTimeUtc, info.Length);
+                if (seen.TryGetValue(file, out var before) && before == stamp)
+                {
+                    // Still broken one poll later: not an editor caught mid-save, so report it now.
+                    if (pendingFailures.Remove(file, out var failure)) Failed(file, failure.Origin, failure.Errors);
+                    continue;
+                }
+                seen[file] = stamp;
+                pendingFailures.Remove(file);
+                changed |= Load(file);
+            }
+            if (changed) current = new ZoneSet(good.Values);
+        }
+    }
+
+    private bool Load(string file)
+    {
+        string name = Path.GetFileName(file);
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            seen.Remove(file); // try again on the next poll
+            Failed(file, null, [new ZoneError(name, 0, 0, $"cannot read the file: {ex.Message}")]);
+            return false;
+        }
+        string origin = name[..^".zone".Length];
+        var parsed = ZoneFileParser.Parse(text, name, origin);
+        var errors = parsed.Errors.ToList();
+        if (parsed.Ok && good.FirstOrDefault(g => g.Key != file && g.Value.Origin == parsed.Origin) is { Value: { } clash })
+        {
+            errors.Add(new ZoneError(name, 1, 1, $"zone {DnsNames.Absolute(parsed.Origin!)} is already served from {Path.GetFileName(clash.File)}"));
+        }
+        if (errors.Count > 0)
+        {
+            pendingFailures[file] = (parsed.Origin, errors);
+            return false;
+        }
+        var zone = Zone.FromParse(parsed, siteOf(parsed.Origin!), file);
+        good[file] = zone;
+        var soa = (SoaData)zone.Soa.Data;
+        Trace(zone.Site, TraceKind.ZoneLoaded, $"zone {DnsNames.Absolute(zone.Origin)} loaded from {name}: {zone.Records.Count} records, serial {soa.Serial}",
+            ("File", file), ("Zone", zone.Origin), ("Records", zone.Records.Count), ("Serial", soa.Serial));
+        return true;
+    }
+
+    private void Failed(string file, string? origin, IReadOnlyList<ZoneError> errors)
+    {
+        var first = errors[0];
+        bool kept = good.TryGetValue(file, out var last);
+        string site = last?.Site ?? (origin is null ? "lab" : siteOf(origin));
+        string keep = kept ? $"; the last good zone {DnsNames.Absolute(last!.Origin)} stays served" : "; the zone is not served";
+        Trace(site, TraceKind.ZoneReloadFailed, $"{first}{(errors.Count > 1 ? $" (and {errors.Count - 1} more)" : "")}{keep}",
+            ("File", file), ("Line", first.Line), ("Column", first.Column), ("Problem", first.Problem),
+            ("Errors", errors.Select(e => e.ToString()).ToList()), ("KeptLastGood", kept));
+    }
+
+    private void Trace(string site, TraceKind kind, string text, params (string, object?)[] fields) =>
+        tracer.For(site, TraceRole.DNS).Emit(kind, text, fields);
+
+    /// <summary>Loads every zone and starts watching the directory.</summary>
+    public void Start()
+    {
+        Refresh();
+        poller ??= PollAsync();
+    }
+
+    private async Task PollAsync()
+    {
+        using var timer = new PeriodicTimer(PollInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop.Token))
+            {
+                try
+                {
+                    Refresh();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // The directory itself vanished or is unreadable for a moment; try again next tick.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
+        await stop.CancelAsync();
+        if (poller is not null) await poller;
+        stop.Dispose();
+    }
+}

@@ -1,0 +1,170 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using DnsClient;
+using MailLab.Server.Dns;
+using MailLab.Server.Lab;
+using MailLab.Server.Listeners;
+
+namespace MailLab.Cli;
+
+/// <summary><c>maillab dns</c>: the lab zones and the DNS listener; <c>maillab dns query NAME TYPE</c> asks it, printing like dig.</summary>
+internal static class DnsCommand
+{
+    public static Command Create()
+    {
+        var data = CommonOptions.Data();
+        var dns = new Command("dns", "List the lab DNS zones (<data>/zones) and the DNS listener's address:port");
+        dns.Options.Add(data);
+        dns.SetAction(parse => List(CommonOptions.ResolveData(parse.GetValue(data))));
+
+        var name = new Argument<string>("NAME") { Description = "The name to ask for (for PTR an IP address is turned into its in-addr.arpa name)" };
+        var type = new Argument<string>("TYPE") { Description = "The record type: A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, ANY", DefaultValueFactory = _ => "A" };
+        var qdata = CommonOptions.Data();
+        var server = new Option<string?>("--server") { Description = "The DNS to ask, ADDR:PORT. Default: the running lab's (from <data>/listeners.json)" };
+        var tcp = new Option<bool>("--tcp") { Description = "Ask over TCP instead of UDP" };
+        var query = new Command("query", "Ask the lab DNS one question and print the answer like dig");
+        query.Arguments.Add(name);
+        query.Arguments.Add(type);
+        query.Options.Add(qdata);
+        query.Options.Add(server);
+        query.Options.Add(tcp);
+        query.SetAction((parse, ct) => QueryAsync(parse.GetValue(name)!, parse.GetValue(type)!, CommonOptions.ResolveData(parse.GetValue(qdata)),
+            parse.GetValue(server), parse.GetValue(tcp), ct));
+        dns.Subcommands.Add(query);
+        return dns;
+    }
+
+    private static int List(string data)
+    {
+        var endpoint = RunningDns(data);
+        Console.WriteLine(endpoint is null
+            ? $"DNS listener: not running (no {Path.Combine(data, "listeners.json")}; start the lab with 'maillab up')"
+            : $"DNS listener: {endpoint.Address}:{endpoint.Port} (UDP and TCP)");
+        string dir = Path.Combine(data, "zones");
+        if (!Directory.Exists(dir))
+        {
+            Console.WriteLine($"zones: {dir} does not exist yet ('maillab up' copies the default zones there on first start)");
+            return 0;
+        }
+        Console.WriteLine($"zones in {dir}:");
+        Console.WriteLine($"  {"ZONE",-22} {"FILE",-26} {"RECORDS",7} {"SERIAL",11}");
+        int bad = 0;
+        foreach (string file in Directory.GetFiles(dir, "*.zone").Order(StringComparer.Ordinal))
+        {
+            string fname = Path.GetFileName(file);
+            var parsed = ZoneFileParser.Parse(File.ReadAllText(file), fname, fname[..^".zone".Length]);
+            if (parsed.Ok)
+            {
+                var soa = (SoaData)parsed.Records.First(r => r.Type == DnsType.SOA).Data;
+                Console.WriteLine($"  {DnsNames.Absolute(parsed.Origin!),-22} {fname,-26} {parsed.Records.Count,7} {soa.Serial,11}");
+            }
+            else
+            {
+                bad++;
+                Console.WriteLine($"  {"(error)",-22} {fname,-26} {parsed.Errors[0]}");
+            }
+        }
+        return bad == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> QueryAsync(string name, string typeText, string data, string? serverText, bool tcp, CancellationToken ct)
+    {
+        if (!Enum.TryParse(typeText, ignoreCase: true, out QueryType type) || int.TryParse(typeText, out _))
+        {
+            Console.Error.WriteLine($"maillab: '{typeText}' is not a record type (A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, ANY)");
+            return 2;
+        }
+        IPEndPoint? server;
+        if (serverText is not null)
+        {
+            if (!IPEndPoint.TryParse(serverText, out server) || server.Port == 0)
+            {
+                Console.Error.WriteLine($"maillab: --server '{serverText}' is not ADDR:PORT like {LabDns.DefaultAddress}:{LabDns.DefaultPort}");
+                return 2;
+            }
+        }
+        else
+        {
+            server = RunningDns(data);
+            if (server is null)
+            {
+                Console.Error.WriteLine($"maillab: the lab is not running (no {Path.Combine(data, "listeners.json")}); start it with 'maillab up' or give --server ADDR:PORT");
+                return 1;
+            }
+        }
+        if (type == QueryType.PTR && IPAddress.TryParse(name, out var ip)) name = ip.GetArpaName();
+
+        var client = new LookupClient(new LookupClientOptions(new NameServer(server))
+        {
+            UseCache = false, Recursion = false, ThrowDnsErrors = false, UseTcpOnly = tcp, UseTcpFallback = true,
+            Retries = 0, Timeout = TimeSpan.FromSeconds(3),
+        });
+        IDnsQueryResponse r;
+        try
+        {
+            r = await client.QueryAsync(name, type, QueryClass.IN, ct);
+        }
+        catch (DnsResponseException ex)
+        {
+            Console.Error.WriteLine($";; no answer from {server.Address}#{server.Port}: {ex.Message}");
+            return 1;
+        }
+        var h = r.Header;
+        var flags = new List<string> { "qr" };
+        if (h.HasAuthorityAnswer) flags.Add("aa");
+        if (h.ResultTruncated) flags.Add("tc");
+        if (h.RecursionDesired) flags.Add("rd");
+        if (h.RecursionAvailable) flags.Add("ra");
+        Console.WriteLine($";; ->>HEADER<<- opcode: QUERY, status: {Status(h.ResponseCode)}, id: {h.Id}");
+        Console.WriteLine($";; flags: {string.Join(' ', flags)}; QUERY: {h.QuestionCount}, ANSWER: {h.AnswerCount}, AUTHORITY: {h.NameServerCount}, ADDITIONAL: {h.AdditionalCount}");
+        Console.WriteLine();
+        Console.WriteLine(";; QUESTION SECTION:");
+        Console.WriteLine($";{DnsNames.Absolute(DnsNames.Normalize(name))}\t\tIN\t{type}");
+        Section("ANSWER", r.Answers);
+        Section("AUTHORITY", r.Authorities);
+        Console.WriteLine();
+        Console.WriteLine($";; SERVER: {server.Address}#{server.Port} ({(tcp ? "TCP" : "UDP, TCP if truncated")})");
+        Console.WriteLine($";; MSG SIZE  rcvd: {r.MessageSize}");
+        return 0;
+    }
+
+    private static void Section(string title, IReadOnlyList<DnsClient.Protocol.DnsResourceRecord> records)
+    {
+        if (records.Count == 0) return;
+        Console.WriteLine();
+        Console.WriteLine($";; {title} SECTION:");
+        foreach (var rec in records)
+        {
+            // DnsClient prints "name ttl IN TYPE data", which is zone-file syntax.
+            Console.WriteLine(rec.ToString());
+        }
+    }
+
+    private static string Status(DnsHeaderResponseCode code) => code switch
+    {
+        DnsHeaderResponseCode.NoError => "NOERROR",
+        DnsHeaderResponseCode.NotExistentDomain => "NXDOMAIN",
+        DnsHeaderResponseCode.Refused => "REFUSED",
+        DnsHeaderResponseCode.FormatError => "FORMERR",
+        DnsHeaderResponseCode.ServerFailure => "SERVFAIL",
+        DnsHeaderResponseCode.NotImplemented => "NOTIMP",
+        _ => code.ToString().ToUpperInvariant(),
+    };
+
+    /// <summary>The DNS listener of the running lab, from listeners.json; null when the lab is not up.</summary>
+    private static IPEndPoint? RunningDns(string data)
+    {
+        string file = Path.Combine(data, "listeners.json");
+        try
+        {
+            var listeners = JsonSerializer.Deserialize<List<ListenerInfo>>(File.ReadAllText(file));
+            var dns = listeners?.FirstOrDefault(l => l.Role == "DNS");
+            return dns is not null && IPAddress.TryParse(dns.Address, out var a) ? new IPEndPoint(a, dns.Port) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+}
