@@ -69,8 +69,8 @@ public sealed class LabResolver : Relay.IMxResolver
         domain = DnsNames.Normalize(domain);
         var (response, error) = await QueryAsync(domain, QueryType.MX, ct);
         if (error is not null) return new MxResult([], false, false, false, error);
-        if (response!.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain) return new MxResult([], false, false, true, null);
-        var mx = response.Answers.MxRecords().ToList();
+        if (IsNoSuchDomain(response!)) return new MxResult([], false, false, true, null);
+        var mx = response!.Answers.MxRecords().ToList();
         if (mx.Count == 0)
         {
             // RFC 5321 §5.1: no MX records, so the domain itself is the exchanger, with preference 0.
@@ -101,8 +101,8 @@ public sealed class LabResolver : Relay.IMxResolver
     {
         var (response, error) = await QueryAsync(DnsNames.Normalize(name), QueryType.TXT, ct);
         if (error is not null) return new DnsLookup<string>([], false, error);
-        bool nx = response!.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain;
-        return new DnsLookup<string>(response.Answers.TxtRecords().Select(t => string.Concat(t.Text)).ToList(), nx, null);
+        bool nx = IsNoSuchDomain(response!);
+        return new DnsLookup<string>(response!.Answers.TxtRecords().Select(t => string.Concat(t.Text)).ToList(), nx, null);
     }
 
     /// <summary>The IPv4 then IPv6 addresses of <paramref name="name"/>.</summary>
@@ -111,21 +111,29 @@ public sealed class LabResolver : Relay.IMxResolver
         name = DnsNames.Normalize(name);
         var (a, errorA) = await QueryAsync(name, QueryType.A, ct);
         if (errorA is not null) return new DnsLookup<IPAddress>([], false, errorA);
-        if (a!.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain) return new DnsLookup<IPAddress>([], true, null);
+        if (IsNoSuchDomain(a!)) return new DnsLookup<IPAddress>([], true, null);
         var (aaaa, errorAaaa) = await QueryAsync(name, QueryType.AAAA, ct);
         if (errorAaaa is not null) return new DnsLookup<IPAddress>([], false, errorAaaa);
-        var list = a.Answers.ARecords().Select(r => r.Address).Concat(aaaa!.Answers.AaaaRecords().Select(r => r.Address)).ToList();
+        var list = a!.Answers.ARecords().Select(r => r.Address).Concat(aaaa!.Answers.AaaaRecords().Select(r => r.Address)).ToList();
         return new DnsLookup<IPAddress>(list, false, null);
     }
 
-    /// <summary>One query; NOERROR and NXDOMAIN are answers, anything else is a temporary error with its reason.</summary>
+    /// <summary>
+    /// The lab DNS is the whole DNS of the lab's internet: a name it refuses (outside every lab zone)
+    /// does not exist for lab mail, so REFUSED counts as NXDOMAIN (mail to it bounces at once, SPF
+    /// finds no record) instead of a temporary error that would keep mail queued for an hour.
+    /// </summary>
+    private static bool IsNoSuchDomain(IDnsQueryResponse r) =>
+        r.Header.ResponseCode is DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused;
+
+    /// <summary>One query; NOERROR, NXDOMAIN and REFUSED are answers, anything else is a temporary error with its reason.</summary>
     private async Task<(IDnsQueryResponse? Response, string? Error)> QueryAsync(string name, QueryType type, CancellationToken ct)
     {
         try
         {
             var response = await client.QueryAsync(name, type, QueryClass.IN, ct);
             var rcode = response.Header.ResponseCode;
-            if (rcode is DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain) return (response, null);
+            if (rcode is DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused) return (response, null);
             return (null, $"{name} {type}: the lab DNS answered {rcode} ({response.ErrorMessage})");
         }
         catch (DnsResponseException ex)

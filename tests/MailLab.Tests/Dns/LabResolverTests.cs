@@ -68,12 +68,13 @@ public class LabResolverTests
     }
 
     [Fact]
-    public async Task A_domain_outside_the_lab_is_a_temporary_error_with_the_reason()
+    public async Task A_domain_outside_the_lab_does_not_exist_for_lab_mail()
     {
         await using var dns = DnsTestServer.Start();
         var r = await new LabResolver(dns.EndPoint).ResolveMxAsync("example.com");
-        Assert.True(r.IsTempError);
-        Assert.Contains("Refused", r.TempError);
+        Assert.False(r.IsTempError);
+        Assert.True(r.NxDomain);
+        Assert.Empty(r.Hosts);
     }
 
     [Fact]

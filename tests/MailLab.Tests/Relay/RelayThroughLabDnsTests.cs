@@ -37,4 +37,15 @@ public sealed class RelayThroughLabDnsTests
         Assert.Contains(lab.Events(TraceKind.PolicyRejected), e => e.Site == "evil" && e.Field("Reason") == "relay denied");
         Assert.StartsWith("Return-Path: <>", await RelayTestHelpers.OnlyMessage(lab, "alice@uc.test"));
     }
+
+    [Fact]
+    public async Task A_domain_outside_the_lab_bounces_at_once()
+    {
+        await using var lab = TestLab.Create().Start();
+        await RelayTestHelpers.SubmitAsAlice(lab, "to nowhere", "x@nowhere.example");
+        var failed = await RelayTestHelpers.Outcome(lab, "x@nowhere.example", "failed");
+        Assert.Contains("5.1.2", failed.Field("Status"));
+        Assert.Contains(lab.Events(TraceKind.DnsAnswer), e => e.Field("Rcode") == "REFUSED");
+        Assert.StartsWith("Return-Path: <>", await RelayTestHelpers.OnlyMessage(lab, "alice@uc.test"));
+    }
 }
