@@ -59,19 +59,6 @@ public sealed class MessageSpool : IBufferWriter<byte>, IAsyncDisposable
         await destination.WriteAsync(pending.WrittenMemory, ct).ConfigureAwait(false);
     }
 
-    /// <summary>A read-only stream over the content (for header parsing).</summary>
-    public Stream OpenRead()
-    {
-        if (file is null) return new MemoryStream(pending.WrittenMemory.ToArray(), writable: false);
-        var copy = new MemoryStream();
-        file.Position = 0;
-        file.CopyTo(copy);
-        file.Seek(0, SeekOrigin.End);
-        copy.Write(pending.WrittenSpan);
-        copy.Position = 0;
-        return copy;
-    }
-
     /// <summary>The first bytes of the content, enough to hold the header section.</summary>
     public ReadOnlyMemory<byte> Head(int max)
     {
