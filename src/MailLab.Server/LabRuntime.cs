@@ -175,7 +175,7 @@ public sealed class LabRuntime : IAsyncDisposable
         string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
         string partial = sites.Count == lab.Sites.Count && dns is not null ? "" : $" (only {string.Join(",", runtime.Listeners.Select(l => l.Site).Distinct())})";
         tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStarted,
-            $"lab '{lab.Name}' started{partial}: {sites.Count} of {lab.Sites.Count} sites, {runtime.Listeners.Count} listeners ({dnsText}), data in {dataDirectory}",
+            $"lab '{lab.Name}' started{partial}: {sites.Count}{(partial.Length > 0 ? $" of {lab.Sites.Count}" : "")} sites, {runtime.Listeners.Count} listeners ({dnsText}), data in {dataDirectory}",
             new Dictionary<string, object?> { ["Lab"] = lab.Name, ["DataDirectory"] = dataDirectory,
                 ["Sites"] = sites.Select(s => s.Name).ToArray(), ["Dns"] = dns is not null });
         return runtime;
