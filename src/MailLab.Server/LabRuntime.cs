@@ -24,9 +24,12 @@ public sealed class LabRuntime : IAsyncDisposable
     private RelayWorker? relay;
 
     private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
-        MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners, LabDnsServer dns)
+        MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners, LabDnsServer? dns, RelayQueue queue,
+        LabSelection selection)
     {
         Dns = dns;
+        Queue = queue;
+        Selection = selection;
         Lab = lab;
         DataDirectory = dataDirectory;
         Tracer = tracer;
@@ -55,16 +58,20 @@ public sealed class LabRuntime : IAsyncDisposable
     public IReadOnlyList<LabSite> Sites { get; }
 
     /// <summary>The outbound queue (<c>&lt;data&gt;/queue</c>).</summary>
-    public RelayQueue Queue => Sites[0].Queue!;
+    public RelayQueue Queue { get; }
 
-    /// <summary>The queue runner that relays to other sites.</summary>
-    public RelayWorker Relay => relay!;
+    /// <summary>The queue runner that relays to other sites; null when this process runs no site.</summary>
+    public RelayWorker? Relay => relay;
 
-    /// <summary>The lab DNS server (its zones are in <c>&lt;data&gt;/zones</c>).</summary>
-    public LabDnsServer Dns { get; }
+    /// <summary>The lab DNS server (its zones are in <c>&lt;data&gt;/zones</c>); null when it runs elsewhere.</summary>
+    public LabDnsServer? Dns { get; }
+
+    /// <summary>The sites and DNS this process runs (all of them unless <c>--only</c> was given).</summary>
+    public LabSelection Selection { get; }
 
     /// <summary>Every bound listener with its real port, the DNS last.</summary>
-    public IReadOnlyList<ListenerInfo> Listeners => listeners.Select(l => l.Info).Append(Dns.Info).ToList();
+    public IReadOnlyList<ListenerInfo> Listeners =>
+        listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).ToList();
 
     /// <summary>Path of the listeners.json file written at start.</summary>
     public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
@@ -83,11 +90,14 @@ public sealed class LabRuntime : IAsyncDisposable
     /// them and writes listeners.json. <paramref name="onBound"/> runs after binding, before the
     /// first connection is accepted (the host prints its listener table there). Outbound relay finds
     /// mail exchangers through <paramref name="resolver"/>; without one, through the lab DNS (MX
-    /// records of the zone files, so an edited zone changes where mail goes).
+    /// records of the zone files, so an edited zone changes where mail goes): the one this process
+    /// runs, else the lab's <c>dns:</c> address and port. <paramref name="only"/> picks the sites and
+    /// whether the DNS run here (default: all); the others are still part of the lab.
     /// </summary>
     public static LabRuntime Start(LabDefinition lab, string dataDirectory, Tracer tracer, Action<LabRuntime>? onBound = null,
-        IMxResolver? resolver = null)
+        IMxResolver? resolver = null, LabSelection? only = null)
     {
+        only ??= LabSelection.All(lab);
         dataDirectory = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(dataDirectory);
         var ca = LabCertificateAuthority.LoadOrCreate(Path.Combine(dataDirectory, "certs"));
@@ -97,11 +107,11 @@ public sealed class LabRuntime : IAsyncDisposable
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var hosts = new List<TcpListenerHost>();
-        var zones = new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer);
-        var dns = new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer);
+        var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
+        var dns = zones is null ? null : new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer);
         try
         {
-            foreach (var def in lab.Sites)
+            foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
                 var site = new LabSite(lab, def, cert, tracer, mda, queue);
@@ -125,7 +135,7 @@ public sealed class LabRuntime : IAsyncDisposable
             }
             try
             {
-                dns.Bind();
+                dns?.Bind();
             }
             catch (ListenerBindException ex)
             {
@@ -140,30 +150,42 @@ public sealed class LabRuntime : IAsyncDisposable
             {
                 h.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
-            dns.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            zones.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            dns?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            zones?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns);
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only);
         onBound?.Invoke(runtime);
-        zones.Start();
-        dns.Start();
+        zones?.Start();
+        dns?.Start();
         foreach (var h in hosts)
         {
             h.Start();
         }
         runtime.WriteListenersFile();
-        // Mail is routed by MX through the lab DNS, as on the internet (a test may pass a fixed table).
-        var client = new RelayClient(resolver ?? new LabResolver(dns.EndPoint), runtime.MtaPortFor, lab.Relay, ca.Certificate);
-        runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
-        runtime.relay.Start();
+        if (sites.Count > 0)
+        {
+            // Mail is routed by MX through the lab DNS, as on the internet (a test may pass a fixed table).
+            // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
+            var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
+            var client = new RelayClient(resolver ?? new LabResolver(dnsEndPoint), runtime.MtaPortFor, lab.Relay, ca.Certificate);
+            runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
+            runtime.relay.Start();
+        }
+        string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
+        string partial = sites.Count == lab.Sites.Count && dns is not null ? "" : $" (only {string.Join(",", runtime.Listeners.Select(l => l.Site).Distinct())})";
         tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStarted,
-            $"lab '{lab.Name}' started: {sites.Count} sites, {hosts.Count + 1} listeners (DNS on {dns.Info.Address}:{dns.Info.Port}), data in {dataDirectory}",
-            new Dictionary<string, object?> { ["Lab"] = lab.Name, ["DataDirectory"] = dataDirectory });
+            $"lab '{lab.Name}' started{partial}: {sites.Count}{(partial.Length > 0 ? $" of {lab.Sites.Count}" : "")} sites, {runtime.Listeners.Count} listeners ({dnsText}), data in {dataDirectory}",
+            new Dictionary<string, object?> { ["Lab"] = lab.Name, ["DataDirectory"] = dataDirectory,
+                ["Sites"] = sites.Select(s => s.Name).ToArray(), ["Dns"] = dns is not null });
         return runtime;
     }
 
-    /// <summary>The bound MTA port of the lab site at <paramref name="address"/>, or null when no site has it.</summary>
+    /// <summary>
+    /// The MTA port of the lab site at <paramref name="address"/>: its bound port when it runs here,
+    /// else its configured port when it runs in another process (<c>--only</c>) and that is not 0;
+    /// null when no site has the address (the relay then uses <c>relay-port</c>).
+    /// </summary>
     public int? MtaPortFor(IPAddress address)
     {
         foreach (var l in listeners)
@@ -171,6 +193,13 @@ public sealed class LabRuntime : IAsyncDisposable
             if (l.Info.Role == SmtpProfile.Relay.Name && IPAddress.TryParse(l.Info.Address, out var a) && a.Equals(address))
             {
                 return l.Info.Port;
+            }
+        }
+        foreach (var s in Lab.Sites)
+        {
+            if (!Selection.Includes(s.Name) && s.Ports.Mta != 0 && IPAddress.TryParse(s.Address, out var a) && a.Equals(address))
+            {
+                return s.Ports.Mta;
             }
         }
         return null;
@@ -204,9 +233,9 @@ public sealed class LabRuntime : IAsyncDisposable
     public async Task StopAsync(TimeSpan grace)
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns.StopAsync()));
+        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask));
         if (relay is not null) await relay.StopAsync();
-        await Dns.Zones.DisposeAsync();
+        if (Dns is not null) await Dns.Zones.DisposeAsync();
         File.Delete(ListenersFile);
     }
 
@@ -219,6 +248,6 @@ public sealed class LabRuntime : IAsyncDisposable
         {
             await l.DisposeAsync();
         }
-        await Dns.DisposeAsync();
+        if (Dns is not null) await Dns.DisposeAsync();
     }
 }

@@ -173,8 +173,9 @@ public sealed class RelayWorker : IAsyncDisposable
                     RetrySchedule.Apply(r, result, entry, settings, at);
                 }
             }
-            foreach (var r in group) EmitOutcome(trace, r);
+            // Saved before it is traced: a RelayOutcome event always describes what is on disk.
             lock (gate) { queue.Save(entry); }
+            foreach (var r in group) EmitOutcome(trace, r);
         }
         if (!entry.HasPending)
         {

@@ -21,17 +21,38 @@ internal static class UpCommand
         var lab = new Option<FileInfo?>("--lab") { Description = "Lab definition (YAML). Default: the embedded default lab (uc.test, bank.test, evil.test)" };
         var data = CommonOptions.Data();
         var quiet = new Option<bool>("--quiet") { Description = "Do not print trace events on the console (they still go to <data>/trace/trace.jsonl)" };
+        var only = new Option<string?>("--only")
+        {
+            Description = "Run only these sites and/or the lab DNS, comma-separated (uc,bank or dns); the others run elsewhere (one host each)",
+        };
         var cmd = new Command("up", "Start every site's listeners (MTA, MSA) in one process; Ctrl-C stops it");
         cmd.Options.Add(lab);
         cmd.Options.Add(data);
         cmd.Options.Add(quiet);
-        cmd.SetAction((parse, ct) => RunAsync(parse.GetValue(lab), parse.GetValue(data), parse.GetValue(quiet), ct));
+        cmd.Options.Add(only);
+        cmd.SetAction((parse, ct) => RunAsync(parse.GetValue(lab), parse.GetValue(data), parse.GetValue(quiet), parse.GetValue(only), ct));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(FileInfo? labFile, DirectoryInfo? dataDir, bool quiet, CancellationToken ct)
+    private static async Task<int> RunAsync(FileInfo? labFile, DirectoryInfo? dataDir, bool quiet, string? onlyList, CancellationToken ct)
     {
         if (!LabCommand.TryLoad(labFile?.FullName, out var lab)) return 2;
+        LabSelection? only = null;
+        if (onlyList is not null)
+        {
+            only = LabSelection.Parse(lab!, onlyList, out var error);
+            if (only is null)
+            {
+                Console.Error.WriteLine($"maillab: {error}");
+                return 2;
+            }
+            if (!only.Dns && only.Sites.Count > 0 && lab!.Dns.Port == 0)
+            {
+                // Port 0 is only known to the process that binds it; sites elsewhere could not ask it.
+                Console.Error.WriteLine("maillab: --only without dns: the lab's dns: port is 0, so these sites cannot find the lab DNS; set dns: port");
+                return 2;
+            }
+        }
         var data = CommonOptions.ResolveData(dataDir);
         try
         {
@@ -48,7 +69,7 @@ internal static class UpCommand
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Grace + TimeSpan.FromSeconds(5));
-        builder.Services.AddSingleton(new LabHostedService(lab, data, tracer, labFile?.FullName));
+        builder.Services.AddSingleton(new LabHostedService(lab, data, tracer, labFile?.FullName, only));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LabHostedService>());
         using var host = builder.Build();
         try
@@ -77,6 +98,10 @@ internal static class UpCommand
         {
             Console.WriteLine($"{l.Site,-12} {l.Role,-5} {l.Address + ":" + l.Port,-22} {l.Tls}");
         }
+        if (runtime.Dns is null)
+        {
+            Console.WriteLine($"lab DNS:        elsewhere, at {runtime.Lab.Dns.Address}:{runtime.Lab.Dns.Port} (not run here: --only)");
+        }
         Console.WriteLine($"data directory: {runtime.DataDirectory}");
         Console.WriteLine($"lab CA:         {runtime.CertificateAuthority.CertificatePath}");
         Console.WriteLine($"listeners:      {runtime.ListenersFile}");
@@ -86,13 +111,13 @@ internal static class UpCommand
     }
 
     /// <summary>Starts the lab with the host and stops it when the host stops (Ctrl-C, SIGTERM).</summary>
-    private sealed class LabHostedService(LabDefinition lab, string data, Tracer tracer, string? labFile) : IHostedService
+    private sealed class LabHostedService(LabDefinition lab, string data, Tracer tracer, string? labFile, LabSelection? only) : IHostedService
     {
         private LabRuntime? runtime;
 
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            runtime = LabRuntime.Start(lab, data, tracer, r => PrintTable(r, labFile));
+            runtime = LabRuntime.Start(lab, data, tracer, r => PrintTable(r, labFile), only: only);
             return Task.CompletedTask;
         }
 

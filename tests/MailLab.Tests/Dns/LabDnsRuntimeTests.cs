@@ -20,11 +20,11 @@ public class LabDnsRuntimeTests
         await using var lab = TestLab.Create().Start();
         var dns = JsonSerializer.Deserialize<List<ListenerInfo>>(File.ReadAllText(lab.Runtime!.ListenersFile))!.Single(l => l.Role == "DNS");
         Assert.Equal(("lab", "127.0.9.1", "none"), (dns.Site, dns.Address, dns.Tls));
-        Assert.Equal(lab.Runtime.Dns.EndPoint.Port, dns.Port);
+        Assert.Equal(lab.Runtime.Dns!.EndPoint.Port, dns.Port);
         string zones = Path.Combine(lab.DataDirectory, "zones");
         Assert.Equal(["127.in-addr.arpa.zone", "bank.test.zone", "evil.test.zone", "uc.test.zone"],
             Directory.GetFiles(zones).Select(Path.GetFileName).Order());
-        var mx = await new LabResolver(lab.Runtime.Dns.EndPoint).ResolveMxAsync("uc.test");
+        var mx = await new LabResolver(lab.Runtime.Dns!.EndPoint).ResolveMxAsync("uc.test");
         Assert.Equal(IPAddress.Parse("127.0.1.1"), mx.Hosts.Single().Addresses.Single());
         var loaded = lab.Events(TraceKind.ZoneLoaded).Select(e => (e.Site, (string?)e.Fields["Zone"])).ToList();
         Assert.Contains(("uc", "uc.test"), loaded);
@@ -42,7 +42,7 @@ public class LabDnsRuntimeTests
         var runtime = MailLab.Server.LabRuntime.Start(lab.Definition, lab.DataDirectory, again.Tracer);
         try
         {
-            var txt = await new LabResolver(runtime.Dns.EndPoint).TxtAsync("evil.test");
+            var txt = await new LabResolver(runtime.Dns!.EndPoint).TxtAsync("evil.test");
             Assert.Equal(["v=spf1 +all"], txt.Values);
         }
         finally
@@ -93,7 +93,7 @@ public class LabDnsRuntimeTests
     public async Task Maillab_dns_lists_zones_and_listener_and_query_prints_like_dig()
     {
         await using var lab = TestLab.Create().Start();
-        var ep = lab.Runtime!.Dns.EndPoint;
+        var ep = lab.Runtime!.Dns!.EndPoint;
         var list = await ExternalTool.Run("dotnet", [Dll, "dns", "--data", lab.DataDirectory]);
         Assert.True(list.Code == 0, list.Err);
         Assert.Contains($"DNS listener: {ep.Address}:{ep.Port}", list.Out);

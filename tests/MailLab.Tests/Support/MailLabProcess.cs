@@ -17,6 +17,20 @@ public static class MailLabProcess
         return Process.Start(psi)!;
     }
 
+    /// <summary>
+    /// Copies the tests' shared lab CA (<see cref="TestPki"/>) into <paramref name="data"/>/certs, so
+    /// several processes trust each other and <see cref="TestPki.Validate"/> accepts their certificates.
+    /// </summary>
+    public static void SeedCa(string data)
+    {
+        var certs = Directory.CreateDirectory(Path.Combine(data, "certs")).FullName;
+        foreach (var f in Directory.GetFiles(Path.GetDirectoryName(TestPki.Ca.CertificatePath)!))
+        {
+            var target = Path.Combine(certs, Path.GetFileName(f));
+            if (!File.Exists(target)) File.Copy(f, target);
+        }
+    }
+
     /// <summary>Runs to completion (60 s at most) and returns exit code and output.</summary>
     public static async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {
@@ -29,14 +43,16 @@ public static class MailLabProcess
 
     /// <summary>
     /// Starts <c>maillab up</c> on a lab file and data directory and waits for listeners.json;
-    /// the caller reads <see cref="Process.StandardOutput"/> or ignores it.
+    /// the caller reads <see cref="Process.StandardOutput"/> or ignores it. <paramref name="extra"/>
+    /// are more arguments for <c>up</c> (--only ...).
     /// </summary>
-    public static async Task<(Process Process, List<ListenerInfo> Listeners)> Up(string labFile, string data, bool drainOutput = true)
+    public static async Task<(Process Process, List<ListenerInfo> Listeners)> Up(string labFile, string data, bool drainOutput = true,
+        params string[] extra)
     {
         Directory.CreateDirectory(data);
         var file = Path.Combine(data, "listeners.json");
         File.Delete(file);
-        var p = Start("up", "--lab", labFile, "--data", data, "--quiet");
+        var p = Start(["up", "--lab", labFile, "--data", data, "--quiet", .. extra]);
         if (drainOutput) _ = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MailLab.Server.Listeners;
+using MailLab.Tests.Support;
+using MimeKit;
+
+namespace MailLab.Tests.Integration;
+
+/// <summary>
+/// <c>maillab up --only</c>: one lab file, each process runs some of its sites and/or the lab DNS,
+/// the way the multi-host classroom does (one host per site).
+/// </summary>
+public sealed class UpOnlyTests
+{
+    private static string LabFile(string dir, string name, string yaml)
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    [Fact]
+    public async Task Unknown_name_or_unreachable_dns_is_a_one_line_error_and_exit_2()
+    {
+        var dir = TempDir.New("only-bad");
+        var lab = LabFile(dir, "lab.yml", TestLab.LabYaml());
+        var data = Path.Combine(dir, "data");
+
+        var (code, _, err) = await MailLabProcess.Run("up", "--lab", lab, "--data", data, "--only", "uc,bnak");
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("'bnak'", err);
+        Assert.Contains("uc, bank, evil, dns", err);
+
+        var empty = await MailLabProcess.Run("up", "--lab", lab, "--data", data, "--only", "uc,,dns");
+        Assert.Equal(2, empty.Code);
+        Assert.Contains("empty name", empty.Err);
+
+        // The test lab's DNS is on port 0: a site without the DNS beside it could never find it.
+        var noDns = await MailLabProcess.Run("up", "--lab", lab, "--data", data, "--only", "uc");
+        Assert.Equal(2, noDns.Code);
+        Assert.Contains("dns: port", noDns.Err);
+        Assert.False(File.Exists(Path.Combine(data, "listeners.json")));
+    }
+
+    [Fact]
+    public async Task Dns_and_two_sites_in_three_processes_relay_by_MX_and_list_only_their_own_listeners()
+    {
+        var dir = TempDir.New("only");
+        var processes = new List<Process>();
+        try
+        {
+            // 1. The lab DNS alone, on a free port.
+            var dnsData = Path.Combine(dir, "dns");
+            var (dnsProc, dnsListeners) = await MailLabProcess.Up(LabFile(dir, "lab-dns.yml", TestLab.LabYaml()), dnsData, true, "--only", "dns");
+            processes.Add(dnsProc);
+            var dns = Assert.Single(dnsListeners);
+            Assert.Equal("DNS", dns.Role);
+
+            // 2. bank alone; it learns where the DNS is from the lab file, like every other host.
+            string withDns = TestLab.LabYaml().Replace("dns: { port: 0 }", $"dns: {{ address: {dns.Address}, port: {dns.Port} }}");
+            Assert.NotEqual(TestLab.LabYaml(), withDns);
+            var bankData = Path.Combine(dir, "bank");
+            MailLabProcess.SeedCa(bankData);
+            var (bankProc, bankListeners) = await MailLabProcess.Up(LabFile(dir, "lab-bank.yml", withDns), bankData, true, "--only", "bank");
+            processes.Add(bankProc);
+            Assert.Equal(3, bankListeners.Count);
+            Assert.All(bankListeners, l => Assert.Equal("bank", l.Site));
+            Assert.False(Directory.Exists(Path.Combine(bankData, "zones"))); // no DNS here, so no zone copy
+            var bankMta = bankListeners.Single(l => l.Role == "MTA");
+
+            // 3. uc alone, with bank's real MTA port in its copy of the lab file (the ports are 0 in tests).
+            string withBank = withDns.Replace("address: 127.0.2.1\n    ports: { mta: 0,", $"address: 127.0.2.1\n    ports: {{ mta: {bankMta.Port},");
+            Assert.NotEqual(withDns, withBank);
+            var ucData = Path.Combine(dir, "uc");
+            MailLabProcess.SeedCa(ucData);
+            var (ucProc, ucListeners) = await MailLabProcess.Up(LabFile(dir, "lab-uc.yml", withBank), ucData, true, "--only", "uc");
+            processes.Add(ucProc);
+            Assert.Equal(["uc"], ucListeners.Select(l => l.Site).Distinct());
+            Assert.DoesNotContain(ucListeners, l => l.Role == "DNS");
+
+            await Submit(ucListeners.Single(l => l.Role == "MSA" && l.Tls == "starttls"), "across processes");
+
+            // uc found bank.test's MX through the DNS process and delivered into bank's own store.
+            var text = await WaitForOnlyMessage(Path.Combine(bankData, "mail", "bank.test", "bob", "INBOX"), Path.Combine(ucData, "trace", "trace.jsonl"));
+            Assert.Contains("Subject: across processes", text);
+            Assert.Contains("Return-Path: <alice@uc.test>", text);
+            Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(text, "^Received: ", System.Text.RegularExpressions.RegexOptions.Multiline));
+            Assert.Contains("from mx.uc.test", text);
+            var ucTrace = await File.ReadAllTextAsync(Path.Combine(ucData, "trace", "trace.jsonl"));
+            Assert.Contains($"10 mx.bank.test 127.0.2.1", ucTrace); // the MX lookup, answered by the DNS process
+            Assert.False(Directory.Exists(Path.Combine(ucData, "mail", "bank.test"))); // uc did not deliver it itself
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                if (!p.HasExited) p.Kill();
+                await p.WaitForExitAsync();
+                p.Dispose();
+            }
+        }
+    }
+
+    private static async Task Submit(ListenerInfo msa, string subject)
+    {
+        var m = new MimeMessage();
+        m.From.Add(MailboxAddress.Parse("alice@uc.test"));
+        m.To.Add(MailboxAddress.Parse("bob@bank.test"));
+        m.Subject = subject;
+        m.Body = new TextPart("plain") { Text = "From one process to another." };
+        using var client = new SmtpClient { ServerCertificateValidationCallback = TestPki.Validate, CheckCertificateRevocation = false, Timeout = 20_000 };
+        await client.ConnectAsync(msa.Address, msa.Port, SecureSocketOptions.StartTls);
+        await client.AuthenticateAsync("alice@uc.test", "lab-alice");
+        await client.SendAsync(m);
+        await client.DisconnectAsync(true);
+    }
+
+    /// <summary>Polls the Maildir itself (another process writes it): new/ then cur/.</summary>
+    private static async Task<string> WaitForOnlyMessage(string maildir, string senderTrace)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var files = new[] { "new", "cur" }.Select(d => Path.Combine(maildir, d)).Where(Directory.Exists)
+                .SelectMany(Directory.GetFiles).ToList();
+            if (files.Count > 0) return await File.ReadAllTextAsync(Assert.Single(files));
+            await Task.Delay(100);
+        }
+        var relayLines = File.ReadLines(senderTrace).Where(l => l.Contains("\"Relay") || l.Contains("Queue")).TakeLast(8);
+        throw new TimeoutException($"nothing in {maildir} within 20 s; the sender's trace: {string.Join("\n", relayLines)}");
+    }
+}
