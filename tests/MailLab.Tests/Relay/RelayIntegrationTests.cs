@@ -113,6 +113,7 @@ public sealed class RelayIntegrationTests
         // The destination comes up: a second lab whose one site listens on 127.0.4.1 at that port.
         var farYaml = $$"""
             name: far
+            dns: { port: 0 }
             sites:
               - name: far
                 domains: [far.test]
