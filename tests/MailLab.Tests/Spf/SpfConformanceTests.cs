@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using MailLab.MailAuth.Spf;
 
 namespace MailLab.Tests.Spf;
@@ -51,7 +52,28 @@ public sealed class SpfConformanceTests
         var accepted = SpfSuiteExceptions.Accepted(c.File, c.Name) ?? c.Results;
         Assert.True(accepted.Contains(result.Keyword),
             $"{c.Name}: expected {string.Join("|", accepted)}, got {result.Keyword} ({result.Problem})\n{trace}");
+        if (c.Header is not null) AssertHeaderAgrees(c.Header, result.ToReceivedSpfValue());
         if (c.Explanation is not null && c.Explanation != "DEFAULT")
             Assert.Equal(SpfSuiteExceptions.Explanation(c.File, c.Name) ?? c.Explanation, result.Explanation);
+    }
+
+    // pyspf's header is one valid rendering (RFC 7208 §9.1 leaves latitude): the result keyword and the
+    // key=value pairs must agree; "problem" is free text, so only its presence is compared.
+    private static void AssertHeaderAgrees(string expected, string actual)
+    {
+        Assert.Equal(expected.Split(' ')[0], actual.Split(' ')[0], ignoreCase: true);
+        var mine = Pairs(actual);
+        foreach (var (key, value) in Pairs(expected))
+        {
+            Assert.True(mine.ContainsKey(key), $"missing {key} in {actual}");
+            if (key != "problem") Assert.Equal(value, mine[key]);
+        }
+    }
+
+    private static Dictionary<string, string> Pairs(string header)
+    {
+        var afterComment = header[(header.IndexOf(')') + 1)..];
+        return Regex.Matches(afterComment, @"([A-Za-z][\w-]*)=(""(?:[^""\\]|\\.)*""|[^;\s]+)")
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
     }
 }
