@@ -26,7 +26,10 @@ public sealed class SpfEvaluator(ISpfResolver resolver, string? receiver = null,
     public Task<SpfResult> CheckHeloAsync(IPAddress ip, string helo, CancellationToken ct = default) =>
         CheckHostAsync(ip, helo, "postmaster@" + helo, helo, "helo", ct);
 
-    /// <summary>check_host(ip, domain, sender) of RFC 7208 §4; never throws for bad records or DNS errors.</summary>
+    /// <summary>
+    /// check_host(ip, domain, sender) of RFC 7208 §4. Bad records and DNS errors come back as results;
+    /// only cancellation of <paramref name="ct"/> throws (OperationCanceledException from the resolver).
+    /// </summary>
     public async Task<SpfResult> CheckHostAsync(
         IPAddress ip, string domain, string sender, string heloDomain,
         string identity = "mailfrom", CancellationToken ct = default)
@@ -35,7 +38,8 @@ public sealed class SpfEvaluator(ISpfResolver resolver, string? receiver = null,
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         var run = new SpfRun(resolver, ip, sender, heloDomain, receiver, _time.GetUtcNow(), ct);
         var outcome = await run.CheckHostAsync(domain.TrimEnd('.'), top: true).ConfigureAwait(false);
-        return new SpfResult(outcome.Code, outcome.Domain, outcome.Explanation, run.Steps, outcome.Term, outcome.Problem)
+        var problem = outcome.Code is SpfResultCode.PermError or SpfResultCode.TempError ? outcome.Problem : null;
+        return new SpfResult(outcome.Code, outcome.Domain, outcome.Explanation, run.Steps, outcome.Term, problem)
         {
             ClientIp = ip,
             Sender = sender,
