@@ -136,8 +136,13 @@ internal static class DnsCommand
         Console.WriteLine($";; {title} SECTION:");
         foreach (var rec in records)
         {
-            // DnsClient prints "name ttl IN TYPE data", which is zone-file syntax.
-            Console.WriteLine(rec.ToString());
+            // DnsClient prints "name ttl IN TYPE data", which is zone-file syntax, but its TTL counts
+            // down from the moment the answer arrived (cache semantics): show the TTL as received.
+            var text = rec.ToString();
+            var gap = text.IndexOfAny([' ', '\t']);
+            var rest = text[gap..].TrimStart();
+            var afterTtl = rest.IndexOfAny([' ', '\t']);
+            Console.WriteLine($"{text[..gap]} \t{rec.InitialTimeToLive}{rest[afterTtl..]}");
         }
     }
 
