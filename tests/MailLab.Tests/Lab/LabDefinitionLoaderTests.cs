@@ -131,7 +131,7 @@ public class LabDefinitionLoaderTests
 
             File.WriteAllText(path, Good.Replace("address: 127.0.1.1", "address: 127.0.2.x", StringComparison.Ordinal));
             var e = Assert.Throws<LabDefinitionException>(() => LabDefinitionLoader.Load(path));
-            Assert.Equal($"{path}:19:14: sites[0].address: '127.0.2.x' is not an IP address", e.Message);
+            Assert.Equal($"{path}:20:14: sites[0].address: '127.0.2.x' is not an IP address", e.Message);
 
             var missing = Assert.Throws<LabDefinitionException>(() => LabDefinitionLoader.Load(Path.Combine(dir, "nope.yml")));
             Assert.Equal(0, missing.Line);
