@@ -36,7 +36,7 @@ public sealed class LabSpfResolver(LabResolver resolver) : ISpfResolver
     private static DnsAnswer<T> Map<T>(DnsLookup<T> lookup)
     {
         if (lookup.TempError is { } error) return DnsAnswer<T>.Failed(error);
-        if (lookup.Values.Count == 0) return DnsAnswer<T>.None(lookup.NxDomain ? "NXDOMAIN" : "no records");
+        if (lookup.Values.Count == 0) return DnsAnswer<T>.None(lookup.NxDomain ? "NXDOMAIN" : null);
         return DnsAnswer<T>.Found(lookup.Values);
     }
 }
