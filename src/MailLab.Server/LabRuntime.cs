@@ -155,6 +155,13 @@ public sealed class LabRuntime : IAsyncDisposable
             throw;
         }
         var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only);
+        // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
+        var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
+        var labResolver = new LabResolver(dnsEndPoint);
+        foreach (var site in sites)
+        {
+            site.SpfResolver = new LabSpfResolver(labResolver); // the MTA's SPF check asks the lab DNS too
+        }
         onBound?.Invoke(runtime);
         zones?.Start();
         dns?.Start();
@@ -166,9 +173,7 @@ public sealed class LabRuntime : IAsyncDisposable
         if (sites.Count > 0)
         {
             // Mail is routed by MX through the lab DNS, as on the internet (a test may pass a fixed table).
-            // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
-            var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
-            var client = new RelayClient(resolver ?? new LabResolver(dnsEndPoint), runtime.MtaPortFor, lab.Relay, ca.Certificate);
+            var client = new RelayClient(resolver ?? labResolver, runtime.MtaPortFor, lab.Relay, ca.Certificate);
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
         }

@@ -118,6 +118,37 @@ public sealed class LabResolver : Relay.IMxResolver
         return new DnsLookup<IPAddress>(list, false, null);
     }
 
+    /// <summary>The A (<see cref="System.Net.Sockets.AddressFamily.InterNetwork"/>) or AAAA records of <paramref name="name"/>.</summary>
+    public async Task<DnsLookup<IPAddress>> AddressesAsync(string name, System.Net.Sockets.AddressFamily family, CancellationToken ct = default)
+    {
+        var type = family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? QueryType.AAAA : QueryType.A;
+        var (response, error) = await QueryAsync(DnsNames.Normalize(name), type, ct);
+        if (error is not null) return new DnsLookup<IPAddress>([], false, error);
+        var list = type == QueryType.A
+            ? response!.Answers.ARecords().Select(r => r.Address).ToList()
+            : response!.Answers.AaaaRecords().Select(r => r.Address).ToList();
+        return new DnsLookup<IPAddress>(list, IsNoSuchDomain(response), null);
+    }
+
+    /// <summary>The MX records of <paramref name="name"/> as published (preference, exchange), without resolving addresses.</summary>
+    public async Task<DnsLookup<(int Preference, string Exchange)>> MxRecordsAsync(string name, CancellationToken ct = default)
+    {
+        var (response, error) = await QueryAsync(DnsNames.Normalize(name), QueryType.MX, ct);
+        if (error is not null) return new DnsLookup<(int, string)>([], false, error);
+        var list = response!.Answers.MxRecords().Select(r => ((int)r.Preference, DnsNames.Normalize(r.Exchange.Value))).ToList();
+        return new DnsLookup<(int, string)>(list, IsNoSuchDomain(response), null);
+    }
+
+    /// <summary>The PTR names of <paramref name="address"/>'s reverse name (RFC 1035 §3.5, RFC 3596 §2.5).</summary>
+    public async Task<DnsLookup<string>> PtrAsync(IPAddress address, CancellationToken ct = default)
+    {
+        var name = address.GetArpaName();
+        var (response, error) = await QueryAsync(name, QueryType.PTR, ct);
+        if (error is not null) return new DnsLookup<string>([], false, error);
+        var list = response!.Answers.PtrRecords().Select(r => DnsNames.Normalize(r.PtrDomainName.Value)).ToList();
+        return new DnsLookup<string>(list, IsNoSuchDomain(response), null);
+    }
+
     /// <summary>
     /// The lab DNS is the whole DNS of the lab's internet: a name it refuses (outside every lab zone)
     /// does not exist for lab mail, so REFUSED counts as NXDOMAIN (mail to it bounces at once, SPF

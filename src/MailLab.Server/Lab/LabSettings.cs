@@ -14,6 +14,12 @@ public sealed class LabSwitches
 
     /// <summary>VRFY answers 250/550 (user enumeration) instead of 252 (RFC 5321 §3.5.3).</summary>
     public bool EnableVrfy { get; init; }
+
+    /// <summary>
+    /// The MTA refuses MAIL FROM whose SPF result is fail (550 5.7.23, RFC 7372 §3.2). Off by default:
+    /// RFC 7208 §8.4 allows rejecting, but the lab first shows the forgery being accepted and only marked.
+    /// </summary>
+    public bool RejectSpfFail { get; init; }
 }
 
 /// <summary>Resource limits, stated once, with the RFC values they come from.</summary>

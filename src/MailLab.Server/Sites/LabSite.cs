@@ -48,6 +48,12 @@ public sealed class LabSite
     /// <summary>The lab's outbound queue; null when relaying to other domains is not available.</summary>
     public Relay.RelayQueue? Queue { get; }
 
+    /// <summary>
+    /// The DNS the MTA's SPF check asks (the lab DNS); null in sessions without a DNS, where SPF is skipped.
+    /// Set by <see cref="LabRuntime"/> once the DNS endpoint is known.
+    /// </summary>
+    public MailAuth.Spf.ISpfResolver? SpfResolver { get; internal set; }
+
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;
 

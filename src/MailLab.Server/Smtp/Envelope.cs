@@ -12,6 +12,9 @@ public sealed class Envelope
     /// <summary>Whether the client declared BODY=8BITMIME (RFC 6152).</summary>
     public bool EightBit { get; set; }
 
+    /// <summary>SPF for HELO and MAIL FROM, evaluated at MAIL time by the MTA (null at the MSA); DMARC reads it later.</summary>
+    public Checks.SpfCheckResult? Spf { get; set; }
+
     /// <summary>Accepted forward-paths, in order, each with where it goes.</summary>
     public List<string> Recipients { get; } = [];
 }

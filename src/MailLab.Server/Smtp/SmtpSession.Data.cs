@@ -96,6 +96,13 @@ public sealed partial class SmtpSession
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
 
         var added = new StringBuilder();
+        if (env.Spf is { Ran: true } spf)
+        {
+            // RFC 7208 §9.1: Received-SPF is a trace field, prepended above the Received field this receiver adds.
+            var value = spf.MailFrom.ToReceivedSpfValue();
+            added.Append("Received-SPF: ").Append(value).Append("\r\n");
+            mtrace.Emit(TraceKind.HeaderAdded, $"Received-SPF: {value}", ("Header", "Received-SPF"), ("Value", value));
+        }
         var received = ReceivedHeader.Format(new ReceivedInfo(
             helo ?? "", remote.Address, Host, $"MailLab {profile.Name}", esmtp, user is not null, env.Utf8,
             tlsDetails, id, env.Recipients.Count == 1 ? env.Recipients[0] : null, DateTimeOffset.Now));

@@ -175,7 +175,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 Greet(command, next);
                 break;
             case SmtpVerb.Mail:
-                Mail(command, next);
+                await MailAsync(command, next);
                 break;
             case SmtpVerb.Rcpt:
                 Rcpt(command, next);
@@ -247,7 +247,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
 
     private bool AuthOffered => profile.Submission && user is null && (tls is not null || site.Lab.Switches.AllowPlaintextAuth);
 
-    private void Mail(SmtpCommand command, SmtpState next)
+    private async Task MailAsync(SmtpCommand command, SmtpState next)
     {
         var decision = SmtpPolicy.CheckSender(new SenderContext(site, profile, user, tls is not null, command, protocolLimits));
         if (!decision.Accepted)
@@ -256,11 +256,19 @@ public sealed partial class SmtpSession : IAsyncDisposable
             Error(decision.Reply);
             return;
         }
+        var spf = await CheckSpfAsync(command.Path ?? "");
+        if (spf?.Refusal is { } refusal)
+        {
+            TraceRefusal("MAIL", command.Path ?? "", refusal);
+            Error(refusal.Reply);
+            return;
+        }
         envelope = new Envelope
         {
             MailFrom = command.Path ?? "",
             Utf8 = command.Parameters.ContainsKey("SMTPUTF8"),
             EightBit = command.Parameters.TryGetValue("BODY", out var body) && body == "8BITMIME",
+            Spf = spf,
         };
         state = next;
         trace.Emit(TraceKind.EnvelopeMailFrom, $"envelope sender <{envelope.MailFrom}>{(user is null ? "" : $" (authenticated as {user.Address})")}",

@@ -30,7 +30,7 @@ public class DefaultLabTests
             }
         }
 
-        Assert.False(lab.Switches.AllowPlaintextAuth || lab.Switches.RevealSecrets || lab.Switches.AllowSenderForgery || lab.Switches.EnableVrfy);
+        Assert.False(lab.Switches.AllowPlaintextAuth || lab.Switches.RevealSecrets || lab.Switches.AllowSenderForgery || lab.Switches.EnableVrfy || lab.Switches.RejectSpfFail);
         Assert.Equal(TimeSpan.FromMinutes(5), lab.Limits.CommandTimeout);
     }
 

@@ -11,6 +11,7 @@ public class LabDefinitionLoaderTests
           reveal-secrets: false
           allow-sender-forgery: true
           enable-vrfy: true
+          reject-spf-fail: true
         limits:
           max-recipients: 7
           max-message-size: 2MiB
@@ -51,6 +52,7 @@ public class LabDefinitionLoaderTests
         Assert.False(lab.Switches.RevealSecrets);
         Assert.True(lab.Switches.AllowSenderForgery);
         Assert.True(lab.Switches.EnableVrfy);
+        Assert.True(lab.Switches.RejectSpfFail);
         Assert.Equal(7, lab.Limits.MaxRecipients);
         Assert.Equal(2L * 1024 * 1024, lab.Limits.MaxMessageSize);
         Assert.Equal(3, lab.Limits.MaxConnectionsPerClient);
@@ -88,7 +90,7 @@ public class LabDefinitionLoaderTests
                 ports: { mta: 0, submission: 0, submissions: 0 }
             """, "small.yml");
 
-        Assert.False(lab.Switches.AllowPlaintextAuth || lab.Switches.RevealSecrets || lab.Switches.AllowSenderForgery || lab.Switches.EnableVrfy);
+        Assert.False(lab.Switches.AllowPlaintextAuth || lab.Switches.RevealSecrets || lab.Switches.AllowSenderForgery || lab.Switches.EnableVrfy || lab.Switches.RejectSpfFail);
         Assert.Equal(100, lab.Limits.MaxRecipients);
         Assert.Equal(10L * 1024 * 1024, lab.Limits.MaxMessageSize);
         Assert.Equal(20, lab.Limits.MaxConnectionsPerClient);
@@ -129,7 +131,7 @@ public class LabDefinitionLoaderTests
 
             File.WriteAllText(path, Good.Replace("address: 127.0.1.1", "address: 127.0.2.x", StringComparison.Ordinal));
             var e = Assert.Throws<LabDefinitionException>(() => LabDefinitionLoader.Load(path));
-            Assert.Equal($"{path}:19:14: sites[0].address: '127.0.2.x' is not an IP address", e.Message);
+            Assert.Equal($"{path}:20:14: sites[0].address: '127.0.2.x' is not an IP address", e.Message);
 
             var missing = Assert.Throws<LabDefinitionException>(() => LabDefinitionLoader.Load(Path.Combine(dir, "nope.yml")));
             Assert.Equal(0, missing.Line);

@@ -21,6 +21,7 @@ public sealed class TestLab : IAsyncDisposable
           reveal-secrets: {REVEAL}
           allow-sender-forgery: {FORGE}
           enable-vrfy: false
+          reject-spf-fail: {SPF}
         limits:
           max-recipients: {RCPTS}
           max-message-size: {SIZE}
@@ -83,10 +84,11 @@ public sealed class TestLab : IAsyncDisposable
 
     /// <summary>The test lab's YAML with the given switches and limits.</summary>
     public static string LabYaml(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
-        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m") =>
+        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m", bool rejectSpfFail = false) =>
         Yaml.Replace("{PLAIN}", plaintextAuth ? "true" : "false").Replace("{REVEAL}", revealSecrets ? "true" : "false")
             .Replace("{FORGE}", forgery ? "true" : "false").Replace("{RCPTS}", maxRecipients.ToString())
-            .Replace("{SIZE}", maxSize).Replace("{PERCLIENT}", perClient.ToString()).Replace("{TIMEOUT}", commandTimeout);
+            .Replace("{SIZE}", maxSize).Replace("{PERCLIENT}", perClient.ToString()).Replace("{TIMEOUT}", commandTimeout)
+            .Replace("{SPF}", rejectSpfFail ? "true" : "false");
 
     /// <summary>The test lab's YAML with bank.test's MTA on a given port.</summary>
     public static string LabYamlWithBankMtaPort(int port) =>
@@ -96,9 +98,9 @@ public sealed class TestLab : IAsyncDisposable
     /// <param name="data">Reuse this data directory (a restart); default: a new one.</param>
     public static TestLab Create(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
         int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m",
-        string? relay = null, string? data = null)
+        string? relay = null, string? data = null, bool rejectSpfFail = false)
     {
-        var yaml = LabYaml(plaintextAuth, revealSecrets, forgery, maxRecipients, maxSize, perClient, commandTimeout);
+        var yaml = LabYaml(plaintextAuth, revealSecrets, forgery, maxRecipients, maxSize, perClient, commandTimeout, rejectSpfFail);
         return FromYaml(relay is null ? yaml : yaml + "\n" + relay, revealSecrets, data);
     }
 

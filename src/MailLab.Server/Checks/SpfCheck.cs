@@ -1,0 +1,84 @@
+using System.Net;
+using MailLab.MailAuth.Spf;
+using MailLab.Server.Smtp;
+
+namespace MailLab.Server.Checks;
+
+/// <summary>
+/// Both SPF checks of one MAIL command at the MTA (RFC 7208 §2.3 HELO, §2.4 MAIL FROM), and what
+/// the MTA should do about them: <see cref="Refusal"/> is set only when the lab rejects SPF fail.
+/// <see cref="Ran"/> is false when the site had no DNS to ask (in-memory sessions).
+/// </summary>
+public sealed record SpfCheckResult(SpfResult Helo, SpfResult MailFrom, PolicyDecision? Refusal, bool Ran);
+
+/// <summary>
+/// The MTA's SPF check as a value-returning function: it asks the DNS through an
+/// <see cref="ISpfResolver"/>, never touches the socket and never throws to reject.
+/// </summary>
+public static class SpfCheck
+{
+    /// <summary>The longest one check (HELO and MAIL FROM together) may wait for DNS before it is a temperror.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Evaluates SPF for the HELO and MAIL FROM identities of a client at <paramref name="client"/>.
+    /// Only cancellation of <paramref name="ct"/> throws; a slow DNS gives temperror after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<SpfCheckResult> EvaluateAsync(ISpfResolver? resolver, string receiver, IPAddress client,
+        string helo, string mailFrom, bool rejectFail, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        if (client.IsIPv4MappedToIPv6) client = client.MapToIPv4();
+        var (domain, sender) = SpfEvaluator.MailFromIdentity(mailFrom, helo);
+        if (resolver is null)
+        {
+            return new SpfCheckResult(Skipped(client, helo, "postmaster@" + helo, helo, "helo"),
+                Skipped(client, domain, sender, helo, "mailfrom"), null, Ran: false);
+        }
+        var evaluator = new SpfEvaluator(resolver, receiver);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var budget = timeout ?? Timeout;
+        limit.CancelAfter(budget);
+
+        // RFC 7208 §2.3: the HELO check applies only when HELO gave a domain name, not an address literal.
+        var heloResult = IsDomainName(helo)
+            ? await Run(() => evaluator.CheckHeloAsync(client, helo, limit.Token), client, helo, "postmaster@" + helo, helo, "helo", budget, ct)
+            : new SpfResult(SpfResultCode.None, helo, null, [], null, null)
+                { ClientIp = client, Sender = "postmaster@" + helo, Helo = helo, Receiver = receiver, Identity = "helo" };
+        var mailResult = await Run(() => evaluator.CheckMailFromAsync(client, mailFrom, helo, limit.Token), client, domain, sender, helo, "mailfrom", budget, ct);
+        return new SpfCheckResult(heloResult with { Receiver = receiver }, mailResult with { Receiver = receiver },
+            rejectFail ? RefusalFor(mailResult) : null, Ran: true);
+    }
+
+    /// <summary>The refusal for a MAIL FROM whose result is fail, else null (RFC 7208 §8.4, RFC 7372 §3.2).</summary>
+    public static PolicyDecision? RefusalFor(SpfResult mailFrom)
+    {
+        if (mailFrom.Result != SpfResultCode.Fail) return null;
+        // RFC 7208 §8.4 and §6.2: reject with 550 and the explanation (the exp= text) when there is one.
+        var text = mailFrom.Explanation
+            ?? $"SPF fail: {mailFrom.Domain} does not designate {mailFrom.ClientIp} as permitted sender";
+        return PolicyDecision.Refuse(550, "5.7.23", text, "spf fail");
+    }
+
+    private static async Task<SpfResult> Run(Func<Task<SpfResult>> check, IPAddress client, string domain, string sender,
+        string helo, string identity, TimeSpan budget, CancellationToken ct)
+    {
+        try
+        {
+            return await check().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // RFC 7208 §4.6.4: bound the elapsed time (at least 20 s); exceeding it SHOULD give temperror.
+            return new SpfResult(SpfResultCode.TempError, domain, null, [], null,
+                $"SPF evaluation took longer than {budget.TotalSeconds:0.#} s")
+                { ClientIp = client, Sender = sender, Helo = helo, Identity = identity };
+        }
+    }
+
+    private static SpfResult Skipped(IPAddress client, string domain, string sender, string helo, string identity) =>
+        new(SpfResultCode.None, domain, null, [], null, "no resolver")
+            { ClientIp = client, Sender = sender, Helo = helo, Identity = identity };
+
+    private static bool IsDomainName(string helo) =>
+        helo.Length > 0 && !helo.StartsWith('[') && !IPAddress.TryParse(helo, out _) && helo.Contains('.');
+}
