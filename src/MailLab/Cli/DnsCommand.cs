@@ -75,24 +75,7 @@ internal static class DnsCommand
             Console.Error.WriteLine($"maillab: '{typeText}' is not a record type (A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, ANY)");
             return 2;
         }
-        IPEndPoint? server;
-        if (serverText is not null)
-        {
-            if (!IPEndPoint.TryParse(serverText, out server) || server.Port == 0)
-            {
-                Console.Error.WriteLine($"maillab: --server '{serverText}' is not ADDR:PORT like {LabDns.DefaultAddress}:{LabDns.DefaultPort}");
-                return 2;
-            }
-        }
-        else
-        {
-            server = RunningDns(data);
-            if (server is null)
-            {
-                Console.Error.WriteLine($"maillab: the lab is not running (no {Path.Combine(data, "listeners.json")}); start it with 'maillab up' or give --server ADDR:PORT");
-                return 1;
-            }
-        }
+        if (FindServer(data, serverText, out var server) is { } failed) return failed;
         if (type == QueryType.PTR && IPAddress.TryParse(name, out var ip)) name = ip.GetArpaName();
 
         var client = new LookupClient(new LookupClientOptions(new NameServer(server))
@@ -156,6 +139,32 @@ internal static class DnsCommand
         DnsHeaderResponseCode.NotImplemented => "NOTIMP",
         _ => code.ToString().ToUpperInvariant(),
     };
+
+    /// <summary>
+    /// The DNS to ask: --server, else the running lab's from listeners.json. Returns null when found,
+    /// else the exit code after a one-line error (2: bad --server, 1: lab not running).
+    /// </summary>
+    internal static int? FindServer(string data, string? serverText, out IPEndPoint server)
+    {
+        server = null!;
+        if (serverText is not null)
+        {
+            if (!IPEndPoint.TryParse(serverText, out var given) || given.Port == 0)
+            {
+                Console.Error.WriteLine($"maillab: --server '{serverText}' is not ADDR:PORT like {LabDns.DefaultAddress}:{LabDns.DefaultPort}");
+                return 2;
+            }
+            server = given;
+            return null;
+        }
+        if (RunningDns(data) is not { } running)
+        {
+            Console.Error.WriteLine($"maillab: the lab is not running (no {Path.Combine(data, "listeners.json")}); start it with 'maillab up' or give --server ADDR:PORT");
+            return 1;
+        }
+        server = running;
+        return null;
+    }
 
     /// <summary>The DNS listener of the running lab, from listeners.json; null when the lab is not up.</summary>
     private static IPEndPoint? RunningDns(string data)
