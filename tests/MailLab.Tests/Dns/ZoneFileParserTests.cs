@@ -151,7 +151,13 @@ public class ZoneFileParserTests
         Assert.Equal(["127.in-addr.arpa.zone", "bank.test.zone", "evil.test.zone", "uc.test.zone"], zones.Keys.Order());
         Assert.All(zones.Values, z => Assert.True(z.Ok, string.Join("\n", z.Errors)));
         var reverse = zones["127.in-addr.arpa.zone"].Records;
-        foreach (var (domain, address) in new[] { ("uc.test", "127.0.1.1"), ("bank.test", "127.0.2.1"), ("evil.test", "127.0.3.1") })
+        // Strict, softfail and open SPF records side by side (issue 4's default lab).
+        foreach (var (domain, address, spf) in new[]
+        {
+            ("uc.test", "127.0.1.1", "v=spf1 ip4:127.0.1.1 ~all"),
+            ("bank.test", "127.0.2.1", "v=spf1 ip4:127.0.2.1 -all"),
+            ("evil.test", "127.0.3.1", "v=spf1 +all"),
+        })
         {
             var recs = zones[$"{domain}.zone"].Records;
             Assert.Contains(recs, r => r is { Type: DnsType.MX } && r.Name == domain && r.Data.Equals(new MxData(10, $"mx.{domain}")));
@@ -161,7 +167,7 @@ public class ZoneFileParserTests
             {
                 Assert.Contains(recs, r => r.Type == DnsType.A && r.Name == $"{host}.{domain}" && r.Data.Equals(new AddressData(IPAddress.Parse(address))));
             }
-            Assert.Contains(recs, r => r.Data is TxtData t && r.Name == domain && t.Text == $"v=spf1 ip4:{address} -all");
+            Assert.Contains(recs, r => r.Data is TxtData t && r.Name == domain && t.Text == spf);
             Assert.Contains(recs, r => r.Data is TxtData t && r.Name == $"_dmarc.{domain}" && t.Text == $"v=DMARC1; p=none; rua=mailto:postmaster@{domain}");
             string ptrName = string.Join('.', address.Split('.').Reverse()) + ".in-addr.arpa";
             Assert.Contains(reverse, r => r.Type == DnsType.PTR && r.Name == ptrName && r.Data.Equals(new NameData($"mx.{domain}")));

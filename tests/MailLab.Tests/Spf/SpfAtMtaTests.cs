@@ -96,6 +96,21 @@ public sealed class SpfAtMtaTests
         Assert.Equal("none", SpfResultOf(lab, "helo").Field("Result"));
     }
 
+    [Theory]
+    [InlineData("alice@uc.test", "softfail", "~all")]      // uc.test: "v=spf1 ip4:127.0.1.1 ~all"
+    [InlineData("mallory@evil.test", "pass", "+all")]      // evil.test: "v=spf1 +all"
+    [InlineData("ceo@bank.test", "fail", "-all")]          // bank.test: "v=spf1 ip4:127.0.2.1 -all"
+    public async Task The_three_default_records_give_three_results_from_the_same_address(string sender, string expected, string term)
+    {
+        await using var lab = TestLab.Create().Start();
+        var r = await Talk(lab, "127.0.3.1", "EHLO mx.evil.test", $"MAIL FROM:<{sender}>", "RCPT TO:<bob@bank.test>", "DATA", Body, "QUIT");
+        Assert.StartsWith("250", r[4]);
+        Assert.Contains($"Received-SPF: {expected} ", await OnlyMessage(lab, "bob@bank.test"));
+        var result = SpfResultOf(lab, "mailfrom");
+        Assert.Equal(expected, result.Field("Result"));
+        Assert.Equal(term, result.Field("DecidingTerm"));
+    }
+
     [Fact]
     public async Task With_reject_spf_fail_the_forgery_is_refused_with_5_7_23_and_nothing_is_stored()
     {
