@@ -44,9 +44,10 @@ public sealed class SpfConformanceTests
     [MemberData(nameof(PyspfCases))]
     public Task Pyspf_suite(string name) => RunAsync(SpfSuite.Load(Pyspf)[name]);
 
-    private static async Task RunAsync(SpfSuiteCase c)
+    /// <summary>Checks one case over <paramref name="dns"/> (the in-memory zonedata when null).</summary>
+    internal static async Task RunAsync(SpfSuiteCase c, ISpfResolver? dns = null)
     {
-        var evaluator = new SpfEvaluator(c.Dns, c.Receiver ?? "receiver.example");
+        var evaluator = new SpfEvaluator(dns ?? c.Dns, c.Receiver ?? "receiver.example");
         var result = await evaluator.CheckMailFromAsync(IPAddress.Parse(c.Host), c.MailFrom, c.Helo);
         var trace = string.Join("\n", result.Steps);
         var accepted = SpfSuiteExceptions.Accepted(c.File, c.Name) ?? c.Results;
