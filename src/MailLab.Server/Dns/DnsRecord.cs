@@ -119,6 +119,22 @@ public static class DnsNames
     /// <summary>The name with its trailing dot, as zone files and dig print it.</summary>
     public static string Absolute(string name) => name.Length == 0 ? "." : name + ".";
 
+    /// <summary>
+    /// Whether a name can exist in the DNS at all (RFC 1035 §2.3.4: labels of 1 to 63 octets, at
+    /// most 253 octets without the root dot). A name that cannot exist has no records.
+    /// </summary>
+    public static bool CanExist(string name)
+    {
+        var trimmed = name.EndsWith('.') ? name[..^1] : name;
+        if (trimmed.Length == 0 || Encoding.UTF8.GetByteCount(trimmed) > 253) return false;
+        foreach (var label in trimmed.Split('.'))
+        {
+            var octets = Encoding.UTF8.GetByteCount(label);
+            if (octets is 0 or > 63) return false;
+        }
+        return true;
+    }
+
     /// <summary>True when <paramref name="name"/> equals <paramref name="zone"/> or lies below it.</summary>
     public static bool IsAtOrBelow(string name, string zone) =>
         zone.Length == 0 || name == zone || name.EndsWith("." + zone, StringComparison.Ordinal);

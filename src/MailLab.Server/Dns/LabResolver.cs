@@ -167,6 +167,11 @@ public sealed class LabResolver : Relay.IMxResolver
             if (rcode is DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused) return (response, null);
             return (null, $"{name} {type}: the lab DNS answered {rcode} ({response.ErrorMessage})");
         }
+        catch (ArgumentException ex)
+        {
+            // DnsClient refuses to build a query for a malformed name: an error value, never a throw.
+            return (null, $"{name} {type}: not a name that can be asked: {ex.Message}");
+        }
         catch (DnsResponseException ex)
         {
             return (null, $"{name} {type}: no answer from the lab DNS at {Server}: {ex.Message}");

@@ -16,15 +16,16 @@ public sealed class LabSpfResolver(LabResolver resolver) : ISpfResolver
 
     /// <inheritdoc />
     public async Task<DnsAnswer<string>> LookupTxtAsync(string name, CancellationToken ct) =>
-        Map(await Resolver.TxtAsync(name, ct).ConfigureAwait(false));
+        !DnsNames.CanExist(name) ? Invalid<string>(name) : Map(await Resolver.TxtAsync(name, ct).ConfigureAwait(false));
 
     /// <inheritdoc />
     public async Task<DnsAnswer<IPAddress>> LookupAddressesAsync(string name, AddressFamily family, CancellationToken ct) =>
-        Map(await Resolver.AddressesAsync(name, family, ct).ConfigureAwait(false));
+        !DnsNames.CanExist(name) ? Invalid<IPAddress>(name) : Map(await Resolver.AddressesAsync(name, family, ct).ConfigureAwait(false));
 
     /// <inheritdoc />
     public async Task<DnsAnswer<MxRecord>> LookupMxAsync(string name, CancellationToken ct)
     {
+        if (!DnsNames.CanExist(name)) return Invalid<MxRecord>(name);
         var r = await Resolver.MxRecordsAsync(name, ct).ConfigureAwait(false);
         return Map(new DnsLookup<MxRecord>(r.Values.Select(v => new MxRecord(v.Preference, v.Exchange)).ToList(), r.NxDomain, r.TempError));
     }
@@ -32,6 +33,10 @@ public sealed class LabSpfResolver(LabResolver resolver) : ISpfResolver
     /// <inheritdoc />
     public async Task<DnsAnswer<string>> LookupPtrAsync(IPAddress address, CancellationToken ct) =>
         Map(await Resolver.PtrAsync(address, ct).ConfigureAwait(false));
+
+    // A name built from a record or macro that cannot exist in the DNS (an empty label, a label over
+    // 63 octets) is not sent: it has no records, so the term does not match (RFC 7208 §4.3, §5).
+    private static DnsAnswer<T> Invalid<T>(string name) => DnsAnswer<T>.None($"'{name}' is not a valid DNS name");
 
     private static DnsAnswer<T> Map<T>(DnsLookup<T> lookup)
     {

@@ -78,6 +78,18 @@ public class LabResolverTests
     }
 
     [Fact]
+    public async Task A_name_that_cannot_be_asked_is_an_error_value_not_an_exception()
+    {
+        await using var dns = DnsTestServer.Start();
+        var r = await new LabResolver(dns.EndPoint).ResolveMxAsync(new string('a', 70) + ".test");
+        Assert.True(r.IsTempError);
+        Assert.Contains("not a name that can be asked", r.TempError);
+        // The SPF adapter does not even ask: such a name has no records (a void lookup).
+        var spf = await new LabSpfResolver(new LabResolver(dns.EndPoint)).LookupTxtAsync("mail.example...com", default);
+        Assert.Equal(MailLab.MailAuth.Spf.DnsAnswerKind.Void, spf.Kind);
+    }
+
+    [Fact]
     public async Task No_server_is_a_temporary_error_not_an_exception()
     {
         // A port that was free a moment ago: nothing answers there.

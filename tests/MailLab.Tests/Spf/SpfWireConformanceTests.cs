@@ -54,15 +54,7 @@ public sealed class SpfWireConformanceTests(SpfWireServers servers) : IClassFixt
         var c = SpfSuite.Load(Rfc7208)[name];
         var (_, server) = await servers.For(c);
         var evaluator = new SpfEvaluator(new LabSpfResolver(new LabResolver(server.EndPoint)), c.Receiver ?? "receiver.example");
-        SpfResult result;
-        try
-        {
-            result = await evaluator.CheckMailFromAsync(IPAddress.Parse(c.Host), c.MailFrom, c.Helo);
-        }
-        catch (ArgumentException) when (SpfWireExceptions.Cases[name].Gap == SpfWireGap.InvalidQueryName)
-        {
-            return; // DnsClient would not build the query: no result at all, which differs (see the reason)
-        }
+        var result = await evaluator.CheckMailFromAsync(IPAddress.Parse(c.Host), c.MailFrom, c.Helo);
         bool same = c.Results.Contains(result.Keyword)
             && (c.Explanation is null or "DEFAULT" || (SpfSuiteExceptions.Explanation(c.File, c.Name) ?? c.Explanation) == result.Explanation);
         Assert.False(same, $"{name} gives {result.Keyword} over the wire as expected; take it off the list");

@@ -8,9 +8,6 @@ public enum SpfWireGap
 
     /// <summary>The zonedata owns or points at a name a zone file cannot hold (':', '/', '%', spaces).</summary>
     NameNotInZoneFile,
-
-    /// <summary>check_host() asks for a name that is not a valid DNS name; the in-memory resolver says "no record", the wire does not.</summary>
-    InvalidQueryName,
 }
 
 /// <summary>RFC 7208 suite cases left out of the over-the-wire run, each with its gap and reason.</summary>
@@ -33,11 +30,5 @@ public static class SpfWireExceptions
         ["mx-colon-domain-ip4mapped"] = (SpfWireGap.NameNotInZoneFile, Colon),
         ["macro-mania-in-domain"] = (SpfWireGap.NameNotInZoneFile,
             "the A record is owned by 'macro%percent  space%20url-space.example.com' (with '%' and spaces), which a zone file cannot own"),
-        ["invalid-domain-empty-label"] = (SpfWireGap.InvalidQueryName,
-            "check_host() queries A mail.example...com (an empty label); the lab DNS answers FORMERR, which LabResolver makes a temperror, not the suite's fail|permerror"),
-        ["invalid-domain-long"] = (SpfWireGap.InvalidQueryName,
-            "the expanded domain has a label over 63 octets; DnsClient refuses to build the query and its ArgumentException escapes LabResolver (a src finding), so no fail|permerror"),
-        ["invalid-domain-long-via-macro"] = (SpfWireGap.InvalidQueryName,
-            "%{h} expands to a label over 63 octets; DnsClient refuses to build the query and its ArgumentException escapes LabResolver (a src finding), so no fail|permerror"),
     };
 }
