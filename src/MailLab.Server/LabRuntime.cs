@@ -122,36 +122,18 @@ public sealed class LabRuntime : IAsyncDisposable
             }
             foreach (var h in hosts)
             {
-                try
-                {
-                    h.Bind();
-                }
-                catch (ListenerBindException ex)
-                {
-                    tracer.Emit(ex.Site, Enum.Parse<TraceRole>(ex.Role), null, null, TraceKind.ListenerFailed, ex.Message,
-                        new Dictionary<string, object?> { ["EndPoint"] = ex.EndPoint, ["Reason"] = ex.Reason });
-                    throw;
-                }
+                BindOrTrace(h.Bind, tracer);
             }
-            try
-            {
-                dns?.Bind();
-            }
-            catch (ListenerBindException ex)
-            {
-                tracer.Emit(ex.Site, TraceRole.DNS, null, null, TraceKind.ListenerFailed, ex.Message,
-                    new Dictionary<string, object?> { ["EndPoint"] = ex.EndPoint, ["Reason"] = ex.Reason });
-                throw;
-            }
+            if (dns is not null) BindOrTrace(dns.Bind, tracer);
         }
         catch
         {
+            // Nothing was started yet: closing the bound sockets is all there is to undo.
             foreach (var h in hosts)
             {
-                h.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                h.Unbind();
             }
-            dns?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            zones?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            dns?.Unbind();
             throw;
         }
         var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only);
@@ -208,6 +190,21 @@ public sealed class LabRuntime : IAsyncDisposable
             }
         }
         return null;
+    }
+
+    /// <summary>Binds; a failure is a ListenerFailed trace event before it propagates.</summary>
+    private static void BindOrTrace(Action bind, Tracer tracer)
+    {
+        try
+        {
+            bind();
+        }
+        catch (ListenerBindException ex)
+        {
+            tracer.Emit(ex.Site, Enum.Parse<TraceRole>(ex.Role), null, null, TraceKind.ListenerFailed, ex.Message,
+                new Dictionary<string, object?> { ["EndPoint"] = ex.EndPoint, ["Reason"] = ex.Reason });
+            throw;
+        }
     }
 
     private static TcpListenerHost Smtp(LabSite site, SmtpProfile profile, int port, string tls, ConnectionLimiter limiter)

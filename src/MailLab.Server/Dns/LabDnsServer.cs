@@ -54,10 +54,10 @@ public sealed class LabDnsServer : IAsyncDisposable
             try
             {
                 // Shares the port with an mDNS daemon bound to the wildcard (5353), which also sets SO_REUSEADDR.
-                ReuseAddressOnly(u);
+                ListenerSockets.ReuseAddressOnly(u);
                 u.Bind(new IPEndPoint(address, Info.Port));
                 int port = ((IPEndPoint)u.LocalEndPoint!).Port;
-                ReuseAddressOnly(t);
+                ListenerSockets.ReuseAddressOnly(t);
                 t.Bind(new IPEndPoint(address, port));
                 t.Listen(64);
                 (udp, tcp) = (u, t);
@@ -69,28 +69,17 @@ public sealed class LabDnsServer : IAsyncDisposable
                 u.Dispose();
                 t.Dispose();
                 if (Info.Port == 0 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 10) continue;
-                var reason = ex.SocketErrorCode switch
-                {
-                    SocketError.AddressAlreadyInUse => "address already in use (another program holds the port)",
-                    SocketError.AddressNotAvailable => "address not available on this machine",
-                    SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
-                    _ => ex.Message,
-                };
-                throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}", reason);
+                throw ListenerSockets.BindError("lab", "DNS", $"{Info.Address}:{Info.Port}", ex);
             }
         }
     }
 
-    /// <summary>
-    /// SO_REUSEADDR alone: a restart binds despite TIME_WAIT, yet a second live listener on the port
-    /// still fails. .NET's ReuseAddress also sets SO_REUSEPORT on Linux, which would let two labs share it.
-    /// </summary>
-    private static void ReuseAddressOnly(Socket s)
+    /// <summary>Closes the sockets of a server that was bound but never started (a listener failed to bind).</summary>
+    public void Unbind()
     {
-        if (OperatingSystem.IsLinux())
-        {
-            s.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
-        }
+        udp?.Dispose();
+        tcp?.Dispose();
+        (udp, tcp) = (null, null);
     }
 
     /// <summary>Starts answering.</summary>

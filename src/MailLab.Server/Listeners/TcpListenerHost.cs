@@ -57,27 +57,14 @@ public sealed class TcpListenerHost : IAsyncDisposable
         var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            if (OperatingSystem.IsLinux())
-            {
-                // Plain SO_REUSEADDR (SOL_SOCKET=1, SO_REUSEADDR=2): a restarted lab can rebind while old
-                // connections sit in TIME_WAIT. .NET's ReuseAddress would add SO_REUSEPORT on Linux,
-                // which lets a second lab bind the same port silently.
-                s.SetRawSocketOption(1, 2, BitConverter.GetBytes(1));
-            }
+            ListenerSockets.ReuseAddressOnly(s);
             s.Bind(endpoint);
             s.Listen(512);
         }
         catch (SocketException ex)
         {
             s.Dispose();
-            var reason = ex.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse => "address already in use (another program holds the port)",
-                SocketError.AddressNotAvailable => "address not available on this machine",
-                SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
-                _ => ex.Message,
-            };
-            throw new ListenerBindException(Info.Site, Info.Role, endpoint.ToString(), reason);
+            throw ListenerSockets.BindError(Info.Site, Info.Role, endpoint.ToString(), ex);
         }
         socket = s;
         Info = Info with { Port = ((IPEndPoint)s.LocalEndPoint!).Port };
@@ -158,6 +145,14 @@ public sealed class TcpListenerHost : IAsyncDisposable
         {
             limiter.Release(remote.Address);
         }
+    }
+
+    /// <summary>Closes the socket of a listener that was bound but never started (a sibling failed to bind).</summary>
+    public void Unbind()
+    {
+        if (acceptLoop is not null) throw new InvalidOperationException("started: use StopAsync");
+        socket?.Dispose();
+        socket = null;
     }
 
     /// <summary>
