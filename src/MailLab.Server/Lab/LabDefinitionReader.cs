@@ -17,7 +17,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
     private static readonly string[] SiteKeys = ["name", "domains", "host-names", "address", "ports", "users"];
-    private static readonly string[] PortKeys = ["mta", "submission", "submissions"];
+    private static readonly string[] PortKeys = ["mta", "submission", "submissions", "pop3", "pop3s", "imap", "imaps"];
     private static readonly string[] UserKeys = ["address", "password"];
 
     // First use of each value that must be unique in the lab, with the field that used it.
@@ -378,9 +378,9 @@ internal sealed class LabDefinitionReader(YamlFields f)
             return null;
         }
 
-        int? Port(string key)
+        int? Port(string key, bool required = true)
         {
-            if (map.Required(key) is not { } v || f.Integer(v, map.Path(key)) is not { } port)
+            if ((required ? map.Required(key) : map.Optional(key)) is not { } v || f.Integer(v, map.Path(key)) is not { } port)
             {
                 return null;
             }
@@ -402,9 +402,16 @@ internal sealed class LabDefinitionReader(YamlFields f)
         int? mta = Port("mta");
         int? submission = Port("submission");
         int? submissions = Port("submissions");
+        // The mailbox-access listeners are optional: a site without the key does not serve that protocol.
+        int? pop3 = Port("pop3", required: false), pop3s = Port("pop3s", required: false);
+        int? imap = Port("imap", required: false), imaps = Port("imaps", required: false);
         return mta is null || submission is null || submissions is null
             ? null
-            : new SitePorts { Mta = mta.Value, Submission = submission.Value, Submissions = submissions.Value };
+            : new SitePorts
+            {
+                Mta = mta.Value, Submission = submission.Value, Submissions = submissions.Value,
+                Pop3 = pop3, Pop3s = pop3s, Imap = imap, Imaps = imaps,
+            };
     }
 
     private UserDefinition? ReadUser(YamlNode node, string path, List<string>? siteDomains)

@@ -28,7 +28,7 @@ public sealed class SiteDefinition
     public IPAddress IPAddress => IPAddress.Parse(Address);
 }
 
-/// <summary>TCP ports of a site's SMTP listeners; 0 asks the OS for an ephemeral port (tests).</summary>
+/// <summary>TCP ports of a site's listeners; 0 asks the OS for an ephemeral port (tests).</summary>
 public sealed class SitePorts
 {
     /// <summary>MTA: SMTP relay between sites (port 25 in containers), RFC 5321.</summary>
@@ -39,6 +39,18 @@ public sealed class SitePorts
 
     /// <summary>MSA with implicit TLS (465 in containers), RFC 8314 §3.3.</summary>
     public int Submissions { get; init; }
+
+    /// <summary>POP3 with STLS (110 in containers), RFC 1939 and RFC 2595; null: not served.</summary>
+    public int? Pop3 { get; init; }
+
+    /// <summary>POP3 with implicit TLS (995 in containers), RFC 8314 §3.3; null: not served.</summary>
+    public int? Pop3s { get; init; }
+
+    /// <summary>IMAP with STARTTLS (143 in containers), RFC 3501 and RFC 2595; null: not served.</summary>
+    public int? Imap { get; init; }
+
+    /// <summary>IMAP with implicit TLS (993 in containers), RFC 8314 §3.3; null: not served.</summary>
+    public int? Imaps { get; init; }
 }
 
 /// <summary>A mailbox owner who can authenticate to the MSA (and later POP3/IMAP).</summary>
