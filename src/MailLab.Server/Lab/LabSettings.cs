@@ -20,6 +20,12 @@ public sealed class LabSwitches
     /// RFC 7208 §8.4 allows rejecting, but the lab first shows the forgery being accepted and only marked.
     /// </summary>
     public bool RejectSpfFail { get; init; }
+
+    /// <summary>
+    /// POP3 APOP (RFC 1939 §7) is accepted before STLS. Off by default: APOP keeps the password off the
+    /// wire, but its MD5 digest can be attacked offline, and the rest of the session is still readable.
+    /// </summary>
+    public bool EnableApop { get; init; }
 }
 
 /// <summary>Resource limits, stated once, with the RFC values they come from.</summary>
@@ -45,6 +51,12 @@ public sealed class LabLimits
 
     /// <summary>Failed AUTH attempts before the server closes the session.</summary>
     public int MaxAuthFailures { get; init; } = 3;
+
+    /// <summary>Wait before answering a failed login (POP3), to slow password guessing.</summary>
+    public TimeSpan AuthFailureDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>POP3 inactivity autologout; RFC 1939 §3 requires at least 10 minutes.</summary>
+    public TimeSpan Pop3IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>How the outbound relay (the MTA as a client) reaches other sites and retries.</summary>

@@ -343,17 +343,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (tls is not null)
-        {
-            // Send TLS close_notify so clients see a clean end, not a truncation (RFC 8446 §6.1).
-            try
-            {
-                await tls.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2));
-            }
-            catch (Exception ex) when (ex is IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
-            {
-            }
-        }
+        await Listeners.ServerTls.ShutdownQuietlyAsync(tls);
         commandWait?.Dispose();
         idle.Dispose();
         await reader.CompleteAsync();
