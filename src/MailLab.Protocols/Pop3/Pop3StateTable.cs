@@ -85,6 +85,8 @@ public static class Pop3StateTable
             return $"{name} must follow a successful USER";
         if (state == T)
             return $"{name} is only valid before login; already logged in";
+        if (state == U)
+            return $"{name} is not valid after USER; send PASS or QUIT"; // RFC 1939 §7
         return $"{name} is not valid now";
     }
 }
