@@ -75,7 +75,7 @@ public sealed partial class Pop3Session
     private async Task<string?> ChallengeAsync()
     {
         System.Buffers.BuffersExtensions.Write(replies, "+ \r\n"u8);
-        trace.Emit(TraceKind.ReplySent, "S: + ", ("Status", "+"), ("RespCode", null), ("Text", ""));
+        trace.Emit(TraceKind.ReplySent, "S: + ", ("Status", "+"), ("RespCode", null), ("ReplyText", ""));
         framer.MaxLine = Pop3Limits.MaxAuthLine;
         var (status, line) = await ReadLineAsync(commandWait!.Token);
         framer.MaxLine = Pop3Limits.MaxCommandLine;

@@ -87,7 +87,7 @@ public sealed partial class Pop3Session
         stuffer.Finish(replies);
         var what = lines is null ? "message" : $"header and {lines} body lines";
         trace.Emit(TraceKind.ReplySent, $"S: {status.Render().TrimEnd()} [{what}: {stuffer.MessageOctets} octets, not logged]",
-            ("Status", status.Status), ("RespCode", null), ("Text", status.Text), ("BodyOctets", stuffer.MessageOctets));
+            ("Status", status.Status), ("RespCode", null), ("ReplyText", status.Text), ("BodyOctets", stuffer.MessageOctets));
         trace.Emit(TraceKind.MailboxAccess, $"{user!.Address} {(lines is null ? "retrieved" : "read the top of")} message {e.Number} (UIDL {e.Message.UniqueId}, {stuffer.MessageOctets} octets)",
             ("User", user.Address), ("Folder", "INBOX"), ("Action", lines is null ? "retrieve" : "top"),
             ("Number", e.Number), ("UniqueId", e.Message.UniqueId), ("Octets", stuffer.MessageOctets));

@@ -16,7 +16,7 @@ public sealed partial class Pop3Session
         var text = reply.Render();
         Encoding.UTF8.GetBytes(text, replies);
         trace.Emit(TraceKind.ReplySent, "S: " + text.TrimEnd(),
-            ("Status", reply.Status), ("RespCode", reply.Code), ("Text", reply.Text));
+            ("Status", reply.Status), ("RespCode", reply.Code), ("ReplyText", reply.Text));
     }
 
     /// <summary>A status line and a dot-terminated list of text lines (CAPA, LIST, UIDL); the trace gets the first lines.</summary>
@@ -27,7 +27,7 @@ public sealed partial class Pop3Session
         Encoding.UTF8.GetBytes(Pop3MultiLine.Render(lines), replies);
         var shown = lines.Count <= 10 ? string.Join(" | ", lines) : string.Join(" | ", lines.Take(10)) + $" | ... {lines.Count - 10} more";
         trace.Emit(TraceKind.ReplySent, $"S: {text.TrimEnd()} [{lines.Count} lines: {shown}]",
-            ("Status", reply.Status), ("RespCode", reply.Code), ("Text", reply.Text), ("BodyLines", lines.Count),
+            ("Status", reply.Status), ("RespCode", reply.Code), ("ReplyText", reply.Text), ("BodyLines", lines.Count),
             ("Lines", lines.Take(10).ToArray()));
     }
 
