@@ -39,7 +39,7 @@ public static class Pop3CommandParser
         string shown = keyword.Length is >= 3 and <= 4 && keyword.All(char.IsAsciiLetter) ? keyword.ToUpperInvariant() : "";
         if (!Verbs.TryGetValue(keyword, out var spec))
         {
-            return Pop3ParseResult.Fail(line.Length == 0 ? "Empty command line" : "Unknown command", shown.Length > 0 ? shown : null);
+            return Pop3ParseResult.Fail(line.Length == 0 ? "Empty command line" : "Unknown command", null);
         }
         // RFC 1939 §7: a server may treat spaces in the PASS argument as part of the password.
         string[] args = spec.Verb == Pop3Verb.Pass

@@ -19,7 +19,7 @@ public static class ServerTls
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// STYLE.md 8 (RFC 3207 §5, RFC 2595 §3.1): whatever the client pipelined after the upgrade
+    /// STYLE.md 8 (RFC 3207 §5, RFC 2595 §4): whatever the client pipelined after the upgrade
     /// command is plaintext an attacker may have injected; it is thrown away and traced, never run.
     /// </summary>
     public static void DiscardPipelined(PipeReader reader, TraceContext trace, string command)

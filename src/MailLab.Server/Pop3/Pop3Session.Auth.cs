@@ -106,7 +106,7 @@ public sealed partial class Pop3Session
             authFailures++;
             trace.Emit(TraceKind.AuthFailed, $"{mechanism} login failed for {login} (secret {trace.Secret(secret)})",
                 ("Mechanism", mechanism), ("Login", login), ("User", login), ("Password", trace.Secret(secret)), ("Failures", authFailures));
-            // A delay per failure slows password guessing; the limit ends the session (RFC 1939 §13).
+            // A delay per failure slows password guessing; the limit ends the session, [AUTH] per RFC 3206 §5.
             await FlushAsync();
             await Task.Delay(limits.AuthFailureDelay, commandWait!.Token);
             if (authFailures >= limits.MaxAuthFailures)

@@ -16,7 +16,7 @@ public sealed partial class Pop3Session
         }
         Reply(Pop3Reply.Positive("Begin TLS negotiation"));
         await FlushAsync();
-        // STYLE.md 8, RFC 2595 §3.1: plaintext pipelined after STLS is never run after the handshake.
+        // STYLE.md 8, RFC 2595 §4: plaintext pipelined after STLS is never run after the handshake.
         ServerTls.DiscardPipelined(reader, trace, "STLS");
         await reader.CompleteAsync();
         if (!await HandshakeAsync())

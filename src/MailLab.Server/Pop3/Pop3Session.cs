@@ -223,7 +223,7 @@ public sealed partial class Pop3Session : IAsyncDisposable
         return true;
     }
 
-    /// <summary>USER/PASS and AUTH: over TLS, or in plaintext when the lab switch allows it (RFC 2595 §2.5 says why not).</summary>
+    /// <summary>USER/PASS and AUTH: over TLS, or in plaintext when the lab switch allows it (RFC 2595 §2.3).</summary>
     private bool PlainLoginAllowed => tls is not null || site.Lab.Switches.AllowPlaintextAuth;
 
     private bool Ok(string text)
