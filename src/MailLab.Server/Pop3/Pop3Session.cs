@@ -122,37 +122,19 @@ public sealed partial class Pop3Session : IAsyncDisposable
     }
 
     /// <summary>Reads one command line; a null status means the client went away.</summary>
-    private async ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token)
+    private ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token)
     {
-        // The autologout timer runs from here to the end of the line: trickling bytes does not reset it.
+        // The autologout timer runs from the first wait to the end of the line: trickling bytes does not reset it.
         bool armed = false;
-        while (true)
+        return LineReader.ReadAsync(reader, framer, async () =>
         {
-            if (!reader.TryRead(out var result))
+            await FlushAsync();
+            if (!armed)
             {
-                await FlushAsync();
-                if (!armed)
-                {
-                    idle.CancelAfter(limits.Pop3IdleTimeout);
-                    armed = true;
-                }
-                result = await reader.ReadAsync(token);
+                idle.CancelAfter(limits.Pop3IdleTimeout);
+                armed = true;
             }
-            var buffer = result.Buffer;
-            var status = framer.Read(ref buffer, out var line);
-            if (status == FrameStatus.NeedMoreData)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                {
-                    return (null, "");
-                }
-                continue;
-            }
-            // Consumed up to the end of this line; pipelined commands (RFC 2449 §6.6) stay in the pipe.
-            reader.AdvanceTo(buffer.Start);
-            return (status, line);
-        }
+        }, token);
     }
 
     private async Task HandleLineAsync(FrameStatus status, string line)
