@@ -13,9 +13,9 @@
 # Then: compose build and up; from the workstation container: dig mx.bank.test through the lab DNS,
 # a submission as alice@uc.test to uc's MSA (STARTTLS verified against the lab CA, AUTH PLAIN) for
 # bob@bank.test, found in bob's Maildir in the bank container with uc's address in bank's Received
-# line; bank.test's DMARC record set to p=reject in the zone (from the workstation, as a student
-# would), and a forged ceo@bank.test message to bank's MTA rejected with 550 5.7.1 naming DMARC; a published port
-# answers on the namespace's 127.0.0.1. Then down and full teardown (trap), also on failure.
+# line; bank.test's zone edited from the workstation (DMARC p=reject, a new TXT record served within
+# seconds); a forged ceo@bank.test message to bank's MTA rejected with 550 5.7.1 naming DMARC; a
+# published port answers on the namespace's 127.0.0.1. Then down and full teardown (trap), also on failure.
 # Prints the time of each phase, then PASS or FAIL.
 set -uo pipefail
 
@@ -213,13 +213,26 @@ log "base images: debian:bookworm-slim, mcr.microsoft.com/dotnet/runtime-deps:10
 
 # --- the compose project ----------------------------------------------------------------------------
 t0=$SECONDS
-compose build --build-arg "http_proxy=http://127.0.0.1:$APT_PROXY_PORT" >"$WORK/build.log" 2>&1 ||
-  { tail -n 40 "$WORK/build.log"; fail "docker-compose build failed"; }
+# dns and workstation side by side (dotnet publish is CPU, apt mostly waits); uc, bank and evil are the
+# same image as dns, then built from the cache.
+build() { compose build --build-arg "http_proxy=http://127.0.0.1:$APT_PROXY_PORT" "$@" >>"$WORK/build.log" 2>&1; }
+{ build --parallel dns workstation && build; } || { tail -n 40 "$WORK/build.log"; fail "docker-compose build failed"; }
 log "docker-compose build: $((SECONDS - t0)) s"
 t0=$SECONDS
 compose up -d >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; fail "docker-compose up failed"; }
 log "docker-compose up -d (waits for the lab DNS to be healthy): $((SECONDS - t0)) s"
 if ip addr | grep -q '10\.127\.'; then fail "a lab address shows up in the machine's own namespace"; fi
+
+# The workstation is ready when it trusts the lab CA (its health check).
+ws_id=$(compose ps -q workstation)
+health=""
+for _ in $(seq 150); do
+  health=$(dk inspect -f '{{.State.Health.Status}}' "$ws_id" 2>/dev/null)
+  [[ $health == healthy ]] && break
+  sleep 1
+done
+[[ $health == healthy ]] || fail "the workstation is not healthy (lab CA not trusted) after 150 s: $health"
+log "workstation healthy: it trusts the lab CA"
 
 # The sites are up when their MTAs greet; asked from the workstation over the lab network.
 for site in uc bank evil; do
@@ -264,15 +277,23 @@ top=$(awk '/^Received:/{f=1; print; next} f && /^[ \t]/{print; next} f{exit}' "$
 grep -q '^Return-Path: <alice@uc.test>' "$WORK/delivered.eml" || fail "Return-Path is not <alice@uc.test>"
 log "legitimate message: accepted by uc's MSA (STARTTLS verified against the lab CA, AUTH PLAIN), delivered to bob in bank's container in $((SECONDS - t0)) s or less"
 
-# --- a forged message: bank.test's DMARC policy set to reject, then ceo@bank.test from the workstation --
-ws sed -i 's/p=none/p=reject/' /lab/dns/zones/bank.test.zone || fail "cannot edit bank.test's zone from the workstation"
-policy=""
+# --- a zone edit from the workstation, as a student would: bank.test's DMARC policy reject (the --------
+# default lab has it; the edit makes sure) and a new TXT record that shows the edited file is served.
+ZONE=/lab/dns/zones/bank.test.zone
+ws sh -c "sed -i 's/\(v=DMARC1; *\)p=[a-z]*/\1p=reject/' $ZONE && echo 'smoke-$SUFFIX IN TXT \"edited from the workstation\"' >>$ZONE" ||
+  fail "cannot edit bank.test's zone from the workstation"
+edited=""
 for _ in $(seq 20); do
-  policy=$(ws dig +short +time=2 +tries=1 txt _dmarc.bank.test)
-  [[ $policy == *"p=reject"* ]] && break
+  edited=$(ws dig +short +time=2 +tries=1 txt "smoke-$SUFFIX.bank.test")
+  [[ -n $edited ]] && break
   sleep 0.5
 done
-[[ $policy == *"p=reject"* ]] || fail "the lab DNS does not serve the edited DMARC record: $policy"
+[[ $edited == '"edited from the workstation"' ]] || fail "the lab DNS does not serve the edited zone (got '$edited')"
+policy=$(ws dig +short +time=2 +tries=1 txt _dmarc.bank.test)
+[[ $policy == *"p=reject;"* ]] || fail "bank.test's DMARC record is not p=reject: $policy"
+log "zone edited from the workstation, live: TXT smoke-$SUFFIX.bank.test = $edited; _dmarc.bank.test: $policy"
+
+# --- a forged message: ceo@bank.test from the workstation to bank's MTA --------------------------------
 before=$(bob_count)
 ws swaks --server mx.bank.test --port 25 --ehlo workstation --from ceo@bank.test --to bob@bank.test \
   --header "From: The CEO <ceo@bank.test>" --header "Subject: urgent $SUFFIX" --body "Pay the invoice today." \
