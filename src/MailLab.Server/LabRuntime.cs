@@ -140,9 +140,11 @@ public sealed class LabRuntime : IAsyncDisposable
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var labResolver = new LabResolver(dnsEndPoint);
+        var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
         foreach (var site in sites)
         {
             site.SpfResolver = new LabSpfResolver(labResolver); // the MTA's SPF check asks the lab DNS too
+            site.Dmarc = new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(site.SpfResolver), lab.Dmarc.Mode, suffixes);
         }
         onBound?.Invoke(runtime);
         zones?.Start();

@@ -54,6 +54,9 @@ public sealed class LabSite
     /// </summary>
     public MailAuth.Spf.ISpfResolver? SpfResolver { get; internal set; }
 
+    /// <summary>The MTA's DMARC evaluator over the same DNS; null where SPF is skipped too.</summary>
+    public MailAuth.Dmarc.DmarcEvaluator? Dmarc { get; internal set; }
+
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;
 

@@ -95,7 +95,33 @@ public sealed partial class SmtpSession
             ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
 
+        // DKIM results join here once verification runs at the MTA; DMARC takes them as plain values.
+        IReadOnlyList<MailAuth.Dmarc.DmarcDkimInput> dkim = [];
+        var dmarc = await CheckDmarcAsync(env, spool, dkim, mtrace);
+        if (dmarc?.Refusal is { } refusal)
+        {
+            mtrace.Emit(TraceKind.MessageRejected, $"message refused: {refusal.Reply.Lines[0]}",
+                ("Reason", refusal.Reason), ("Size", spool.Length), ("Code", refusal.Reply.Code));
+            Reply(refusal.Reply);
+            return;
+        }
+
         var added = new StringBuilder();
+        var original = spool;
+        spool = await AuthenticationHeadersAsync(env, spool, dmarc, dkim, added, mtrace);
+        try
+        {
+            await DeliverAsync(env, spool, id, mtrace, added, headers, dmarc?.Folder ?? "INBOX");
+        }
+        finally
+        {
+            if (!ReferenceEquals(spool, original)) await spool.DisposeAsync();
+        }
+    }
+
+    private async Task DeliverAsync(Envelope env, MessageSpool spool, string id, TraceContext mtrace, StringBuilder added,
+        HeaderSummary headers, string folder)
+    {
         if (env.Spf is { Ran: true } spf)
         {
             // RFC 7208 §9.1: Received-SPF is a trace field, prepended above the Received field this receiver adds.
@@ -131,7 +157,7 @@ public sealed partial class SmtpSession
             {
                 stage = "mda";
                 await site.Mda.DeliverAsync(new AcceptedMessage(id, env.MailFrom, added.ToString(), spool),
-                    local, "INBOX", mtrace, idle.Token);
+                    local, folder, mtrace, idle.Token);
             }
             if (queued is not null)
             {
