@@ -32,7 +32,8 @@ public static class AuthenticationResults
         if (dkim.Count == 0) parts.Add("dkim=none");
         foreach (var sig in dkim)
         {
-            var sb = new StringBuilder("dkim=").Append(sig.Result.Keyword()).Append(" header.d=").Append(Value(sig.Domain));
+            var sb = new StringBuilder("dkim=").Append(sig.Result.Keyword());
+            if (sig.Domain.Length > 0) sb.Append(" header.d=").Append(Value(sig.Domain));
             if (sig.Selector is not null) sb.Append(" header.s=").Append(Value(sig.Selector));
             parts.Add(sb.ToString());
         }

@@ -95,8 +95,9 @@ public sealed partial class SmtpSession
             ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
 
-        // DKIM results join here once verification runs at the MTA; DMARC takes them as plain values.
-        IReadOnlyList<MailAuth.Dmarc.DmarcDkimInput> dkim = [];
+        env.Dkim = await CheckDkimAsync(spool, mtrace);
+        // DMARC takes the DKIM results as plain values: d=, verdict, s= per signature.
+        var dkim = DkimInputs(env.Dkim);
         var dmarc = await CheckDmarcAsync(env, spool, dkim, mtrace);
         if (dmarc?.Refusal is { } refusal)
         {
@@ -139,6 +140,8 @@ public sealed partial class SmtpSession
             // RFC 6409 §8.3 and §8.2: the MSA may add a missing Message-ID and Date.
             if (headers.MessageId is null) AddHeader(added, mtrace, "Message-ID", $"<{id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{Host}>");
             if (headers.Date is null) AddHeader(added, mtrace, "Date", DateUtils.FormatDate(DateTimeOffset.Now));
+            // DKIM signing is the last header change (RFC 6376 §5): the signatures go on top.
+            added.Insert(0, await SignDkimAsync(env, headers, added.ToString(), spool, mtrace));
         }
 
         // Local recipients go to the MDA, remote ones (authenticated submission only) into the queue;

@@ -20,6 +20,11 @@ public sealed partial class SmtpSession
         return check;
     }
 
+    /// <summary>Each verified DKIM signature as DMARC's plain input (d=, verdict, s=); unreadable ones keep their verdict.</summary>
+    private static IReadOnlyList<DmarcDkimInput> DkimInputs(DkimCheckResult? dkim) =>
+        dkim?.Verifications.Select(v => new DmarcDkimInput(v.Domain ?? "", Enum.Parse<DkimOutcome>(v.Result.ToString()), v.Selector)).ToList()
+            ?? (IReadOnlyList<DmarcDkimInput>)[];
+
     private static void TraceDmarc(DmarcCheckResult c, TraceContext mtrace)
     {
         var r = c.Result;

@@ -68,13 +68,19 @@ public sealed class DmarcAtMtaTests
         await using var lab = TestLab.Create(dmarcMonitorOnly: false, showDmarcVerdict: true).Start();
         await RelayTestHelpers.SubmitAsAlice(lab, "quarterly figures", "bob@bank.test");
         var text = await RelayTestHelpers.OnlyMessage(lab, "bob@bank.test");
-        Assert.Contains("Authentication-Results: mx.bank.test;\r\n\tspf=pass smtp.mailfrom=alice@uc.test;\r\n\tdkim=none;\r\n\tdmarc=pass (p=none dis=none RFC 9989) header.from=uc.test\r\n", text);
+        // uc's MSA signs with both lab keys (DKIM branch); both verify at bank and align with From: uc.test.
+        var ar = text[text.IndexOf("Authentication-Results: ", StringComparison.Ordinal)..];
+        ar = ar[..ar.IndexOf("\r\n", ar.IndexOf("dmarc=", StringComparison.Ordinal), StringComparison.Ordinal)];
+        Assert.StartsWith("Authentication-Results: mx.bank.test;\r\n\tspf=pass smtp.mailfrom=alice@uc.test;\r\n\t", ar);
+        Assert.Contains("\tdkim=pass header.d=uc.test header.s=lab-rsa;\r\n", ar);
+        Assert.Contains("\tdkim=pass header.d=uc.test header.s=lab-ed25519;\r\n", ar);
+        Assert.EndsWith("\tdmarc=pass (p=none dis=none RFC 9989) header.from=uc.test", ar);
         Assert.Single(text.Split("\r\n"), l => l.StartsWith("Authentication-Results:"));
         Assert.Contains("Subject: quarterly figures\r\n", text); // a pass is not tagged
-        Assert.Contains("X-MailLab-DMARC: pass for uc.test (p=none; SPF aligned, DKIM not aligned; delivered to INBOX)", text);
+        Assert.Contains("X-MailLab-DMARC: pass for uc.test (p=none; SPF aligned, DKIM aligned; delivered to INBOX)", text);
         var e = Dmarc(lab);
         Assert.Equal((TraceRole.MTA, "bank"), (e.Role, e.Site));
-        Assert.Equal(("pass", "uc.test", "none", "none", "True", "False"),
+        Assert.Equal(("pass", "uc.test", "none", "none", "True", "True"),
             (e.Field("Result"), e.Field("FromDomain"), e.Field("Policy"), e.Field("Disposition"), e.Field("SpfAligned"), e.Field("DkimAligned")));
     }
 
