@@ -275,11 +275,14 @@ compose exec -T bank cat "$msg" >"$WORK/delivered.eml" || fail "cannot read $msg
 top=$(awk '/^Received:/{f=1; print; next} f && /^[ \t]/{print; next} f{exit}' "$WORK/delivered.eml" | tr -d '\r\n')
 [[ $top == *"[10.127.1.1]"* ]] || fail "bank's Received line does not name uc's address 10.127.1.1: $top"
 grep -q '^Return-Path: <alice@uc.test>' "$WORK/delivered.eml" || fail "Return-Path is not <alice@uc.test>"
-log "legitimate message: accepted by uc's MSA (STARTTLS verified against the lab CA, AUTH PLAIN), delivered to bob in bank's container in $((SECONDS - t0)) s or less"
+# uc's MSA signed it with the keys it published into the shared zones volume; bank's MTA found them.
+auth=$(awk '/^Authentication-Results:/{f=1; print; next} f && /^[ \t]/{print; next} f{exit}' "$WORK/delivered.eml" | tr -d '\r\n')
+[[ $auth == *"dkim=pass"* && $auth == *"dmarc=pass"* ]] || fail "bank's Authentication-Results has no dkim=pass and dmarc=pass: $auth"
+log "legitimate message: accepted by uc's MSA (STARTTLS verified against the lab CA, AUTH PLAIN), delivered to bob in bank's container in $((SECONDS - t0)) s or less, DKIM and DMARC pass"
 
 # --- a zone edit from the workstation, as a student would: bank.test's DMARC policy reject (the --------
 # default lab has it; the edit makes sure) and a new TXT record that shows the edited file is served.
-ZONE=/lab/dns/zones/bank.test.zone
+ZONE=/lab/zones/bank.test.zone
 ws sh -c "sed -i 's/\(v=DMARC1; *\)p=[a-z]*/\1p=reject/' $ZONE && echo 'smoke-$SUFFIX IN TXT \"edited from the workstation\"' >>$ZONE" ||
   fail "cannot edit bank.test's zone from the workstation"
 edited=""

@@ -7,7 +7,8 @@
 #      format checks on;
 #   3. what 1.29 and Compose v2 both need and the lab relies on: no top-level name: or include:,
 #      every published port on 127.0.0.1, every service on the lab network with a fixed address,
-#      resolving through the lab DNS, and the sites waiting for the DNS to be healthy.
+#      resolving through the lab DNS, and the sites waiting for the DNS to be healthy; the DNS and
+#      each site in the container whose address docker/classroom-lab.sh derives from the lab file.
 # Prints PASS or FAIL.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -62,6 +63,15 @@ for name, svc in resolved["services"].items():
         cond = (svc.get("depends_on") or {}).get("dns", {}).get("condition")
         if cond != "service_healthy":
             errors.append(f"{name}: does not wait for the lab DNS to be healthy (depends_on dns: {cond})")
+# The image derives the lab's addresses from lab/default-lab.yml by docker/classroom-lab.sh's rule
+# (127.0.N.Y -> 10.127.N.Y): each part of the lab must run in the container with that address.
+lab = yaml.safe_load(open("lab/default-lab.yml"))
+expected = {"dns": lab["dns"]["address"], **{site["name"]: site["address"] for site in lab["sites"]}}
+for name, loopback in expected.items():
+    want = "10.127." + ".".join(loopback.split(".")[2:])
+    got = (resolved["services"].get(name, {}).get("networks") or {}).get("lab", {}).get("ipv4_address")
+    if got != want:
+        errors.append(f"{name}: the lab puts it at {loopback}, so its container must be {want}, not {got}")
 if "healthcheck" not in resolved["services"]["dns"]:
     errors.append("dns: no healthcheck")
 for e in errors:
