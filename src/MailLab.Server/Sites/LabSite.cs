@@ -54,6 +54,15 @@ public sealed class LabSite
     /// </summary>
     public MailAuth.Spf.ISpfResolver? SpfResolver { get; internal set; }
 
+    /// <summary>The MTA's DMARC evaluator over the same DNS; null where SPF is skipped too.</summary>
+    public MailAuth.Dmarc.DmarcEvaluator? Dmarc { get; internal set; }
+
+    /// <summary>The DNS the MTA's DKIM check asks for key records (the lab DNS); null in sessions without a DNS.</summary>
+    public MailAuth.Dkim.IDkimResolver? DkimResolver { get; internal set; }
+
+    /// <summary>The site's DKIM signing keys, used by the MSA; null when the site does not sign.</summary>
+    public Dkim.DkimKeySet? DkimKeys { get; internal set; }
+
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;
 

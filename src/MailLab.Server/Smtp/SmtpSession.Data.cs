@@ -95,7 +95,34 @@ public sealed partial class SmtpSession
             ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
 
+        env.Dkim = await CheckDkimAsync(spool, mtrace);
+        // DMARC takes the DKIM results as plain values: d=, verdict, s= per signature.
+        var dkim = DkimInputs(env.Dkim);
+        var dmarc = await CheckDmarcAsync(env, spool, dkim, mtrace);
+        if (dmarc?.Refusal is { } refusal)
+        {
+            mtrace.Emit(TraceKind.MessageRejected, $"message refused: {refusal.Reply.Lines[0]}",
+                ("Reason", refusal.Reason), ("Size", spool.Length), ("Code", refusal.Reply.Code));
+            Reply(refusal.Reply);
+            return;
+        }
+
         var added = new StringBuilder();
+        var original = spool;
+        spool = await AuthenticationHeadersAsync(env, spool, dmarc, dkim, added, mtrace);
+        try
+        {
+            await DeliverAsync(env, spool, id, mtrace, added, headers, dmarc?.Folder ?? "INBOX");
+        }
+        finally
+        {
+            if (!ReferenceEquals(spool, original)) await spool.DisposeAsync();
+        }
+    }
+
+    private async Task DeliverAsync(Envelope env, MessageSpool spool, string id, TraceContext mtrace, StringBuilder added,
+        HeaderSummary headers, string folder)
+    {
         if (env.Spf is { Ran: true } spf)
         {
             // RFC 7208 §9.1: Received-SPF is a trace field, prepended above the Received field this receiver adds.
@@ -113,6 +140,8 @@ public sealed partial class SmtpSession
             // RFC 6409 §8.3 and §8.2: the MSA may add a missing Message-ID and Date.
             if (headers.MessageId is null) AddHeader(added, mtrace, "Message-ID", $"<{id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{Host}>");
             if (headers.Date is null) AddHeader(added, mtrace, "Date", DateUtils.FormatDate(DateTimeOffset.Now));
+            // DKIM signing is the last header change (RFC 6376 §5): the signatures go on top.
+            added.Insert(0, await SignDkimAsync(env, headers, added.ToString(), spool, mtrace));
         }
 
         // Local recipients go to the MDA, remote ones (authenticated submission only) into the queue;
@@ -131,7 +160,7 @@ public sealed partial class SmtpSession
             {
                 stage = "mda";
                 await site.Mda.DeliverAsync(new AcceptedMessage(id, env.MailFrom, added.ToString(), spool),
-                    local, "INBOX", mtrace, idle.Token);
+                    local, folder, mtrace, idle.Token);
             }
             if (queued is not null)
             {
