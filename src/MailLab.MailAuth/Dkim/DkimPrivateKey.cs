@@ -43,6 +43,10 @@ public sealed class DkimPrivateKey : IDisposable
         return new DkimPrivateKey(null, s);
     }
 
+    /// <summary>An Ed25519 key from its 32-octet seed (the form dkimpy and RFC 8032 print, base64).</summary>
+    public static DkimPrivateKey FromEd25519Seed(byte[] seed) =>
+        seed.Length == Ed25519.SecretKeySize ? new(null, seed.ToArray()) : throw new ArgumentException("an Ed25519 seed is 32 octets", nameof(seed));
+
     /// <summary>Reads a PKCS#8 PEM (RSA or Ed25519), or a PKCS#1 "RSA PRIVATE KEY" PEM.</summary>
     public static DkimPrivateKey FromPem(string pem)
     {
