@@ -2,6 +2,7 @@ using MailLab.MailAuth.AuthResults;
 using MailLab.MailAuth.Dmarc;
 using MailLab.Server.Checks;
 using MailLab.Server.Delivery;
+using MailLab.Server.Reports;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Smtp;
@@ -17,7 +18,53 @@ public sealed partial class SmtpSession
         var check = await DmarcCheck.EvaluateAsync(site.Dmarc, spool.Head(FromExtractor.MaxHeaderBytes), env.MailFrom, spf, dkim,
             site.Lab.Switches, idle.Token);
         TraceDmarc(check, mtrace);
+        if (site.Reports is not null && check.Result.Record is not null) await site.Reports.AppendAsync(site.Name, ReportEntry(env, check), idle.Token);
+        if (FailureReporter.Wanted(check.Result, spool.Head(FromExtractor.MaxHeaderBytes).Span)) await SendFailureReportAsync(env, spool, dkim, check, mtrace);
         return check;
+    }
+
+    private async Task SendFailureReportAsync(Envelope env, MessageSpool spool, IReadOnlyList<DmarcDkimInput> dkim, DmarcCheckResult check, TraceContext mtrace)
+    {
+        var head = spool.Head(FromExtractor.MaxHeaderBytes).Span;
+        var end = head.IndexOf("\r\n\r\n"u8);
+        var headers = (end < 0 ? head : head[..(end + 2)]).ToArray();
+        var spfUsed = string.IsNullOrEmpty(env.MailFrom) ? env.Spf!.Helo : env.Spf!.MailFrom;
+        var ar = AuthenticationResults.Render(Host, spfUsed, env.MailFrom, dkim, check.Result).Replace("\r\n\t", " ");
+        // RFC 6591 §3.1 Delivery-Result: reject, spam (our quarantine), delivered.
+        var delivery = check.Disposition switch { DmarcPolicy.Reject => "reject", DmarcPolicy.Quarantine => "spam", _ => "delivered" };
+        try
+        {
+            await FailureReporter.SendAsync(site, check, new FailedMessage(env.MailFrom, env.Recipients.ToList(), remote.Address.ToString(),
+                headers, ar, delivery), mtrace, idle.Token);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A report that cannot be queued must not cost the message its delivery.
+            mtrace.Emit(TraceKind.DmarcReportSent, $"DMARC failure report not queued: {ex.Message}", ("Report", "failure"), ("Reason", ex.Message));
+        }
+    }
+
+    /// <summary>What the aggregate report will say about this message (RFC 9990 §3).</summary>
+    private DmarcReportEntry ReportEntry(Envelope env, DmarcCheckResult c)
+    {
+        var r = c.Result;
+        var spf = string.IsNullOrEmpty(env.MailFrom) ? env.Spf!.Helo : env.Spf!.MailFrom;
+        // RFC 9990: "pass" is the disposition of a DMARC pass under an enforcing policy.
+        var disposition = r.Result == DmarcResultCode.Pass && r.Policy is not (null or DmarcPolicy.None) ? "pass" : c.Disposition.Keyword();
+        var (type, comment) = c.Override is not null ? ("local_policy", c.Override)
+            : r.Result == DmarcResultCode.Fail && r.Policy != r.Disposition ? (r.Record!.Testing ? "policy_test_mode" : "other", r.Reason)
+            : ((string?)null, (string?)null);
+        var rcpt = env.Recipients.Count > 0 ? env.Recipients[0] : null;
+        return new DmarcReportEntry
+        {
+            Time = DateTimeOffset.UtcNow, SourceIp = remote.Address.ToString(), HeaderFrom = r.FromDomain,
+            EnvelopeFrom = spf.Domain, EnvelopeTo = rcpt?[(rcpt.LastIndexOf('@') + 1)..], PolicyDomain = r.PolicyDomain!,
+            Record = r.Record!.Text, Discovery = r.Mode == DmarcMode.Rfc9989 ? "treewalk" : "psl", Disposition = disposition,
+            DkimAligned = r.DkimAligned, SpfAligned = r.SpfAligned, OverrideType = type, OverrideComment = comment,
+            Dkim = r.Alignments.Where(a => a.Mechanism == "dkim" && a.Identifier.Length > 0)
+                .Select(a => new ReportDkim(a.Identifier, a.Selector ?? "", a.MechanismResult)).ToList(),
+            SpfDomain = spf.Domain, SpfResult = spf.Keyword,
+        };
     }
 
     /// <summary>Each verified DKIM signature as DMARC's plain input (d=, verdict, s=); unreadable ones keep their verdict.</summary>

@@ -69,6 +69,7 @@ public enum TraceKind
     ZoneReloadFailed,
     // DMARC (issue 6).
     HeaderRemoved,
+    DmarcReportSent,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
