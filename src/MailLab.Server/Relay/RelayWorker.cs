@@ -228,10 +228,8 @@ public sealed class RelayWorker : IAsyncDisposable
         var headers = DsnBuilder.ReadHeaderSection(queue.MessagePath(entry.Id));
         var dsn = DsnBuilder.Build(entry, failed, site.HostName, Smtp.SmtpSession.DomainOf(entry.MailFrom), headers, DateTimeOffset.Now);
         var id = QueueId.New();
-        var options = FormatOptions.Default.Clone();
-        options.NewLineFormat = NewLineFormat.Dos;
         using var bytes = new MemoryStream();
-        await dsn.WriteToAsync(options, bytes, ct).ConfigureAwait(false);
+        await dsn.WriteToAsync(WireFormat.Options, bytes, ct).ConfigureAwait(false);
         await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
         spool.Write(bytes.ToArray());
         var owner = site.FindUser(entry.MailFrom)?.Address ?? entry.MailFrom;

@@ -145,7 +145,7 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, DmarcReportLog l
             await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
             await using (var s = new MemoryStream())
             {
-                await message.WriteToAsync(FormatOptions.Default, s, ct).ConfigureAwait(false);
+                await message.WriteToAsync(WireFormat.Options, s, ct).ConfigureAwait(false);
                 spool.Write(s.ToArray());
             }
             var pending = await site.Queue.PrepareAsync(queueId, $"postmaster@{reporterDomain}", site.Name, false, sent, "", spool, ct).ConfigureAwait(false);

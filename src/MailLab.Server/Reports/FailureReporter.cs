@@ -71,7 +71,7 @@ public static class FailureReporter
             await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
             await using (var s = new MemoryStream())
             {
-                await message.WriteToAsync(FormatOptions.Default, s, ct).ConfigureAwait(false);
+                await message.WriteToAsync(WireFormat.Options, s, ct).ConfigureAwait(false);
                 spool.Write(s.ToArray());
             }
             var pending = await site.Queue.PrepareAsync(id, $"postmaster@{reporter}", site.Name, false, to, "", spool, ct).ConfigureAwait(false);
