@@ -12,7 +12,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
 {
     private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "sites"];
     private static readonly string[] DnsKeys = ["address", "port", "zones"];
-    private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail"];
+    internal static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail"];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
