@@ -110,24 +110,20 @@ public static partial class ExerciseReader
             if (items.Count == 0) f.Error(evNode, map.Path("events"), "must list at least one event");
             for (int k = 0; k < items.Count; k++)
             {
-                if (ReadEvent(f, items[k], $"{map.Path("events")}[{k}]", names) is { } e)
-                {
-                    events.Add(e);
-                    names.Add(e.Name);
-                }
-                else
-                {
-                    names.Add(null);
-                }
+                // A pattern with an error keeps its name, so later links to it are not reported too.
+                var e = ReadEvent(f, items[k], $"{map.Path("events")}[{k}]", names, out string? name);
+                if (e is not null) events.Add(e);
+                names.Add(name);
             }
         }
-        return id is null || description is null || events.Count == 0 ? null : new Objective(id, description, events);
+        return id is null || description is null || events.Count == 0 || events.Count < names.Count ? null : new Objective(id, description, events);
     }
 
-    private static EventPattern? ReadEvent(YamlFields f, YamlNode node, string path, List<string?> earlier)
+    private static EventPattern? ReadEvent(YamlFields f, YamlNode node, string path, List<string?> earlier, out string? name)
     {
+        name = null;
         if (f.Map(node, path, EventKeys) is not { } map) return null;
-        string? name = map.Optional("name") is { } n ? f.String(n, map.Path("name")) : null;
+        name = map.Optional("name") is { } n ? f.String(n, map.Path("name")) : null;
         if (name is not null && earlier.Contains(name, StringComparer.Ordinal))
         {
             f.Error(map.Optional("name")!, map.Path("name"), $"'{name}' names an earlier event of this objective already");

@@ -108,7 +108,7 @@ public static class TraceFileReader
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Null or JsonValueKind.Undefined => null,
-        JsonValueKind.Number => v.TryGetInt64(out var l) ? l : v.GetDouble(),
+        JsonValueKind.Number => v.TryGetInt64(out var l) ? (object)l : v.GetDouble(), // a whole number stays an integer
         JsonValueKind.Array => v.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.GetRawText()).ToArray(),
         _ => v.GetRawText(),
     };
