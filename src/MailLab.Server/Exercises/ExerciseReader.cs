@@ -69,9 +69,9 @@ public static partial class ExerciseReader
         }
         string? title = map.Required("title") is { } t ? f.String(t, "title") : null;
         var switches = new Dictionary<string, bool>(StringComparer.Ordinal);
-        if (map.Optional("lab-switches") is { } sw && f.Map(sw, "lab-switches", LabDefinitionReader.SwitchKeys) is { } swMap)
+        if (map.Optional("lab-switches") is { } sw && f.Map(sw, "lab-switches", [.. LabDefinitionReader.KnownSwitches]) is { } swMap)
         {
-            foreach (var key in LabDefinitionReader.SwitchKeys)
+            foreach (var key in LabDefinitionReader.KnownSwitches)
             {
                 if (swMap.Optional(key) is { } v && f.Bool(v, swMap.Path(key)) is { } b) switches[key] = b;
             }

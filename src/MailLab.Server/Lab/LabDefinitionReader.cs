@@ -12,7 +12,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
 {
     private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "sites"];
     private static readonly string[] DnsKeys = ["address", "port", "zones"];
-    internal static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail"];
+    private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail"];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
@@ -479,4 +479,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
 
     private static string FormatEndpoint(IPAddress a, int port) =>
         a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{a}]:{port}" : $"{a}:{port}";
+
+    /// <summary>The lab switch keys, for files that name switches (an exercise's <c>lab-switches</c>).</summary>
+    internal static IReadOnlyList<string> KnownSwitches => SwitchKeys;
 }

@@ -27,9 +27,9 @@ public sealed class ExerciseDemoTests(ITestOutputHelper output)
     public async Task Demo_meets_every_objective_on_a_fresh_lab(int number)
     {
         var exercise = Catalog.Find(number)!;
-        await using var lab = StartLab(exercise);
+        await using var lab = ExerciseLab.Start(exercise);
         var log = new StringWriter();
-        var ctx = new DemoContext(lab.Definition, lab.DataDirectory, DemoContext.ReadListeners(lab.DataDirectory), Student, log);
+        var ctx = new DemoContext(lab.Lab.Definition, lab.DataDirectory, DemoContext.ReadListeners(lab.DataDirectory), Student, log);
         try
         {
             await ExerciseDemos.Find(number)!.RunAsync(ctx, new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
@@ -57,7 +57,7 @@ public sealed class ExerciseDemoTests(ITestOutputHelper output)
     public async Task A_fresh_lab_with_no_activity_meets_no_objective(int number)
     {
         var exercise = Catalog.Find(number)!;
-        var lab = StartLab(exercise);
+        var lab = ExerciseLab.Start(exercise);
         string data = lab.DataDirectory;
         await lab.DisposeAsync(); // started and stopped: host, listener and zone events only; the file is flushed
 
@@ -72,13 +72,6 @@ public sealed class ExerciseDemoTests(ITestOutputHelper output)
         Assert.Empty(Catalog.Errors);
         Assert.True(Catalog.Exercises.Count >= 8);
         Assert.All(Catalog.Exercises, e => Assert.True(File.Exists(e.HandoutPath), $"{e.Directory} has no README.md"));
-    }
-
-    private static TestLab StartLab(Exercise exercise)
-    {
-        bool On(string key) => exercise.LabSwitches.TryGetValue(key, out bool v) && v;
-        return TestLab.Create(plaintextAuth: On("allow-plaintext-auth"), revealSecrets: On("reveal-secrets"),
-            forgery: On("allow-sender-forgery"), rejectSpfFail: On("reject-spf-fail"), jsonTrace: true).Start();
     }
 
     private static async Task<CheckReport> WaitUntilAllMet(Exercise exercise, string data, string student)

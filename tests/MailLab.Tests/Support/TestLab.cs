@@ -53,9 +53,8 @@ public sealed class TestLab : IAsyncDisposable
               - { address: mallory@evil.test, password: lab-mallory }
         """;
 
-    private TestLab(string data, LabDefinition lab, Tracer tracer, Serilog.Core.Logger? logger = null)
+    private TestLab(string data, LabDefinition lab, Tracer tracer)
     {
-        this.logger = logger;
         DataDirectory = data;
         Definition = lab;
         Tracer = tracer;
@@ -70,7 +69,6 @@ public sealed class TestLab : IAsyncDisposable
     public LabDefinition Definition { get; }
     public Tracer Tracer { get; }
     private readonly MessageStore ownStore;
-    private readonly Serilog.Core.Logger? logger;
 
     /// <summary>
     /// The store to read mail from: the running lab's own once started (one process, one store
@@ -100,15 +98,14 @@ public sealed class TestLab : IAsyncDisposable
     /// <param name="data">Reuse this data directory (a restart); default: a new one.</param>
     public static TestLab Create(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
         int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m",
-        string? relay = null, string? data = null, bool rejectSpfFail = false, bool jsonTrace = false)
+        string? relay = null, string? data = null, bool rejectSpfFail = false)
     {
         var yaml = LabYaml(plaintextAuth, revealSecrets, forgery, maxRecipients, maxSize, perClient, commandTimeout, rejectSpfFail);
-        return FromYaml(relay is null ? yaml : yaml + "\n" + relay, revealSecrets, data, jsonTrace);
+        return FromYaml(relay is null ? yaml : yaml + "\n" + relay, revealSecrets, data);
     }
 
     /// <summary>A lab from any YAML text (for a second, separate lab in relay tests).</summary>
-    /// <param name="jsonTrace">Also write the trace to <c>data/trace/trace.jsonl</c> as <c>maillab up</c> does (flushed once a second and at dispose).</param>
-    public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null, bool jsonTrace = false)
+    public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null)
     {
         var lab = LabDefinitionLoader.Parse(yaml, "test-lab.yml");
         // The default DNS port (5353) may be held by a developer's running lab: tests take a free one.
@@ -121,8 +118,7 @@ public sealed class TestLab : IAsyncDisposable
             var target = Path.Combine(certs, Path.GetFileName(f));
             if (!File.Exists(target)) File.Copy(f, target);
         }
-        var logger = jsonTrace ? TraceLogging.Create(data, console: false) : null;
-        return new TestLab(data, lab, new Tracer(new TraceStream(), logger, revealSecrets), logger);
+        return new TestLab(data, lab, new Tracer(new TraceStream(), null, revealSecrets));
     }
 
     /// <summary>Starts real listeners (all on free ports); relay resolves MX through <paramref name="resolver"/> when given.</summary>
@@ -151,6 +147,5 @@ public sealed class TestLab : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Runtime is not null) await Runtime.DisposeAsync();
-        if (logger is not null) await logger.DisposeAsync();
     }
 }
