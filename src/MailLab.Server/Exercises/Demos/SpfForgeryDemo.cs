@@ -26,7 +26,11 @@ internal sealed class SpfForgeryDemo : IExerciseDemo
         {
             SmtpByHandDemo.Expect(mail, 250);
             ctx.Out.WriteLine("   Accepted: reject-spf-fail is off; the message is only marked. Turn the switch on for the last step of the handout.");
-            await SendAsync(smtp, ceo, victim, "Please pay the attached invoice today.", ct);
+            var final = await SendAsync(smtp, ceo, victim, "Please pay the attached invoice today.", ct, refusalAllowed: true);
+            if (!final.Ok)
+            {
+                ctx.Out.WriteLine("   Refused after DATA: the header From is bank.test too, and bank.test's DMARC policy rejects it (exercise 5).");
+            }
         }
 
         string alice = ctx.User("uc").Address;
@@ -41,10 +45,14 @@ internal sealed class SpfForgeryDemo : IExerciseDemo
         SmtpByHandDemo.Expect(await smtp.SendAsync("QUIT", ct), 221);
     }
 
-    private static async Task SendAsync(LineDialogue smtp, string from, string to, string body, CancellationToken ct)
+    /// <summary>RCPT, DATA and the message; with <paramref name="refusalAllowed"/> a 5xx after the data is an answer too.</summary>
+    private static async Task<SmtpLikeReply> SendAsync(LineDialogue smtp, string from, string to, string body, CancellationToken ct,
+        bool refusalAllowed = false)
     {
         SmtpByHandDemo.Expect(await smtp.SendAsync($"RCPT TO:<{to}>", ct), 250);
         SmtpByHandDemo.Expect(await smtp.SendAsync("DATA", ct), 354);
-        SmtpByHandDemo.Expect(await smtp.SendDataAsync($"From: <{from}>\nTo: <{to}>\nSubject: SPF test\n\n{body}", ct), 250);
+        var reply = await smtp.SendDataAsync($"From: <{from}>\nTo: <{to}>\nSubject: SPF test\n\n{body}", ct);
+        if (!(refusalAllowed && reply.Code >= 500)) SmtpByHandDemo.Expect(reply, 250);
+        return reply;
     }
 }
