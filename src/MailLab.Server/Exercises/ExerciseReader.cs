@@ -244,7 +244,8 @@ public static partial class ExerciseReader
         {
             return value;
         }
-        var near = System.Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
+        var near = System.Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase))
+            ?? System.Enum.GetNames<T>().FirstOrDefault(n => YamlFields.EditDistance(n.ToLowerInvariant(), text.ToLowerInvariant()) <= 2);
         f.Error(node, path, near is not null
             ? $"'{text}' is not a {typeof(T).Name} (did you mean '{near}'?)"
             : $"'{text}' is not a {typeof(T).Name}; expected one of: {string.Join(", ", System.Enum.GetNames<T>())}");

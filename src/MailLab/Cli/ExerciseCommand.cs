@@ -68,19 +68,21 @@ internal static class ExerciseCommand
         Description = "The exercises directory. Default: $MAILLAB_EXERCISES, else ./lab-exercises, else the copy next to maillab",
     };
 
-    private static ExerciseCatalog Catalog(DirectoryInfo? dir)
+    private static ExerciseCatalog Catalog(DirectoryInfo? dir) => ExerciseCatalog.Load(ExerciseCatalog.Locate(dir?.FullName));
+
+    private static void PrintErrors(ExerciseCatalog catalog)
     {
-        var catalog = ExerciseCatalog.Load(ExerciseCatalog.Locate(dir?.FullName));
         foreach (var e in catalog.Errors) Console.Error.WriteLine($"maillab: {e}");
-        return catalog;
     }
 
+    /// <summary>The exercise; when it is missing, the files' errors too (it may be the broken one).</summary>
     private static Exercise? Find(DirectoryInfo? dir, int n)
     {
         var catalog = Catalog(dir);
         var e = catalog.Find(n);
         if (e is null)
         {
+            PrintErrors(catalog);
             Console.Error.WriteLine($"maillab: no exercise {n} in {catalog.Directory} (there are: {string.Join(", ", catalog.Exercises.Select(x => x.Number))})");
         }
         return e;
@@ -89,6 +91,7 @@ internal static class ExerciseCommand
     private static int List(DirectoryInfo? dir)
     {
         var catalog = Catalog(dir);
+        PrintErrors(catalog);
         Console.WriteLine($"exercises in {catalog.Directory}:");
         foreach (var e in catalog.Exercises)
         {
