@@ -1,6 +1,7 @@
 using System.Net;
 using DnsClient;
 using DnsClient.Protocol;
+using MailLab.Server.Dns;
 
 namespace MailLab.Server.Exercises.Demos;
 
@@ -45,11 +46,7 @@ internal sealed class DnsDemo : IExerciseDemo
 
     internal static async Task<IDnsQueryResponse> AskAsync(DemoContext ctx, string name, QueryType type, CancellationToken ct, bool tcp = false)
     {
-        var client = new LookupClient(new LookupClientOptions(new NameServer(ctx.Dns))
-        {
-            UseCache = false, Recursion = false, ThrowDnsErrors = false, UseTcpOnly = tcp, UseTcpFallback = true,
-            Retries = 1, Timeout = TimeSpan.FromSeconds(5),
-        });
+        var client = DigClient.Create(ctx.Dns, tcp, retries: 1, timeout: TimeSpan.FromSeconds(5));
         IDnsQueryResponse r;
         try
         {
