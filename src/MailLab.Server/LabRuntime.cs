@@ -107,6 +107,7 @@ public sealed class LabRuntime : IAsyncDisposable
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var hosts = new List<TcpListenerHost>();
+        bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
         var dns = zones is null ? null : new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer);
         try
@@ -115,6 +116,8 @@ public sealed class LabRuntime : IAsyncDisposable
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
                 var site = new LabSite(lab, def, cert, tracer, mda, queue);
+                site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
+                TraceDkimKeys(site, tracer);
                 sites.Add(site);
                 hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter));
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter));
@@ -142,7 +145,9 @@ public sealed class LabRuntime : IAsyncDisposable
         var labResolver = new LabResolver(dnsEndPoint);
         foreach (var site in sites)
         {
-            site.SpfResolver = new LabSpfResolver(labResolver); // the MTA's SPF check asks the lab DNS too
+            var siteResolver = new LabSpfResolver(labResolver);
+            site.SpfResolver = siteResolver; // the MTA's SPF check asks the lab DNS too
+            site.DkimResolver = siteResolver; // and so do its DKIM key lookups
         }
         onBound?.Invoke(runtime);
         zones?.Start();
@@ -190,6 +195,17 @@ public sealed class LabRuntime : IAsyncDisposable
             }
         }
         return null;
+    }
+
+    private static void TraceDkimKeys(LabSite site, Tracer tracer)
+    {
+        foreach (var k in site.DkimKeys!.Created)
+        {
+            tracer.For(site.Name, TraceRole.MSA).Emit(TraceKind.DkimStep,
+                $"DKIM key made for {k.Domain}: {MailAuth.Dkim.DkimSignature.Name(k.Key.Algorithm)} {k.Key.Bits} bits in {k.KeyFile}, published at {MailAuth.Dkim.DkimVerifier.KeyName(k.Selector, k.Domain)}",
+                ("Step", "keygen"), ("Domain", k.Domain), ("Selector", k.Selector), ("Algorithm", MailAuth.Dkim.DkimSignature.Name(k.Key.Algorithm)),
+                ("KeyBits", k.Key.Bits), ("KeyFile", k.KeyFile), ("Record", k.Record));
+        }
     }
 
     /// <summary>Binds; a failure is a ListenerFailed trace event before it propagates.</summary>

@@ -7,9 +7,10 @@ namespace MailLab.Server.Dns;
 /// <summary>
 /// The SPF evaluator's DNS over the lab DNS: each <see cref="LabResolver"/> lookup becomes a
 /// <see cref="DnsAnswer{T}"/>. NXDOMAIN (and REFUSED, see <see cref="LabResolver"/>) or an empty
-/// answer is a void lookup (RFC 7208 §4.6.4); a failed query is a temperror (§2.6.6).
+/// answer is a void lookup (RFC 7208 §4.6.4); a failed query is a temperror (§2.6.6). DKIM key
+/// lookups use the same TXT query (RFC 6376 §3.6.2).
 /// </summary>
-public sealed class LabSpfResolver(LabResolver resolver) : ISpfResolver
+public sealed class LabSpfResolver(LabResolver resolver) : ISpfResolver, MailAuth.Dkim.IDkimResolver
 {
     /// <summary>The lab resolver underneath.</summary>
     public LabResolver Resolver { get; } = resolver;

@@ -133,7 +133,7 @@ public sealed partial class RelayClient
                     ("Direction", "outbound"), ("Version", client.SslProtocol.ToString()), ("Cipher", client.SslCipherSuite?.ToString()),
                     ("PeerSubject", peerSubject), ("Verified", verified), ("Host", host.Name));
             }
-            var message = await MimeMessage.LoadAsync(messagePath, ct).ConfigureAwait(false);
+            var message = await StoredOctets.LoadAsync(messagePath, ct).ConfigureAwait(false);
             var options = FormatOptions.Default.Clone();
             options.NewLineFormat = NewLineFormat.Dos;
             options.International = entry.Utf8;

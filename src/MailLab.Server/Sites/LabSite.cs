@@ -54,6 +54,12 @@ public sealed class LabSite
     /// </summary>
     public MailAuth.Spf.ISpfResolver? SpfResolver { get; internal set; }
 
+    /// <summary>The DNS the MTA's DKIM check asks for key records (the lab DNS); null in sessions without a DNS.</summary>
+    public MailAuth.Dkim.IDkimResolver? DkimResolver { get; internal set; }
+
+    /// <summary>The site's DKIM signing keys, used by the MSA; null when the site does not sign.</summary>
+    public Dkim.DkimKeySet? DkimKeys { get; internal set; }
+
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;
 

@@ -15,6 +15,12 @@ public sealed class Envelope
     /// <summary>SPF for HELO and MAIL FROM, evaluated at MAIL time by the MTA (null at the MSA); DMARC reads it later.</summary>
     public Checks.SpfCheckResult? Spf { get; set; }
 
+    /// <summary>
+    /// DKIM: every signature verified by the MTA at the end of DATA (null at the MSA and before DATA ends).
+    /// DMARC and the Authentication-Results builder read it.
+    /// </summary>
+    public Checks.DkimCheckResult? Dkim { get; set; }
+
     /// <summary>Accepted forward-paths, in order, each with where it goes.</summary>
     public List<string> Recipients { get; } = [];
 }

@@ -95,7 +95,9 @@ public sealed partial class SmtpSession
             ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
 
+        env.Dkim = await CheckDkimAsync(spool, mtrace);
         var added = new StringBuilder();
+        // Hook for the Authentication-Results builder (RFC 8601): it renders env.Spf and env.Dkim (and DMARC) once, here.
         if (env.Spf is { Ran: true } spf)
         {
             // RFC 7208 §9.1: Received-SPF is a trace field, prepended above the Received field this receiver adds.
@@ -113,6 +115,8 @@ public sealed partial class SmtpSession
             // RFC 6409 §8.3 and §8.2: the MSA may add a missing Message-ID and Date.
             if (headers.MessageId is null) AddHeader(added, mtrace, "Message-ID", $"<{id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{Host}>");
             if (headers.Date is null) AddHeader(added, mtrace, "Date", DateUtils.FormatDate(DateTimeOffset.Now));
+            // DKIM signing is the last header change (RFC 6376 §5): the signatures go on top.
+            added.Insert(0, await SignDkimAsync(env, headers, added.ToString(), spool, mtrace));
         }
 
         // Local recipients go to the MDA, remote ones (authenticated submission only) into the queue;

@@ -118,7 +118,29 @@ public sealed class TestLab : IAsyncDisposable
             var target = Path.Combine(certs, Path.GetFileName(f));
             if (!File.Exists(target)) File.Copy(f, target);
         }
+        CopyTree(SharedDkimKeys.Value, Path.Combine(data, "dkim"));
         return new TestLab(data, lab, new Tracer(new TraceStream(), null, revealSecrets));
+    }
+
+    /// <summary>
+    /// DKIM keys made once per test run and copied into each lab (2048-bit RSA keys take a while to make);
+    /// a lab whose zone files are new publishes them on start as if it had made them.
+    /// </summary>
+    private static readonly Lazy<string> SharedDkimKeys = new(() =>
+    {
+        var dir = TempDir.New("dkim-keys");
+        MailLab.Server.Dkim.DkimKeySet.LoadOrCreate(dir, ["uc.test", "bank.test", "evil.test"]);
+        return Path.Combine(dir, "dkim");
+    });
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (!File.Exists(target)) File.Copy(file, target);
+        }
     }
 
     /// <summary>Starts real listeners (all on free ports); relay resolves MX through <paramref name="resolver"/> when given.</summary>

@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+using Org.BouncyCastle.Math.EC.Rfc8032;
+
+namespace MailLab.MailAuth.Dkim;
+
+/// <summary>
+/// A DKIM key record (RFC 6376 §3.6.1) and the public key in it. RSA uses .NET's RSA (OpenSSL);
+/// Ed25519 (RFC 8463) uses BouncyCastle, which MimeKit already brings, as .NET has no Ed25519 type.
+/// </summary>
+public sealed class DkimPublicKey : IDisposable
+{
+    private readonly RSA? rsa;
+    private readonly byte[]? ed25519;
+
+    private DkimPublicKey(string keyType, RSA? rsa, byte[]? ed25519, int bits, DkimTags tags)
+    {
+        KeyType = keyType;
+        this.rsa = rsa;
+        this.ed25519 = ed25519;
+        Bits = bits;
+        Tags = tags;
+    }
+
+    /// <summary>"rsa" or "ed25519" (k=).</summary>
+    public string KeyType { get; }
+
+    /// <summary>Key size in bits (256 for Ed25519).</summary>
+    public int Bits { get; }
+
+    /// <summary>The record's tags.</summary>
+    public DkimTags Tags { get; }
+
+    /// <summary>t=y: the domain is testing DKIM (RFC 6376 §3.6.1).</summary>
+    public bool Testing => Flags.Contains("y");
+
+    /// <summary>t=s: i= must be exactly d=, not a subdomain (RFC 6376 §3.6.1).</summary>
+    public bool Strict => Flags.Contains("s");
+
+    private IEnumerable<string> Flags => (Tags["t"] ?? "").Split(':').Select(DkimTags.Trim);
+
+    /// <summary>
+    /// Parses a key record. Returns null with <paramref name="error"/> for a record that is not a usable
+    /// key: bad syntax, wrong version, unknown k=, revoked (empty p=) or an undecodable key.
+    /// </summary>
+    public static DkimPublicKey? Parse(string record, out string? error)
+    {
+        var tags = DkimTags.Parse(record, out error);
+        if (tags is null) return null;
+        // RFC 6376 §3.6.1 v=: if present it MUST be "DKIM1" and the first tag.
+        if (tags["v"] is { } v && (v != "DKIM1" || tags.Order[0] != "v"))
+        {
+            error = tags.Order[0] == "v" ? $"v={v} is not DKIM1" : "v= is present but not the first tag";
+            return null;
+        }
+        if (tags["p"] is not { } p)
+        {
+            error = "the key record has no p= tag (RFC 6376 §3.6.1)";
+            return null;
+        }
+        p = DkimTags.StripWhitespace(p);
+        if (p.Length == 0)
+        {
+            error = "the key is revoked (empty p=, RFC 6376 §3.6.1)";
+            return null;
+        }
+        if (tags["s"] is { } s && !s.Split(':').Select(DkimTags.Trim).Any(x => x is "*" or "email"))
+        {
+            error = $"s={s}: the key is not for email (RFC 6376 §3.6.1)";
+            return null;
+        }
+        byte[] der;
+        try
+        {
+            der = Convert.FromBase64String(p);
+        }
+        catch (FormatException)
+        {
+            error = "p= is not valid base64";
+            return null;
+        }
+        string k = (tags["k"] ?? "rsa").ToLowerInvariant();
+        if (k == "ed25519")
+        {
+            // RFC 8463 §4.2: p= is the 32-octet public key itself, not wrapped in ASN.1.
+            if (der.Length != Ed25519.PublicKeySize)
+            {
+                error = $"an Ed25519 key must be 32 octets, p= has {der.Length}";
+                return null;
+            }
+            return new DkimPublicKey(k, null, der, 256, tags);
+        }
+        if (k != "rsa")
+        {
+            error = $"k={k} is not a known key type (RFC 6376 §3.6.1, RFC 8463)";
+            return null;
+        }
+        var key = RSA.Create();
+        try
+        {
+            try
+            {
+                key.ImportSubjectPublicKeyInfo(der, out _); // RFC 6376 §3.6.1: SubjectPublicKeyInfo ...
+            }
+            catch (CryptographicException)
+            {
+                key.ImportRSAPublicKey(der, out _); // ... but bare PKCS#1 RSAPublicKey is met in the wild and accepted
+            }
+        }
+        catch (CryptographicException ex)
+        {
+            key.Dispose();
+            error = $"p= is not an RSA public key ({ex.Message.TrimEnd('.')})";
+            return null;
+        }
+        return new DkimPublicKey(k, key, null, key.KeySize, tags);
+    }
+
+    /// <summary>Whether k= fits the signature's algorithm and h= (if any) allows its hash (RFC 6376 §3.6.1).</summary>
+    public string? Mismatch(DkimAlgorithm a)
+    {
+        bool ed = a == DkimAlgorithm.Ed25519Sha256;
+        if (ed != (KeyType == "ed25519")) return $"the key is k={KeyType} but the signature is a={DkimSignature.Name(a)}";
+        string hash = a == DkimAlgorithm.RsaSha1 ? "sha1" : "sha256";
+        if (Tags["h"] is { } h && !h.Split(':').Select(x => DkimTags.Trim(x).ToLowerInvariant()).Contains(hash))
+        {
+            return $"the key's h={h} does not allow {hash}";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="signature"/> over the canonical header data. RSA hashes the data itself
+    /// (RFC 6376 §3.3.1, PKCS#1 v1.5); Ed25519 signs the SHA-256 of the data (RFC 8463 §3).
+    /// </summary>
+    public bool Verify(DkimAlgorithm a, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (ed25519 is not null)
+        {
+            if (signature.Length != Ed25519.SignatureSize) return false;
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(data, hash);
+            return Ed25519.Verify(signature.ToArray(), 0, ed25519, 0, hash.ToArray(), 0, hash.Length);
+        }
+        var name = a == DkimAlgorithm.RsaSha1 ? HashAlgorithmName.SHA1 : HashAlgorithmName.SHA256;
+        return rsa!.VerifyData(data, signature, name, RSASignaturePadding.Pkcs1);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => rsa?.Dispose();
+}

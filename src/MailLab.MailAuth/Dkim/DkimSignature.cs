@@ -1,0 +1,181 @@
+using System.Globalization;
+
+namespace MailLab.MailAuth.Dkim;
+
+/// <summary>The signing algorithms of RFC 6376 §3.3 and RFC 8463 §3.</summary>
+public enum DkimAlgorithm
+{
+    RsaSha1,
+    RsaSha256,
+    Ed25519Sha256,
+}
+
+/// <summary>A DKIM-Signature field's tags (RFC 6376 §3.5), parsed and checked per §6.1.1.</summary>
+public sealed record DkimSignature
+{
+    public required string Domain { get; init; }
+    public required string Selector { get; init; }
+    public required string AlgorithmName { get; init; }
+    public DkimAlgorithm Algorithm { get; init; }
+    public required byte[] Signature { get; init; }
+    public required string BodyHash { get; init; }
+    public required IReadOnlyList<string> SignedHeaders { get; init; }
+    public DkimCanonicalization HeaderCanonicalization { get; init; }
+    public DkimCanonicalization BodyCanonicalization { get; init; }
+    public string? Identity { get; init; }
+    public long? BodyLength { get; init; }
+    public DateTimeOffset? Timestamp { get; init; }
+    public DateTimeOffset? Expiration { get; init; }
+
+    /// <summary>"rsa-sha256" etc. as written in a=.</summary>
+    public static string Name(DkimAlgorithm a) => a switch
+    {
+        DkimAlgorithm.RsaSha1 => "rsa-sha1",
+        DkimAlgorithm.RsaSha256 => "rsa-sha256",
+        _ => "ed25519-sha256",
+    };
+
+    /// <summary>
+    /// Parses the value of a DKIM-Signature field. On a malformed field <paramref name="error"/> says
+    /// which rule of RFC 6376 §3.5 or §6.1.1 it breaks, and <paramref name="partial"/> keeps what was readable.
+    /// </summary>
+    public static DkimSignature? Parse(string value, out string? error, out DkimTags? partial)
+    {
+        partial = DkimTags.Parse(value, out error);
+        if (partial is null) return null;
+        var t = partial;
+        // RFC 6376 §6.1.1: v, a, b, bh, d, h and s are required.
+        foreach (string req in (string[])["v", "a", "b", "bh", "d", "h", "s"])
+        {
+            if (t[req] is null)
+            {
+                error = $"required tag {req}= is missing (RFC 6376 §6.1.1)";
+                return null;
+            }
+        }
+        if (t["v"] != "1")
+        {
+            error = $"v={t["v"]} is not a supported version (RFC 6376 §3.5: v=1)";
+            return null;
+        }
+        DkimAlgorithm? alg = t["a"]!.ToLowerInvariant() switch
+        {
+            "rsa-sha1" => DkimAlgorithm.RsaSha1,
+            "rsa-sha256" => DkimAlgorithm.RsaSha256,
+            "ed25519-sha256" => DkimAlgorithm.Ed25519Sha256,
+            _ => null,
+        };
+        if (alg is null)
+        {
+            error = $"a={t["a"]} is not a known algorithm (RFC 6376 §3.3, RFC 8463)";
+            return null;
+        }
+        var (hc, bc, cerror) = ParseCanonicalization(t["c"]);
+        if (cerror is not null)
+        {
+            error = cerror;
+            return null;
+        }
+        byte[] sig;
+        try
+        {
+            sig = Convert.FromBase64String(DkimTags.StripWhitespace(t["b"]!));
+            Convert.FromBase64String(DkimTags.StripWhitespace(t["bh"]!));
+        }
+        catch (FormatException)
+        {
+            error = "b= or bh= is not valid base64";
+            return null;
+        }
+        var headers = t["h"]!.Split(':').Select(h => DkimTags.Trim(h)).ToList();
+        if (headers.Any(h => h.Length == 0))
+        {
+            error = "h= has an empty header name";
+            return null;
+        }
+        // RFC 6376 §5.4: the From field MUST be signed.
+        if (!headers.Contains("from", StringComparer.OrdinalIgnoreCase))
+        {
+            error = "h= does not include From (RFC 6376 §5.4: From MUST be signed)";
+            return null;
+        }
+        string domain = t["d"]!.TrimEnd('.').ToLowerInvariant();
+        string? identity = t["i"];
+        if (identity is not null)
+        {
+            // RFC 6376 §6.1.1: the domain of i= must be d= or a subdomain of it.
+            int at = identity.LastIndexOf('@');
+            string idomain = (at < 0 ? "" : identity[(at + 1)..]).TrimEnd('.').ToLowerInvariant();
+            if (at < 0 || !(idomain == domain || idomain.EndsWith("." + domain, StringComparison.Ordinal)))
+            {
+                error = $"i={identity} is not in d={domain} or a subdomain (RFC 6376 §6.1.1)";
+                return null;
+            }
+        }
+        long? length = null;
+        if (t["l"] is { } l)
+        {
+            if (!long.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var lv))
+            {
+                error = $"l={l} is not a number";
+                return null;
+            }
+            length = lv;
+        }
+        var ts = Time(t["t"], "t", ref error);
+        var xs = Time(t["x"], "x", ref error);
+        if (error is not null) return null;
+        if (ts is not null && xs is not null && xs < ts)
+        {
+            // RFC 6376 §3.5 x=: "the value of the x= tag MUST be greater than the value of the t= tag".
+            error = "x= is before t=";
+            return null;
+        }
+        return new DkimSignature
+        {
+            Domain = domain,
+            Selector = t["s"]!.ToLowerInvariant(),
+            AlgorithmName = t["a"]!.ToLowerInvariant(),
+            Algorithm = alg.Value,
+            Signature = sig,
+            BodyHash = DkimTags.StripWhitespace(t["bh"]!),
+            SignedHeaders = headers,
+            HeaderCanonicalization = hc,
+            BodyCanonicalization = bc,
+            Identity = identity,
+            BodyLength = length,
+            Timestamp = ts,
+            Expiration = xs,
+        };
+    }
+
+    private static DateTimeOffset? Time(string? value, string tag, ref string? error)
+    {
+        if (value is null) return null;
+        // 12 digits is enough (RFC 6376 §3.5: at least 40 bits); more is a syntax error, not an overflow.
+        if (value.Length > 12 || !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var secs))
+        {
+            error ??= $"{tag}={value} is not a Unix time";
+            return null;
+        }
+        return DateTimeOffset.FromUnixTimeSeconds(Math.Min(secs, 253402300799));
+    }
+
+    private static (DkimCanonicalization, DkimCanonicalization, string?) ParseCanonicalization(string? c)
+    {
+        // RFC 6376 §3.5 c=: default simple/simple; "relaxed" alone means relaxed/simple.
+        if (c is null) return (DkimCanonicalization.Simple, DkimCanonicalization.Simple, null);
+        var parts = c.ToLowerInvariant().Split('/');
+        if (parts.Length > 2) return (default, default, $"c={c} is malformed");
+        var h = One(parts[0]);
+        var b = parts.Length == 2 ? One(parts[1]) : DkimCanonicalization.Simple;
+        return h is null || b is null ? (default, default, $"c={c} names an unknown canonicalization (RFC 6376 §3.4)") : (h.Value, b.Value, null);
+
+        static DkimCanonicalization? One(string s) => s switch
+        {
+            "simple" => DkimCanonicalization.Simple,
+            "relaxed" => DkimCanonicalization.Relaxed,
+            _ => null,
+        };
+    }
+}

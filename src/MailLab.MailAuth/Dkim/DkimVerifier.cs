@@ -1,0 +1,280 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailLab.MailAuth.Spf;
+
+namespace MailLab.MailAuth.Dkim;
+
+/// <summary>
+/// Verifies every DKIM-Signature of a message (RFC 6376 §6.1, RFC 8463, RFC 8301), each to its own
+/// <see cref="DkimVerification"/> with the steps that led there. Sans-IO: key records come through an
+/// <see cref="IDkimResolver"/>; only cancellation of the token throws.
+/// </summary>
+/// <remarks>
+/// Written here rather than on MimeKit's DkimVerifierBase: that class canonicalizes a re-serialized
+/// MimeMessage and answers body hash and signature checks with a bool, while a lab must show the
+/// hashes it computed from the octets that arrived, the canonical data and which step decided.
+/// </remarks>
+public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = null)
+{
+    private readonly TimeProvider time = time ?? TimeProvider.System;
+
+    /// <summary>The name of a key record (RFC 6376 §3.6.2.1): selector._domainkey.domain.</summary>
+    public static string KeyName(string selector, string domain) => $"{selector}._domainkey.{domain}";
+
+    /// <summary>Verifies the signatures of a CRLF message, topmost first, at most <see cref="DkimLimits.MaxSignatures"/>.</summary>
+    public Task<IReadOnlyList<DkimVerification>> VerifyAsync(ReadOnlyMemory<byte> message, CancellationToken ct = default) =>
+        VerifyAsync(DkimMessage.Parse(message), ct);
+
+    /// <summary>Verifies the signatures of a parsed message.</summary>
+    public async Task<IReadOnlyList<DkimVerification>> VerifyAsync(DkimMessage message, CancellationToken ct = default)
+    {
+        var fields = message.Headers.Where(h => h.Name.Equals("DKIM-Signature", StringComparison.OrdinalIgnoreCase)).ToList();
+        var results = new List<DkimVerification>(fields.Count);
+        var bodyHashes = new Dictionary<(DkimCanonicalization, bool, long?), byte[]>();
+        for (int i = 0; i < fields.Count; i++)
+        {
+            if (i >= DkimLimits.MaxSignatures)
+            {
+                results.Add(new DkimVerification
+                {
+                    Index = i + 1,
+                    Result = DkimResultCode.Neutral,
+                    Reason = $"not verified: over the limit of {DkimLimits.MaxSignatures} signatures per message (RFC 6376 §6.1)",
+                });
+                continue;
+            }
+            results.Add(await VerifyOneAsync(message, fields[i], i + 1, bodyHashes, ct).ConfigureAwait(false));
+        }
+        return results;
+    }
+
+    private async Task<DkimVerification> VerifyOneAsync(DkimMessage message, DkimHeaderField field, int index,
+        Dictionary<(DkimCanonicalization, bool, long?), byte[]> bodyHashes, CancellationToken ct)
+    {
+        var steps = new List<DkimStep>();
+        var sig = DkimSignature.Parse(field.Value, out var error, out var tags);
+        var r = new DkimVerification
+        {
+            Index = index,
+            Reason = "",
+            Domain = tags?["d"]?.ToLowerInvariant(),
+            Selector = tags?["s"],
+            Algorithm = tags?["a"],
+            Steps = steps,
+        };
+        if (sig is null)
+        {
+            steps.Add(new DkimStep("parse", $"DKIM-Signature #{index}: {error}", false));
+            return r with { Result = DkimResultCode.PermError, Reason = error! };
+        }
+        var (unsigned, signedNote) = Coverage(message, sig.SignedHeaders);
+        r = r with
+        {
+            Domain = sig.Domain,
+            Selector = sig.Selector,
+            Algorithm = sig.AlgorithmName,
+            Identity = sig.Identity ?? "@" + sig.Domain,
+            Canonicalization = $"{Lower(sig.HeaderCanonicalization)}/{Lower(sig.BodyCanonicalization)}",
+            BodyHashClaimed = sig.BodyHash,
+            BodyLength = sig.BodyLength,
+            Expiration = sig.Expiration,
+            SignedHeaders = sig.SignedHeaders,
+            UnsignedHeaders = unsigned,
+        };
+        steps.Add(new DkimStep("parse",
+            $"d={sig.Domain} s={sig.Selector} a={sig.AlgorithmName} c={r.Canonicalization} h={string.Join(":", sig.SignedHeaders)}"
+            + (sig.BodyLength is { } l ? $" l={l} (only the first {l} octets of the body are signed)" : ""), true));
+        steps.Add(new DkimStep("headers", signedNote));
+
+        if (tags!["q"] is { } q && !q.Split(':').Select(DkimTags.Trim).Contains("dns/txt", StringComparer.OrdinalIgnoreCase))
+        {
+            return Stop(r, steps, "parse", DkimResultCode.PermError, $"q={q}: no supported key query method (RFC 6376 §3.5: dns/txt)");
+        }
+        var now = time.GetUtcNow();
+        if (sig.Expiration is { } x)
+        {
+            bool expired = x + DkimLimits.ClockSkew < now;
+            steps.Add(new DkimStep("expiry", $"x={x.ToUnixTimeSeconds()} ({x:u}), now {now:u}", !expired));
+            // RFC 6376 §6.1.1: a signature past its x= MUST be treated as invalid (PERMFAIL, "signature expired").
+            if (expired) return r with { Result = DkimResultCode.Fail, Reason = $"signature expired at {x:u}" };
+        }
+
+        // RFC 6376 §6.1.2: get the public key.
+        string query = KeyName(sig.Selector, sig.Domain);
+        var answer = await resolver.LookupTxtAsync(query, ct).ConfigureAwait(false);
+        r = r with { KeyQuery = $"{query} TXT" };
+        if (answer.Kind == DnsAnswerKind.TempError)
+        {
+            string why = $"key lookup failed: {answer.Error}";
+            steps.Add(new DkimStep("key", why, false, r.KeyQuery, answer.Error));
+            return r with { Result = DkimResultCode.TempError, Reason = why, KeyAnswer = answer.Error };
+        }
+        if (answer.Kind == DnsAnswerKind.Void)
+        {
+            string shown = answer.Error ?? "no TXT record";
+            steps.Add(new DkimStep("key", "no key record", false, r.KeyQuery, shown));
+            return r with { Result = DkimResultCode.PermError, Reason = "no key for signature (RFC 6376 §6.1.2)", KeyAnswer = shown };
+        }
+        DkimPublicKey? key = null;
+        string? keyError = null;
+        string keyText = answer.Records[0];
+        foreach (var record in answer.Records)
+        {
+            key = DkimPublicKey.Parse(record, out var e);
+            keyError ??= e;
+            if (key is not null)
+            {
+                keyText = record;
+                break;
+            }
+        }
+        r = r with { KeyAnswer = keyText };
+        if (key is null)
+        {
+            steps.Add(new DkimStep("key", keyError!, false, r.KeyQuery, keyText));
+            return r with { Result = DkimResultCode.PermError, Reason = $"unusable key record: {keyError}" };
+        }
+        using (key)
+        {
+            r = r with { KeyBits = key.Bits, KeyTesting = key.Testing };
+            steps.Add(new DkimStep("key", $"k={key.KeyType}, {key.Bits} bits{(key.Testing ? ", t=y (testing)" : "")}", true, r.KeyQuery, keyText));
+            if (key.Mismatch(sig.Algorithm) is { } mismatch)
+            {
+                return Stop(r, steps, "key", DkimResultCode.PermError, mismatch + " (RFC 6376 §3.6.1)");
+            }
+            if (key.Strict && sig.Identity is { } id && !id.EndsWith("@" + sig.Domain, StringComparison.OrdinalIgnoreCase))
+            {
+                return Stop(r, steps, "key", DkimResultCode.PermError, $"the key has t=s but i={id} is a subdomain of d= (RFC 6376 §3.6.1)");
+            }
+            if (key.KeyType == "rsa" && key.Bits < DkimLimits.MinRsaBits)
+            {
+                return Stop(r, steps, "algorithm", DkimResultCode.Fail, $"RSA key of {key.Bits} bits is too small (RFC 8301 §3.2: at least {DkimLimits.MinRsaBits})");
+            }
+            if (key.KeyType == "rsa" && key.Bits > DkimLimits.MaxRsaBits)
+            {
+                return Stop(r, steps, "algorithm", DkimResultCode.PermError, $"RSA key of {key.Bits} bits is over the limit of {DkimLimits.MaxRsaBits}");
+            }
+            return Check(message, field, sig, key, r, steps, bodyHashes);
+        }
+    }
+
+    private static DkimVerification Check(DkimMessage message, DkimHeaderField field, DkimSignature sig, DkimPublicKey key,
+        DkimVerification r, List<DkimStep> steps, Dictionary<(DkimCanonicalization, bool, long?), byte[]> bodyHashes)
+    {
+        // RFC 6376 §6.1.3: body hash first; a mismatch needs no public-key operation.
+        bool sha1 = sig.Algorithm == DkimAlgorithm.RsaSha1;
+        var canonical = DkimCanonicalizer.Body(message.Body.Span, sig.BodyCanonicalization);
+        long unsignedOctets = 0;
+        if (sig.BodyLength is { } l)
+        {
+            if (l > canonical.Length)
+            {
+                return Stop(r, steps, "body-hash", DkimResultCode.Fail,
+                    $"l={l} is longer than the canonical body ({canonical.Length} octets): the body was truncated");
+            }
+            unsignedOctets = canonical.Length - l;
+        }
+        var key3 = (sig.BodyCanonicalization, sha1, sig.BodyLength);
+        if (!bodyHashes.TryGetValue(key3, out var bh))
+        {
+            var signedBody = canonical.AsSpan(0, (int)(sig.BodyLength ?? canonical.Length));
+            bh = sha1 ? SHA1.HashData(signedBody) : SHA256.HashData(signedBody);
+            bodyHashes[key3] = bh;
+        }
+        string computed = Convert.ToBase64String(bh);
+        r = r with { BodyHashComputed = computed, UnsignedBodyOctets = unsignedOctets };
+        bool bodyOk = computed == sig.BodyHash;
+        steps.Add(new DkimStep("body-hash",
+            $"{Lower(sig.BodyCanonicalization)} body, {canonical.Length} octets canonical{(sig.BodyLength is { } sl ? $", {sl} signed" : "")}: computed bh={computed}, claimed bh={sig.BodyHash}", bodyOk));
+        if (!bodyOk) return r with { Result = DkimResultCode.Fail, Reason = "body hash mismatch" };
+
+        var data = HeaderData(message, field, sig);
+        var headerHash = sha1 ? SHA1.HashData(data) : SHA256.HashData(data);
+        r = r with { HeaderHashComputed = Convert.ToBase64String(headerHash) };
+        bool valid = key.Verify(sig.Algorithm, data, sig.Signature);
+        steps.Add(new DkimStep("signature",
+            $"{Lower(sig.HeaderCanonicalization)} headers {string.Join(":", sig.SignedHeaders)} + DKIM-Signature without b=, {data.Length} octets, hash {r.HeaderHashComputed}: {(valid ? "signature matches the key" : "signature does not match")}", valid));
+        if (!valid) return r with { Result = DkimResultCode.Fail, Reason = "signature mismatch" };
+        if (sha1)
+        {
+            // RFC 8301 §3.1: verifiers MUST NOT consider rsa-sha1 signatures valid.
+            return Stop(r, steps, "algorithm", DkimResultCode.Fail, "rsa-sha1 is not allowed (RFC 8301 §3.1); the signature itself matched");
+        }
+        if (unsignedOctets > 0)
+        {
+            // RFC 6376 §8.2: content after l= is unsigned; anyone may have appended it. Valid, but local policy refuses it.
+            return Stop(r, steps, "body-length", DkimResultCode.Policy, $"l={sig.BodyLength} leaves {unsignedOctets} octets of the body unsigned (RFC 6376 §8.2)");
+        }
+        return r with { Result = DkimResultCode.Pass, Reason = sig.BodyLength is null ? "signature verified" : $"signature verified (l={sig.BodyLength} covers the whole body)" };
+    }
+
+    /// <summary>
+    /// The data the signature covers (RFC 6376 §3.7, §5.4.2): each h= name takes the next unused instance
+    /// from the bottom; a name with none left contributes nothing. Then the DKIM-Signature field itself
+    /// with b= emptied and no final CRLF.
+    /// </summary>
+    public static byte[] HeaderData(DkimMessage message, DkimHeaderField field, DkimSignature sig)
+    {
+        var sb = new StringBuilder();
+        var used = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (string name in sig.SignedHeaders)
+        {
+            used.TryGetValue(name, out int skip);
+            used[name] = skip + 1;
+            int seen = 0;
+            for (int i = message.Headers.Count - 1; i >= 0; i--)
+            {
+                if (!message.Headers[i].Name.Equals(name, StringComparison.OrdinalIgnoreCase)) continue;
+                if (seen++ == skip)
+                {
+                    sb.Append(DkimCanonicalizer.Header(message.Headers[i].Raw, sig.HeaderCanonicalization));
+                    break;
+                }
+            }
+        }
+        string self = WithoutSignatureValue(field.Raw);
+        if (self.EndsWith("\r\n", StringComparison.Ordinal)) self = self[..^2];
+        sb.Append(sig.HeaderCanonicalization == DkimCanonicalization.Simple ? self : DkimCanonicalizer.RelaxedHeader(self));
+        return DkimCanonicalizer.Octets.GetBytes(sb.ToString());
+    }
+
+    /// <summary>The raw field with the value of its b= tag removed, everything else byte for byte (RFC 6376 §3.5 b=).</summary>
+    public static string WithoutSignatureValue(string raw)
+    {
+        int i = raw.IndexOf(':') + 1;
+        while (i > 0 && i < raw.Length)
+        {
+            int end = raw.IndexOf(';', i);
+            if (end < 0) end = raw.EndsWith("\r\n", StringComparison.Ordinal) ? raw.Length - 2 : raw.Length;
+            int eq = raw.IndexOf('=', i);
+            if (eq >= 0 && eq < end && DkimTags.Trim(raw[i..eq]) == "b")
+            {
+                return raw[..(eq + 1)] + raw[end..];
+            }
+            i = end + 1;
+        }
+        return raw;
+    }
+
+    private static (IReadOnlyList<string> Unsigned, string Note) Coverage(DkimMessage message, IReadOnlyList<string> signed)
+    {
+        var wanted = signed.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
+        var present = message.Headers.Where(h => !h.Name.Equals("DKIM-Signature", StringComparison.OrdinalIgnoreCase))
+            .GroupBy(h => h.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        var unsigned = present.Where(g => !wanted.TryGetValue(g.Key, out int n) || n < g.Count()).Select(g => g.Key).ToList();
+        var over = wanted.Where(w => present.FirstOrDefault(p => p.Key.Equals(w.Key, StringComparison.OrdinalIgnoreCase)) is var g && (g?.Count() ?? 0) < w.Value)
+            .Select(w => w.Key).ToList();
+        var note = new StringBuilder($"signed: {string.Join(", ", signed.Distinct(StringComparer.OrdinalIgnoreCase))}");
+        note.Append(unsigned.Count == 0 ? "; every header field present is signed" : $"; NOT signed (may be changed or added freely): {string.Join(", ", unsigned)}");
+        if (over.Count > 0) note.Append($"; oversigned (no further instance may be added): {string.Join(", ", over)}");
+        return (unsigned, note.ToString());
+    }
+
+    private static DkimVerification Stop(DkimVerification r, List<DkimStep> steps, string step, DkimResultCode code, string reason)
+    {
+        steps.Add(new DkimStep(step, reason, false));
+        return r with { Result = code, Reason = reason };
+    }
+
+    private static string Lower(DkimCanonicalization c) => c == DkimCanonicalization.Simple ? "simple" : "relaxed";
+}

@@ -1,0 +1,55 @@
+using MailLab.MailAuth.Dkim;
+
+namespace MailLab.Server.Checks;
+
+/// <summary>
+/// Every DKIM-Signature of one message as verified by the MTA at the end of DATA, topmost first.
+/// <see cref="Ran"/> is false when the site had no DNS to ask (in-memory sessions). DMARC reads
+/// <see cref="Verifications"/>; DKIM alone never rejects a message.
+/// </summary>
+public sealed record DkimCheckResult(IReadOnlyList<DkimVerification> Verifications, bool Ran)
+{
+    /// <summary>No signature: the RFC 8601 result "none".</summary>
+    public bool None => Verifications.Count == 0;
+
+    /// <summary>The signatures that passed (their d= are what DMARC aligns with, RFC 7489 §3.1.1).</summary>
+    public IEnumerable<DkimVerification> Passed => Verifications.Where(v => v.Result == DkimResultCode.Pass);
+}
+
+/// <summary>The MTA's DKIM check as a value-returning function: it asks the DNS through an <see cref="IDkimResolver"/> only.</summary>
+public static class DkimCheck
+{
+    /// <summary>The longest the key lookups of one message may take before the rest are temperror.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Verifies the signatures of <paramref name="message"/> (the octets as received, CRLF). Only
+    /// cancellation of <paramref name="ct"/> throws; a slow DNS gives temperror after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<DkimCheckResult> VerifyAsync(IDkimResolver? resolver, ReadOnlyMemory<byte> message,
+        CancellationToken ct, TimeSpan? timeout = null, TimeProvider? time = null)
+    {
+        if (resolver is null) return new DkimCheckResult([], Ran: false);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout ?? Timeout);
+        var verifier = new DkimVerifier(new Bounded(resolver, limit.Token), time);
+        return new DkimCheckResult(await verifier.VerifyAsync(message, ct).ConfigureAwait(false), Ran: true);
+    }
+
+    // A lookup past the time budget is a DNS failure (temperror, RFC 6376 §6.1.2), not an exception.
+    private sealed class Bounded(IDkimResolver inner, CancellationToken budget) : IDkimResolver
+    {
+        public async Task<MailAuth.Spf.DnsAnswer<string>> LookupTxtAsync(string name, CancellationToken ct)
+        {
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, budget);
+            try
+            {
+                return await inner.LookupTxtAsync(name, both.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return MailAuth.Spf.DnsAnswer<string>.Failed($"DKIM key lookups took longer than {Timeout.TotalSeconds:0} s");
+            }
+        }
+    }
+}
