@@ -19,6 +19,7 @@ public static class ExerciseDemos
         new SmtpByHandDemo(),
         new SpfForgeryDemo(),
         new StartTlsDemo(),
+        new DkimDemo(),
         new RelayDemo(),
         new DnsDemo(),
     ];
