@@ -63,6 +63,9 @@ public sealed class LabRuntime : IAsyncDisposable
     /// <summary>The queue runner that relays to other sites; null when this process runs no site.</summary>
     public RelayWorker? Relay => relay;
 
+    /// <summary>The DMARC aggregate reporter (interval and <c>maillab dmarc report send</c>); null when this process runs no site.</summary>
+    public Reports.DmarcReporter? Reports { get; private set; }
+
     /// <summary>The lab DNS server (its zones are in <c>&lt;data&gt;/zones</c>); null when it runs elsewhere.</summary>
     public LabDnsServer? Dns { get; }
 
@@ -143,11 +146,15 @@ public sealed class LabRuntime : IAsyncDisposable
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var labResolver = new LabResolver(dnsEndPoint);
+        var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
+        var reportLog = new Reports.DmarcReportLog(Path.Combine(dataDirectory, "dmarc"));
         foreach (var site in sites)
         {
             var siteResolver = new LabSpfResolver(labResolver);
             site.SpfResolver = siteResolver; // the MTA's SPF check asks the lab DNS too
             site.DkimResolver = siteResolver; // and so do its DKIM key lookups
+            site.Reports = reportLog;
+            site.Dmarc = new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes);
         }
         onBound?.Invoke(runtime);
         zones?.Start();
@@ -163,6 +170,8 @@ public sealed class LabRuntime : IAsyncDisposable
             var client = new RelayClient(resolver ?? labResolver, runtime.MtaPortFor, lab.Relay, ca.Certificate);
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
+            runtime.Reports = new Reports.DmarcReporter(sites, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
+            runtime.Reports.Start();
         }
         string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
         string partial = sites.Count == lab.Sites.Count && dns is not null ? "" : $" (only {string.Join(",", runtime.Listeners.Select(l => l.Site).Distinct())})";
@@ -253,6 +262,7 @@ public sealed class LabRuntime : IAsyncDisposable
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
         await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask));
         if (relay is not null) await relay.StopAsync();
+        if (Reports is not null) await Reports.DisposeAsync();
         if (Dns is not null) await Dns.Zones.DisposeAsync();
         File.Delete(ListenersFile);
     }

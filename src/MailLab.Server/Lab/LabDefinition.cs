@@ -20,6 +20,9 @@ public sealed class LabDefinition
     /// <summary>The lab DNS server's address, port and zone directory.</summary>
     public LabDns Dns { get; init; } = new();
 
+    /// <summary>DMARC rules (RFC 9989 or RFC 7489), extra public suffixes and the report interval.</summary>
+    public DmarcSettings Dmarc { get; init; } = new();
+
     /// <summary>The file (or source name) this definition was read from, if any.</summary>
     public string? SourceFile { get; init; }
 

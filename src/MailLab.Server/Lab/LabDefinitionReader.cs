@@ -10,9 +10,11 @@ namespace MailLab.Server.Lab;
 /// </summary>
 internal sealed class LabDefinitionReader(YamlFields f)
 {
-    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "sites"];
+    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "dmarc", "sites"];
+    private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
     private static readonly string[] DnsKeys = ["address", "port", "zones"];
-    private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail"];
+    private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail",
+        "dmarc-monitor-only", "show-dmarc-verdict"];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
@@ -38,6 +40,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
         LabSwitches switches = map.Optional("switches") is { } s ? ReadSwitches(s) : new LabSwitches();
         LabLimits limits = map.Optional("limits") is { } l ? ReadLimits(l) : new LabLimits();
         RelaySettings relay = map.Optional("relay") is { } r ? ReadRelay(r) : new RelaySettings();
+        DmarcSettings dmarc = map.Optional("dmarc") is { } dm ? ReadDmarc(dm) : new DmarcSettings();
 
         var sites = new List<SiteDefinition>();
         YamlNode? dnsNode = map.Optional("dns");
@@ -68,6 +71,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
             Limits = limits,
             Relay = relay,
             Dns = dns,
+            Dmarc = dmarc,
             SourceFile = sourceName,
         };
     }
@@ -83,7 +87,55 @@ internal sealed class LabDefinitionReader(YamlFields f)
             AllowSenderForgery = Get("allow-sender-forgery"),
             EnableVrfy = Get("enable-vrfy"),
             RejectSpfFail = Get("reject-spf-fail"),
+            DmarcMonitorOnly = Get("dmarc-monitor-only"),
+            ShowDmarcVerdict = Get("show-dmarc-verdict"),
         };
+    }
+
+    private DmarcSettings ReadDmarc(YamlNode node)
+    {
+        var defaults = new DmarcSettings();
+        FieldMap? map = f.Map(node, "dmarc", DmarcKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        var mode = defaults.Mode;
+        if (map.Optional("mode") is { } modeNode && f.String(modeNode, map.Path("mode")) is { } modeText)
+        {
+            switch (modeText.ToLowerInvariant())
+            {
+                case "rfc9989": mode = MailAuth.Dmarc.DmarcMode.Rfc9989; break;
+                case "rfc7489": mode = MailAuth.Dmarc.DmarcMode.Rfc7489; break;
+                default: f.Error(modeNode, map.Path("mode"), $"'{modeText}' is not a DMARC mode; use rfc9989 or rfc7489"); break;
+            }
+        }
+
+        var suffixes = new List<string>();
+        if (map.Optional("public-suffixes") is { } listNode && f.StringList(listNode, map.Path("public-suffixes"), nonEmpty: false) is { } items)
+        {
+            foreach ((YamlNode itemNode, string text, string field) in items)
+            {
+                if (LabNames.NormalizeDomain(text) is { Length: > 0 } d && !d.Contains(' '))
+                {
+                    suffixes.Add(d);
+                }
+                else
+                {
+                    f.Error(itemNode, field, $"'{text}' is not a domain name");
+                }
+            }
+        }
+
+        TimeSpan interval = defaults.ReportInterval;
+        if (map.Optional("report-interval") is { } iNode && f.String(iNode, map.Path("report-interval")) is { } iText
+            && ParseDuration(iNode, map.Path("report-interval"), iText) is { } i)
+        {
+            interval = i;
+        }
+
+        return new DmarcSettings { Mode = mode, PublicSuffixes = suffixes, ReportInterval = interval };
     }
 
     private LabLimits ReadLimits(YamlNode node)

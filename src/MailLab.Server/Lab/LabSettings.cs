@@ -20,6 +20,34 @@ public sealed class LabSwitches
     /// RFC 7208 §8.4 allows rejecting, but the lab first shows the forgery being accepted and only marked.
     /// </summary>
     public bool RejectSpfFail { get; init; }
+
+    /// <summary>
+    /// The MTA evaluates DMARC and reports it but never acts on it: every message goes to INBOX whatever
+    /// the domain's policy (the "monitor only" local override of RFC 7489 §6.7). Weakens the lab.
+    /// </summary>
+    public bool DmarcMonitorOnly { get; init; }
+
+    /// <summary>
+    /// Shows the DMARC verdict inside the message for mail clients that hide Authentication-Results
+    /// (Thunderbird): a subject tag such as "[DMARC fail]" and an X-MailLab-DMARC summary header.
+    /// </summary>
+    public bool ShowDmarcVerdict { get; init; }
+}
+
+/// <summary>How the MTAs evaluate DMARC and report on it (lab key <c>dmarc:</c>).</summary>
+public sealed class DmarcSettings
+{
+    /// <summary>RFC 9989 (DNS tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=).</summary>
+    public MailAuth.Dmarc.DmarcMode Mode { get; init; } = MailAuth.Dmarc.DmarcMode.Rfc9989;
+
+    /// <summary>Suffixes added to the shipped Public Suffix List in RFC 7489 mode (e.g. a lab "university" suffix).</summary>
+    public IReadOnlyList<string> PublicSuffixes { get; init; } = [];
+
+    /// <summary>
+    /// How often aggregate reports are sent. Short in the lab so students see them; RFC 7489 §7.2
+    /// (ri=) defaults to one day on the internet.
+    /// </summary>
+    public TimeSpan ReportInterval { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Resource limits, stated once, with the RFC values they come from.</summary>

@@ -54,6 +54,12 @@ public sealed class LabSite
     /// </summary>
     public MailAuth.Spf.ISpfResolver? SpfResolver { get; internal set; }
 
+    /// <summary>Where the MTA collects aggregate-report data (<c>&lt;data&gt;/dmarc</c>); null in sessions without a lab runtime.</summary>
+    public Reports.DmarcReportLog? Reports { get; internal set; }
+
+    /// <summary>The MTA's DMARC evaluator over the same DNS; null where SPF is skipped too.</summary>
+    public MailAuth.Dmarc.DmarcEvaluator? Dmarc { get; internal set; }
+
     /// <summary>The DNS the MTA's DKIM check asks for key records (the lab DNS); null in sessions without a DNS.</summary>
     public MailAuth.Dkim.IDkimResolver? DkimResolver { get; internal set; }
 

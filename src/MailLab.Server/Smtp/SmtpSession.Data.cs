@@ -96,8 +96,33 @@ public sealed partial class SmtpSession
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
 
         env.Dkim = await CheckDkimAsync(spool, mtrace);
+        // DMARC takes the DKIM results as plain values: d=, verdict, s= per signature.
+        var dkim = DkimInputs(env.Dkim);
+        var dmarc = await CheckDmarcAsync(env, spool, dkim, mtrace);
+        if (dmarc?.Refusal is { } refusal)
+        {
+            mtrace.Emit(TraceKind.MessageRejected, $"message refused: {refusal.Reply.Lines[0]}",
+                ("Reason", refusal.Reason), ("Size", spool.Length), ("Code", refusal.Reply.Code));
+            Reply(refusal.Reply);
+            return;
+        }
+
         var added = new StringBuilder();
-        // Hook for the Authentication-Results builder (RFC 8601): it renders env.Spf and env.Dkim (and DMARC) once, here.
+        var original = spool;
+        spool = await AuthenticationHeadersAsync(env, spool, dmarc, dkim, added, mtrace);
+        try
+        {
+            await DeliverAsync(env, spool, id, mtrace, added, headers, dmarc?.Folder ?? "INBOX");
+        }
+        finally
+        {
+            if (!ReferenceEquals(spool, original)) await spool.DisposeAsync();
+        }
+    }
+
+    private async Task DeliverAsync(Envelope env, MessageSpool spool, string id, TraceContext mtrace, StringBuilder added,
+        HeaderSummary headers, string folder)
+    {
         if (env.Spf is { Ran: true } spf)
         {
             // RFC 7208 §9.1: Received-SPF is a trace field, prepended above the Received field this receiver adds.
@@ -135,7 +160,7 @@ public sealed partial class SmtpSession
             {
                 stage = "mda";
                 await site.Mda.DeliverAsync(new AcceptedMessage(id, env.MailFrom, added.ToString(), spool),
-                    local, "INBOX", mtrace, idle.Token);
+                    local, folder, mtrace, idle.Token);
             }
             if (queued is not null)
             {

@@ -67,6 +67,9 @@ public enum TraceKind
     // Lab DNS zones (hot reload).
     ZoneLoaded,
     ZoneReloadFailed,
+    // DMARC (issue 6).
+    HeaderRemoved,
+    DmarcReportSent,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>

@@ -152,11 +152,13 @@ public class ZoneFileParserTests
         Assert.All(zones.Values, z => Assert.True(z.Ok, string.Join("\n", z.Errors)));
         var reverse = zones["127.in-addr.arpa.zone"].Records;
         // Strict, softfail and open SPF records side by side (issue 4's default lab).
-        foreach (var (domain, address, spf) in new[]
+        // DMARC (issue 6): the bank, the site attackers impersonate, rejects forged From; the others only monitor.
+        foreach (var (domain, address, spf, dmarc) in new[]
         {
-            ("uc.test", "127.0.1.1", "v=spf1 ip4:127.0.1.1 ~all"),
-            ("bank.test", "127.0.2.1", "v=spf1 ip4:127.0.2.1 -all"),
-            ("evil.test", "127.0.3.1", "v=spf1 +all"),
+            ("uc.test", "127.0.1.1", "v=spf1 ip4:127.0.1.1 ~all", "v=DMARC1; p=none; rua=mailto:postmaster@uc.test"),
+            ("bank.test", "127.0.2.1", "v=spf1 ip4:127.0.2.1 -all",
+                "v=DMARC1; p=reject; rua=mailto:postmaster@bank.test; ruf=mailto:postmaster@bank.test; fo=1"),
+            ("evil.test", "127.0.3.1", "v=spf1 +all", "v=DMARC1; p=none; rua=mailto:postmaster@evil.test"),
         })
         {
             var recs = zones[$"{domain}.zone"].Records;
@@ -168,7 +170,7 @@ public class ZoneFileParserTests
                 Assert.Contains(recs, r => r.Type == DnsType.A && r.Name == $"{host}.{domain}" && r.Data.Equals(new AddressData(IPAddress.Parse(address))));
             }
             Assert.Contains(recs, r => r.Data is TxtData t && r.Name == domain && t.Text == spf);
-            Assert.Contains(recs, r => r.Data is TxtData t && r.Name == $"_dmarc.{domain}" && t.Text == $"v=DMARC1; p=none; rua=mailto:postmaster@{domain}");
+            Assert.Contains(recs, r => r.Data is TxtData t && r.Name == $"_dmarc.{domain}" && t.Text == dmarc);
             string ptrName = string.Join('.', address.Split('.').Reverse()) + ".in-addr.arpa";
             Assert.Contains(reverse, r => r.Type == DnsType.PTR && r.Name == ptrName && r.Data.Equals(new NameData($"mx.{domain}")));
         }

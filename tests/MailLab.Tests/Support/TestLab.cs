@@ -22,6 +22,8 @@ public sealed class TestLab : IAsyncDisposable
           allow-sender-forgery: {FORGE}
           enable-vrfy: false
           reject-spf-fail: {SPF}
+          dmarc-monitor-only: {DMARCMON}
+          show-dmarc-verdict: {DMARCSHOW}
         limits:
           max-recipients: {RCPTS}
           max-message-size: {SIZE}
@@ -82,13 +84,18 @@ public sealed class TestLab : IAsyncDisposable
 
     public LabSite Site(string name) => Sites.First(s => s.Name == name);
 
-    /// <summary>The test lab's YAML with the given switches and limits.</summary>
+    /// <summary>
+    /// The test lab's YAML with the given switches and limits. DMARC is monitor-only by default, so tests of
+    /// other areas can still deliver forged bank.test mail (bank.test publishes p=reject); DMARC tests turn it off.
+    /// </summary>
     public static string LabYaml(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
-        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m", bool rejectSpfFail = false) =>
+        int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m", bool rejectSpfFail = false,
+        bool dmarcMonitorOnly = true, bool showDmarcVerdict = false) =>
         Yaml.Replace("{PLAIN}", plaintextAuth ? "true" : "false").Replace("{REVEAL}", revealSecrets ? "true" : "false")
             .Replace("{FORGE}", forgery ? "true" : "false").Replace("{RCPTS}", maxRecipients.ToString())
             .Replace("{SIZE}", maxSize).Replace("{PERCLIENT}", perClient.ToString()).Replace("{TIMEOUT}", commandTimeout)
-            .Replace("{SPF}", rejectSpfFail ? "true" : "false");
+            .Replace("{SPF}", rejectSpfFail ? "true" : "false")
+            .Replace("{DMARCMON}", dmarcMonitorOnly ? "true" : "false").Replace("{DMARCSHOW}", showDmarcVerdict ? "true" : "false");
 
     /// <summary>The test lab's YAML with bank.test's MTA on a given port.</summary>
     public static string LabYamlWithBankMtaPort(int port) =>
@@ -98,9 +105,10 @@ public sealed class TestLab : IAsyncDisposable
     /// <param name="data">Reuse this data directory (a restart); default: a new one.</param>
     public static TestLab Create(bool plaintextAuth = false, bool revealSecrets = false, bool forgery = false,
         int maxRecipients = 100, string maxSize = "10MiB", int perClient = 20, string commandTimeout = "5m",
-        string? relay = null, string? data = null, bool rejectSpfFail = false)
+        string? relay = null, string? data = null, bool rejectSpfFail = false, bool dmarcMonitorOnly = true, bool showDmarcVerdict = false)
     {
-        var yaml = LabYaml(plaintextAuth, revealSecrets, forgery, maxRecipients, maxSize, perClient, commandTimeout, rejectSpfFail);
+        var yaml = LabYaml(plaintextAuth, revealSecrets, forgery, maxRecipients, maxSize, perClient, commandTimeout, rejectSpfFail,
+            dmarcMonitorOnly, showDmarcVerdict);
         return FromYaml(relay is null ? yaml : yaml + "\n" + relay, revealSecrets, data);
     }
 

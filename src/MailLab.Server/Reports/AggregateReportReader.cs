@@ -1,0 +1,158 @@
+using System.IO.Compression;
+using System.Text;
+using System.Xml;
+using System.Xml.Linq;
+using MimeKit;
+
+namespace MailLab.Server.Reports;
+
+/// <summary>One row of a report: a source IP, how many messages, what was done and what aligned.</summary>
+public sealed record ReportRow(string SourceIp, long Count, string Disposition, string Dkim, string Spf, string HeaderFrom);
+
+/// <summary>An aggregate report as read back: who sent it, about which domain, the rows.</summary>
+public sealed record AggregateReport(string OrgName, string ReportId, string PolicyDomain, string Policy,
+    DateTimeOffset Begin, DateTimeOffset End, IReadOnlyList<ReportRow> Rows);
+
+/// <summary>
+/// Reads aggregate reports as they arrive: plain XML (RFC 9990 namespace, RFC 7489 or none), gzip,
+/// zip, or a whole mail with such an attachment. Anything else is refused with a reason, never guessed.
+/// </summary>
+public static class AggregateReportReader
+{
+    /// <summary>The largest decompressed report read (RFC 9990 leaves it to the receiver; real ones are under 1 MB).</summary>
+    public const int MaxReportBytes = 32 * 1024 * 1024;
+
+    /// <summary>Every report in <paramref name="data"/> (a mail may carry several); throws <see cref="FormatException"/> with the reason.</summary>
+    public static IReadOnlyList<AggregateReport> Read(byte[] data)
+    {
+        if (data.Length == 0) throw new FormatException("empty file");
+        if (data[0] == 0x1f && data.Length > 1 && data[1] == 0x8b) return [ParseXml(Gunzip(new MemoryStream(data)))];
+        if (data[0] == (byte)'P' && data.Length > 1 && data[1] == (byte)'K') return Unzip(data);
+        var start = Encoding.ASCII.GetString(data, 0, Math.Min(data.Length, 200)).TrimStart('\uFEFF', ' ', '\r', '\n', '\t');
+        if (start.StartsWith('<')) return [ParseXml(data)];
+        return FromMail(data);
+    }
+
+    private static List<AggregateReport> FromMail(byte[] data)
+    {
+        MimeMessage message;
+        try
+        {
+            message = MimeMessage.Load(new MemoryStream(data));
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"neither XML, gzip, zip nor a mail: {ex.Message}");
+        }
+        var reports = new List<AggregateReport>();
+        foreach (var part in message.BodyParts.OfType<MimePart>())
+        {
+            var type = part.ContentType.MimeType.ToLowerInvariant();
+            var name = part.FileName?.ToLowerInvariant() ?? "";
+            if (!(type.Contains("gzip") || type.Contains("zip") || type.Contains("xml") || type == "application/octet-stream"
+                || name.EndsWith(".gz") || name.EndsWith(".zip") || name.EndsWith(".xml"))) continue;
+            using var ms = new MemoryStream();
+            part.Content?.DecodeTo(ms);
+            reports.AddRange(Read(ms.ToArray()));
+        }
+        if (reports.Count == 0) throw new FormatException("the mail has no report attachment (xml, gzip or zip)");
+        return reports;
+    }
+
+    private static List<AggregateReport> Unzip(byte[] data)
+    {
+        using var zip = new ZipArchive(new MemoryStream(data), ZipArchiveMode.Read);
+        var xmls = zip.Entries.Where(e => e.Length > 0).ToList();
+        if (xmls.Count == 0) throw new FormatException("the zip archive is empty");
+        return xmls.Select(e =>
+        {
+            if (e.Length > MaxReportBytes) throw new FormatException($"{e.FullName} is over {MaxReportBytes} octets");
+            using var s = e.Open();
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            return ParseXml(ms.ToArray());
+        }).ToList();
+    }
+
+    private static byte[] Gunzip(Stream s)
+    {
+        using var gz = new GZipStream(s, CompressionMode.Decompress);
+        using var ms = new MemoryStream();
+        var buffer = new byte[81920];
+        int n;
+        try
+        {
+            while ((n = gz.Read(buffer)) > 0)
+            {
+                ms.Write(buffer, 0, n);
+                if (ms.Length > MaxReportBytes) throw new FormatException($"the report is over {MaxReportBytes} octets uncompressed");
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new FormatException($"broken gzip data: {ex.Message}");
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>Parses one report document; element names are matched by local name, so any namespace version reads.</summary>
+    public static AggregateReport ParseXml(byte[] xml)
+    {
+        XDocument doc;
+        try
+        {
+            // Strict UTF-8: a byte that is not UTF-8 is an error, not a replacement character.
+            using var reader = XmlReader.Create(new StreamReader(new MemoryStream(xml), new UTF8Encoding(false, throwOnInvalidBytes: true)),
+                new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+            doc = XDocument.Load(reader);
+        }
+        catch (Exception ex) when (ex is XmlException or DecoderFallbackException)
+        {
+            throw new FormatException($"not well-formed XML: {ex.Message}");
+        }
+        var root = doc.Root!;
+        if (root.Name.LocalName != "feedback") throw new FormatException($"root element is <{root.Name.LocalName}>, not <feedback>");
+        var meta = Required(root, "report_metadata");
+        var policy = Required(root, "policy_published");
+        var range = Required(meta, "date_range");
+        var rows = new List<ReportRow>();
+        foreach (var record in root.Elements().Where(e => e.Name.LocalName == "record"))
+        {
+            var row = Required(record, "row");
+            var evaluated = Required(row, "policy_evaluated");
+            var countText = Text(row, "count");
+            if (!long.TryParse(countText, out var count) || count < 0) throw new FormatException($"<count> '{countText}' is not a number");
+            var ids = record.Elements().FirstOrDefault(e => e.Name.LocalName == "identifiers");
+            rows.Add(new ReportRow(Text(row, "source_ip"), count, Text(evaluated, "disposition").ToLowerInvariant(),
+                Text(evaluated, "dkim").ToLowerInvariant(), Text(evaluated, "spf").ToLowerInvariant(), ids is null ? "" : Text(ids, "header_from")));
+        }
+        if (rows.Count == 0) throw new FormatException("the report has no <record>");
+        return new AggregateReport(Text(meta, "org_name"), Text(meta, "report_id"), Text(policy, "domain"), Text(policy, "p"),
+            Epoch(Text(range, "begin")), Epoch(Text(range, "end")), rows);
+    }
+
+    private static DateTimeOffset Epoch(string s) => long.TryParse(s.Trim(), out var n)
+        ? DateTimeOffset.FromUnixTimeSeconds(n) : throw new FormatException($"'{s}' is not a time in seconds since 1970");
+
+    private static XElement Required(XElement parent, string name) =>
+        parent.Elements().FirstOrDefault(e => e.Name.LocalName == name)
+            ?? throw new FormatException($"<{parent.Name.LocalName}> has no <{name}>");
+
+    private static string Text(XElement parent, string name) => Required(parent, name).Value.Trim();
+
+    /// <summary>The table per source IP that <c>maillab dmarc report show</c> prints.</summary>
+    public static string Table(AggregateReport r)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"report {r.ReportId} from {r.OrgName} for {r.PolicyDomain} (p={r.Policy}), {r.Begin:u} .. {r.End:u}\n");
+        sb.Append($"  {"source IP",-40} {"count",7}  {"SPF aligned",-11}  {"DKIM aligned",-12}  disposition\n");
+        foreach (var g in r.Rows.GroupBy(x => (x.SourceIp, x.Spf, x.Dkim, x.Disposition)).OrderByDescending(g => g.Sum(x => x.Count)))
+        {
+            sb.Append($"  {g.Key.SourceIp,-40} {g.Sum(x => x.Count),7}  {Yes(g.Key.Spf),-11}  {Yes(g.Key.Dkim),-12}  {g.Key.Disposition}\n");
+        }
+        sb.Append($"  {"total",-40} {r.Rows.Sum(x => x.Count),7}\n");
+        return sb.ToString();
+    }
+
+    private static string Yes(string result) => result == "pass" ? "yes" : "no";
+}

@@ -1,0 +1,204 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Text;
+using MailLab.MailAuth.Dmarc;
+using MailLab.Server.Delivery;
+using MailLab.Server.Sites;
+using MailLab.Server.Trace;
+using MimeKit;
+
+namespace MailLab.Server.Reports;
+
+/// <summary>One report as sent (or not): for whom, to whom, how many messages.</summary>
+public sealed record ReportOutcome(string Site, string PolicyDomain, string ReportId, int Messages, int Records,
+    IReadOnlyList<string> SentTo, IReadOnlyList<string> Refused, string? QueueId);
+
+/// <summary>
+/// Sends aggregate reports (RFC 9990 / RFC 7489 §7.2): per reporting site and policy domain, the XML
+/// gzipped and attached to a mail queued through the lab to each authorised rua address. Runs on an
+/// interval and whenever <c>maillab dmarc report send</c> drops <see cref="SendFile"/>.
+/// </summary>
+public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, DmarcReportLog log, Tracer tracer, TimeSpan interval, DmarcMode mode)
+    : IAsyncDisposable
+{
+    /// <summary>The request file the CLI creates in <c>&lt;data&gt;/dmarc</c>; removed once the reports are queued.</summary>
+    public const string SendFile = ".send";
+
+    /// <summary>What the last on-demand send did, for the CLI to print.</summary>
+    public const string LastSendFile = "last-send.txt";
+
+    private readonly CancellationTokenSource stop = new();
+    private readonly SemaphoreSlim sending = new(1, 1);
+    private Task? loop;
+    private DateTimeOffset periodStart = DateTimeOffset.UtcNow;
+
+    /// <summary>Starts the loop (checks the request file once a second).</summary>
+    public void Start() => loop = Task.Run(() => RunAsync(stop.Token));
+
+    /// <summary>Asks a running lab for reports now (what the CLI does).</summary>
+    public static void RequestSend(string dmarcDirectory)
+    {
+        Directory.CreateDirectory(dmarcDirectory);
+        File.WriteAllText(Path.Combine(dmarcDirectory, SendFile), DateTimeOffset.UtcNow.ToString("O"));
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var due = DateTimeOffset.UtcNow + interval;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                var flag = Path.Combine(log.Directory, SendFile);
+                if (File.Exists(flag))
+                {
+                    var outcomes = await SendAllAsync(ct).ConfigureAwait(false);
+                    await File.WriteAllTextAsync(Path.Combine(log.Directory, LastSendFile), Describe(outcomes), ct).ConfigureAwait(false);
+                    File.Delete(flag);
+                }
+                else if (DateTimeOffset.UtcNow >= due)
+                {
+                    await SendAllAsync(ct).ConfigureAwait(false);
+                    due = DateTimeOffset.UtcNow + interval;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.DmarcReportSent, $"DMARC reports not sent: {ex.Message}",
+                    new Dictionary<string, object?> { ["Reason"] = ex.Message });
+            }
+        }
+    }
+
+    /// <summary>A line per report, as the CLI prints it.</summary>
+    public static string Describe(IReadOnlyList<ReportOutcome> outcomes) => outcomes.Count == 0
+        ? "no DMARC data collected since the last report\n"
+        : string.Concat(outcomes.Select(o =>
+            $"{o.Site} -> {o.PolicyDomain}: report {o.ReportId}, {o.Messages} messages in {o.Records} records; " +
+            $"sent to {(o.SentTo.Count == 0 ? "nobody" : string.Join(", ", o.SentTo))}" +
+            $"{(o.QueueId is null ? "" : $" (queue id {o.QueueId})")}{string.Concat(o.Refused.Select(r => $"; refused {r}"))}\n"));
+
+    /// <summary>Sends every collected report of every site now.</summary>
+    public async Task<IReadOnlyList<ReportOutcome>> SendAllAsync(CancellationToken ct)
+    {
+        await sending.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var begin = periodStart;
+            var end = DateTimeOffset.UtcNow;
+            periodStart = end;
+            var outcomes = new List<ReportOutcome>();
+            foreach (var site in sites)
+            {
+                var files = await log.TakeAsync(site.Name).ConfigureAwait(false);
+                var entries = files.SelectMany(f => DmarcReportLog.Read(f).Entries).ToList();
+                foreach (var group in entries.GroupBy(e => e.PolicyDomain, StringComparer.OrdinalIgnoreCase))
+                {
+                    var list = group.OrderBy(e => e.Time).ToList();
+                    var from = list[0].Time < begin ? list[0].Time : begin;
+                    outcomes.Add(await SendOneAsync(site, group.Key, list, from, end, ct).ConfigureAwait(false));
+                }
+                foreach (var f in files) File.Delete(f); // only after every report of the site is queued
+            }
+            return outcomes;
+        }
+        finally
+        {
+            sending.Release();
+        }
+    }
+
+    private async Task<ReportOutcome> SendOneAsync(LabSite site, string policyDomain, List<DmarcReportEntry> entries,
+        DateTimeOffset begin, DateTimeOffset end, CancellationToken ct)
+    {
+        var reporterDomain = site.Definition.Domains[0];
+        var reportId = $"{site.HostName}.{end.ToUnixTimeSeconds()}.{policyDomain}";
+        var meta = new ReportMetadata(site.HostName, $"postmaster@{reporterDomain}", reportId, begin, end);
+        var xml = AggregateReportXml.Build(meta, entries, mode);
+        var gz = Gzip(Encoding.UTF8.GetBytes(xml));
+        var record = DmarcRecord.Parse(entries[^1].Record, out _);
+        var sent = new List<string>();
+        var refused = new List<string>();
+        var dns = site.SpfResolver is null ? null : new SpfBackedDmarcResolver(site.SpfResolver);
+        foreach (var rua in record?.Rua ?? [])
+        {
+            if (rua.MaxSizeBytes > 0 && gz.Length > rua.MaxSizeBytes)
+            {
+                refused.Add($"{rua.Address} (report {gz.Length} octets over its limit {rua.MaxSizeBytes})");
+                continue;
+            }
+            var (ok, why) = dns is null ? (false, "no DNS to check the destination")
+                : await ReportAuthorization.CheckAsync(dns, PublicSuffixList.Load(), policyDomain, rua.Address, ct).ConfigureAwait(false);
+            if (ok) sent.Add(rua.Address);
+            else refused.Add($"{rua.Address} ({why})");
+        }
+        string? queueId = null;
+        if (sent.Count > 0 && site.Queue is not null)
+        {
+            queueId = QueueId.New();
+            var message = Compose(meta, policyDomain, reporterDomain, sent, gz, begin, end);
+            await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
+            await using (var s = new MemoryStream())
+            {
+                await message.WriteToAsync(FormatOptions.Default, s, ct).ConfigureAwait(false);
+                spool.Write(s.ToArray());
+            }
+            var pending = await site.Queue.PrepareAsync(queueId, $"postmaster@{reporterDomain}", site.Name, false, sent, "", spool, ct).ConfigureAwait(false);
+            pending.Commit();
+        }
+        var outcome = new ReportOutcome(site.Name, policyDomain, reportId, entries.Count,
+            entries.Select(e => (e.SourceIp, e.Disposition, e.DkimAligned, e.SpfAligned)).Distinct().Count(), sent, refused, queueId);
+        tracer.Emit(site.Name, TraceRole.MTA, null, queueId, TraceKind.DmarcReportSent,
+            $"DMARC aggregate report for {policyDomain}: {entries.Count} messages, to {(sent.Count == 0 ? "nobody" : string.Join(", ", sent))}" +
+            string.Concat(refused.Select(r => $"; refused {r}")),
+            new Dictionary<string, object?>
+            {
+                ["PolicyDomain"] = policyDomain, ["ReportId"] = reportId, ["Messages"] = entries.Count, ["SentTo"] = sent.ToArray(),
+                ["Refused"] = refused.ToArray(), ["Size"] = gz.Length, ["Begin"] = begin.ToUnixTimeSeconds(), ["End"] = end.ToUnixTimeSeconds(),
+            });
+        return outcome;
+    }
+
+    // RFC 7489 §7.2.1.1 / RFC 9990 §5: subject, file name receiver!policy-domain!begin!end.xml.gz, gzip.
+    private static MimeMessage Compose(ReportMetadata meta, string policyDomain, string reporterDomain, List<string> to, byte[] gz,
+        DateTimeOffset begin, DateTimeOffset end)
+    {
+        var m = new MimeMessage();
+        m.From.Add(new MailboxAddress($"DMARC reports from {meta.OrgName}", meta.Email));
+        foreach (var t in to) m.To.Add(MailboxAddress.Parse(t));
+        m.Subject = $"Report Domain: {policyDomain} Submitter: {reporterDomain} Report-ID: <{meta.ReportId}>";
+        var body = new TextPart("plain")
+        {
+            Text = $"DMARC aggregate report from {meta.OrgName} for {policyDomain}, {begin:u} to {end:u}.\r\nRead it with: maillab dmarc report show --mailbox <address>\r\n",
+        };
+        var attachment = new MimePart("application", "gzip")
+        {
+            Content = new MimeContent(new MemoryStream(gz)),
+            ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
+            ContentTransferEncoding = ContentEncoding.Base64,
+            FileName = $"{reporterDomain}!{policyDomain}!{begin.ToUnixTimeSeconds()}!{end.ToUnixTimeSeconds()}.xml.gz",
+        };
+        m.Body = new Multipart("mixed") { body, attachment };
+        return m;
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Optimal)) gz.Write(data);
+        return ms.ToArray();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        if (loop is not null) await loop.ConfigureAwait(false);
+        stop.Dispose();
+    }
+}

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using MailLab.Server.Reports;
+using MailLab.Server.Store;
+
+namespace MailLab.Cli;
+
+/// <summary>
+/// <c>maillab dmarc report send</c>: asks the running lab to send its aggregate reports now (the
+/// lab's reporter polls <c>&lt;data&gt;/dmarc/.send</c> once a second, like <c>queue flush</c>) and prints
+/// what was sent. <c>maillab dmarc report show FILE|--mailbox ADDR</c>: reads reports and prints a
+/// table per source IP.
+/// </summary>
+internal static class DmarcCommand
+{
+    public static Command Create()
+    {
+        var sendData = CommonOptions.Data();
+        var wait = new Option<int>("--wait") { Description = "Seconds to wait for the running lab", DefaultValueFactory = _ => 30 };
+        var send = new Command("send", "Ask the running lab to send every collected DMARC aggregate report now, through the lab to the rua= addresses");
+        send.Options.Add(sendData);
+        send.Options.Add(wait);
+        send.SetAction((parse, ct) => SendAsync(CommonOptions.ResolveData(parse.GetValue(sendData)), parse.GetValue(wait), ct));
+
+        var file = new Argument<FileInfo?>("FILE") { Description = "A report: .xml, .xml.gz, .zip or a whole mail (.eml)", Arity = ArgumentArity.ZeroOrOne };
+        var mailbox = new Option<string?>("--mailbox") { Description = "Read every report mail in this lab mailbox's INBOX (e.g. postmaster@bank.test)" };
+        var showData = CommonOptions.Data();
+        var show = new Command("show", "Print DMARC aggregate reports as a table per source IP: count, SPF/DKIM aligned, disposition");
+        show.Arguments.Add(file);
+        show.Options.Add(mailbox);
+        show.Options.Add(showData);
+        show.SetAction((parse, ct) => ShowAsync(parse.GetValue(file), parse.GetValue(mailbox), CommonOptions.ResolveData(parse.GetValue(showData)), ct));
+
+        var report = new Command("report", "DMARC aggregate reports (RFC 9990)");
+        report.Subcommands.Add(send);
+        report.Subcommands.Add(show);
+        var dmarc = new Command("dmarc", "DMARC (RFC 9989 / RFC 7489) reports");
+        dmarc.Subcommands.Add(report);
+        return dmarc;
+    }
+
+    private static async Task<int> SendAsync(string data, int waitSeconds, CancellationToken ct)
+    {
+        if (!File.Exists(Path.Combine(data, "listeners.json")))
+        {
+            Console.Error.WriteLine($"maillab: no running lab in {data} (no listeners.json); start it with 'maillab up'");
+            return 1;
+        }
+        var dir = Path.Combine(data, "dmarc");
+        var last = Path.Combine(dir, DmarcReporter.LastSendFile);
+        var before = File.Exists(last) ? File.GetLastWriteTimeUtc(last) : DateTime.MinValue;
+        DmarcReporter.RequestSend(dir);
+        var deadline = DateTime.UtcNow.AddSeconds(waitSeconds);
+        while (File.Exists(Path.Combine(dir, DmarcReporter.SendFile)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Console.Error.WriteLine($"maillab: the lab did not answer within {waitSeconds} s (request left in {dir}/{DmarcReporter.SendFile})");
+                return 1;
+            }
+            await Task.Delay(200, ct);
+        }
+        Console.Write(File.Exists(last) && File.GetLastWriteTimeUtc(last) >= before ? await File.ReadAllTextAsync(last, ct) : "sent\n");
+        Console.WriteLine("reports are queued; 'maillab queue' shows them, 'maillab dmarc report show --mailbox ADDR' reads them.");
+        return 0;
+    }
+
+    private static async Task<int> ShowAsync(FileInfo? file, string? mailbox, string data, CancellationToken ct)
+    {
+        if ((file is null) == (mailbox is null))
+        {
+            Console.Error.WriteLine("maillab: give a report FILE or --mailbox ADDR");
+            return 2;
+        }
+        var inputs = new List<(string Name, byte[] Data)>();
+        if (file is not null)
+        {
+            if (!file.Exists)
+            {
+                Console.Error.WriteLine($"maillab: {file.FullName}: no such file");
+                return 1;
+            }
+            inputs.Add((file.FullName, await File.ReadAllBytesAsync(file.FullName, ct)));
+        }
+        else
+        {
+            var store = new MessageStore(Path.Combine(data, "mail"));
+            foreach (var m in await store.ListAsync(mailbox!, "INBOX", ct))
+            {
+                await using var s = await store.OpenReadAsync(m, ct);
+                if (s is null) continue;
+                using var ms = new MemoryStream();
+                await s.CopyToAsync(ms, ct);
+                inputs.Add(($"{mailbox} uid {m.Uid}", ms.ToArray()));
+            }
+        }
+        int bad = 0, shown = 0;
+        foreach (var (name, bytes) in inputs)
+        {
+            try
+            {
+                foreach (var r in AggregateReportReader.Read(bytes))
+                {
+                    Console.WriteLine($"{name}:");
+                    Console.Write(AggregateReportReader.Table(r));
+                    shown++;
+                }
+            }
+            catch (FormatException ex)
+            {
+                if (mailbox is not null) continue; // other mail in the mailbox is not a report
+                Console.Error.WriteLine($"maillab: {name}: not a DMARC aggregate report: {ex.Message}");
+                bad++;
+            }
+        }
+        if (mailbox is not null && shown == 0) Console.WriteLine($"no DMARC aggregate reports in {mailbox}'s INBOX");
+        return bad == 0 ? 0 : 1;
+    }
+}
