@@ -30,7 +30,8 @@ internal sealed class ExerciseLab : IAsyncDisposable
     {
         bool On(string key) => exercise.LabSwitches.TryGetValue(key, out bool v) && v;
         string yaml = TestLab.LabYaml(plaintextAuth: On("allow-plaintext-auth"), revealSecrets: On("reveal-secrets"),
-            forgery: On("allow-sender-forgery"), rejectSpfFail: On("reject-spf-fail"));
+            forgery: On("allow-sender-forgery"), rejectSpfFail: On("reject-spf-fail"),
+            dmarcMonitorOnly: On("dmarc-monitor-only"), showDmarcVerdict: On("show-dmarc-verdict")); // the switches as the default lab sets them unless the exercise says
         var lab = TestLab.FromYaml(yaml, On("reveal-secrets"));
         var logger = TraceLogging.Create(lab.DataDirectory, console: false);
         var runtime = LabRuntime.Start(lab.Definition, lab.DataDirectory, new Tracer(new TraceStream(), logger, On("reveal-secrets")));

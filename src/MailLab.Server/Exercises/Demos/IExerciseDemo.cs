@@ -20,6 +20,7 @@ public static class ExerciseDemos
         new SpfForgeryDemo(),
         new StartTlsDemo(),
         new DkimDemo(),
+        new DmarcDemo(),
         new RelayDemo(),
         new DnsDemo(),
     ];
