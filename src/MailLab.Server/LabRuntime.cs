@@ -6,6 +6,7 @@ using MailLab.Server.Delivery;
 using MailLab.Server.Dns;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
+using MailLab.Server.Pop3;
 using MailLab.Server.Relay;
 using MailLab.Server.Sites;
 using MailLab.Server.Smtp;
@@ -125,6 +126,8 @@ public sealed class LabRuntime : IAsyncDisposable
                 hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter));
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter));
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter));
+                if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter));
+                if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter));
             }
             foreach (var h in hosts)
             {
@@ -246,6 +249,22 @@ public sealed class LabRuntime : IAsyncDisposable
             reason => Encoding.ASCII.GetBytes($"421 4.7.0 {site.HostName} Service not available: {reason}\r\n"),
             limiter,
             site.Tracer.For(site.Name, profile.Role));
+    }
+
+    private static TcpListenerHost Pop3(LabSite site, bool implicitTls, int port, ConnectionLimiter limiter)
+    {
+        var info = new ListenerInfo(site.Name, nameof(TraceRole.POP3), site.Definition.Address, port, implicitTls ? "implicit" : "starttls");
+        return new TcpListenerHost(
+            info,
+            async (stream, remote, local, id, shutdown) =>
+            {
+                await using var session = new Pop3Session(site, implicitTls, stream, remote, local, id);
+                await session.RunAsync(shutdown);
+            },
+            // RFC 3206 §4: [SYS/TEMP] says the refusal is temporary.
+            reason => Encoding.ASCII.GetBytes($"-ERR [SYS/TEMP] {site.HostName} service not available: {reason}\r\n"),
+            limiter,
+            site.Tracer.For(site.Name, TraceRole.POP3));
     }
 
     private void WriteListenersFile()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Math.EC.Rfc8032;
 
@@ -6,13 +7,18 @@ namespace MailLab.MailAuth.Dkim;
 /// <summary>
 /// A DKIM key record (RFC 6376 §3.6.1) and the public key in it. RSA uses .NET's RSA (OpenSSL);
 /// Ed25519 (RFC 8463) uses BouncyCastle, which MimeKit already brings, as .NET has no Ed25519 type.
+/// Parsed keys are shared and safe to use from several threads.
 /// </summary>
-public sealed class DkimPublicKey : IDisposable
+public sealed class DkimPublicKey
 {
-    private readonly RSA? rsa;
-    private readonly byte[]? ed25519;
+    /// <summary>Parsed records kept, by record text; importing a key costs more than the signature check itself.</summary>
+    public const int CacheSize = 512;
 
-    private DkimPublicKey(string keyType, RSA? rsa, byte[]? ed25519, int bits, DkimTags tags)
+    private static readonly ConcurrentDictionary<string, (DkimPublicKey? Key, string? Error)> Cache = new(StringComparer.Ordinal);
+    private readonly RSA? rsa;
+    private readonly Ed25519.PublicPoint? ed25519;
+
+    private DkimPublicKey(string keyType, RSA? rsa, Ed25519.PublicPoint? ed25519, int bits, DkimTags tags)
     {
         KeyType = keyType;
         this.rsa = rsa;
@@ -37,6 +43,22 @@ public sealed class DkimPublicKey : IDisposable
     public bool Strict => Flags.Contains("s");
 
     private IEnumerable<string> Flags => (Tags["t"] ?? "").Split(':').Select(DkimTags.Trim);
+
+    /// <summary>
+    /// <see cref="Parse"/> through a process-wide cache keyed by the record text, so a busy MTA imports
+    /// each key once (the text is the key: a changed record is a new entry).
+    /// </summary>
+    public static DkimPublicKey? ParseCached(string record, out string? error)
+    {
+        if (!Cache.TryGetValue(record, out var entry))
+        {
+            if (Cache.Count >= CacheSize) Cache.Clear();
+            entry = (Parse(record, out var e), e);
+            Cache[record] = entry;
+        }
+        error = entry.Error;
+        return entry.Key;
+    }
 
     /// <summary>
     /// Parses a key record. Returns null with <paramref name="error"/> for a record that is not a usable
@@ -87,7 +109,12 @@ public sealed class DkimPublicKey : IDisposable
                 error = $"an Ed25519 key must be 32 octets, p= has {der.Length}";
                 return null;
             }
-            return new DkimPublicKey(k, null, der, 256, tags);
+            if (Ed25519.ValidatePublicKeyPartialExport(der) is not { } point)
+            {
+                error = "p= is not a valid Ed25519 public key (not a curve point)";
+                return null;
+            }
+            return new DkimPublicKey(k, null, point, 256, tags);
         }
         if (k != "rsa")
         {
@@ -139,12 +166,12 @@ public sealed class DkimPublicKey : IDisposable
             if (signature.Length != Ed25519.SignatureSize) return false;
             Span<byte> hash = stackalloc byte[32];
             SHA256.HashData(data, hash);
-            return Ed25519.Verify(signature.ToArray(), 0, ed25519, 0, hash.ToArray(), 0, hash.Length);
+            return Ed25519.Verify(signature, ed25519, hash);
         }
         var name = a == DkimAlgorithm.RsaSha1 ? HashAlgorithmName.SHA1 : HashAlgorithmName.SHA256;
-        return rsa!.VerifyData(data, signature, name, RSASignaturePadding.Pkcs1);
+        lock (rsa!) // a cached key may be used by several sessions at once
+        {
+            return rsa.VerifyData(data, signature, name, RSASignaturePadding.Pkcs1);
+        }
     }
-
-    /// <inheritdoc />
-    public void Dispose() => rsa?.Dispose();
 }

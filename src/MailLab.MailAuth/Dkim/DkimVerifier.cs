@@ -120,7 +120,7 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         string keyText = answer.Records[0];
         foreach (var record in answer.Records)
         {
-            key = DkimPublicKey.Parse(record, out var e);
+            key = DkimPublicKey.ParseCached(record, out var e);
             keyError ??= e;
             if (key is not null)
             {
@@ -134,7 +134,6 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
             steps.Add(new DkimStep("key", keyError!, false, r.KeyQuery, keyText));
             return r with { Result = DkimResultCode.PermError, Reason = $"unusable key record: {keyError}" };
         }
-        using (key)
         {
             r = r with { KeyBits = key.Bits, KeyTesting = key.Testing };
             steps.Add(new DkimStep("key", $"k={key.KeyType}, {key.Bits} bits{(key.Testing ? ", t=y (testing)" : "")}", true, r.KeyQuery, keyText));

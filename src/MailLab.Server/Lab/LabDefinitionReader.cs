@@ -14,9 +14,10 @@ internal sealed class LabDefinitionReader(YamlFields f)
     private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
     private static readonly string[] DnsKeys = ["address", "port", "zones"];
     private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail",
-        "dmarc-monitor-only", "show-dmarc-verdict"];
+        "enable-apop", "dmarc-monitor-only", "show-dmarc-verdict"];
     private static readonly string[] LimitKeys =
-        ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
+        ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures",
+         "auth-failure-delay", "pop3-idle-timeout"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
     private static readonly string[] SiteKeys = ["name", "domains", "host-names", "address", "ports", "users"];
     private static readonly string[] PortKeys = ["mta", "submission", "submissions", "pop3", "pop3s", "imap", "imaps"];
@@ -87,6 +88,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
             AllowSenderForgery = Get("allow-sender-forgery"),
             EnableVrfy = Get("enable-vrfy"),
             RejectSpfFail = Get("reject-spf-fail"),
+            EnableApop = Get("enable-apop"),
             DmarcMonitorOnly = Get("dmarc-monitor-only"),
             ShowDmarcVerdict = Get("show-dmarc-verdict"),
         };
@@ -195,6 +197,8 @@ internal sealed class LabDefinitionReader(YamlFields f)
             CommandTimeout = Duration("command-timeout", defaults.CommandTimeout),
             SessionTimeout = Duration("session-timeout", defaults.SessionTimeout),
             MaxAuthFailures = Count("max-auth-failures", defaults.MaxAuthFailures),
+            AuthFailureDelay = Duration("auth-failure-delay", defaults.AuthFailureDelay),
+            Pop3IdleTimeout = Duration("pop3-idle-timeout", defaults.Pop3IdleTimeout),
         };
     }
 

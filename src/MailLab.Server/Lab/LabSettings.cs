@@ -22,6 +22,12 @@ public sealed class LabSwitches
     public bool RejectSpfFail { get; init; }
 
     /// <summary>
+    /// POP3 APOP (RFC 1939 §7) is accepted before STLS. Off by default: APOP keeps the password off the
+    /// wire, but its MD5 digest can be attacked offline, and the rest of the session is still readable.
+    /// </summary>
+    public bool EnableApop { get; init; }
+
+    /// <summary>
     /// The MTA evaluates DMARC and reports it but never acts on it: every message goes to INBOX whatever
     /// the domain's policy (the "monitor only" local override of RFC 7489 §6.7). Weakens the lab.
     /// </summary>
@@ -73,6 +79,12 @@ public sealed class LabLimits
 
     /// <summary>Failed AUTH attempts before the server closes the session.</summary>
     public int MaxAuthFailures { get; init; } = 3;
+
+    /// <summary>Wait before answering a failed login (POP3), to slow password guessing.</summary>
+    public TimeSpan AuthFailureDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>POP3 inactivity autologout; RFC 1939 §3 requires at least 10 minutes.</summary>
+    public TimeSpan Pop3IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>How the outbound relay (the MTA as a client) reaches other sites and retries.</summary>

@@ -19,7 +19,29 @@ public sealed partial class SmtpSession
             site.Lab.Switches, idle.Token);
         TraceDmarc(check, mtrace);
         if (site.Reports is not null && check.Result.Record is not null) await site.Reports.AppendAsync(site.Name, ReportEntry(env, check), idle.Token);
+        if (FailureReporter.Wanted(check.Result, spool.Head(FromExtractor.MaxHeaderBytes).Span)) await SendFailureReportAsync(env, spool, dkim, check, mtrace);
         return check;
+    }
+
+    private async Task SendFailureReportAsync(Envelope env, MessageSpool spool, IReadOnlyList<DmarcDkimInput> dkim, DmarcCheckResult check, TraceContext mtrace)
+    {
+        var head = spool.Head(FromExtractor.MaxHeaderBytes).Span;
+        var end = head.IndexOf("\r\n\r\n"u8);
+        var headers = (end < 0 ? head : head[..(end + 2)]).ToArray();
+        var spfUsed = string.IsNullOrEmpty(env.MailFrom) ? env.Spf!.Helo : env.Spf!.MailFrom;
+        var ar = AuthenticationResults.Render(Host, spfUsed, env.MailFrom, dkim, check.Result).Replace("\r\n\t", " ");
+        // RFC 6591 §3.1 Delivery-Result: reject, spam (our quarantine), delivered.
+        var delivery = check.Disposition switch { DmarcPolicy.Reject => "reject", DmarcPolicy.Quarantine => "spam", _ => "delivered" };
+        try
+        {
+            await FailureReporter.SendAsync(site, check, new FailedMessage(env.MailFrom, env.Recipients.ToList(), remote.Address.ToString(),
+                headers, ar, delivery), mtrace, idle.Token);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A report that cannot be queued must not cost the message its delivery.
+            mtrace.Emit(TraceKind.DmarcReportSent, $"DMARC failure report not queued: {ex.Message}", ("Report", "failure"), ("Reason", ex.Message));
+        }
     }
 
     /// <summary>What the aggregate report will say about this message (RFC 9990 §3).</summary>

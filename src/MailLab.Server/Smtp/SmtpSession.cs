@@ -114,32 +114,12 @@ public sealed partial class SmtpSession : IAsyncDisposable
     }
 
     /// <summary>Reads one command line; a null status means the client went away.</summary>
-    private async ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token)
-    {
-        while (true)
+    private ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token) =>
+        Listeners.LineReader.ReadAsync(reader, framer, async () =>
         {
-            if (!reader.TryRead(out var result))
-            {
-                await FlushAsync();
-                idle.CancelAfter(limits.CommandTimeout);
-                result = await reader.ReadAsync(token);
-            }
-            var buffer = result.Buffer;
-            var status = framer.Read(ref buffer, out var line);
-            if (status == FrameStatus.NeedMoreData)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                {
-                    return (null, "");
-                }
-                continue;
-            }
-            // Consumed up to the end of this line; what follows is pipelined and stays unexamined.
-            reader.AdvanceTo(buffer.Start);
-            return (status, line);
-        }
-    }
+            await FlushAsync();
+            idle.CancelAfter(limits.CommandTimeout);
+        }, token);
 
     private async Task HandleLineAsync(FrameStatus status, string line)
     {
@@ -343,17 +323,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (tls is not null)
-        {
-            // Send TLS close_notify so clients see a clean end, not a truncation (RFC 8446 §6.1).
-            try
-            {
-                await tls.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2));
-            }
-            catch (Exception ex) when (ex is IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
-            {
-            }
-        }
+        await Listeners.ServerTls.ShutdownQuietlyAsync(tls);
         commandWait?.Dispose();
         idle.Dispose();
         await reader.CompleteAsync();

@@ -25,7 +25,7 @@ internal static class UpCommand
         {
             Description = "Run only these sites and/or the lab DNS, comma-separated (uc,bank or dns); the others run elsewhere (one host each)",
         };
-        var cmd = new Command("up", "Start every site's listeners (MTA, MSA) in one process; Ctrl-C stops it");
+        var cmd = new Command("up", "Start every site's listeners (MTA, MSA, POP3) in one process; Ctrl-C stops it");
         cmd.Options.Add(lab);
         cmd.Options.Add(data);
         cmd.Options.Add(quiet);

@@ -60,7 +60,8 @@ public sealed class DmarcAtMtaTests
         return await new StreamReader(s).ReadToEndAsync();
     }
 
-    private static TraceEvent Dmarc(TestLab lab) => Assert.Single(lab.Events(TraceKind.DmarcEvaluated));
+    // The first evaluation: the one of the message sent; failure reports that bank mails to itself come after.
+    private static TraceEvent Dmarc(TestLab lab) => lab.Events(TraceKind.DmarcEvaluated)[0];
 
     [Fact]
     public async Task Legitimate_uc_mail_to_bank_passes_with_aligned_spf_and_one_authentication_results()
@@ -119,7 +120,7 @@ public sealed class DmarcAtMtaTests
         var inbox = await OnlyIn(lab, "bob@bank.test", "INBOX");
         Assert.Contains("Subject: [DMARC fail] urgent\r\n", inbox);
         Assert.Contains("dmarc=fail (p=none dis=none RFC 9989)", inbox);
-        Assert.Equal(["quarantine", "none"], lab.Events(TraceKind.DmarcEvaluated).Select(e => e.Field("Disposition")));
+        Assert.Equal(["quarantine", "none"], lab.Events(TraceKind.DmarcEvaluated).Where(e => e.Field("Result") == "fail").Select(e => e.Field("Disposition")));
     }
 
     [Fact]

@@ -1,0 +1,93 @@
+using System.Text;
+using MailLab.Protocols.Pop3;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Pop3;
+
+// Replies are queued and written in one flush before the session waits for input, which is what
+// makes PIPELINING (RFC 2449 §6.6) cheap. Every line in and out is a trace event; secrets are masked.
+public sealed partial class Pop3Session
+{
+    /// <summary>After this many bad commands the session is closed (as the SMTP session does).</summary>
+    private const int MaxErrors = 20;
+
+    private void Reply(Pop3Reply reply)
+    {
+        var text = reply.Render();
+        Encoding.UTF8.GetBytes(text, replies);
+        trace.Emit(TraceKind.ReplySent, "S: " + text.TrimEnd(),
+            ("Status", reply.Status), ("RespCode", reply.Code), ("ReplyText", reply.Text));
+    }
+
+    /// <summary>A status line and a dot-terminated list of text lines (CAPA, LIST, UIDL); the trace gets the first lines.</summary>
+    private void ReplyLines(Pop3Reply reply, IReadOnlyList<string> lines)
+    {
+        var text = reply.Render();
+        Encoding.UTF8.GetBytes(text, replies);
+        Encoding.UTF8.GetBytes(Pop3MultiLine.Render(lines), replies);
+        var shown = lines.Count <= 10 ? string.Join(" | ", lines) : string.Join(" | ", lines.Take(10)) + $" | ... {lines.Count - 10} more";
+        trace.Emit(TraceKind.ReplySent, $"S: {text.TrimEnd()} [{lines.Count} lines: {shown}]",
+            ("Status", reply.Status), ("RespCode", reply.Code), ("ReplyText", reply.Text), ("BodyLines", lines.Count),
+            ("Lines", lines.Take(10).ToArray()));
+    }
+
+    private bool Error(Pop3Reply reply)
+    {
+        Reply(reply);
+        if (++errors >= MaxErrors)
+        {
+            Close(Pop3Reply.Negative("Too many errors, closing connection"), "too many errors");
+        }
+        return false;
+    }
+
+    private void Close(Pop3Reply reply, string reason)
+    {
+        Reply(reply);
+        closeReason = reason;
+        closing = true;
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        if (replies.WrittenCount == 0) return;
+        // A client that stops reading is caught by the same autologout timer (RFC 1939 §3).
+        idle.CancelAfter(limits.Pop3IdleTimeout);
+        await stream.WriteAsync(replies.WrittenMemory, commandWait?.Token ?? idle.Token);
+        await stream.FlushAsync(commandWait?.Token ?? idle.Token);
+        replies.ResetWrittenCount();
+    }
+
+    private async Task TryFinalReplyAsync(Pop3Reply reply, string reason)
+    {
+        try
+        {
+            Close(reply, reason);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await stream.WriteAsync(replies.WrittenMemory, cts.Token);
+            await stream.FlushAsync(cts.Token);
+            replies.ResetWrittenCount();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            closeReason = reason + " (client unreachable)";
+        }
+    }
+
+    private void TraceCommand(string line, Pop3ParseResult parsed)
+    {
+        // Passwords, SASL responses and APOP digests are masked unless the lab reveals secrets.
+        var shown = parsed.Command switch
+        {
+            { Verb: Pop3Verb.Pass } => "PASS " + trace.Secret(parsed.Command.Argument!),
+            { Verb: Pop3Verb.Auth, Arguments.Count: 2 } c => $"AUTH {c.Arguments[0]} {trace.Secret(c.Arguments[1])}",
+            { Verb: Pop3Verb.Apop } c => $"APOP {c.Arguments[0]} {trace.Secret(c.Arguments[1])}",
+            null when parsed.Keyword is "PASS" or "AUTH" or "APOP" => parsed.Keyword + " " + trace.Secret(line),
+            _ => line,
+        };
+        trace.Emit(TraceKind.CommandReceived, "C: " + shown, ("Line", shown), ("Verb", parsed.Keyword));
+    }
+
+    private void TraceSecretLine(string line) =>
+        trace.Emit(TraceKind.CommandReceived, "C: " + trace.Secret(line), ("Line", trace.Secret(line)), ("Verb", "AUTH-DATA"));
+}

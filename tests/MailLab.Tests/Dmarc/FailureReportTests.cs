@@ -1,0 +1,48 @@
+using MailLab.Server.Trace;
+using MailLab.Tests.Support;
+using MimeKit;
+
+namespace MailLab.Tests.Dmarc;
+
+/// <summary>Failure reports (RFC 9991 / RFC 6591 ARF) to ruf= per fo=, through the lab.</summary>
+public sealed class FailureReportTests
+{
+    [Fact]
+    public async Task The_forged_ceo_mail_gives_bank_an_arf_report_with_its_headers()
+    {
+        await using var lab = TestLab.Create(dmarcMonitorOnly: false).Start();
+        Assert.StartsWith("550 5.7.1 DMARC", await DmarcAtMtaTests.SendForged(lab));
+        var sent = await lab.WaitForEvent(e => e.Kind == TraceKind.DmarcReportSent && e.Field("Report") == "failure");
+        Assert.Equal(["postmaster@bank.test"], (string[])sent.Fields["SentTo"]!);
+
+        var report = await AggregateReportTests.MailWithSubject(lab, "postmaster@bank.test", "DMARC failure report for bank.test");
+        var body = Assert.IsType<MultipartReport>(report.Body);
+        Assert.Equal("feedback-report", body.ReportType);
+        Assert.Equal(["text/plain", "message/feedback-report", "text/rfc822-headers"], body.Select(p => p.ContentType.MimeType));
+        var human = ((TextPart)body[0]).Text;
+        Assert.True(human.Contains("Sender IP Address: 127.0.3.1"), human);
+        Assert.Contains("SPF Alignment: no", human);
+        Assert.Contains("DKIM Alignment: no", human);
+        var feedback = Text((MimePart)body[1]);
+        foreach (var line in new[] { "Feedback-Type: auth-failure", "Auth-Failure: dmarc", "Source-IP: 127.0.3.1", "Reported-Domain: bank.test",
+            "Original-Mail-From: <mallory@evil.test>", "Original-Rcpt-To: <bob@bank.test>", "Identity-Alignment: none", "Delivery-Result: reject" })
+        {
+            Assert.Contains(line + "\r\n", feedback);
+        }
+        Assert.Contains("Authentication-Results: mx.bank.test; spf=pass smtp.mailfrom=mallory@evil.test; dkim=none; dmarc=fail", feedback);
+        using var raw = new MemoryStream();
+        body[2].WriteTo(raw); // MimeKit parses text/rfc822-headers as a message of its own: take its content as sent
+        var entity = System.Text.Encoding.UTF8.GetString(raw.ToArray());
+        var headers = entity.Replace("\r\n", "\n");
+        Assert.Contains("text/rfc822-headers", headers);
+        Assert.Contains("\n\nFrom: The CEO <ceo@bank.test>\nTo: bob@bank.test\nSubject: urgent\n", headers);
+        Assert.DoesNotContain("Pay now", headers); // headers only, never the body
+    }
+
+    private static string Text(MimePart part)
+    {
+        using var ms = new MemoryStream();
+        part.Content!.DecodeTo(ms);
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+}
