@@ -10,6 +10,7 @@ root.Subcommands.Add(DnsCommand.Create());
 root.Subcommands.Add(SpfCommand.Create());
 root.Subcommands.Add(DkimCommand.Create());
 root.Subcommands.Add(DmarcCommand.Create());
+root.Subcommands.Add(ExerciseCommand.Create());
 // The host handles Ctrl-C and SIGTERM itself and drains sessions; System.CommandLine's own
 // handler would force exit code 130/143 while the lab is still closing cleanly.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

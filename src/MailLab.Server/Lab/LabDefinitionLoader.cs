@@ -53,6 +53,31 @@ public static partial class LabDefinitionLoader
     /// <param name="sourceName">The name used in error messages and <see cref="LabDefinition.SourceFile"/>.</param>
     public static LabDefinition Parse(string yaml, string sourceName)
     {
+        YamlNode root = LoadSingleDocument(yaml, sourceName, "a lab file");
+        var fields = new YamlFields(sourceName);
+        LabDefinition? lab = new LabDefinitionReader(fields).Read(root, sourceName);
+        if (lab is null && fields.Errors.Count == 0)
+        {
+            fields.Error(root, "", "the lab definition is incomplete");
+        }
+
+        if (fields.Errors.Count > 0 || lab is null)
+        {
+            // File order, so the first error is the first one an instructor meets reading down.
+            List<LabDefinitionError> errors = fields.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
+            throw new LabDefinitionException(errors);
+        }
+
+        return lab;
+    }
+
+    /// <summary>
+    /// Parses YAML text that must hold exactly one document and returns its root node; a YAML syntax
+    /// error, an empty text or a second document throws <see cref="LabDefinitionException"/> with the
+    /// place. Shared by lab files and exercise objective files.
+    /// </summary>
+    internal static YamlNode LoadSingleDocument(string yaml, string sourceName, string what)
+    {
         var stream = new YamlStream();
         var parser = new MarkTrackingParser(new Parser(new StringReader(yaml)));
         try
@@ -84,24 +109,10 @@ public static partial class LabDefinitionLoader
         {
             Mark start = stream.Documents[1].RootNode.Start;
             throw new LabDefinitionException(
-                new LabDefinitionError(sourceName, (int)start.Line, (int)start.Column, "", "only one YAML document is allowed in a lab file"));
+                new LabDefinitionError(sourceName, (int)start.Line, (int)start.Column, "", $"only one YAML document is allowed in {what}"));
         }
 
-        var fields = new YamlFields(sourceName);
-        LabDefinition? lab = new LabDefinitionReader(fields).Read(stream.Documents[0].RootNode, sourceName);
-        if (lab is null && fields.Errors.Count == 0)
-        {
-            fields.Error(stream.Documents[0].RootNode, "", "the lab definition is incomplete");
-        }
-
-        if (fields.Errors.Count > 0 || lab is null)
-        {
-            // File order, so the first error is the first one an instructor meets reading down.
-            List<LabDefinitionError> errors = fields.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
-            throw new LabDefinitionException(errors);
-        }
-
-        return lab;
+        return stream.Documents[0].RootNode;
     }
 
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]

@@ -535,4 +535,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
 
     private static string FormatEndpoint(IPAddress a, int port) =>
         a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{a}]:{port}" : $"{a}:{port}";
+
+    /// <summary>The lab switch keys, for files that name switches (an exercise's <c>lab-switches</c>).</summary>
+    internal static IReadOnlyList<string> KnownSwitches => SwitchKeys;
 }

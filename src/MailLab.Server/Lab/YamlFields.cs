@@ -170,7 +170,7 @@ internal sealed class YamlFields(string file)
         return $"unknown key '{key}'; {expected}";
     }
 
-    private static int EditDistance(string a, string b)
+    internal static int EditDistance(string a, string b)
     {
         int[] previous = new int[b.Length + 1];
         int[] current = new int[b.Length + 1];

@@ -78,11 +78,7 @@ internal static class DnsCommand
         if (FindServer(data, serverText, out var server) is { } failed) return failed;
         if (type == QueryType.PTR && IPAddress.TryParse(name, out var ip)) name = ip.GetArpaName();
 
-        var client = new LookupClient(new LookupClientOptions(new NameServer(server))
-        {
-            UseCache = false, Recursion = false, ThrowDnsErrors = false, UseTcpOnly = tcp, UseTcpFallback = true,
-            Retries = 0, Timeout = TimeSpan.FromSeconds(3),
-        });
+        var client = DigClient.Create(server, tcp);
         IDnsQueryResponse r;
         try
         {

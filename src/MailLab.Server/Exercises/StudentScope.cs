@@ -1,0 +1,68 @@
+using System.Net;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Exercises;
+
+/// <summary>
+/// The part of a trace that belongs to one student: the sessions opened from the student's IP address,
+/// or the sessions in which the student's mail address logged in (AUTH, POP3, IMAP); then, transitively,
+/// what those sessions caused: the queue's relay of a message they submitted and the receiving site's
+/// session of that message (found by queue id and by the Message-ID header).
+/// </summary>
+public static class StudentScope
+{
+    /// <summary>Whether <paramref name="student"/> is an IP address or a mail address.</summary>
+    public static bool IsValid(string student) => IPAddress.TryParse(student, out _) || IsMailAddress(student);
+
+    /// <summary>The student's events, in trace order.</summary>
+    public static IReadOnlyList<RecordedEvent> Filter(IReadOnlyList<RecordedEvent> events, string student)
+    {
+        if (!IsValid(student)) throw new ArgumentException($"'{student}' is neither an IP address nor a mail address", nameof(student));
+        var sessions = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (e.SessionKey is { } key && Owns(e.Event, student)) sessions.Add(key);
+        }
+        var queueIds = new HashSet<string>(StringComparer.Ordinal);
+        var messageIds = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        bool grew = true;
+        while (grew)
+        {
+            grew = false;
+            foreach (var e in events.Where(e => e.SessionKey is { } k && sessions.Contains(k)))
+            {
+                if (e.Event.Message is { } q) grew |= queueIds.Add(q);
+                if (e.Event.Kind == TraceKind.MessageReceived && e.Event.Field("MessageId") is { Length: > 0 } id) grew |= messageIds.Add(id);
+            }
+            foreach (var e in events)
+            {
+                if (e.SessionKey is not { } k || sessions.Contains(k)) continue;
+                bool caused = e.Event.Message is { } q && queueIds.Contains(q)
+                    || e.Event.Kind == TraceKind.MessageReceived && e.Event.Field("MessageId") is { } id && messageIds.Contains(id);
+                if (caused) grew |= sessions.Add(k);
+            }
+        }
+        return events.Where(e => e.SessionKey is { } k ? sessions.Contains(k) : e.Event.Message is { } q && queueIds.Contains(q)).ToList();
+    }
+
+    private static bool Owns(TraceEvent e, string student)
+    {
+        if (IPAddress.TryParse(student, out var ip))
+        {
+            return e.Field("Client") is { } client && IPAddress.TryParse(client, out var c) && Same(c, ip);
+        }
+        var who = e.Kind switch
+        {
+            TraceKind.AuthSucceeded or TraceKind.MailboxAccess => e.Field("User"),
+            TraceKind.AuthFailed => e.Field("Login"),
+            TraceKind.EnvelopeMailFrom => e.Field("AuthenticatedUser"),
+            _ => null,
+        };
+        return who is not null && string.Equals(who, student, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool Same(IPAddress a, IPAddress b) =>
+        (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
+
+    private static bool IsMailAddress(string s) => s.IndexOf('@') is > 0 and var at && at < s.Length - 1 && !s.Contains(' ');
+}

@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Net;
+using MailLab.Server.Exercises;
+using MailLab.Server.Exercises.Demos;
+
+namespace MailLab.Cli;
+
+/// <summary>
+/// <c>maillab exercise list | show N | check N | demo N</c>: the lab exercises of
+/// <c>lab-exercises/</c>, their objectives judged from the trace, and a scripted student.
+/// </summary>
+internal static class ExerciseCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("exercise", "Lab exercises: handouts, objectives checked from the trace, demos");
+
+        var listDir = ExercisesOption();
+        var list = new Command("list", "List the exercises and their objectives' count");
+        list.Options.Add(listDir);
+        list.SetAction(parse => List(parse.GetValue(listDir)));
+        cmd.Subcommands.Add(list);
+
+        var showN = Number();
+        var showDir = ExercisesOption();
+        var show = new Command("show", "Print an exercise's handout and its objectives");
+        show.Arguments.Add(showN);
+        show.Options.Add(showDir);
+        show.SetAction(parse => Show(parse.GetValue(showN), parse.GetValue(showDir)));
+        cmd.Subcommands.Add(show);
+
+        var checkN = Number();
+        var checkDir = ExercisesOption();
+        var data = CommonOptions.Data();
+        var student = new Option<string?>("--student")
+        {
+            Description = "Judge only this student's activity: the IP address they connect from, or their lab mail address (AUTH, POP3, IMAP login)",
+        };
+        var since = new Option<string?>("--since")
+        {
+            Description = "Judge only events from this time on: 2026-11-28T16:00Z, 16:00 (today, local time), or 45m / 2h (that long ago)",
+        };
+        var check = new Command("check", "Judge an exercise's objectives from the lab's trace (<data>/trace); works while the lab runs or after it stopped");
+        check.Arguments.Add(checkN);
+        foreach (var o in new Option[] { data, student, since, checkDir }) check.Options.Add(o);
+        check.SetAction((parse, ct) => CheckAsync(parse.GetValue(checkN), parse.GetValue(checkDir), CommonOptions.ResolveData(parse.GetValue(data)),
+            parse.GetValue(student), parse.GetValue(since), ct));
+        cmd.Subcommands.Add(check);
+
+        var demoN = Number();
+        var demoDir = ExercisesOption();
+        var demoData = CommonOptions.Data();
+        var lab = new Option<FileInfo?>("--lab") { Description = "The running lab's definition (for its domains and users). Default: the embedded default lab" };
+        var from = new Option<string?>("--student") { Description = "Connect from this local IP address (for example 127.0.0.5), as a student's workstation would" };
+        var demo = new Command("demo", "Perform an exercise's steps against the running lab (a scripted student), narrating each one");
+        demo.Arguments.Add(demoN);
+        foreach (var o in new Option[] { demoData, lab, from, demoDir }) demo.Options.Add(o);
+        demo.SetAction((parse, ct) => DemoAsync(parse.GetValue(demoN), parse.GetValue(demoDir), CommonOptions.ResolveData(parse.GetValue(demoData)),
+            parse.GetValue(lab), parse.GetValue(from), ct));
+        cmd.Subcommands.Add(demo);
+        return cmd;
+    }
+
+    private static Argument<int> Number() => new("N") { Description = "The exercise number (see 'maillab exercise list')" };
+
+    private static Option<DirectoryInfo?> ExercisesOption() => new("--exercises")
+    {
+        Description = "The exercises directory. Default: $MAILLAB_EXERCISES, else ./lab-exercises, else the copy next to maillab",
+    };
+
+    private static ExerciseCatalog Catalog(DirectoryInfo? dir) => ExerciseCatalog.Load(ExerciseCatalog.Locate(dir?.FullName));
+
+    private static void PrintErrors(ExerciseCatalog catalog)
+    {
+        foreach (var e in catalog.Errors) Console.Error.WriteLine($"maillab: {e}");
+    }
+
+    /// <summary>The exercise; when it is missing, the files' errors too (it may be the broken one).</summary>
+    private static Exercise? Find(DirectoryInfo? dir, int n)
+    {
+        var catalog = Catalog(dir);
+        var e = catalog.Find(n);
+        if (e is null)
+        {
+            PrintErrors(catalog);
+            Console.Error.WriteLine($"maillab: no exercise {n} in {catalog.Directory} (there are: {string.Join(", ", catalog.Exercises.Select(x => x.Number))})");
+        }
+        return e;
+    }
+
+    private static int List(DirectoryInfo? dir)
+    {
+        var catalog = Catalog(dir);
+        PrintErrors(catalog);
+        Console.WriteLine($"exercises in {catalog.Directory}:");
+        foreach (var e in catalog.Exercises)
+        {
+            string demo = ExerciseDemos.Find(e.Number) is null ? "" : ", demo";
+            Console.WriteLine($"  {e.Number,3}  {e.Title}  ({e.Objectives.Count} objectives{demo}; {Path.GetFileName(e.Directory)})");
+        }
+        return catalog.Errors.Count == 0 ? 0 : 2;
+    }
+
+    private static int Show(int n, DirectoryInfo? dir)
+    {
+        if (Find(dir, n) is not { } e) return 2;
+        Console.WriteLine(File.Exists(e.HandoutPath) ? File.ReadAllText(e.HandoutPath).TrimEnd() : $"(no handout: {e.HandoutPath} is missing)");
+        Console.WriteLine();
+        Console.WriteLine($"Objectives ('maillab exercise check {e.Number}' judges them from the trace):");
+        foreach (var o in e.Objectives)
+        {
+            Console.WriteLine($"  {o.Id}: {o.Description}");
+        }
+        if (e.LabSwitches.Count > 0)
+        {
+            Console.WriteLine($"Lab switches for this exercise: {string.Join(", ", e.LabSwitches.Select(s => $"{s.Key}: {(s.Value ? "true" : "false")}"))}");
+        }
+        return 0;
+    }
+
+    private static async Task<int> CheckAsync(int n, DirectoryInfo? dir, string data, string? student, string? sinceText, CancellationToken ct)
+    {
+        if (Find(dir, n) is not { } e) return 2;
+        if (student is not null && !StudentScope.IsValid(student))
+        {
+            Console.Error.WriteLine($"maillab: --student '{student}' is neither an IP address (127.0.0.5) nor a mail address (alice@uc.test)");
+            return 2;
+        }
+        DateTimeOffset? since = null;
+        if (sinceText is not null && (since = ExerciseCatalog.ParseSince(sinceText, DateTimeOffset.Now)) is null)
+        {
+            Console.Error.WriteLine($"maillab: --since '{sinceText}' is not a time (2026-11-28T16:00Z, 16:00, or 45m for 45 minutes ago)");
+            return 2;
+        }
+        var report = await CheckReport.RunAsync(e, data, student, since, ct);
+        report.Write(Console.Out);
+        return report.AllMet ? 0 : 1;
+    }
+
+    private static async Task<int> DemoAsync(int n, DirectoryInfo? dir, string data, FileInfo? labFile, string? fromText, CancellationToken ct)
+    {
+        if (Find(dir, n) is not { } e) return 2;
+        if (ExerciseDemos.Find(n) is not { } demo)
+        {
+            Console.Error.WriteLine($"maillab: exercise {n} has no demo in this build");
+            return 2;
+        }
+        IPAddress? from = null;
+        if (fromText is not null && !IPAddress.TryParse(fromText, out from))
+        {
+            Console.Error.WriteLine($"maillab: --student '{fromText}' is not an IP address");
+            return 2;
+        }
+        if (!LabCommand.TryLoad(labFile?.FullName, out var lab)) return 2;
+        Console.WriteLine($"demo of exercise {e.Number}: {e.Title}");
+        if (e.LabSwitches.Count > 0)
+        {
+            Console.WriteLine($"(the handout's lab switches: {string.Join(", ", e.LabSwitches.Select(s => $"{s.Key}: {(s.Value ? "true" : "false")}"))})");
+        }
+        try
+        {
+            var ctx = new DemoContext(lab!, data, DemoContext.ReadListeners(data), from, Console.Out);
+            await demo.RunAsync(ctx, ct);
+        }
+        catch (Exception ex) when (ex is DemoException or IOException or System.Net.Sockets.SocketException or MailKit.ProtocolException
+            or MailKit.Net.Smtp.SmtpCommandException or MailKit.Security.AuthenticationException or System.Security.Authentication.AuthenticationException)
+        {
+            Console.Error.WriteLine($"maillab: demo stopped: {ex.Message}");
+            return 1;
+        }
+        Console.WriteLine();
+        Console.WriteLine($"done. The trace is flushed within a second; then: maillab exercise check {n} --data {data}{(from is null ? "" : $" --student {from}")}");
+        return 0;
+    }
+}
