@@ -154,7 +154,12 @@ public sealed partial class ImapSession
         }
     }
 
-    private static string FlagText(MessageFlags flags)
+    // The 32 combinations of the five system flags, made once: FLAGS is in every FETCH of a sync.
+    private static readonly string[] FlagTexts = [.. Enumerable.Range(0, 32).Select(f => MakeFlagText((MessageFlags)f))];
+
+    private static string FlagText(MessageFlags flags) => FlagTexts[(int)flags & 31];
+
+    private static string MakeFlagText(MessageFlags flags)
     {
         var parts = new List<string>(5);
         if ((flags & MessageFlags.Answered) != 0) parts.Add(@"\Answered");
