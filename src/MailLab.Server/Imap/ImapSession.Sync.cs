@@ -125,7 +125,7 @@ public sealed partial class ImapSession
             var result = await read;
             var buffer = result.Buffer;
             var status = framer.Read(ref buffer);
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            reader.AdvanceTo(buffer.Start); // the framer keeps partial input; what follows a command stays unread
             if (status == ImapFrameStatus.Complete)
             {
                 var line = Encoding.ASCII.GetString(framer.Frame.Span).TrimEnd('\r', '\n');

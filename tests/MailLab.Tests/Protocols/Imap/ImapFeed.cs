@@ -9,9 +9,9 @@ namespace MailLab.Tests.Protocols.Imap;
 public static class ImapFeed
 {
     /// <summary>What came out: a status per non-NeedMoreData result, with the parsed command (or error) for Complete.</summary>
-    public static List<string> Run(byte[] input, FeedMode mode, int maxLine = 8192, long maxCommand = 1 << 20)
+    public static List<string> Run(byte[] input, FeedMode mode, int maxLine = 8192, long maxLiteral = 1 << 20)
     {
-        var framer = new ImapFramer(maxLine, maxCommand);
+        var framer = new ImapFramer(maxLine, maxLiteral);
         var results = new List<string>();
         if (mode == FeedMode.ByteByByte)
         {
@@ -31,13 +31,13 @@ public static class ImapFeed
     }
 
     /// <summary>Runs in every mode, asserts they agree, returns the common outcome.</summary>
-    public static List<string> All(string input, int maxLine = 8192, long maxCommand = 1 << 20)
+    public static List<string> All(string input, int maxLine = 8192, long maxLiteral = 1 << 20)
     {
         var bytes = Encoding.UTF8.GetBytes(input);
-        var whole = Run(bytes, FeedMode.Whole, maxLine, maxCommand);
+        var whole = Run(bytes, FeedMode.Whole, maxLine, maxLiteral);
         foreach (var mode in Feed.AllModes.Skip(1))
         {
-            Assert.Equal(whole, Run(bytes, mode, maxLine, maxCommand));
+            Assert.Equal(whole, Run(bytes, mode, maxLine, maxLiteral));
         }
         return whole;
     }

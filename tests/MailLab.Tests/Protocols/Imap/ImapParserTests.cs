@@ -107,14 +107,14 @@ public sealed class ImapParserTests
     [Fact]
     public void A_synchronising_literal_over_the_limit_is_refused_without_a_continuation()
     {
-        var results = ImapFeed.All("A1 APPEND INBOX {5000}\r\nA2 NOOP\r\n", maxCommand: 1000);
+        var results = ImapFeed.All("A1 APPEND INBOX {5000}\r\nA2 NOOP\r\n", maxLiteral: 1000);
         Assert.Equal(["LiteralTooLarge A1", "command A2 NOOP"], results);
     }
 
     [Fact]
     public void A_non_synchronising_literal_over_the_limit_is_reported_as_such()
     {
-        var results = ImapFeed.All("A1 APPEND INBOX {5000+}\r\n", maxCommand: 1000);
+        var results = ImapFeed.All("A1 APPEND INBOX {5000+}\r\n", maxLiteral: 1000);
         Assert.Equal(["NonSyncLiteralTooLarge A1"], results);
     }
 
@@ -239,5 +239,15 @@ public sealed class ImapParserTests
         new ImapWriter(buffer).String("say \"hi\"").Raw(" "u8).String("two\r\nlines").Raw(" "u8).String("Grüße").Raw(" "u8)
             .NString(null).Raw(" "u8).AString("INBOX").Raw(" "u8).AString("My Folder");
         Assert.Equal("\"say \\\"hi\\\"\" {10}\r\ntwo\r\nlines {7}\r\nGrüße NIL INBOX \"My Folder\"", Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+}
+
+public sealed class ImapFramerLimitTests
+{
+    [Fact]
+    public void A_line_longer_than_8192_octets_in_several_reads()
+    {
+        var results = ImapFeed.All("1 NOOP " + new string('x', 9000) + "\r\n2 NOOP\r\n");
+        Assert.Equal(["LineTooLong 1", "command 2 NOOP"], results);
     }
 }
