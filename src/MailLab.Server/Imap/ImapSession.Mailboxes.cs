@@ -425,33 +425,35 @@ internal sealed class ListPattern
         return Match(pattern, 0, name, 0);
     }
 
+    // Dynamic programming over (pattern, name) positions: linear in their product, so a pattern of
+    // many wildcards cannot make the server backtrack for ever.
     private static bool Match(string p, int pi, string s, int si)
     {
-        while (pi < p.Length)
+        var n = s.Length - si;
+        var row = new bool[n + 1];
+        row[0] = true;
+        for (var k = pi; k < p.Length; k++)
         {
-            var c = p[pi];
+            var c = p[k];
+            var next = new bool[n + 1];
             if (c is '*' or '%')
             {
-                for (var k = si; k <= s.Length; k++)
+                next[0] = row[0];
+                for (var j = 1; j <= n; j++)
                 {
-                    if (Match(p, pi + 1, s, k))
-                    {
-                        return true;
-                    }
-                    if (k < s.Length && c == '%' && s[k] == '/')
-                    {
-                        return false;
-                    }
+                    // The wildcard takes character j-1 too, unless it is '%' and that is the delimiter.
+                    next[j] = row[j] || (next[j - 1] && (c == '*' || s[si + j - 1] != '/'));
                 }
-                return false;
             }
-            if (si >= s.Length || s[si] != c)
+            else
             {
-                return false;
+                for (var j = 1; j <= n; j++)
+                {
+                    next[j] = row[j - 1] && s[si + j - 1] == c;
+                }
             }
-            pi++;
-            si++;
+            row = next;
         }
-        return si == s.Length;
+        return row[n];
     }
 }

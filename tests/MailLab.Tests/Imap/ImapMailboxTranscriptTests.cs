@@ -186,4 +186,19 @@ public sealed class ImapMailboxTranscriptTests : IAsyncLifetime
         await t.Expect("7 ENABLE CONDSTORE", "OK");
         await t.Expect("8 STATUS Nowhere (MESSAGES)", "NO [NONEXISTENT]");
     }
+
+    [Fact]
+    public async Task List_wildcards_percent_stops_at_the_delimiter_and_many_wildcards_do_not_hang()
+    {
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await t.Expect("1 CREATE a/b/c", "OK");
+        var percent = await t.Expect("2 LIST \"\" \"a/%\"", "OK");
+        Assert.Equal(["* LIST (\\Noselect \\HasChildren) \"/\" a/b", "2 OK LIST completed"], percent);
+        var star = await t.Expect("3 LIST a/ *", "OK");
+        Assert.Equal(["* LIST (\\Noselect \\HasChildren) \"/\" a/b", "* LIST (\\HasNoChildren) \"/\" a/b/c", "3 OK LIST completed"], star);
+        var inbox = await t.Expect("4 LIST \"\" inbox", "OK");
+        Assert.Equal("* LIST (\\HasNoChildren) \"/\" INBOX", inbox[0]);
+        var evil = await t.Expect("5 LIST \"\" \"" + string.Concat(Enumerable.Repeat("*%", 200)) + "x\"", "OK");
+        Assert.Equal(["5 OK LIST completed"], evil);
+    }
 }
