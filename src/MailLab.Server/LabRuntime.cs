@@ -119,6 +119,8 @@ public sealed class LabRuntime : IAsyncDisposable
                 hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter));
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter));
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter));
+                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter));
+                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter));
             }
             foreach (var h in hosts)
             {
@@ -221,6 +223,22 @@ public sealed class LabRuntime : IAsyncDisposable
             reason => Encoding.ASCII.GetBytes($"421 4.7.0 {site.HostName} Service not available: {reason}\r\n"),
             limiter,
             site.Tracer.For(site.Name, profile.Role));
+    }
+
+    private static TcpListenerHost Imap(LabSite site, int port, bool implicitTls, ConnectionLimiter limiter)
+    {
+        var info = new ListenerInfo(site.Name, "IMAP", site.Definition.Address, port, implicitTls ? "implicit" : "starttls");
+        return new TcpListenerHost(
+            info,
+            async (stream, remote, local, id, shutdown) =>
+            {
+                await using var session = new Imap.ImapSession(site, implicitTls, stream, remote, local, id);
+                await session.RunAsync(shutdown);
+            },
+            // RFC 3501 §7.1.5: BYE may be the greeting of a server that refuses the connection.
+            reason => Encoding.ASCII.GetBytes($"* BYE {site.HostName} Service not available: {reason}\r\n"),
+            limiter,
+            site.Tracer.For(site.Name, TraceRole.IMAP));
     }
 
     private void WriteListenersFile()

@@ -14,7 +14,8 @@ internal sealed class LabDefinitionReader(YamlFields f)
     private static readonly string[] DnsKeys = ["address", "port", "zones"];
     private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail"];
     private static readonly string[] LimitKeys =
-        ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures"];
+        ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures",
+         "imap-idle-timeout", "imap-connections-per-user"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
     private static readonly string[] SiteKeys = ["name", "domains", "host-names", "address", "ports", "users"];
     private static readonly string[] PortKeys = ["mta", "submission", "submissions", "pop3", "pop3s", "imap", "imaps"];
@@ -143,7 +144,21 @@ internal sealed class LabDefinitionReader(YamlFields f)
             CommandTimeout = Duration("command-timeout", defaults.CommandTimeout),
             SessionTimeout = Duration("session-timeout", defaults.SessionTimeout),
             MaxAuthFailures = Count("max-auth-failures", defaults.MaxAuthFailures),
+            ImapIdleTimeout = ImapIdle(),
+            ImapConnectionsPerUser = Count("imap-connections-per-user", defaults.ImapConnectionsPerUser),
         };
+
+        // RFC 3501 §5.4: an inactivity autologout timer must be at least 30 minutes.
+        TimeSpan ImapIdle()
+        {
+            var value = Duration("imap-idle-timeout", defaults.ImapIdleTimeout);
+            if (value < TimeSpan.FromMinutes(30) && map.Optional("imap-idle-timeout") is { } v)
+            {
+                f.Error(v, map.Path("imap-idle-timeout"), "must be at least 30m (RFC 3501 5.4)");
+                return defaults.ImapIdleTimeout;
+            }
+            return value;
+        }
     }
 
     private RelaySettings ReadRelay(YamlNode node)

@@ -45,6 +45,15 @@ public sealed class LabLimits
 
     /// <summary>Failed AUTH attempts before the server closes the session.</summary>
     public int MaxAuthFailures { get; init; } = 3;
+
+    /// <summary>
+    /// How long an IMAP session may wait for the client (also in IDLE); RFC 3501 §5.4: the
+    /// autologout timer is at least 30 minutes.
+    /// </summary>
+    public TimeSpan ImapIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Logged-in IMAP sessions per user (Thunderbird opens up to five).</summary>
+    public int ImapConnectionsPerUser { get; init; } = 10;
 }
 
 /// <summary>How the outbound relay (the MTA as a client) reaches other sites and retries.</summary>

@@ -54,6 +54,9 @@ public sealed class LabSite
     /// </summary>
     public MailAuth.Spf.ISpfResolver? SpfResolver { get; internal set; }
 
+    /// <summary>Logged-in IMAP sessions per user of this site (limit <c>imap-connections-per-user</c>).</summary>
+    public Imap.ImapUserLimiter ImapUsers { get; } = new();
+
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;
 
