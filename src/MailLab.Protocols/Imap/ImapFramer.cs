@@ -34,7 +34,7 @@ public enum ImapFrameStatus
 /// either "need more", a continuation request to answer, a limit error, or a complete command frame
 /// (bytes as sent, CRLFs and literals included) for <see cref="ImapParser"/>.
 /// </summary>
-public sealed class ImapFramer(int maxLine, long maxCommand)
+public sealed class ImapFramer(int maxLine, long maxLiteral)
 {
     private readonly ArrayBufferWriter<byte> frame = new(256);
     private long literalLeft;
@@ -44,8 +44,11 @@ public sealed class ImapFramer(int maxLine, long maxCommand)
     /// <summary>Longest line (without literals), in octets.</summary>
     public int MaxLine { get; set; } = maxLine;
 
-    /// <summary>Most octets one command may carry in total, literals included.</summary>
-    public long MaxCommand { get; set; } = maxCommand;
+    /// <summary>Largest literal (for APPEND: the largest message).</summary>
+    public long MaxLiteral { get; set; } = maxLiteral;
+
+    /// <summary>Most octets one command may carry in total: one literal's worth plus a few lines.</summary>
+    public long MaxCommand => MaxLiteral + 4L * MaxLine;
 
     /// <summary>The complete command after <see cref="ImapFrameStatus.Complete"/>; valid until the next call.</summary>
     public ReadOnlyMemory<byte> Frame => frame.WrittenMemory;
@@ -146,7 +149,7 @@ public sealed class ImapFramer(int maxLine, long maxCommand)
             if (TryLiteralAtEnd(frame.WrittenSpan[..^2], out var size, out var sync))
             {
                 AnnouncedLiteral = size;
-                if (frame.WrittenCount + size > MaxCommand)
+                if (size > MaxLiteral || frame.WrittenCount + size > MaxCommand)
                 {
                     Refuse();
                     return sync ? ImapFrameStatus.LiteralTooLarge : ImapFrameStatus.NonSyncLiteralTooLarge;

@@ -133,20 +133,22 @@ public sealed partial class ImapSession
 
     private void WriteFetch(int seq, StoredMessage m, IReadOnlyList<FetchItem> items, byte[]? header, MessageParts? parts, bool flagsChanged)
     {
-        var summary = new StringBuilder();
-        w.Raw("* ").Number(seq).Raw(" FETCH (");
-        summary.Append(CultureInfo.InvariantCulture, $"* {seq} FETCH (");
+        // The trace text is built only for responses that are traced one by one (a 100,000-message
+        // FETCH would otherwise build 100,000 strings nobody reads).
+        var summary = untaggedThisCommand < TracedUntagged ? new StringBuilder() : null;
+        w.Raw("* "u8).Number(seq).Raw(" FETCH ("u8);
+        summary?.Append(CultureInfo.InvariantCulture, $"* {seq} FETCH (");
         var first = true;
         void Name(string name)
         {
             if (!first)
             {
                 w.Raw(" "u8);
-                summary.Append(' ');
+                summary?.Append(' ');
             }
             first = false;
             w.Raw(name).Raw(" "u8);
-            summary.Append(name).Append(' ');
+            summary?.Append(name).Append(' ');
         }
         foreach (var item in items)
         {
@@ -154,35 +156,35 @@ public sealed partial class ImapSession
             {
                 case FetchKind.Flags:
                     Name("FLAGS");
-                    w.Raw("(" + FlagText(m.Flags) + ")");
-                    summary.Append('(').Append(FlagText(m.Flags)).Append(')');
+                    w.Raw("("u8).Raw(FlagText(m.Flags)).Raw(")"u8);
+                    summary?.Append('(').Append(FlagText(m.Flags)).Append(')');
                     break;
                 case FetchKind.Uid:
                     Name("UID");
                     w.Number(m.Uid);
-                    summary.Append(m.Uid);
+                    summary?.Append(m.Uid);
                     break;
                 case FetchKind.InternalDate:
                     Name("INTERNALDATE");
                     // RFC 3501 §9 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz"
                     var date = m.InternalDate.ToString("dd-MMM-yyyy HH:mm:ss", CultureInfo.InvariantCulture) + " +0000";
                     w.Raw("\"" + date + "\"");
-                    summary.Append('"').Append(date).Append('"');
+                    summary?.Append('"').Append(date).Append('"');
                     break;
                 case FetchKind.Size:
                     Name("RFC822.SIZE");
                     w.Number(m.Size);
-                    summary.Append(m.Size);
+                    summary?.Append(m.Size);
                     break;
                 case FetchKind.Envelope:
                     Name("ENVELOPE");
                     ImapEnvelope.Write(w, parts is not null ? parts.Message.Headers : ImapEnvelope.Parse(header!));
-                    summary.Append("(...)");
+                    summary?.Append("(...)");
                     break;
                 case FetchKind.Body or FetchKind.BodyStructure:
                     Name(item.Kind == FetchKind.Body ? "BODY" : "BODYSTRUCTURE");
                     parts!.WriteStructure(w, extensible: item.Kind == FetchKind.BodyStructure);
-                    summary.Append("(...)");
+                    summary?.Append("(...)");
                     break;
                 case FetchKind.Section:
                     Name(item.ResponseName());
@@ -191,7 +193,7 @@ public sealed partial class ImapSession
                     {
                         // RFC 3501 §6.4.5: a part that does not exist is an empty string.
                         w.Raw("\"\""u8);
-                        summary.Append("\"\"");
+                        summary?.Append("\"\"");
                         break;
                     }
                     var span = bytes.Value;
@@ -201,7 +203,7 @@ public sealed partial class ImapSession
                         span = span.Slice(start, (int)Math.Min(p.Count, span.Length - start));
                     }
                     w.Literal(span.Span);
-                    summary.Append('{').Append(span.Length).Append(" octets}");
+                    summary?.Append('{').Append(span.Length).Append(" octets}");
                     break;
             }
         }
@@ -209,11 +211,11 @@ public sealed partial class ImapSession
         {
             Name("FLAGS");
             w.Raw("(" + FlagText(m.Flags) + ")");
-            summary.Append('(').Append(FlagText(m.Flags)).Append(')');
+            summary?.Append('(').Append(FlagText(m.Flags)).Append(')');
         }
         w.Raw(")\r\n"u8);
-        summary.Append(')');
-        TraceUntagged(summary.ToString());
+        summary?.Append(')');
+        TraceUntagged(summary?.ToString() ?? "");
     }
 
     private static ReadOnlyMemory<byte>? SectionBytes(FetchItem item, byte[]? header, MessageParts? parts)

@@ -125,7 +125,7 @@ public sealed partial class ImapSession
             var result = await read;
             var buffer = result.Buffer;
             var status = framer.Read(ref buffer);
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            reader.AdvanceTo(buffer.Start); // the framer keeps partial input; what follows a command stays unread
             if (status == ImapFrameStatus.Complete)
             {
                 var line = Encoding.ASCII.GetString(framer.Frame.Span).TrimEnd('\r', '\n');
@@ -154,7 +154,12 @@ public sealed partial class ImapSession
         }
     }
 
-    private static string FlagText(MessageFlags flags)
+    // The 32 combinations of the five system flags, made once: FLAGS is in every FETCH of a sync.
+    private static readonly string[] FlagTexts = [.. Enumerable.Range(0, 32).Select(f => MakeFlagText((MessageFlags)f))];
+
+    private static string FlagText(MessageFlags flags) => FlagTexts[(int)flags & 31];
+
+    private static string MakeFlagText(MessageFlags flags)
     {
         var parts = new List<string>(5);
         if ((flags & MessageFlags.Answered) != 0) parts.Add(@"\Answered");

@@ -76,8 +76,8 @@ public sealed partial class ImapSession : IAsyncDisposable
 
     private string Host => site.HostName;
 
-    // An APPEND literal may be as large as the lab's message size limit (plus its command line).
-    private ImapFramer NewFramer() => new(MaxLine, limits.MaxMessageSize + MaxLine);
+    // An APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT advertised).
+    private ImapFramer NewFramer() => new(MaxLine, limits.MaxMessageSize);
 
     /// <summary>Runs the session until LOGOUT, a fatal error, a timeout or <paramref name="shutdown"/>.</summary>
     public async Task RunAsync(CancellationToken shutdown)
@@ -142,7 +142,7 @@ public sealed partial class ImapSession : IAsyncDisposable
             }
             var buffer = result.Buffer;
             var status = framer.Read(ref buffer);
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            reader.AdvanceTo(buffer.Start); // the framer keeps partial input; what follows a command stays unread
             switch (status)
             {
                 case ImapFrameStatus.Complete:

@@ -112,14 +112,15 @@ internal sealed class MailboxView : IDisposable
         return result;
     }
 
-    /// <summary>True when every number of a sequence-number set is a message (RFC 3501 §9: otherwise BAD).</summary>
+    /// <summary>
+    /// True unless the set names a message number past the end (RFC 3501 §9 seq-number: BAD); a range
+    /// ending in <c>*</c> is always valid (<c>1:*</c> in an empty mailbox names nothing).
+    /// </summary>
     public bool AllInRange(SequenceSet set)
     {
         foreach (var (low, high) in set.Ranges)
         {
-            var h = high == SequenceSet.Star ? (uint)Messages.Count : high;
-            var l = low == SequenceSet.Star ? (uint)Messages.Count : low;
-            if (Math.Max(l, h) > Messages.Count)
+            if (high != SequenceSet.Star && high > Messages.Count)
             {
                 return false;
             }
