@@ -379,13 +379,13 @@ public sealed partial class ImapSession
             var attrs = new List<string>();
             if (!exists.Contains(name))
             {
-                attrs.Add(selectSubscribed ? @"\NonExistent" : @"\Noselect");
+                attrs.Add(selectSubscribed && !lsub ? @"\NonExistent" : @"\Noselect");
             }
             if (!lsub)
             {
                 attrs.Add(existing.Any(f => f.StartsWith(name + "/", StringComparison.Ordinal)) ? @"\HasChildren" : @"\HasNoChildren");
             }
-            if ((returnSubscribed || selectSubscribed) && subscribed.Contains(name))
+            if ((returnSubscribed || selectSubscribed) && !lsub && subscribed.Contains(name))
             {
                 attrs.Add(@"\Subscribed");
             }
