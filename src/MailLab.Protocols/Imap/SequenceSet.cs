@@ -8,15 +8,16 @@ namespace MailLab.Protocols.Imap;
 /// </summary>
 public sealed class SequenceSet
 {
-    /// <summary>Stands for <c>*</c> until <see cref="Resolve"/> replaces it.</summary>
-    public const uint Star = uint.MaxValue;
+    // Stands for `*` until Resolve replaces it. Wider than uint so that an explicit 4294967295 (a valid
+    // nz-number, RFC 3501 §9) is not mistaken for `*`: UID 7:4294967295 names no UID below 7 (§6.4.8).
+    private const ulong Star = ulong.MaxValue;
 
-    private readonly (uint Low, uint High)[] ranges;
+    private readonly (ulong Low, ulong High)[] ranges;
 
-    private SequenceSet((uint, uint)[] ranges) => this.ranges = ranges;
+    private SequenceSet((ulong, ulong)[] ranges) => this.ranges = ranges;
 
-    /// <summary>The ranges as written (low ≤ high; <see cref="Star"/> for <c>*</c>).</summary>
-    public IReadOnlyList<(uint Low, uint High)> Ranges => ranges;
+    /// <summary>True if a number above <paramref name="count"/> is named explicitly (a range ending in <c>*</c> never is).</summary>
+    public bool NamesBeyond(uint count) => ranges.Any(r => r.High != Star && r.High > count);
 
     /// <summary>Parses <c>1,3:5,7:*</c>. False on anything else (0 is not a valid number, RFC 3501 §9 nz-number).</summary>
     public static bool TryParse(string text, out SequenceSet set)
@@ -27,7 +28,7 @@ public sealed class SequenceSet
             return false;
         }
         var parts = text.Split(',');
-        var list = new (uint, uint)[parts.Length];
+        var list = new (ulong, ulong)[parts.Length];
         for (var k = 0; k < parts.Length; k++)
         {
             var colon = parts[k].IndexOf(':');
@@ -52,14 +53,16 @@ public sealed class SequenceSet
         return true;
     }
 
-    private static bool TryNumber(string s, out uint n)
+    private static bool TryNumber(string s, out ulong n)
     {
         if (s == "*")
         {
             n = Star;
             return true;
         }
-        return uint.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out n) && n > 0;
+        var ok = uint.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var u) && u > 0;
+        n = u;
+        return ok;
     }
 
     /// <summary>
@@ -71,8 +74,8 @@ public sealed class SequenceSet
         var resolved = new List<(uint Low, uint High)>(ranges.Length);
         foreach (var (low, high) in ranges)
         {
-            var l = low == Star ? largest : low;
-            var h = high == Star ? largest : high;
+            var l = low == Star ? largest : (uint)low;
+            var h = high == Star ? largest : (uint)high;
             resolved.Add(l <= h ? (l, h) : (h, l));
         }
         resolved.Sort();
@@ -95,7 +98,7 @@ public sealed class SequenceSet
     public override string ToString() => string.Join(',', ranges.Select(r =>
         r.Low == r.High ? N(r.Low) : N(r.Low) + ":" + N(r.High)));
 
-    private static string N(uint n) => n == Star ? "*" : n.ToString(CultureInfo.InvariantCulture);
+    private static string N(ulong n) => n == Star ? "*" : n.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Compact text of sorted numbers (<c>1:3,7</c>), as COPYUID and APPENDUID write them (RFC 4315 §3).</summary>
     public static string Format(IReadOnlyList<uint> sorted)

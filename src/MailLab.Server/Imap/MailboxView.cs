@@ -118,14 +118,7 @@ internal sealed class MailboxView : IDisposable
     /// </summary>
     public bool AllInRange(SequenceSet set)
     {
-        foreach (var (low, high) in set.Ranges)
-        {
-            if (high != SequenceSet.Star && high > Messages.Count)
-            {
-                return false;
-            }
-        }
-        return true;
+        return !set.NamesBeyond((uint)Messages.Count);
     }
 
     public void Dispose()
