@@ -128,6 +128,8 @@ public sealed class LabRuntime : IAsyncDisposable
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter));
                 if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter));
                 if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter));
+                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter));
+                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter));
             }
             foreach (var h in hosts)
             {
@@ -265,6 +267,22 @@ public sealed class LabRuntime : IAsyncDisposable
             reason => Encoding.ASCII.GetBytes($"-ERR [SYS/TEMP] {site.HostName} service not available: {reason}\r\n"),
             limiter,
             site.Tracer.For(site.Name, TraceRole.POP3));
+    }
+
+    private static TcpListenerHost Imap(LabSite site, int port, bool implicitTls, ConnectionLimiter limiter)
+    {
+        var info = new ListenerInfo(site.Name, "IMAP", site.Definition.Address, port, implicitTls ? "implicit" : "starttls");
+        return new TcpListenerHost(
+            info,
+            async (stream, remote, local, id, shutdown) =>
+            {
+                await using var session = new Imap.ImapSession(site, implicitTls, stream, remote, local, id);
+                await session.RunAsync(shutdown);
+            },
+            // RFC 3501 §7.1.5: BYE may be the greeting of a server that refuses the connection.
+            reason => Encoding.ASCII.GetBytes($"* BYE {site.HostName} Service not available: {reason}\r\n"),
+            limiter,
+            site.Tracer.For(site.Name, TraceRole.IMAP));
     }
 
     private void WriteListenersFile()

@@ -17,7 +17,8 @@ internal sealed class LabDefinitionReader(YamlFields f)
         "enable-apop", "dmarc-monitor-only", "show-dmarc-verdict"];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures",
-         "auth-failure-delay", "pop3-idle-timeout"];
+         "auth-failure-delay", "pop3-idle-timeout",
+         "imap-idle-timeout", "imap-connections-per-user"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime"];
     private static readonly string[] SiteKeys = ["name", "domains", "host-names", "address", "ports", "users"];
     private static readonly string[] PortKeys = ["mta", "submission", "submissions", "pop3", "pop3s", "imap", "imaps"];
@@ -199,7 +200,21 @@ internal sealed class LabDefinitionReader(YamlFields f)
             MaxAuthFailures = Count("max-auth-failures", defaults.MaxAuthFailures),
             AuthFailureDelay = Duration("auth-failure-delay", defaults.AuthFailureDelay),
             Pop3IdleTimeout = Duration("pop3-idle-timeout", defaults.Pop3IdleTimeout),
+            ImapIdleTimeout = ImapIdle(),
+            ImapConnectionsPerUser = Count("imap-connections-per-user", defaults.ImapConnectionsPerUser),
         };
+
+        // RFC 3501 §5.4: an inactivity autologout timer must be at least 30 minutes.
+        TimeSpan ImapIdle()
+        {
+            var value = Duration("imap-idle-timeout", defaults.ImapIdleTimeout);
+            if (value < TimeSpan.FromMinutes(30) && map.Optional("imap-idle-timeout") is { } v)
+            {
+                f.Error(v, map.Path("imap-idle-timeout"), "must be at least 30m (RFC 3501 5.4)");
+                return defaults.ImapIdleTimeout;
+            }
+            return value;
+        }
     }
 
     private RelaySettings ReadRelay(YamlNode node)

@@ -85,6 +85,15 @@ public sealed class LabLimits
 
     /// <summary>POP3 inactivity autologout; RFC 1939 §3 requires at least 10 minutes.</summary>
     public TimeSpan Pop3IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long an IMAP session may wait for the client (also in IDLE); RFC 3501 §5.4: the
+    /// autologout timer is at least 30 minutes.
+    /// </summary>
+    public TimeSpan ImapIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Logged-in IMAP sessions per user (Thunderbird opens up to five).</summary>
+    public int ImapConnectionsPerUser { get; init; } = 10;
 }
 
 /// <summary>How the outbound relay (the MTA as a client) reaches other sites and retries.</summary>

@@ -65,6 +65,8 @@ public sealed class LabSite
 
     /// <summary>The site's DKIM signing keys, used by the MSA; null when the site does not sign.</summary>
     public Dkim.DkimKeySet? DkimKeys { get; internal set; }
+    /// <summary>Logged-in IMAP sessions per user of this site (limit <c>imap-connections-per-user</c>).</summary>
+    public Imap.ImapUserLimiter ImapUsers { get; } = new();
 
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;

@@ -54,4 +54,7 @@ public sealed partial class SmtpSession
         tlsDetails = ServerTls.Describe(ssl);
         return true;
     }
+
+    /// <summary>The negotiated TLS parameters; kept here for the IMAP session (imap branch), which calls it by this name.</summary>
+    internal static Delivery.TlsDetails Describe(System.Net.Security.SslStream ssl) => ServerTls.Describe(ssl);
 }

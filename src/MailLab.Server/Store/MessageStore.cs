@@ -16,6 +16,7 @@ public sealed class MessageStore
 
     private readonly ConcurrentDictionary<string, FolderState> folders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> usersReady = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Action[]> watchers = new(StringComparer.Ordinal);
     private readonly uint reserveBlock;
 
     /// <summary>A store over <paramref name="root"/> (created on first delivery).</summary>
@@ -134,6 +135,7 @@ public sealed class MessageStore
         {
             DurableFile.FsyncDirectory(oldDir);
         }
+        Notify(f);
         return updated;
     }
 
@@ -156,7 +158,123 @@ public sealed class MessageStore
             f.Gate.Release();
         }
         DurableFile.FsyncDirectory(dir);
+        Notify(f);
         return true;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="changed"/> after every message added to, re-flagged in or removed from the
+    /// folder, by any caller (SMTP delivery, POP3, another IMAP session), outside the folder's lock.
+    /// The callback must be quick and must not throw; dispose the result to stop watching.
+    /// </summary>
+    public IDisposable Watch(string address, string folder, Action changed)
+    {
+        ArgumentNullException.ThrowIfNull(changed);
+        var key = WatchKey(MailboxNames.NormalizeAddress(address), MailboxNames.NormalizeFolder(folder));
+        watchers.AddOrUpdate(key, _ => [changed], (_, list) => [.. list, changed]);
+        return new Unwatch(() =>
+        {
+            while (watchers.TryGetValue(key, out var list))
+            {
+                var rest = list.Where(a => a != changed).ToArray();
+                if (rest.Length == 0 ? watchers.TryRemove(new KeyValuePair<string, Action[]>(key, list)) : watchers.TryUpdate(key, rest, list))
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// Removes a folder and its messages for good (IMAP DELETE). Sub-folders stay. False when it does not exist.
+    /// </summary>
+    public async Task<bool> DeleteFolderAsync(string address, string folder, CancellationToken ct)
+    {
+        var path = MailboxPath(address, folder);
+        if (!FolderExists(address, folder))
+        {
+            return false;
+        }
+        var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
+        try
+        {
+            folders.TryRemove(path, out _);
+            // Rename first so a crash never leaves a half-deleted folder that still lists.
+            var doomed = Path.Combine(Path.GetDirectoryName(path)!, ".deleted." + MaildirFileName.NewUnique());
+            Directory.Move(path, doomed);
+            DurableFile.FsyncDirectory(Path.GetDirectoryName(path)!);
+            Directory.Delete(doomed, recursive: true);
+        }
+        finally
+        {
+            f.Gate.Release();
+        }
+        Notify(f);
+        return true;
+    }
+
+    /// <summary>
+    /// Renames a folder and its sub-folders (IMAP RENAME, RFC 9051 §6.3.6); UIDVALIDITY moves with it.
+    /// False when the source does not exist or the target does.
+    /// </summary>
+    public async Task<bool> RenameFolderAsync(string address, string from, string to, CancellationToken ct)
+    {
+        var a = MailboxNames.NormalizeAddress(address);
+        var source = MailboxNames.NormalizeFolder(from);
+        var target = MailboxNames.NormalizeFolder(to);
+        if (!FolderExists(a, source) || FolderExists(a, target))
+        {
+            return false;
+        }
+        var moves = ListFolders(a)
+            .Where(n => n == source || n.StartsWith(source + MailboxNames.Delimiter, StringComparison.Ordinal))
+            .Select(n => (From: n, To: target + n[source.Length..]))
+            .ToList();
+        foreach (var (oldName, newName) in moves)
+        {
+            var f = await AcquireAsync(a, oldName, ct).ConfigureAwait(false);
+            try
+            {
+                folders.TryRemove(MailboxPath(a, oldName), out _);
+                Directory.Move(MailboxPath(a, oldName), MailboxPath(a, newName));
+            }
+            finally
+            {
+                f.Gate.Release();
+            }
+            Notify(f);
+        }
+        DurableFile.FsyncDirectory(UserPath(a));
+        return true;
+    }
+
+    /// <summary>The user's own directory (not created): for per-user state such as IMAP subscriptions.</summary>
+    public string UserDirectory(string address) => UserPath(MailboxNames.NormalizeAddress(address));
+
+    private static string WatchKey(string address, string folder) => address + "\0" + folder;
+
+    private void Notify(FolderState f)
+    {
+        if (watchers.TryGetValue(WatchKey(f.Address, f.Folder), out var list))
+        {
+            foreach (var changed in list)
+            {
+                changed();
+            }
+        }
+    }
+
+    private sealed class Unwatch(Action undo) : IDisposable
+    {
+        private int done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref done, 1) == 0)
+            {
+                undo();
+            }
+        }
     }
 
     /// <summary>The folder's directory (not created). Throws <see cref="InvalidMailboxNameException"/> on bad names.</summary>
@@ -229,6 +347,7 @@ public sealed class MessageStore
         // Only after this may the caller say "250": the rename itself is now on disk. Outside the lock,
         // and shared with concurrent deliveries to the folder (one fsync covers every earlier rename).
         await (dir == f.NewDir ? f.NewDirSync : f.CurDirSync).SyncAsync().ConfigureAwait(false);
+        Notify(f);
         return message;
     }
 

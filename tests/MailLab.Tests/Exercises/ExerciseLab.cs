@@ -32,6 +32,9 @@ internal sealed class ExerciseLab : IAsyncDisposable
         string yaml = TestLab.LabYaml(plaintextAuth: On("allow-plaintext-auth"), revealSecrets: On("reveal-secrets"),
             forgery: On("allow-sender-forgery"), rejectSpfFail: On("reject-spf-fail"),
             dmarcMonitorOnly: On("dmarc-monitor-only"), showDmarcVerdict: On("show-dmarc-verdict")); // the switches as the default lab sets them unless the exercise says
+        // Exercise 6 reads mail over POP3 and IMAP: every site serves both, on free ports.
+        yaml = yaml.Replace("ports: { mta: 0, submission: 0, submissions: 0 }",
+            "ports: { mta: 0, submission: 0, submissions: 0, pop3: 0, pop3s: 0, imap: 0, imaps: 0 }");
         var lab = TestLab.FromYaml(yaml, On("reveal-secrets"));
         var logger = TraceLogging.Create(lab.DataDirectory, console: false);
         var runtime = LabRuntime.Start(lab.Definition, lab.DataDirectory, new Tracer(new TraceStream(), logger, On("reveal-secrets")));

@@ -21,6 +21,7 @@ public static class ExerciseDemos
         new StartTlsDemo(),
         new DkimDemo(),
         new DmarcDemo(),
+        new Pop3ImapDemo(),
         new RelayDemo(),
         new DnsDemo(),
     ];

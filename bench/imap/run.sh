@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# IMAP benchmark: MailLab's IMAP server next to a private Dovecot, over the same Maildir messages.
+# Run `bench/imap/run.sh --help` for usage; bench/README.md (IMAP section) explains the method.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF2'
+Usage: bench/imap/run.sh [--help]
+
+Fills one INBOX per size with the same generated messages for MailLab and Dovecot, then times
+over loopback, per server: SELECT INBOX, UID FETCH 1:* (FLAGS), and Thunderbird's header-list
+fetch of the newest 500 messages (first run cold, then the median of three warm runs), and the
+memory of the server with 200 sessions in IDLE. Must run as root (Dovecot switches users).
+
+Environment (defaults in brackets):
+  BENCH_SIZES    INBOX sizes, space separated                     ["1000 10000 100000"]
+  BENCH_IDLE     sessions held in IDLE for the memory figure      [200]
+  BENCH_TMP      parent of the temporary directory (a disk)       [/var/tmp]
+  BENCH_KEEP     1 = keep the temporary directory                 [0]
+  MAILLAB        maillab executable; if unset, the script builds src/MailLab in Release
+  BENCH_NO_BUILD 1 = do not run dotnet build                      [0]
+
+Results: a markdown table on stdout and in bench/results/imap-<UTC timestamp>.md.
+EOF2
+}
+
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  "") ;;
+  *) usage >&2; exit 2 ;;
+esac
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SIZES=${BENCH_SIZES:-1000 10000 100000}
+IDLE=${BENCH_IDLE:-200}
+KEEP=${BENCH_KEEP:-0}
+DOMAIN=bank.test
+ML_ADDR=127.0.2.1
+PASS=bench-secret
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+[[ $(id -u) -eq 0 ]] || die "run as root (Dovecot's login and mail processes switch users)"
+command -v dovecot >/dev/null || die "install dovecot-imapd (apt-get install -y --no-install-recommends dovecot-imapd)"
+
+TMP=$(mktemp -d "${BENCH_TMP:-/var/tmp}/maillab-imapbench.XXXXXX")
+ML_PID=
+cleanup() {
+  local rc=$?
+  [[ -n $ML_PID ]] && kill "$ML_PID" 2>/dev/null && wait "$ML_PID" 2>/dev/null || true
+  "$HERE/dovecot.sh" stop "$TMP/dovecot" || true
+  if [[ $rc -ne 0 || $KEEP == 1 ]]; then note "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+users() { for n in $SIZES; do echo "b$n"; done; for i in $(seq "$IDLE"); do echo "idle$i"; done; }
+
+# --- Dovecot: private instance, one passwd-file user per size and per IDLE session.
+DV_PORT=$(free_port)
+mapfile -t USERS < <(users)
+"$HERE/dovecot.sh" start "$TMP/dovecot" "$DV_PORT" "${USERS[@]/%/:$PASS}"
+DV_MASTER=$(cat "$TMP/dovecot/run/master.pid")
+note "dovecot $(dovecot --version | cut -d' ' -f1) on 127.0.0.1:$DV_PORT (master $DV_MASTER)"
+
+# --- The same messages for both servers.
+ML_DATA=$TMP/maillab/data
+for n in $SIZES; do
+  note "filling $n messages"
+  python3 "$HERE/measure.py" fill "$ML_DATA/mail/$DOMAIN/b$n/INBOX" "$TMP/dovecot/home/b$n/Maildir" "$n" >/dev/null
+done
+chown -R nobody:nogroup "$TMP/dovecot/home"
+
+# --- MailLab: one site, plaintext LOGIN allowed on loopback (as for Dovecot), limits raised for the IDLE run.
+mkdir -p "$TMP/maillab"
+{
+  echo "name: imap-bench"
+  echo "switches: { allow-plaintext-auth: true }"
+  echo "limits: { max-connections-per-client: $((IDLE + 50)), max-connections: $((IDLE + 100)) }"
+  echo "dns: { port: 0 }"
+  echo "sites:"
+  echo "  - name: bank"
+  echo "    domains: [$DOMAIN]"
+  echo "    host-names: [mx.$DOMAIN]"
+  echo "    address: $ML_ADDR"
+  echo "    ports: { mta: 0, submission: 0, submissions: 0, imap: 0 }"
+  echo "    users:"
+  for u in "${USERS[@]}"; do echo "      - { address: $u@$DOMAIN, password: $PASS }"; done
+} >"$TMP/maillab/lab.yml"
+exe=${MAILLAB:-$REPO/src/MailLab/bin/Release/net10.0/maillab}
+if [[ -z ${MAILLAB:-} && ${BENCH_NO_BUILD:-0} != 1 ]]; then
+  note "building src/MailLab (Release)"
+  dotnet build -c Release "$REPO/src/MailLab/MailLab.csproj" >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "dotnet build failed"; }
+fi
+[[ -x $exe ]] || die "maillab executable not found: $exe"
+"$exe" up --lab "$TMP/maillab/lab.yml" --data "$ML_DATA" </dev/null >"$TMP/maillab/maillab.log" 2>&1 &
+ML_PID=$!
+for _ in $(seq 600); do [[ -s $ML_DATA/listeners.json ]] && break; kill -0 "$ML_PID" || die "maillab exited; see $TMP/maillab/maillab.log"; sleep 0.1; done
+sleep 0.3
+ML_PORT=$(python3 -c '
+import json, sys
+print(next(l["port"] for l in json.load(open(sys.argv[1])) if l.get("role") == "IMAP" and l.get("tls") == "starttls"))' "$ML_DATA/listeners.json") \
+  || die "no IMAP listener in $ML_DATA/listeners.json"
+note "maillab on $ML_ADDR:$ML_PORT (pid $ML_PID)"
+
+# --- Measure, side by side.
+declare -A R
+for n in $SIZES; do
+  note "steps, $n messages: maillab"
+  R[maillab,$n]=$(python3 "$HERE/measure.py" steps "$ML_ADDR" "$ML_PORT" "b$n@$DOMAIN" "$PASS" "$n")
+  note "steps, $n messages: dovecot"
+  R[dovecot,$n]=$(python3 "$HERE/measure.py" steps 127.0.0.1 "$DV_PORT" "b$n" "$PASS" "$n")
+done
+note "$IDLE IDLE sessions: maillab"
+ML_IDLE=$(python3 "$HERE/measure.py" idle "$ML_ADDR" "$ML_PORT" "idle%d@$DOMAIN" "$PASS" "$IDLE" "$ML_PID")
+note "$IDLE IDLE sessions: dovecot"
+DV_IDLE=$(python3 "$HERE/measure.py" idle 127.0.0.1 "$DV_PORT" "idle%d" "$PASS" "$IDLE" "$DV_MASTER")
+
+mkdir -p "$REPO/bench/results"
+OUT=$REPO/bench/results/imap-$(date -u +%Y%m%dT%H%M%SZ).md
+python3 - "$SIZES" "$ML_IDLE" "$DV_IDLE" "$(dotnet --version 2>/dev/null || echo none)" "$(dovecot --version)" \
+  "$(for n in $SIZES; do echo "${R[maillab,$n]}"; echo "${R[dovecot,$n]}"; done)" <<'PY' | tee "$OUT"
+import json, sys
+sizes = sys.argv[1].split()
+ml_idle, dv_idle = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+rows = [json.loads(l) for l in sys.argv[6].splitlines() if l.strip()]
+print(f"- dotnet {sys.argv[4]}, dovecot {sys.argv[5]}; loopback; times in ms (cold = first session, warm = median of 3)\n")
+print("| messages | step | MailLab cold | Dovecot cold | MailLab warm | Dovecot warm | warm ratio ML/DV |")
+print("|---:|---|---:|---:|---:|---:|---:|")
+names = {"select": "SELECT", "fetch_flags": "UID FETCH 1:* (FLAGS)", "headers500": "TB headers, newest 500"}
+for i, n in enumerate(sizes):
+    ml, dv = rows[2 * i], rows[2 * i + 1]
+    for k, label in names.items():
+        mc, dc, mw, dw = (x * 1000 for x in (ml["cold"][k], dv["cold"][k], ml["warm"][k], dv["warm"][k]))
+        print(f"| {int(n):,} | {label} | {mc:.1f} | {dc:.1f} | {mw:.1f} | {dw:.1f} | {mw / dw:.2f} |")
+print()
+print(f"| {ml_idle['sessions']} IDLE sessions | processes | RSS MB (sum) | PSS MB (sum) |")
+print("|---|---:|---:|---:|")
+for name, r in (("MailLab", ml_idle), ("Dovecot", dv_idle)):
+    print(f"| {name} ({r['sessions']}) | {r['processes']} | {r['rss_mb']:.1f} | {r['pss_mb']:.1f} |")
+PY
+note "written $OUT"

@@ -1,0 +1,106 @@
+using System.Text;
+
+namespace MailLab.Server.Imap;
+
+/// <summary>
+/// The header of a message as raw octets, read without parsing the body (RFC 5322 §2.1: the header
+/// ends at the first empty line). Enough for FETCH BODY.PEEK[HEADER.FIELDS (...)], ENVELOPE and
+/// header SEARCH keys, which are what a client asks for on every message of a folder.
+/// </summary>
+public static class HeaderBlock
+{
+    /// <summary>Largest header read; beyond it the header is cut (a limit against absurd messages).</summary>
+    public const int MaxHeader = 256 * 1024;
+
+    /// <summary>Reads from the start of <paramref name="stream"/> up to and including the empty line (or the end).</summary>
+    public static async Task<byte[]> ReadAsync(Stream stream, CancellationToken ct)
+    {
+        var buffer = new byte[8192];
+        var filled = 0;
+        while (true)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false);
+            var scanFrom = Math.Max(0, filled - 3);
+            filled += n;
+            var end = EndOfHeader(buffer.AsSpan(0, filled), scanFrom);
+            if (end >= 0)
+            {
+                return buffer[..end];
+            }
+            if (n == 0 || filled >= MaxHeader)
+            {
+                return buffer[..filled];
+            }
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxHeader));
+            }
+        }
+    }
+
+    /// <summary>Length of the header including its terminating empty line, or -1 if not complete.</summary>
+    public static int EndOfHeader(ReadOnlySpan<byte> bytes, int from = 0)
+    {
+        if (bytes.Length > 0 && from == 0 && (bytes[0] == (byte)'\n' || (bytes.Length > 1 && bytes[0] == (byte)'\r' && bytes[1] == (byte)'\n')))
+        {
+            return bytes[0] == (byte)'\n' ? 1 : 2; // no header at all
+        }
+        for (var i = Math.Max(from, 1); i < bytes.Length; i++)
+        {
+            if (bytes[i] != (byte)'\n')
+            {
+                continue;
+            }
+            // "\n\n" or "\n\r\n"
+            if (bytes[i - 1] == (byte)'\n')
+            {
+                return i + 1;
+            }
+            if (bytes[i - 1] == (byte)'\r' && i >= 2 && bytes[i - 2] == (byte)'\n')
+            {
+                return i + 1;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// The header fields whose names are (or with <paramref name="not"/>, are not) in <paramref name="names"/>,
+    /// each with its folded lines, followed by the empty line (RFC 3501 §6.4.5 HEADER.FIELDS).
+    /// </summary>
+    public static byte[] Filter(ReadOnlySpan<byte> header, IReadOnlyList<string> names, bool not)
+    {
+        var output = new MemoryStream();
+        var i = 0;
+        while (i < header.Length)
+        {
+            // A field runs to the next line that does not start with whitespace.
+            var start = i;
+            var lineEnd = header[i..].IndexOf((byte)'\n');
+            if (lineEnd <= 1 && (lineEnd == 0 || header[i] == (byte)'\r'))
+            {
+                break; // the empty line
+            }
+            i = lineEnd < 0 ? header.Length : i + lineEnd + 1;
+            while (i < header.Length && header[i] is (byte)' ' or (byte)'\t')
+            {
+                var next = header[i..].IndexOf((byte)'\n');
+                i = next < 0 ? header.Length : i + next + 1;
+            }
+            var field = header[start..i];
+            var colon = field.IndexOf((byte)':');
+            if (colon <= 0)
+            {
+                continue;
+            }
+            var name = Encoding.ASCII.GetString(field[..colon]).TrimEnd();
+            var listed = names.Any(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (listed != not)
+            {
+                output.Write(field);
+            }
+        }
+        output.Write("\r\n"u8);
+        return output.ToArray();
+    }
+}

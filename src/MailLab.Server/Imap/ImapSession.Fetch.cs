@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.Text;
+using MailLab.Protocols.Imap;
+using MailLab.Server.Store;
+using MimeKit;
+
+namespace MailLab.Server.Imap;
+
+// FETCH and STORE (RFC 3501 §6.4.5, §6.4.6), with their UID forms (§6.4.8).
+public sealed partial class ImapSession
+{
+    // The last few parsed messages: clients fetch BODYSTRUCTURE, then parts, of the same message.
+    private readonly List<(uint Uid, string Folder, MessageParts Parts)> partsCache = [];
+
+    /// <summary>The messages a set names, or null with BAD sent (a sequence number past the end is an error).</summary>
+    private List<int>? Targets(ImapCommand c, ImapValue setArg)
+    {
+        if (setArg.Kind != ImapValueKind.Atom || !SequenceSet.TryParse(setArg.Text, out var set))
+        {
+            Bad(c.Tag, "Invalid sequence set");
+            return null;
+        }
+        var view = selected!;
+        if (!c.Uid && !view.AllInRange(set))
+        {
+            Bad(c.Tag, "Message sequence number out of range"); // RFC 3501 §9 seq-number
+            return null;
+        }
+        return view.Resolve(set, c.Uid);
+    }
+
+    private async Task FetchAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 2)
+        {
+            Bad(c.Tag, "Syntax: FETCH sequence-set items");
+            return;
+        }
+        var targets = Targets(c, c.Arguments[0]);
+        if (targets is null)
+        {
+            return;
+        }
+        var items = FetchItem.ParseList(c.Arguments[1], out var error);
+        if (items is null)
+        {
+            Bad(c.Tag, error!);
+            return;
+        }
+        if (c.Uid && !items.Any(i => i.Kind == FetchKind.Uid))
+        {
+            items = [new FetchItem(FetchKind.Uid), .. items]; // RFC 3501 §6.4.8: UID FETCH always answers UID
+        }
+        var view = selected!;
+        var marksSeen = !view.ReadOnly && items.Any(i => i.Kind == FetchKind.Section && !i.Peek);
+        var needsHeader = items.Any(i => i.Kind == FetchKind.Envelope
+            || (i.Kind == FetchKind.Section && i.PartNumbers.Count == 0 && i.Text is SectionText.Header or SectionText.HeaderFields or SectionText.HeaderFieldsNot));
+        var needsParts = items.Any(i => i.Kind is FetchKind.Body or FetchKind.BodyStructure
+            || (i.Kind == FetchKind.Section && (i.PartNumbers.Count > 0 || i.Text is SectionText.None or SectionText.Text)));
+        var missing = 0;
+        foreach (var index in targets)
+        {
+            var m = view.Messages[index];
+            byte[]? header = null;
+            MessageParts? parts = null;
+            if (needsParts)
+            {
+                parts = await PartsAsync(m);
+                if (parts is null)
+                {
+                    missing++;
+                    continue;
+                }
+            }
+            else if (needsHeader)
+            {
+                await using var s = await store.OpenReadAsync(m, CancellationToken.None);
+                if (s is null)
+                {
+                    missing++;
+                    continue;
+                }
+                header = await HeaderBlock.ReadAsync(s, CancellationToken.None);
+            }
+            if (marksSeen && (m.Flags & MessageFlags.Seen) == 0)
+            {
+                // RFC 3501 §6.4.5: BODY[...] without .PEEK sets \Seen; the new FLAGS go in the same response.
+                var updated = await store.SetFlagsAsync(Me, view.Folder, m.Uid, m.Flags | MessageFlags.Seen, CancellationToken.None);
+                if (updated is not null)
+                {
+                    view.Messages[index] = m = updated;
+                }
+            }
+            WriteFetch(index + 1, m, items, header, parts, flagsChanged: marksSeen && !items.Any(i => i.Kind == FetchKind.Flags));
+            await FlushIfLargeAsync();
+        }
+        if (items.Any(i => i.Kind == FetchKind.Section))
+        {
+            Access(view.Folder, "retrieve", $"fetched {targets.Count} messages from {view.Folder}", ("Count", targets.Count));
+        }
+        await SyncAsync(allowExpunge: c.Uid);
+        if (missing > 0)
+        {
+            // RFC 2180 §4.1.2: some messages were expunged by another session meanwhile.
+            No(c.Tag, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
+            return;
+        }
+        Ok(c.Tag, $"{(c.Uid ? "UID " : "")}FETCH completed");
+    }
+
+    private async Task<MessageParts?> PartsAsync(StoredMessage m)
+    {
+        var hit = partsCache.FindIndex(p => p.Uid == m.Uid && p.Folder == m.Folder);
+        if (hit >= 0)
+        {
+            return partsCache[hit].Parts;
+        }
+        await using var s = await store.OpenReadAsync(m, CancellationToken.None);
+        if (s is null)
+        {
+            return null;
+        }
+        var bytes = new byte[s.Length];
+        await s.ReadExactlyAsync(bytes, CancellationToken.None);
+        var parts = MessageParts.Parse(bytes);
+        if (partsCache.Count >= 4)
+        {
+            partsCache.RemoveAt(0);
+        }
+        partsCache.Add((m.Uid, m.Folder, parts));
+        return parts;
+    }
+
+    private void WriteFetch(int seq, StoredMessage m, IReadOnlyList<FetchItem> items, byte[]? header, MessageParts? parts, bool flagsChanged)
+    {
+        // The trace text is built only for responses that are traced one by one (a 100,000-message
+        // FETCH would otherwise build 100,000 strings nobody reads).
+        var summary = untaggedThisCommand < TracedUntagged ? new StringBuilder() : null;
+        w.Raw("* "u8).Number(seq).Raw(" FETCH ("u8);
+        summary?.Append(CultureInfo.InvariantCulture, $"* {seq} FETCH (");
+        var first = true;
+        void Name(string name)
+        {
+            if (!first)
+            {
+                w.Raw(" "u8);
+                summary?.Append(' ');
+            }
+            first = false;
+            w.Raw(name).Raw(" "u8);
+            summary?.Append(name).Append(' ');
+        }
+        foreach (var item in items)
+        {
+            switch (item.Kind)
+            {
+                case FetchKind.Flags:
+                    Name("FLAGS");
+                    w.Raw("("u8).Raw(FlagText(m.Flags)).Raw(")"u8);
+                    summary?.Append('(').Append(FlagText(m.Flags)).Append(')');
+                    break;
+                case FetchKind.Uid:
+                    Name("UID");
+                    w.Number(m.Uid);
+                    summary?.Append(m.Uid);
+                    break;
+                case FetchKind.InternalDate:
+                    Name("INTERNALDATE");
+                    // RFC 3501 §9 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz"
+                    var date = m.InternalDate.ToString("dd-MMM-yyyy HH:mm:ss", CultureInfo.InvariantCulture) + " +0000";
+                    w.Raw("\"" + date + "\"");
+                    summary?.Append('"').Append(date).Append('"');
+                    break;
+                case FetchKind.Size:
+                    Name("RFC822.SIZE");
+                    w.Number(m.Size);
+                    summary?.Append(m.Size);
+                    break;
+                case FetchKind.Envelope:
+                    Name("ENVELOPE");
+                    ImapEnvelope.Write(w, parts is not null ? parts.Message.Headers : ImapEnvelope.Parse(header!));
+                    summary?.Append("(...)");
+                    break;
+                case FetchKind.Body or FetchKind.BodyStructure:
+                    Name(item.Kind == FetchKind.Body ? "BODY" : "BODYSTRUCTURE");
+                    parts!.WriteStructure(w, extensible: item.Kind == FetchKind.BodyStructure);
+                    summary?.Append("(...)");
+                    break;
+                case FetchKind.Section:
+                    Name(item.ResponseName());
+                    var bytes = SectionBytes(item, header, parts);
+                    if (bytes is null)
+                    {
+                        // RFC 3501 §6.4.5: a part that does not exist is an empty string.
+                        w.Raw("\"\""u8);
+                        summary?.Append("\"\"");
+                        break;
+                    }
+                    var span = bytes.Value;
+                    if (item.Partial is { } p)
+                    {
+                        var start = (int)Math.Min(p.Start, span.Length);
+                        span = span.Slice(start, (int)Math.Min(p.Count, span.Length - start));
+                    }
+                    w.Literal(span.Span);
+                    summary?.Append('{').Append(span.Length).Append(" octets}");
+                    break;
+            }
+        }
+        if (flagsChanged)
+        {
+            Name("FLAGS");
+            w.Raw("(" + FlagText(m.Flags) + ")");
+            summary?.Append('(').Append(FlagText(m.Flags)).Append(')');
+        }
+        w.Raw(")\r\n"u8);
+        summary?.Append(')');
+        TraceUntagged(summary?.ToString() ?? "");
+    }
+
+    private static ReadOnlyMemory<byte>? SectionBytes(FetchItem item, byte[]? header, MessageParts? parts)
+    {
+        if (parts is not null)
+        {
+            return parts.Section(item);
+        }
+        // Header-only sections were served from the header block without parsing the body.
+        return item.Text switch
+        {
+            SectionText.Header => header,
+            SectionText.HeaderFields or SectionText.HeaderFieldsNot =>
+                HeaderBlock.Filter(header, item.Fields!, item.Text == SectionText.HeaderFieldsNot),
+            _ => null,
+        };
+    }
+
+    private async Task StoreAsync(ImapCommand c)
+    {
+        // STORE set (+|-)FLAGS[.SILENT] (flags) — the list may also be bare flags (RFC 3501 §9 store-att-flags).
+        if (c.Arguments.Count < 3 || c.Arguments[1].Kind != ImapValueKind.Atom)
+        {
+            Bad(c.Tag, "Syntax: STORE sequence-set [+|-]FLAGS[.SILENT] (flags)");
+            return;
+        }
+        var targets = Targets(c, c.Arguments[0]);
+        if (targets is null)
+        {
+            return;
+        }
+        var op = c.Arguments[1].Text.ToUpperInvariant();
+        var silent = op.EndsWith(".SILENT", StringComparison.Ordinal);
+        var mode = (silent ? op[..^".SILENT".Length] : op) switch
+        {
+            "FLAGS" => '=',
+            "+FLAGS" => '+',
+            "-FLAGS" => '-',
+            _ => ' ',
+        };
+        if (mode == ' ')
+        {
+            Bad(c.Tag, $"Unknown STORE item {c.Arguments[1]}");
+            return;
+        }
+        var flagArgs = c.Arguments.Count == 3 && c.Arguments[2].Kind == ImapValueKind.List ? c.Arguments[2].Items : c.Arguments.Skip(2).ToList();
+        if (!TryFlags(flagArgs, out var flags))
+        {
+            Bad(c.Tag, "Invalid flag list");
+            return;
+        }
+        var view = selected!;
+        if (view.ReadOnly)
+        {
+            No(c.Tag, "[READ-ONLY] Mailbox is read-only");
+            return;
+        }
+        var changed = 0;
+        foreach (var index in targets)
+        {
+            var m = view.Messages[index];
+            var wanted = mode switch
+            {
+                '+' => m.Flags | flags,
+                '-' => m.Flags & ~flags,
+                _ => flags,
+            };
+            if (wanted != m.Flags)
+            {
+                var updated = await store.SetFlagsAsync(Me, view.Folder, m.Uid, wanted, CancellationToken.None);
+                if (updated is not null)
+                {
+                    view.Messages[index] = m = updated;
+                    changed++;
+                }
+            }
+            if (!silent)
+            {
+                Untagged(c.Uid
+                    ? $"{index + 1} FETCH (UID {m.Uid} FLAGS ({FlagText(m.Flags)}))"
+                    : $"{index + 1} FETCH (FLAGS ({FlagText(m.Flags)}))");
+            }
+        }
+        Access(view.Folder, "store", $"set flags on {changed} of {targets.Count} messages in {view.Folder} ({op} {FlagText(flags)})",
+            ("Count", changed));
+        await SyncAsync(allowExpunge: c.Uid);
+        Ok(c.Tag, $"{(c.Uid ? "UID " : "")}STORE completed");
+    }
+}

@@ -1,0 +1,459 @@
+using System.Globalization;
+using MailLab.Protocols.Imap;
+using MailLab.Server.Store;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Imap;
+
+// Mailbox commands of the authenticated state (RFC 3501 §6.3), LIST-EXTENDED (RFC 5258) and SPECIAL-USE (RFC 6154).
+public sealed partial class ImapSession
+{
+    private const string SystemFlags = @"\Answered \Flagged \Deleted \Seen \Draft";
+
+    private string Me => user!.Address;
+
+    /// <summary>The store's folder name for a mailbox argument (modified UTF-7 decoded, checked), or null with a reply sent.</summary>
+    private string? Mailbox(ImapCommand c, ImapValue v)
+    {
+        if (!v.IsAString)
+        {
+            Bad(c.Tag, "Mailbox name expected");
+            return null;
+        }
+        if (!ModifiedUtf7.TryDecode(v.Text, out var name))
+        {
+            Bad(c.Tag, "Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)");
+            return null;
+        }
+        if (!MailboxNames.TryNormalizeFolder(name, out var folder, out var reason))
+        {
+            // A name that could leave the user's directory ("../bob/INBOX") never reaches the disk.
+            No(c.Tag, $"[CANNOT] Invalid mailbox name: {reason}");
+            return null;
+        }
+        return folder;
+    }
+
+    private static string? SpecialUse(string folder) => folder switch
+    {
+        "Sent" => @"\Sent",
+        "Drafts" => @"\Drafts",
+        "Trash" => @"\Trash",
+        "Junk" => @"\Junk",
+        _ => null,
+    };
+
+    private void Access(string? folder, string action, string text, params (string Name, object? Value)[] extra) =>
+        trace.Emit(TraceKind.MailboxAccess, $"{Me} {text}",
+            [("User", Me), ("Folder", folder), ("Action", action), .. extra]);
+
+    private async Task SelectAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 1)
+        {
+            Bad(c.Tag, $"Syntax: {c.Name} mailbox");
+            return;
+        }
+        // RFC 3501 §6.3.1: a SELECT deselects first, even when it then fails.
+        Deselect();
+        var folder = Mailbox(c, c.Arguments[0]);
+        if (folder is null)
+        {
+            return;
+        }
+        if (!store.FolderExists(Me, folder))
+        {
+            No(c.Tag, "[NONEXISTENT] No such mailbox");
+            return;
+        }
+        var info = await store.GetFolderInfoAsync(Me, folder, CancellationToken.None);
+        var messages = (await store.ListAsync(Me, folder, CancellationToken.None)).ToList();
+        var readOnly = c.Name == "EXAMINE";
+        selected = new MailboxView(store, Me, folder, readOnly, info.UidValidity, messages);
+        state = ImapState.Selected;
+        Untagged($"FLAGS ({SystemFlags})");
+        // No keywords are stored, so \* (new keywords allowed) is not offered (RFC 3501 §7.1).
+        Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({SystemFlags})] Flags permitted");
+        Untagged($"{messages.Count} EXISTS");
+        // \Recent is not tracked (RFC 9051 dropped it); no message is ever recent here.
+        Untagged("0 RECENT");
+        var firstUnseen = messages.FindIndex(m => (m.Flags & MessageFlags.Seen) == 0);
+        if (firstUnseen >= 0)
+        {
+            Untagged($"OK [UNSEEN {firstUnseen + 1}] First unseen");
+        }
+        Untagged($"OK [UIDVALIDITY {info.UidValidity}] UIDs valid");
+        Untagged($"OK [UIDNEXT {info.UidNext}] Predicted next UID");
+        Access(folder, readOnly ? "examine" : "select", $"{(readOnly ? "examined" : "selected")} {folder} ({messages.Count} messages)",
+            ("Messages", messages.Count));
+        Ok(c.Tag, $"[{(readOnly ? "READ-ONLY" : "READ-WRITE")}] {c.Name} completed");
+    }
+
+    private void Deselect()
+    {
+        selected?.Dispose();
+        selected = null;
+        if (state == ImapState.Selected)
+        {
+            state = ImapState.Authenticated;
+        }
+    }
+
+    private async Task CloseAsync(ImapCommand c)
+    {
+        var view = selected!;
+        if (c.Name == "CLOSE" && !view.ReadOnly)
+        {
+            // RFC 3501 §6.4.2: CLOSE expunges \Deleted messages silently (no EXPUNGE responses).
+            var removed = 0;
+            foreach (var m in view.Messages.Where(m => (m.Flags & MessageFlags.Deleted) != 0).ToList())
+            {
+                if (await store.DeleteAsync(Me, view.Folder, m.Uid, CancellationToken.None)) removed++;
+            }
+            if (removed > 0)
+            {
+                Access(view.Folder, "expunge", $"expunged {removed} messages from {view.Folder} at CLOSE", ("Count", removed));
+            }
+        }
+        Deselect();
+        Ok(c.Tag, $"{c.Name} completed");
+    }
+
+    private async Task CreateAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 1)
+        {
+            Bad(c.Tag, "Syntax: CREATE mailbox");
+            return;
+        }
+        // RFC 3501 §6.3.3: a trailing delimiter only says the client means to create children.
+        var raw = c.Arguments[0].IsAString ? c.Arguments[0].Text.TrimEnd('/') : "";
+        var folder = Mailbox(c, c.Arguments[0].IsAString ? ImapValue.Atom(raw.Length == 0 ? "/" : raw) : c.Arguments[0]);
+        if (folder is null)
+        {
+            return;
+        }
+        if (store.FolderExists(Me, folder))
+        {
+            No(c.Tag, "[ALREADYEXISTS] Mailbox already exists");
+            return;
+        }
+        await store.GetFolderInfoAsync(Me, folder, CancellationToken.None);
+        Access(folder, "create", $"created {folder}");
+        Ok(c.Tag, "CREATE completed");
+    }
+
+    private async Task DeleteAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 1)
+        {
+            Bad(c.Tag, "Syntax: DELETE mailbox");
+            return;
+        }
+        var folder = Mailbox(c, c.Arguments[0]);
+        if (folder is null)
+        {
+            return;
+        }
+        if (folder == "INBOX")
+        {
+            No(c.Tag, "[CANNOT] INBOX cannot be deleted"); // RFC 3501 §6.3.4
+            return;
+        }
+        if (selected?.Folder == folder)
+        {
+            Deselect();
+        }
+        if (!await store.DeleteFolderAsync(Me, folder, CancellationToken.None))
+        {
+            No(c.Tag, "[NONEXISTENT] No such mailbox");
+            return;
+        }
+        Access(folder, "delete", $"deleted {folder}");
+        Ok(c.Tag, "DELETE completed");
+    }
+
+    private async Task RenameAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 2)
+        {
+            Bad(c.Tag, "Syntax: RENAME from to");
+            return;
+        }
+        var from = Mailbox(c, c.Arguments[0]);
+        var to = from is null ? null : Mailbox(c, c.Arguments[1]);
+        if (from is null || to is null)
+        {
+            return;
+        }
+        if (from == "INBOX")
+        {
+            // RFC 3501 §6.3.5 gives RENAME INBOX a special meaning (move all mail); not implemented.
+            No(c.Tag, "[CANNOT] Renaming INBOX is not supported here");
+            return;
+        }
+        if (!store.FolderExists(Me, from))
+        {
+            No(c.Tag, "[NONEXISTENT] No such mailbox");
+            return;
+        }
+        if (store.FolderExists(Me, to) || to == "INBOX")
+        {
+            No(c.Tag, "[ALREADYEXISTS] Target mailbox exists");
+            return;
+        }
+        if (selected?.Folder == from)
+        {
+            Deselect();
+        }
+        if (!await store.RenameFolderAsync(Me, from, to, CancellationToken.None))
+        {
+            No(c.Tag, "[CANNOT] Rename failed");
+            return;
+        }
+        Access(from, "rename", $"renamed {from} to {to}", ("NewName", to));
+        Ok(c.Tag, "RENAME completed");
+    }
+
+    private async Task SubscribeAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 1)
+        {
+            Bad(c.Tag, $"Syntax: {c.Name} mailbox");
+            return;
+        }
+        var folder = Mailbox(c, c.Arguments[0]);
+        if (folder is null)
+        {
+            return;
+        }
+        var subscribe = c.Name == "SUBSCRIBE";
+        await ImapSubscriptions.SetAsync(store, Me, folder, subscribe, CancellationToken.None);
+        Access(folder, c.Name.ToLowerInvariant(), $"{c.Name.ToLowerInvariant()}d {folder}");
+        Ok(c.Tag, $"{c.Name} completed");
+    }
+
+    private async Task StatusAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 2 || c.Arguments[1].Kind != ImapValueKind.List)
+        {
+            Bad(c.Tag, "Syntax: STATUS mailbox (items)");
+            return;
+        }
+        var folder = Mailbox(c, c.Arguments[0]);
+        if (folder is null)
+        {
+            return;
+        }
+        if (!store.FolderExists(Me, folder))
+        {
+            No(c.Tag, "[NONEXISTENT] No such mailbox");
+            return;
+        }
+        var info = await store.GetFolderInfoAsync(Me, folder, CancellationToken.None);
+        var items = new List<string>();
+        foreach (var item in c.Arguments[1].Items)
+        {
+            var name = item.Text.ToUpperInvariant();
+            long? value = name switch
+            {
+                "MESSAGES" => info.Count,
+                "RECENT" => 0,
+                "UIDNEXT" => info.UidNext,
+                "UIDVALIDITY" => info.UidValidity,
+                "UNSEEN" => info.Unseen,
+                _ => null,
+            };
+            if (value is null)
+            {
+                Bad(c.Tag, $"Unknown STATUS item {item}");
+                return;
+            }
+            items.Add(name + " " + value.Value.ToString(CultureInfo.InvariantCulture));
+        }
+        w.Raw("* STATUS ").AString(ModifiedUtf7.Encode(folder)).Raw(" (" + string.Join(' ', items) + ")").Crlf();
+        TraceUntagged($"* STATUS {folder} ({string.Join(' ', items)})");
+        await SyncAsync(allowExpunge: true);
+        Ok(c.Tag, "STATUS completed");
+    }
+
+    private async Task ListAsync(ImapCommand c)
+    {
+        var lsub = c.Name == "LSUB";
+        var args = c.Arguments;
+        var i = 0;
+        bool selectSubscribed = lsub, recursive = false, selectSpecial = false;
+        bool returnSubscribed = false, returnSpecial = false;
+        if (!lsub && i < args.Count && args[i].Kind == ImapValueKind.List)
+        {
+            // RFC 5258 §3.1 selection options.
+            foreach (var o in args[i++].Items)
+            {
+                switch (o.Text.ToUpperInvariant())
+                {
+                    case "SUBSCRIBED": selectSubscribed = true; break;
+                    case "RECURSIVEMATCH": recursive = true; break;
+                    case "SPECIAL-USE": selectSpecial = true; break; // RFC 6154 §3
+                    case "REMOTE": break;
+                    default:
+                        Bad(c.Tag, $"Unknown LIST selection option {o}");
+                        return;
+                }
+            }
+            if (recursive && !selectSubscribed)
+            {
+                Bad(c.Tag, "RECURSIVEMATCH needs another selection option"); // RFC 5258 §3.1
+                return;
+            }
+        }
+        if (args.Count - i < 2 || !args[i].IsAString)
+        {
+            Bad(c.Tag, $"Syntax: {c.Name} reference pattern");
+            return;
+        }
+        var reference = args[i++].Text;
+        var patternArg = args[i++];
+        var patterns = patternArg.Kind == ImapValueKind.List && !lsub
+            ? patternArg.Items.Select(p => p.Text).ToList()
+            : [patternArg.Text];
+        if (i < args.Count)
+        {
+            // RFC 5258 §3.2 return options.
+            if (lsub || args.Count - i != 2 || !args[i].Text.Equals("RETURN", StringComparison.OrdinalIgnoreCase) || args[i + 1].Kind != ImapValueKind.List)
+            {
+                Bad(c.Tag, "Syntax: LIST [(options)] reference pattern [RETURN (options)]");
+                return;
+            }
+            foreach (var o in args[i + 1].Items)
+            {
+                switch (o.Text.ToUpperInvariant())
+                {
+                    case "SUBSCRIBED": returnSubscribed = true; break;
+                    case "CHILDREN": break; // always returned
+                    case "SPECIAL-USE": returnSpecial = true; break;
+                    default:
+                        Bad(c.Tag, $"Unknown LIST return option {o}");
+                        return;
+                }
+            }
+        }
+        _ = returnSpecial; // special-use attributes are always returned (RFC 6154 §2 allows it)
+        if (patterns.Count == 1 && patterns[0].Length == 0 && !lsub)
+        {
+            // RFC 3501 §6.3.8: an empty pattern asks for the delimiter and root.
+            Untagged("LIST (\\Noselect) \"/\" \"\"");
+            Ok(c.Tag, "LIST completed");
+            return;
+        }
+        var existing = store.ListFolders(Me);
+        var subscribed = selectSubscribed || returnSubscribed || lsub
+            ? new HashSet<string>(await ImapSubscriptions.ReadAsync(store, Me, CancellationToken.None), StringComparer.Ordinal)
+            : [];
+        var exists = new HashSet<string>(existing, StringComparer.Ordinal);
+        // Parents that exist only as a prefix (A/B without A) are listed as \Noselect.
+        var names = new SortedSet<string>(existing, StringComparer.Ordinal);
+        foreach (var f in existing)
+        {
+            for (var slash = f.IndexOf('/'); slash > 0; slash = f.IndexOf('/', slash + 1))
+            {
+                names.Add(f[..slash]);
+            }
+        }
+        if (selectSubscribed)
+        {
+            names = new SortedSet<string>(subscribed, StringComparer.Ordinal);
+        }
+        var matchers = patterns.Select(p => ListPattern.Create(reference, p)).ToList();
+        foreach (var name in names.OrderBy(n => n == "INBOX" ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal))
+        {
+            var wire = ModifiedUtf7.Encode(name);
+            if (!matchers.Any(m => m.IsMatch(wire)))
+            {
+                continue;
+            }
+            var special = SpecialUse(name);
+            if (selectSpecial && special is null)
+            {
+                continue;
+            }
+            var attrs = new List<string>();
+            if (!exists.Contains(name))
+            {
+                attrs.Add(selectSubscribed && !lsub ? @"\NonExistent" : @"\Noselect");
+            }
+            if (!lsub)
+            {
+                attrs.Add(existing.Any(f => f.StartsWith(name + "/", StringComparison.Ordinal)) ? @"\HasChildren" : @"\HasNoChildren");
+            }
+            if ((returnSubscribed || selectSubscribed) && !lsub && subscribed.Contains(name))
+            {
+                attrs.Add(@"\Subscribed");
+            }
+            if (special is not null && !lsub)
+            {
+                attrs.Add(special);
+            }
+            w.Raw($"* {c.Name} ({string.Join(' ', attrs)}) \"/\" ").AString(wire).Crlf();
+            TraceUntagged($"* {c.Name} ({string.Join(' ', attrs)}) \"/\" {wire}");
+        }
+        Ok(c.Tag, $"{c.Name} completed");
+    }
+}
+
+/// <summary>LIST wildcards (RFC 3501 §6.3.8): <c>*</c> matches anything, <c>%</c> anything but the delimiter.</summary>
+internal sealed class ListPattern
+{
+    private readonly string pattern;
+
+    private ListPattern(string pattern) => this.pattern = pattern;
+
+    /// <summary>The reference and the pattern joined (the reference is a prefix in this one namespace).</summary>
+    public static ListPattern Create(string reference, string pattern)
+    {
+        var full = reference.Length == 0 ? pattern
+            : reference.EndsWith('/') || pattern.StartsWith('/') ? reference + pattern : reference + "/" + pattern;
+        return new ListPattern(full);
+    }
+
+    public bool IsMatch(string name)
+    {
+        // INBOX is case-insensitive (RFC 3501 §5.1).
+        if (name == "INBOX" && pattern.Length >= 5 && pattern[..5].Equals("INBOX", StringComparison.OrdinalIgnoreCase))
+        {
+            return Match(pattern, 5, name, 5);
+        }
+        return Match(pattern, 0, name, 0);
+    }
+
+    // Dynamic programming over (pattern, name) positions: linear in their product, so a pattern of
+    // many wildcards cannot make the server backtrack for ever.
+    private static bool Match(string p, int pi, string s, int si)
+    {
+        var n = s.Length - si;
+        var row = new bool[n + 1];
+        row[0] = true;
+        for (var k = pi; k < p.Length; k++)
+        {
+            var c = p[k];
+            var next = new bool[n + 1];
+            if (c is '*' or '%')
+            {
+                next[0] = row[0];
+                for (var j = 1; j <= n; j++)
+                {
+                    // The wildcard takes character j-1 too, unless it is '%' and that is the delimiter.
+                    next[j] = row[j] || (next[j - 1] && (c == '*' || s[si + j - 1] != '/'));
+                }
+            }
+            else
+            {
+                for (var j = 1; j <= n; j++)
+                {
+                    next[j] = row[j - 1] && s[si + j - 1] == c;
+                }
+            }
+            row = next;
+        }
+        return row[n];
+    }
+}

@@ -1,0 +1,200 @@
+using System.Text;
+using MailLab.Protocols.Imap;
+using MailLab.Server.Store;
+
+namespace MailLab.Server.Imap;
+
+// Announcing what others changed in the selected mailbox (RFC 3501 §5.2, §7.3.1, §7.4.1) and IDLE (RFC 2177).
+public sealed partial class ImapSession
+{
+    /// <summary>
+    /// Tells the client what changed since it last heard: EXPUNGE for messages gone (only when
+    /// <paramref name="allowExpunge"/>: never during FETCH, STORE or SEARCH, RFC 3501 §7.4.1, which keeps
+    /// sequence numbers stable while the client uses them), EXISTS for new ones, FETCH FLAGS for re-flagged ones.
+    /// Costs nothing unless the store said the folder changed.
+    /// </summary>
+    private async Task SyncAsync(bool allowExpunge)
+    {
+        var view = selected;
+        if (view is null || !view.TakeChanged())
+        {
+            return;
+        }
+        var current = await store.ListAsync(Me, view.Folder, CancellationToken.None);
+        var old = view.Messages;
+        var next = new List<StoredMessage>(current.Count);
+        var gone = new List<int>();
+        var flagged = new List<int>();
+        var keptGhosts = false;
+        var ci = 0;
+        for (var vi = 0; vi < old.Count; vi++)
+        {
+            var m = old[vi];
+            while (ci < current.Count && current[ci].Uid < m.Uid)
+            {
+                ci++; // cannot happen (UIDs only grow), but never loop on it
+            }
+            if (ci < current.Count && current[ci].Uid == m.Uid)
+            {
+                var now = current[ci++];
+                if (now.Flags != m.Flags)
+                {
+                    flagged.Add(next.Count);
+                }
+                next.Add(now);
+            }
+            else if (allowExpunge)
+            {
+                gone.Add(vi);
+            }
+            else
+            {
+                next.Add(m); // still numbered until an EXPUNGE may be sent
+                keptGhosts = true;
+            }
+        }
+        var lastUid = old.Count > 0 ? old[^1].Uid : 0;
+        for (; ci < current.Count; ci++)
+        {
+            if (current[ci].Uid > lastUid)
+            {
+                next.Add(current[ci]);
+            }
+        }
+        view.Messages = next;
+        if (keptGhosts)
+        {
+            view.MarkChanged();
+        }
+        // Highest first, so each number is still right when the client applies it.
+        for (var k = gone.Count - 1; k >= 0; k--)
+        {
+            Untagged($"{gone[k] + 1} EXPUNGE");
+        }
+        if (next.Count != old.Count - gone.Count)
+        {
+            Untagged($"{next.Count} EXISTS");
+        }
+        foreach (var i in flagged)
+        {
+            Untagged($"{i + 1} FETCH (UID {next[i].Uid} FLAGS ({FlagText(next[i].Flags)}))");
+        }
+    }
+
+    private async Task IdleAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count > 0)
+        {
+            Bad(c.Tag, "IDLE takes no arguments");
+            return;
+        }
+        await SyncAsync(allowExpunge: true);
+        Continuation("idling");
+        await FlushAsync();
+        var token = commandWait!.Token;
+        idle.CancelAfter(limits.ImapIdleTimeout);
+        var read = reader.ReadAsync(token).AsTask();
+        // Cancelled on the way out, so no waiter is left behind to swallow the next change signal.
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(token);
+        try
+        {
+            await IdleLoopAsync(c, read, waiting.Token);
+        }
+        finally
+        {
+            await waiting.CancelAsync();
+        }
+    }
+
+    private async Task IdleLoopAsync(ImapCommand c, Task<System.IO.Pipelines.ReadResult> read, CancellationToken token)
+    {
+        while (true)
+        {
+            var view = selected;
+            var changed = view?.WaitChangedAsync(token) ?? Task.Delay(Timeout.Infinite, token);
+            var first = await Task.WhenAny(read, changed);
+            if (first == changed)
+            {
+                await changed; // rethrows cancellation
+                await SyncAsync(allowExpunge: true); // RFC 2177 §3: changes are sent at once while idling
+                untaggedThisCommand = 0;
+                await FlushAsync();
+                idle.CancelAfter(limits.ImapIdleTimeout);
+                continue;
+            }
+            var result = await read;
+            var buffer = result.Buffer;
+            var status = framer.Read(ref buffer);
+            reader.AdvanceTo(buffer.Start); // the framer keeps partial input; what follows a command stays unread
+            if (status == ImapFrameStatus.Complete)
+            {
+                var line = Encoding.ASCII.GetString(framer.Frame.Span).TrimEnd('\r', '\n');
+                trace.Emit(Trace.TraceKind.CommandReceived, "C: " + line, ("Line", line), ("Command", "IDLE-DONE"), ("Tag", c.Tag));
+                if (line.Equals("DONE", StringComparison.OrdinalIgnoreCase))
+                {
+                    Ok(c.Tag, "IDLE terminated");
+                }
+                else
+                {
+                    Bad(c.Tag, "Expected DONE");
+                }
+                return;
+            }
+            if (status != ImapFrameStatus.NeedMoreData)
+            {
+                Bad(c.Tag, "Expected DONE");
+                return;
+            }
+            if (result.IsCompleted)
+            {
+                closing = true;
+                return;
+            }
+            read = reader.ReadAsync(commandWait!.Token).AsTask();
+        }
+    }
+
+    // The 32 combinations of the five system flags, made once: FLAGS is in every FETCH of a sync.
+    private static readonly string[] FlagTexts = [.. Enumerable.Range(0, 32).Select(f => MakeFlagText((MessageFlags)f))];
+
+    private static string FlagText(MessageFlags flags) => FlagTexts[(int)flags & 31];
+
+    private static string MakeFlagText(MessageFlags flags)
+    {
+        var parts = new List<string>(5);
+        if ((flags & MessageFlags.Answered) != 0) parts.Add(@"\Answered");
+        if ((flags & MessageFlags.Flagged) != 0) parts.Add(@"\Flagged");
+        if ((flags & MessageFlags.Deleted) != 0) parts.Add(@"\Deleted");
+        if ((flags & MessageFlags.Seen) != 0) parts.Add(@"\Seen");
+        if ((flags & MessageFlags.Draft) != 0) parts.Add(@"\Draft");
+        return string.Join(' ', parts);
+    }
+
+    /// <summary>Flags named in a STORE or APPEND list; keywords are ignored (not kept, RFC 3501 §7.1 PERMANENTFLAGS); false on \Recent or junk.</summary>
+    private static bool TryFlags(IEnumerable<ImapValue> values, out MessageFlags flags)
+    {
+        flags = MessageFlags.None;
+        foreach (var v in values)
+        {
+            if (v.Kind != ImapValueKind.Atom)
+            {
+                return false;
+            }
+            switch (v.Text.ToUpperInvariant())
+            {
+                case @"\SEEN": flags |= MessageFlags.Seen; break;
+                case @"\ANSWERED": flags |= MessageFlags.Answered; break;
+                case @"\FLAGGED": flags |= MessageFlags.Flagged; break;
+                case @"\DELETED": flags |= MessageFlags.Deleted; break;
+                case @"\DRAFT": flags |= MessageFlags.Draft; break;
+                default:
+                    if (v.Text.StartsWith('\\'))
+                    {
+                        return false; // \Recent and unknown system flags cannot be set
+                    }
+                    break; // a keyword: accepted, not kept
+            }
+        }
+        return true;
+    }
+}

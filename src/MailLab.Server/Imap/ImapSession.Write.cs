@@ -1,0 +1,208 @@
+using System.Globalization;
+using MailLab.Protocols.Imap;
+using MailLab.Server.Store;
+
+namespace MailLab.Server.Imap;
+
+// Commands that add or remove messages: APPEND (with APPENDUID), COPY and MOVE (COPYUID, RFC 4315 and
+// RFC 6851), EXPUNGE and UID EXPUNGE (RFC 4315 §2.1).
+public sealed partial class ImapSession
+{
+    private async Task AppendAsync(ImapCommand c)
+    {
+        // APPEND mailbox [(flags)] [date-time] literal
+        var args = c.Arguments;
+        if (args.Count is < 2 or > 4 || args[^1].Kind != ImapValueKind.String)
+        {
+            Bad(c.Tag, "Syntax: APPEND mailbox [(flags)] [\"date-time\"] {size}");
+            return;
+        }
+        var folder = Mailbox(c, args[0]);
+        if (folder is null)
+        {
+            return;
+        }
+        var flags = MessageFlags.None;
+        DateTimeOffset? date = null;
+        for (var i = 1; i < args.Count - 1; i++)
+        {
+            if (args[i].Kind == ImapValueKind.List && i == 1)
+            {
+                if (!TryFlags(args[i].Items, out flags))
+                {
+                    Bad(c.Tag, "Invalid flag list");
+                    return;
+                }
+            }
+            else if (args[i].Kind == ImapValueKind.String && TryDateTime(args[i].Text, out var d))
+            {
+                date = d;
+            }
+            else
+            {
+                Bad(c.Tag, "Invalid APPEND argument (date-time is \"dd-Mon-yyyy hh:mm:ss +zzzz\")");
+                return;
+            }
+        }
+        var content = args[^1].Bytes;
+        if (content.Length == 0)
+        {
+            Bad(c.Tag, "Empty message");
+            return;
+        }
+        if (!store.FolderExists(Me, folder))
+        {
+            // RFC 3501 §6.3.11: TRYCREATE tells the client to CREATE and try again.
+            No(c.Tag, "[TRYCREATE] No such mailbox");
+            return;
+        }
+        var stored = await WriteMessageAsync(folder, content, flags, date);
+        Access(folder, "append", $"appended {content.Length} octets to {folder} as uid {stored.Uid}",
+            ("Uid", stored.Uid), ("Size", stored.Size));
+        await SyncAsync(allowExpunge: true);
+        Ok(c.Tag, $"[APPENDUID {stored.UidValidity} {stored.Uid}] APPEND completed");
+    }
+
+    private async Task<StoredMessage> WriteMessageAsync(string folder, ReadOnlyMemory<byte> content, MessageFlags flags, DateTimeOffset? date)
+    {
+        await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
+        await pending.Content.WriteAsync(content, CancellationToken.None);
+        return await pending.CommitAsync(flags, date, CancellationToken.None);
+    }
+
+    // RFC 3501 §9 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be space-padded).
+    private static bool TryDateTime(string text, out DateTimeOffset date) =>
+        DateTimeOffset.TryParseExact(text.Trim(), ["d-MMM-yyyy HH:mm:ss zzz", "dd-MMM-yyyy HH:mm:ss zzz"],
+            CultureInfo.InvariantCulture, DateTimeStyles.AllowInnerWhite, out date)
+        || DateTimeOffset.TryParseExact(FixZone(text.Trim()), ["d-MMM-yyyy HH:mm:ss zzz", "dd-MMM-yyyy HH:mm:ss zzz"],
+            CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+
+    // .NET's zzz wants +hh:mm; IMAP writes +hhmm.
+    private static string FixZone(string text) =>
+        text.Length > 5 && text[^5] is '+' or '-' ? text[..^2] + ":" + text[^2..] : text;
+
+    private async Task CopyAsync(ImapCommand c)
+    {
+        if (c.Arguments.Count != 2)
+        {
+            Bad(c.Tag, $"Syntax: {c.Name} sequence-set mailbox");
+            return;
+        }
+        var targets = Targets(c, c.Arguments[0]);
+        if (targets is null)
+        {
+            return;
+        }
+        var folder = Mailbox(c, c.Arguments[1]);
+        if (folder is null)
+        {
+            return;
+        }
+        var view = selected!;
+        var move = c.Name == "MOVE";
+        if (move && view.ReadOnly)
+        {
+            No(c.Tag, "[READ-ONLY] Mailbox is read-only");
+            return;
+        }
+        if (!store.FolderExists(Me, folder))
+        {
+            No(c.Tag, "[TRYCREATE] No such mailbox");
+            return;
+        }
+        var sourceUids = new List<uint>();
+        var targetUids = new List<uint>();
+        uint validity = 0;
+        foreach (var index in targets)
+        {
+            var m = view.Messages[index];
+            await using var s = await store.OpenReadAsync(m, CancellationToken.None);
+            if (s is null)
+            {
+                continue; // expunged meanwhile
+            }
+            await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
+            await s.CopyToAsync(pending.Content, CancellationToken.None);
+            // RFC 3501 §6.4.7: the copy keeps flags and internal date.
+            var copy = await pending.CommitAsync(m.Flags, m.InternalDate, CancellationToken.None);
+            sourceUids.Add(m.Uid);
+            targetUids.Add(copy.Uid);
+            validity = copy.UidValidity;
+        }
+        var code = sourceUids.Count == 0 ? "" : $"[COPYUID {validity} {SequenceSet.Format(sourceUids)} {SequenceSet.Format(targetUids)}] ";
+        Access(view.Folder, move ? "move" : "copy", $"{(move ? "moved" : "copied")} {sourceUids.Count} messages from {view.Folder} to {folder}",
+            ("Count", sourceUids.Count), ("Target", folder));
+        if (!move)
+        {
+            await SyncAsync(allowExpunge: c.Uid);
+            Ok(c.Tag, code + "COPY completed");
+            return;
+        }
+        // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGE responses.
+        if (code.Length > 0)
+        {
+            Untagged("OK " + code + "Moved");
+        }
+        await RemoveAsync(view, [.. targets.Where(i => sourceUids.Contains(view.Messages[i].Uid))], announce: true);
+        await SyncAsync(allowExpunge: true);
+        Ok(c.Tag, "MOVE completed");
+    }
+
+    private async Task ExpungeAsync(ImapCommand c)
+    {
+        var view = selected!;
+        if (view.ReadOnly)
+        {
+            No(c.Tag, "[READ-ONLY] Mailbox is read-only");
+            return;
+        }
+        List<int> candidates;
+        if (c.Uid)
+        {
+            // RFC 4315 §2.1: only the named UIDs, and only if \Deleted.
+            if (c.Arguments.Count != 1)
+            {
+                Bad(c.Tag, "Syntax: UID EXPUNGE uid-set");
+                return;
+            }
+            var t = Targets(c, c.Arguments[0]);
+            if (t is null)
+            {
+                return;
+            }
+            candidates = t;
+        }
+        else
+        {
+            if (c.Arguments.Count != 0)
+            {
+                Bad(c.Tag, "EXPUNGE takes no arguments");
+                return;
+            }
+            candidates = [.. Enumerable.Range(0, view.Messages.Count)];
+        }
+        var doomed = candidates.Where(i => (view.Messages[i].Flags & MessageFlags.Deleted) != 0).ToList();
+        var removed = await RemoveAsync(view, doomed, announce: true);
+        Access(view.Folder, "expunge", $"expunged {removed} messages from {view.Folder}", ("Count", removed));
+        await SyncAsync(allowExpunge: true);
+        Ok(c.Tag, $"{(c.Uid ? "UID " : "")}EXPUNGE completed");
+    }
+
+    /// <summary>Deletes messages (indexes ascending) and sends EXPUNGE for each, highest first so numbers stay right.</summary>
+    private async Task<int> RemoveAsync(MailboxView view, List<int> indexes, bool announce)
+    {
+        var removed = 0;
+        for (var k = indexes.Count - 1; k >= 0; k--)
+        {
+            var index = indexes[k];
+            await store.DeleteAsync(Me, view.Folder, view.Messages[index].Uid, CancellationToken.None);
+            view.Messages.RemoveAt(index);
+            removed++;
+            if (announce)
+            {
+                Untagged($"{index + 1} EXPUNGE");
+            }
+        }
+        return removed;
+    }
+}

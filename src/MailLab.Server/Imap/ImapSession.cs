@@ -1,0 +1,453 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Text;
+using MailLab.Protocols.Imap;
+using MailLab.Server.Lab;
+using MailLab.Server.Sites;
+using MailLab.Server.Store;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Imap;
+
+/// <summary>
+/// One IMAP4rev1 server session (RFC 3501) over any duplex stream, on the STARTTLS port or with
+/// implicit TLS (RFC 8314). Commands are framed by <see cref="ImapFramer"/>, parsed by
+/// <see cref="ImapParser"/>, checked against <see cref="ImapStateTable"/>, and answered from the
+/// <see cref="MessageStore"/>; the selected mailbox is a <see cref="MailboxView"/> kept in step with
+/// changes made by anyone else.
+/// </summary>
+public sealed partial class ImapSession : IAsyncDisposable
+{
+    /// <summary>RFC 7162 §4 asks servers to accept command lines of at least 8192 octets.</summary>
+    public const int MaxLine = 8192;
+
+    /// <summary>Bad commands in a row before the session is closed.</summary>
+    private const int MaxErrors = 20;
+
+    /// <summary>Untagged responses per command traced one by one; the rest are counted.</summary>
+    private const int TracedUntagged = 20;
+
+    private readonly LabSite site;
+    private readonly bool implicitTls;
+    private readonly TraceContext trace;
+    private readonly IPEndPoint remote;
+    private readonly IPEndPoint local;
+    private readonly LabLimits limits;
+    private readonly MessageStore store;
+    private readonly ArrayBufferWriter<byte> output = new(4096);
+    private readonly ImapWriter w;
+    private readonly CancellationTokenSource idle = new();
+    private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
+    private CancellationTokenSource? commandWait;
+    private Stream stream;
+    private PipeReader reader;
+    private ImapFramer framer;
+    private ImapState state = ImapState.NotAuthenticated;
+    private SslStream? tls;
+    private UserDefinition? user;
+    private IDisposable? userSlot;
+    private MailboxView? selected;
+    private int authFailures;
+    private int errors;
+    private int untaggedThisCommand;
+    private string closeReason = "client closed the connection";
+    private bool closing;
+
+    /// <summary>Creates a session for one accepted connection.</summary>
+    public ImapSession(LabSite site, bool implicitTls, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId)
+    {
+        this.site = site;
+        this.implicitTls = implicitTls;
+        this.remote = remote;
+        this.local = local;
+        limits = site.Lab.Limits;
+        store = site.Mda.Store;
+        trace = site.Tracer.For(site.Name, TraceRole.IMAP, sessionId);
+        stream = transport;
+        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+        framer = NewFramer();
+        w = new ImapWriter(output);
+    }
+
+    /// <summary>The session id stamped on its trace events.</summary>
+    public string? Id => trace.Session;
+
+    private string Host => site.HostName;
+
+    // An APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT advertised).
+    private ImapFramer NewFramer() => new(MaxLine, limits.MaxMessageSize);
+
+    /// <summary>Runs the session until LOGOUT, a fatal error, a timeout or <paramref name="shutdown"/>.</summary>
+    public async Task RunAsync(CancellationToken shutdown)
+    {
+        trace.Emit(TraceKind.SessionOpened,
+            $"connection from {remote} to IMAP {local}{(implicitTls ? " (implicit TLS)" : "")}",
+            ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
+            ("Profile", implicitTls ? "imaps" : "imap"), ("ImplicitTls", implicitTls));
+        commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
+        try
+        {
+            if (implicitTls && !await HandshakeAsync())
+            {
+                return;
+            }
+            // RFC 3501 §7.1.1 greeting; the CAPABILITY code saves the client a round trip.
+            Untagged($"OK [CAPABILITY {Capabilities()}] {Host} IMAP4rev1 MailLab ready");
+            while (!closing)
+            {
+                var command = await ReadCommandAsync(commandWait.Token);
+                if (command is null)
+                {
+                    break;
+                }
+                await HandleAsync(command.Value);
+            }
+            await FlushAsync();
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            await TryByeAsync("Server shutting down", "lab shutting down");
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested)
+        {
+            // RFC 3501 §5.4: the autologout timer is at least 30 minutes.
+            await TryByeAsync("Autologout; idle for too long", "idle timeout");
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
+        {
+            closeReason = $"connection error: {ex.Message}";
+        }
+        finally
+        {
+            trace.Emit(TraceKind.SessionClosed, $"session closed: {closeReason}",
+                ("Reason", closeReason), ("DurationMs", (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds));
+        }
+    }
+
+    /// <summary>
+    /// Reads one whole command (answering synchronising literals with "+"); null when the client went
+    /// away. Limit violations are answered here and reading goes on.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>?> ReadCommandAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            if (!reader.TryRead(out var result))
+            {
+                await FlushAsync();
+                idle.CancelAfter(limits.ImapIdleTimeout);
+                result = await reader.ReadAsync(token);
+            }
+            var buffer = result.Buffer;
+            var status = framer.Read(ref buffer);
+            reader.AdvanceTo(buffer.Start); // the framer keeps partial input; what follows a command stays unread
+            switch (status)
+            {
+                case ImapFrameStatus.Complete:
+                    return framer.Frame;
+                case ImapFrameStatus.NeedContinuation:
+                    // RFC 3501 §7.5: the client waits for this before sending the literal's octets.
+                    Continuation("Ready for literal data");
+                    await FlushAsync();
+                    continue;
+                case ImapFrameStatus.LineTooLong:
+                    trace.Emit(TraceKind.LimitExceeded, $"command line over {MaxLine} octets",
+                        ("Limit", "command-line"), ("Max", MaxLine));
+                    Bad(framer.RefusedTag, $"Command line too long (limit {MaxLine} octets)");
+                    continue;
+                case ImapFrameStatus.LiteralTooLarge:
+                    trace.Emit(TraceKind.LimitExceeded, $"literal of {framer.AnnouncedLiteral} octets refused",
+                        ("Limit", "literal"), ("Max", limits.MaxMessageSize));
+                    // RFC 7889 §4: [TOOBIG] for a message over APPENDLIMIT; no "+" is sent, so no octets follow.
+                    Tagged(framer.RefusedTag ?? "*", "NO", $"[TOOBIG] Literal larger than {limits.MaxMessageSize} octets");
+                    continue;
+                case ImapFrameStatus.NonSyncLiteralTooLarge:
+                    trace.Emit(TraceKind.LimitExceeded, $"non-synchronising literal of {framer.AnnouncedLiteral} octets",
+                        ("Limit", "literal"), ("Max", limits.MaxMessageSize));
+                    // RFC 7888 §4: the octets are already on their way; the only safe answer is to hang up.
+                    Bye($"[TOOBIG] Literal larger than {limits.MaxMessageSize} octets", "literal too large");
+                    return null;
+            }
+            if (result.IsCompleted)
+            {
+                return null;
+            }
+        }
+    }
+
+    private async Task HandleAsync(ReadOnlyMemory<byte> frame)
+    {
+        untaggedThisCommand = 0;
+        answered = false;
+        var (command, error) = ImapParser.Parse(frame);
+        if (command is null)
+        {
+            trace.Emit(TraceKind.CommandReceived, "C: " + Summarise(frame), ("Line", Summarise(frame)), ("Command", null), ("Tag", error!.Tag));
+            Bad(error.Tag, "Syntax error: " + error.Reason);
+            return;
+        }
+        TraceCommand(command);
+        if (!ImapStateTable.IsKnown(command.Name) || (command.Uid && !ImapStateTable.HasUidForm(command.Name)))
+        {
+            Bad(command.Tag, $"Unknown command {(command.Uid ? "UID " : "")}{command.Name}");
+            return;
+        }
+        if (!ImapStateTable.IsAllowed(command.Name, state))
+        {
+            Bad(command.Tag, $"{command.Name} is valid only in the {ImapStateTable.Describe(command.Name)} state");
+            return;
+        }
+        try
+        {
+            await DispatchAsync(command);
+            errors = 0;
+        }
+        catch (InvalidMailboxNameException ex)
+        {
+            No(command.Tag, $"Invalid mailbox name: {ex.Message}");
+        }
+        catch (StoreException ex)
+        {
+            trace.Emit(TraceKind.InternalError, $"store error in {command.Name}: {ex.Message}", ("Error", ex.Message));
+            No(command.Tag, "[SERVERBUG] The message store failed; try again");
+        }
+    }
+
+    private Task DispatchAsync(ImapCommand c) => c.Name switch
+    {
+        "CAPABILITY" => Done(c, () => Untagged("CAPABILITY " + Capabilities())),
+        "NOOP" or "CHECK" => SyncThenOk(c),
+        "LOGOUT" => Done(c, Logout),
+        "ID" => Done(c, () => IdCommand(c)),
+        "STARTTLS" => StartTlsAsync(c),
+        "LOGIN" => LoginAsync(c),
+        "AUTHENTICATE" => AuthenticateAsync(c),
+        "ENABLE" => Done(c, () => Enable(c)),
+        "NAMESPACE" => Done(c, Namespace),
+        "SELECT" or "EXAMINE" => SelectAsync(c),
+        "CREATE" => CreateAsync(c),
+        "DELETE" => DeleteAsync(c),
+        "RENAME" => RenameAsync(c),
+        "SUBSCRIBE" or "UNSUBSCRIBE" => SubscribeAsync(c),
+        "LIST" or "LSUB" => ListAsync(c),
+        "STATUS" => StatusAsync(c),
+        "APPEND" => AppendAsync(c),
+        "IDLE" => IdleAsync(c),
+        "CLOSE" or "UNSELECT" => CloseAsync(c),
+        "EXPUNGE" => ExpungeAsync(c),
+        "SEARCH" => SearchAsync(c),
+        "FETCH" => FetchAsync(c),
+        "STORE" => StoreAsync(c),
+        "COPY" or "MOVE" => CopyAsync(c),
+        _ => Done(c, () => Bad(c.Tag, "Unknown command")),
+    };
+
+    // For commands whose answer is written synchronously and ends with OK (unless it said otherwise).
+    private Task Done(ImapCommand c, Action act)
+    {
+        act();
+        if (!answered)
+        {
+            Ok(c.Tag, $"{c.Name} completed");
+        }
+        answered = false;
+        return Task.CompletedTask;
+    }
+
+    private bool answered;
+
+    private async Task SyncThenOk(ImapCommand c)
+    {
+        await SyncAsync(allowExpunge: true);
+        Ok(c.Tag, $"{c.Name} completed");
+    }
+
+    private void Logout()
+    {
+        Untagged($"BYE {Host} IMAP4rev1 server logging out");
+        closeReason = "LOGOUT";
+        closing = true;
+        state = ImapState.Logout;
+    }
+
+    // RFC 2971: the server's ID; what the client says about itself is in the trace already.
+    private void IdCommand(ImapCommand c)
+    {
+        if (c.Arguments.Count != 1 || !(c.Arguments[0].IsNil || c.Arguments[0].Kind == ImapValueKind.List))
+        {
+            Bad(c.Tag, "Syntax: ID (\"name\" \"value\" ...) or ID NIL");
+            return;
+        }
+        Untagged("ID (\"name\" \"MailLab\" \"vendor\" \"MailLab teaching lab\" \"support-url\" \"https://www.rfc-editor.org/rfc/rfc3501\")");
+    }
+
+    // RFC 5161: nothing this server implements needs enabling, so the answer lists nothing.
+    private void Enable(ImapCommand c)
+    {
+        if (c.Arguments.Count == 0)
+        {
+            Bad(c.Tag, "Syntax: ENABLE capability ...");
+            return;
+        }
+        Untagged("ENABLED");
+    }
+
+    // RFC 2342: one personal namespace with "/" as delimiter, no shared or other users' namespaces.
+    private void Namespace() => Untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+
+    /// <summary>Exactly what this session implements now (RFC 3501 §7.2.1).</summary>
+    private string Capabilities()
+    {
+        var caps = new List<string> { "IMAP4rev1" };
+        if (state == ImapState.NotAuthenticated)
+        {
+            if (tls is null)
+            {
+                caps.Add("STARTTLS");
+            }
+            if (tls is not null || site.Lab.Switches.AllowPlaintextAuth)
+            {
+                caps.Add("AUTH=PLAIN");
+                caps.Add("SASL-IR"); // RFC 4959
+            }
+            else
+            {
+                caps.Add("LOGINDISABLED"); // RFC 3501 §6.2.3: LOGIN refused before TLS
+            }
+        }
+        caps.AddRange(["LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN",
+            "LIST-EXTENDED", "SPECIAL-USE", $"APPENDLIMIT={limits.MaxMessageSize}"]);
+        return string.Join(' ', caps);
+    }
+
+    // ---- responses ----
+
+    private void Untagged(string text)
+    {
+        Encoding.UTF8.GetBytes("* " + text + "\r\n", output);
+        TraceUntagged("* " + text);
+    }
+
+    private void TraceUntagged(string text)
+    {
+        if (++untaggedThisCommand <= TracedUntagged)
+        {
+            trace.Emit(TraceKind.ReplySent, "S: " + text, ("Line", text), ("Status", null));
+        }
+    }
+
+    private void Continuation(string text)
+    {
+        Encoding.UTF8.GetBytes("+ " + text + "\r\n", output);
+        trace.Emit(TraceKind.ReplySent, "S: + " + text, ("Line", "+ " + text), ("Status", "+"));
+    }
+
+    private void Tagged(string tag, string status, string text)
+    {
+        answered = true;
+        if (untaggedThisCommand > TracedUntagged)
+        {
+            var more = untaggedThisCommand - TracedUntagged;
+            trace.Emit(TraceKind.ReplySent, $"S: ({more} more untagged responses not traced one by one)",
+                ("Line", null), ("Status", null), ("Untraced", more));
+        }
+        var line = $"{tag} {status} {text}";
+        Encoding.UTF8.GetBytes(line + "\r\n", output);
+        trace.Emit(TraceKind.ReplySent, "S: " + line, ("Line", line), ("Status", status));
+    }
+
+    private void Ok(string tag, string text) => Tagged(tag, "OK", text);
+
+    private void No(string tag, string text) => Tagged(tag, "NO", text);
+
+    private void Bad(string? tag, string text)
+    {
+        Tagged(tag ?? "*", "BAD", text);
+        // RFC 3501 §7.1.3: BAD keeps the session, but a client that only sends garbage is cut off.
+        if (++errors >= MaxErrors)
+        {
+            Bye("Too many bad commands", "too many bad commands");
+        }
+    }
+
+    private void Bye(string text, string reason)
+    {
+        Untagged("BYE " + text);
+        closeReason = reason;
+        closing = true;
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        if (output.WrittenCount == 0) return;
+        idle.CancelAfter(limits.ImapIdleTimeout);
+        await stream.WriteAsync(output.WrittenMemory, idle.Token);
+        await stream.FlushAsync(idle.Token);
+        output.ResetWrittenCount();
+    }
+
+    // Long answers (FETCH of many messages) go out in pieces rather than growing the buffer.
+    private ValueTask FlushIfLargeAsync() => output.WrittenCount >= 64 * 1024 ? FlushAsync() : ValueTask.CompletedTask;
+
+    private async Task TryByeAsync(string text, string reason)
+    {
+        try
+        {
+            Bye(text, reason);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await stream.WriteAsync(output.WrittenMemory, cts.Token);
+            await stream.FlushAsync(cts.Token);
+            output.ResetWrittenCount();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            closeReason = reason + " (client unreachable)";
+        }
+    }
+
+    private void TraceCommand(ImapCommand command)
+    {
+        var shown = command.ToString();
+        if (command.Name == "LOGIN" && command.Arguments.Count == 2)
+        {
+            // The password (RFC 3501 §6.2.3) is a secret; the user name is not.
+            shown = $"{command.Tag} LOGIN {command.Arguments[0]} {trace.Secret(command.Arguments[1].ToString())}";
+        }
+        else if (command.Name == "AUTHENTICATE" && command.Arguments.Count == 2)
+        {
+            shown = $"{command.Tag} AUTHENTICATE {command.Arguments[0]} {trace.Secret(command.Arguments[1].Text)}";
+        }
+        trace.Emit(TraceKind.CommandReceived, "C: " + shown,
+            ("Line", shown), ("Command", (command.Uid ? "UID " : "") + command.Name), ("Tag", command.Tag));
+    }
+
+    private static string Summarise(ReadOnlyMemory<byte> frame)
+    {
+        var text = Encoding.UTF8.GetString(frame.Span[..Math.Min(frame.Length, 200)]);
+        var eol = text.IndexOf('\r');
+        return eol >= 0 ? text[..eol] : text;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        selected?.Dispose();
+        userSlot?.Dispose();
+        if (tls is not null)
+        {
+            try
+            {
+                await tls.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception ex) when (ex is IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+        commandWait?.Dispose();
+        idle.Dispose();
+        await reader.CompleteAsync();
+        await stream.DisposeAsync();
+    }
+}
