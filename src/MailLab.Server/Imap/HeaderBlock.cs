@@ -70,7 +70,7 @@ public static class HeaderBlock
     /// </summary>
     public static byte[] Filter(ReadOnlySpan<byte> header, IReadOnlyList<string> names, bool not)
     {
-        var output = new MemoryStream();
+        var output = new MemoryStream(header.Length);
         var i = 0;
         while (i < header.Length)
         {
@@ -93,8 +93,7 @@ public static class HeaderBlock
             {
                 continue;
             }
-            var name = Encoding.ASCII.GetString(field[..colon]).TrimEnd();
-            var listed = names.Any(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
+            var listed = Listed(field[..colon].TrimEnd(" \t"u8), names);
             if (listed != not)
             {
                 output.Write(field);
@@ -102,5 +101,18 @@ public static class HeaderBlock
         }
         output.Write("\r\n"u8);
         return output.ToArray();
+    }
+
+    // Compared as bytes: a string per field of every message of a header list only fed the GC.
+    private static bool Listed(ReadOnlySpan<byte> name, IReadOnlyList<string> names)
+    {
+        foreach (var n in names)
+        {
+            if (Ascii.EqualsIgnoreCase(name, n))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

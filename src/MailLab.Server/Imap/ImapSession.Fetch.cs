@@ -74,13 +74,12 @@ public sealed partial class ImapSession
             }
             else if (needsHeader)
             {
-                await using var s = await store.OpenReadAsync(m, CancellationToken.None);
-                if (s is null)
+                header = await HeaderAsync(m);
+                if (header is null)
                 {
                     missing++;
                     continue;
                 }
-                header = await HeaderBlock.ReadAsync(s, CancellationToken.None);
             }
             if (marksSeen && (m.Flags & MessageFlags.Seen) == 0)
             {
@@ -106,6 +105,23 @@ public sealed partial class ImapSession
             return;
         }
         Ok(c.Tag, $"{(c.Uid ? "UID " : "")}FETCH completed");
+    }
+
+    /// <summary>The message's header block, from the shared cache or read from its file; null when expunged.</summary>
+    private async Task<byte[]?> HeaderAsync(StoredMessage m)
+    {
+        if (headers.Get(m) is { } cached)
+        {
+            return cached;
+        }
+        await using var s = await store.OpenReadAsync(m, CancellationToken.None);
+        if (s is null)
+        {
+            return null;
+        }
+        var header = await HeaderBlock.ReadAsync(s, CancellationToken.None);
+        headers.Add(m, header);
+        return header;
     }
 
     private async Task<MessageParts?> PartsAsync(StoredMessage m)

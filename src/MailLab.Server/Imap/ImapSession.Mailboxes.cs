@@ -108,7 +108,7 @@ public sealed partial class ImapSession
             var removed = 0;
             foreach (var m in view.Messages.Where(m => (m.Flags & MessageFlags.Deleted) != 0).ToList())
             {
-                if (await store.DeleteAsync(Me, view.Folder, m.Uid, CancellationToken.None)) removed++;
+                if (await DeleteMessageAsync(m)) removed++;
             }
             if (removed > 0)
             {

@@ -195,7 +195,7 @@ public sealed partial class ImapSession
         for (var k = indexes.Count - 1; k >= 0; k--)
         {
             var index = indexes[k];
-            await store.DeleteAsync(Me, view.Folder, view.Messages[index].Uid, CancellationToken.None);
+            await DeleteMessageAsync(view.Messages[index]);
             view.Messages.RemoveAt(index);
             removed++;
             if (announce)
@@ -204,5 +204,12 @@ public sealed partial class ImapSession
             }
         }
         return removed;
+    }
+
+    /// <summary>Deletes one message from the store and forgets its cached header.</summary>
+    private async Task<bool> DeleteMessageAsync(StoredMessage m)
+    {
+        headers.Remove(m);
+        return await store.DeleteAsync(Me, m.Folder, m.Uid, CancellationToken.None);
     }
 }

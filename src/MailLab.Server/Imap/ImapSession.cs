@@ -36,6 +36,7 @@ public sealed partial class ImapSession : IAsyncDisposable
     private readonly IPEndPoint local;
     private readonly LabLimits limits;
     private readonly MessageStore store;
+    private readonly HeaderCache headers;
     private readonly ArrayBufferWriter<byte> output = new(4096);
     private readonly ImapWriter w;
     private readonly CancellationTokenSource idle = new();
@@ -64,6 +65,7 @@ public sealed partial class ImapSession : IAsyncDisposable
         this.local = local;
         limits = site.Lab.Limits;
         store = site.Mda.Store;
+        headers = HeaderCache.For(store);
         trace = site.Tracer.For(site.Name, TraceRole.IMAP, sessionId);
         stream = transport;
         reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
