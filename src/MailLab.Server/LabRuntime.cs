@@ -150,7 +150,8 @@ public sealed class LabRuntime : IAsyncDisposable
         var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only);
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
-        var labResolver = new LabResolver(dnsEndPoint);
+        // An in-process lab DNS tells the resolver when its zones change, so a cached answer never outlives an edit.
+        var labResolver = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
         var reportLog = new Reports.DmarcReportLog(Path.Combine(dataDirectory, "dmarc"));
         foreach (var site in sites)

@@ -61,13 +61,19 @@ public static class DkimCanonicalizer
     /// </summary>
     public static byte[] SimpleBody(ReadOnlySpan<byte> body)
     {
+        var result = new byte[body.Length + 2];
+        return result[..SimpleBody(body, result)];
+    }
+
+    /// <summary><see cref="SimpleBody(ReadOnlySpan{byte})"/> into <paramref name="output"/> (at least <c>body.Length + 2</c> octets); returns the length.</summary>
+    public static int SimpleBody(ReadOnlySpan<byte> body, Span<byte> output)
+    {
         int end = body.Length;
         while (end >= 2 && body[end - 2] == '\r' && body[end - 1] == '\n') end -= 2;
-        var result = new byte[end + 2];
-        body[..end].CopyTo(result);
-        result[end] = (byte)'\r';
-        result[end + 1] = (byte)'\n';
-        return result;
+        body[..end].CopyTo(output);
+        output[end] = (byte)'\r';
+        output[end + 1] = (byte)'\n';
+        return end + 2;
     }
 
     /// <summary>
@@ -77,6 +83,16 @@ public static class DkimCanonicalizer
     public static byte[] RelaxedBody(ReadOnlySpan<byte> body)
     {
         var output = new byte[body.Length + 2];
+        return output[..RelaxedBody(body, output)];
+    }
+
+    /// <summary>
+    /// <see cref="RelaxedBody(ReadOnlySpan{byte})"/> into <paramref name="output"/> (at least
+    /// <c>body.Length + 2</c> octets); returns the canonical length. Copies runs without WSP in bulk,
+    /// so a verifier can canonicalize into a pooled buffer without a per-octet loop or a new array.
+    /// </summary>
+    public static int RelaxedBody(ReadOnlySpan<byte> body, Span<byte> output)
+    {
         int o = 0;
         int lastContentEnd = 0; // output length after the last non-empty line (with its CRLF)
         int i = 0;
@@ -87,22 +103,24 @@ public static class DkimCanonicalizer
             var line = terminated ? body.Slice(i, nl) : body[i..];
             i += terminated ? nl + 2 : line.Length;
             int start = o;
-            bool space = false;
-            foreach (byte b in line)
+            while (line.Length > 0)
             {
-                if (b is (byte)' ' or (byte)'\t')
+                int ws = line.IndexOfAny((byte)' ', (byte)'\t');
+                if (ws < 0)
                 {
-                    space = true;
-                    continue;
+                    line.CopyTo(output[o..]);
+                    o += line.Length;
+                    break;
                 }
-                if (space) output[o++] = (byte)' ';
-                space = false;
-                output[o++] = b;
+                line[..ws].CopyTo(output[o..]);
+                o += ws;
+                line = line[ws..].TrimStart(" \t"u8);
+                if (line.Length > 0) output[o++] = (byte)' '; // a WSP run inside the line is one SP; at the end, none
             }
             output[o++] = (byte)'\r'; // a last line without CRLF gets one (RFC 6376 §3.4.4 last rule)
             output[o++] = (byte)'\n';
             if (o - start > 2) lastContentEnd = o;
         }
-        return output[..lastContentEnd];
+        return lastContentEnd;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using DnsClient;
 using DnsClient.Protocol;
@@ -26,20 +27,45 @@ public sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, string
 }
 
 /// <summary>
-/// The mail side's resolver: asks the lab DNS only, with DnsClient's cache off so a zone edit is seen
-/// at once, over UDP with TCP fallback on a truncated answer. Errors are values, never exceptions.
+/// The mail side's resolver: asks the lab DNS only, over UDP with TCP fallback on a truncated answer,
+/// and keeps answers for their TTL like a real MTA's resolver (RFC 1035 §7.4; negative answers for the
+/// SOA minimum, RFC 2308 §5), but never longer than <see cref="MaxCacheTtl"/>. Errors are values,
+/// never exceptions, and are not cached.
 /// </summary>
+/// <remarks>
+/// The cache is our own rather than DnsClient's: DnsClient's cannot be emptied when the zones change
+/// and keeps negative answers for a fixed time, not the SOA's.
+/// </remarks>
 public sealed class LabResolver : Relay.IMxResolver
 {
-    private readonly LookupClient client;
+    /// <summary>
+    /// The longest an answer is kept, whatever its TTL: the lab hot-reloads zone files and students edit
+    /// them mid-exercise, so an edit must be seen within seconds even where the zone says an hour.
+    /// </summary>
+    public static readonly TimeSpan MaxCacheTtl = TimeSpan.FromSeconds(2);
 
-    /// <summary>A resolver that asks the lab DNS at <paramref name="server"/>.</summary>
-    public LabResolver(IPEndPoint server, TimeSpan? timeout = null)
+    /// <summary>Answers kept at most; a full cache is emptied (a lab has a few dozen names).</summary>
+    public const int MaxCacheEntries = 10_000;
+
+    private readonly LookupClient client;
+    private readonly Func<object>? generation;
+    private readonly ConcurrentDictionary<(string Name, QueryType Type), CachedAnswer> cache = new();
+    private object? cachedGeneration;
+
+    private sealed record CachedAnswer(IDnsQueryResponse Response, long ExpiresAt);
+
+    /// <summary>
+    /// A resolver that asks the lab DNS at <paramref name="server"/>. <paramref name="generation"/>, when
+    /// given, returns an object that changes whenever the served zones change (the in-process lab DNS's
+    /// zone set): the cache is emptied then, so an edit is seen at the next lookup, not after the TTL.
+    /// </summary>
+    public LabResolver(IPEndPoint server, TimeSpan? timeout = null, Func<object>? generation = null)
     {
         Server = server;
+        this.generation = generation;
         client = new LookupClient(new LookupClientOptions(new NameServer(server))
         {
-            UseCache = false,
+            UseCache = false, // answers are cached here (see the remarks)
             UseTcpFallback = true,
             Recursion = false,
             ThrowDnsErrors = false,
@@ -157,14 +183,56 @@ public sealed class LabResolver : Relay.IMxResolver
     private static bool IsNoSuchDomain(IDnsQueryResponse r) =>
         r.Header.ResponseCode is DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused;
 
+    /// <summary>
+    /// How long <paramref name="r"/> may be kept: the smallest answer TTL (RFC 2181 §5.2), or for a
+    /// negative answer the SOA's TTL and minimum, whichever is less (RFC 2308 §5); capped at
+    /// <see cref="MaxCacheTtl"/>. A negative answer without a SOA is not cached (RFC 2308 §5), nor is REFUSED.
+    /// </summary>
+    private static TimeSpan? CacheTtl(IDnsQueryResponse r)
+    {
+        if (r.Header.ResponseCode == DnsHeaderResponseCode.Refused) return null;
+        uint seconds;
+        if (r.Answers.Count > 0)
+        {
+            seconds = (uint)r.Answers.Min(a => a.InitialTimeToLive);
+        }
+        else if (r.Authorities.OfType<SoaRecord>().FirstOrDefault() is { } soa)
+        {
+            seconds = Math.Min((uint)soa.InitialTimeToLive, soa.Minimum);
+        }
+        else
+        {
+            return null;
+        }
+        if (seconds == 0) return null; // TTL 0: use once, never keep (RFC 1035 §3.2.1)
+        var ttl = TimeSpan.FromSeconds(seconds);
+        return ttl < MaxCacheTtl ? ttl : MaxCacheTtl;
+    }
+
     /// <summary>One query; NOERROR, NXDOMAIN and REFUSED are answers, anything else is a temporary error with its reason.</summary>
     private async Task<(IDnsQueryResponse? Response, string? Error)> QueryAsync(string name, QueryType type, CancellationToken ct)
     {
+        var gen = generation?.Invoke();
+        if (!ReferenceEquals(gen, Volatile.Read(ref cachedGeneration)))
+        {
+            cache.Clear(); // the zones were reloaded: nothing cached before may be served
+            Volatile.Write(ref cachedGeneration, gen);
+        }
+        long now = Environment.TickCount64;
+        if (cache.TryGetValue((name, type), out var hit) && hit.ExpiresAt > now) return (hit.Response, null);
         try
         {
             var response = await client.QueryAsync(name, type, QueryClass.IN, ct);
             var rcode = response.Header.ResponseCode;
-            if (rcode is DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused) return (response, null);
+            if (rcode is DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused)
+            {
+                if (CacheTtl(response) is { } ttl && ReferenceEquals(gen, Volatile.Read(ref cachedGeneration)))
+                {
+                    if (cache.Count >= MaxCacheEntries) cache.Clear();
+                    cache[(name, type)] = new CachedAnswer(response, now + (long)ttl.TotalMilliseconds);
+                }
+                return (response, null);
+            }
             return (null, $"{name} {type}: the lab DNS answered {rcode} ({response.ErrorMessage})");
         }
         catch (ArgumentException ex)
