@@ -22,7 +22,8 @@ public sealed partial class ImapSession
         }
         if (!ModifiedUtf7.TryDecode(v.Text, out var name))
         {
-            Bad(c.Tag, "Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)");
+            // A name that is not modified UTF-7 names no mailbox that could exist: NO, like Dovecot.
+            No(c.Tag, "[CANNOT] Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)");
             return null;
         }
         if (!MailboxNames.TryNormalizeFolder(name, out var folder, out var reason))
