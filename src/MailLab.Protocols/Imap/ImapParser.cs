@@ -227,8 +227,9 @@ public static class ImapParser
             return ImapValue.String(bytes, literal: true);
         }
 
-        // An atom; a '[' inside it runs to the matching ']' (FETCH items such as
-        // BODY.PEEK[HEADER.FIELDS (From To)]<0.100>, and response codes), spaces included.
+        // An atom; after BODY, BINARY and their .PEEK/.SIZE forms a '[' runs to the matching ']'
+        // (FETCH items such as BODY.PEEK[HEADER.FIELDS (From To)]<0.100>), spaces included. Elsewhere
+        // '[' is an ordinary atom character (RFC 3501 §9 atom-specials do not include it).
         private ImapValue? ReadAtom(out string? error)
         {
             error = null;
@@ -237,7 +238,7 @@ public static class ImapParser
             while (i < s.Length)
             {
                 var b = s[i];
-                if (b == (byte)'[')
+                if (b == (byte)'[' && (brackets > 0 || OpensSection(s[start..i])))
                 {
                     brackets++;
                 }
@@ -266,6 +267,12 @@ public static class ImapParser
                 return null;
             }
             return ImapValue.Atom(Encoding.ASCII.GetString(s[start..i]));
+        }
+
+        private static bool OpensSection(ReadOnlySpan<byte> prefix)
+        {
+            var p = Encoding.ASCII.GetString(prefix).ToUpperInvariant();
+            return p is "BODY" or "BODY.PEEK" or "BINARY" or "BINARY.PEEK" or "BINARY.SIZE";
         }
     }
 }

@@ -98,7 +98,9 @@ public static class ImapEnvelope
             return;
         }
         var mailbox = (MailboxAddress)address;
-        w.Raw("("u8).NString(Phrase(mailbox.Name)).Raw(" NIL "u8);
+        // RFC 3501 §7.4.2: the second field is the source route (adl), "@a,@b" as written, else NIL.
+        var route = mailbox.Route.Count > 0 ? mailbox.Route.ToString() : null;
+        w.Raw("("u8).NString(Phrase(mailbox.Name)).Raw(" "u8).NString(route).Raw(" "u8);
         var at = mailbox.Address.LastIndexOf('@');
         w.NString(at < 0 ? mailbox.Address : mailbox.Address[..at]).Raw(" "u8);
         w.NString(at < 0 ? null : mailbox.Address[(at + 1)..]).Raw(")"u8);

@@ -5,6 +5,7 @@ using System.Text;
 using MailLab.Protocols.Imap;
 using MailLab.Protocols.Sasl;
 using MailLab.Server.Lab;
+using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Imap;
@@ -12,8 +13,6 @@ namespace MailLab.Server.Imap;
 // STARTTLS (RFC 3501 §6.2.1, RFC 2595), implicit TLS (RFC 8314), LOGIN and AUTHENTICATE PLAIN (RFC 4616, SASL-IR RFC 4959).
 public sealed partial class ImapSession
 {
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
-
     private async Task StartTlsAsync(ImapCommand c)
     {
         if (tls is not null)
@@ -28,19 +27,8 @@ public sealed partial class ImapSession
         }
         Ok(c.Tag, "Begin TLS negotiation now");
         await FlushAsync();
-        // STYLE.md 8 and RFC 2595 §3.1: bytes pipelined after STARTTLS, before the handshake, may have
-        // been injected by an attacker in the path; they are thrown away, never run after TLS.
-        if (reader.TryRead(out var pending) && pending.Buffer.Length > 0)
-        {
-            var length = pending.Buffer.Length;
-            var raw = Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(pending.Buffer.Slice(0, Math.Min(length, 120))));
-            var secret = raw.Contains("LOGIN", StringComparison.OrdinalIgnoreCase) || raw.Contains("AUTHENTICATE", StringComparison.OrdinalIgnoreCase);
-            var preview = secret ? trace.Secret(raw) : raw;
-            reader.AdvanceTo(pending.Buffer.End);
-            trace.Emit(TraceKind.PlaintextInjection,
-                $"discarded {length} octets of plaintext pipelined after STARTTLS (possible command injection): {preview.ReplaceLineEndings("\\r\\n")}",
-                ("Octets", length), ("Preview", preview));
-        }
+        // STYLE.md 8 and RFC 2595 §3.1: pipelined plaintext after STARTTLS is never run after TLS.
+        ServerTls.DiscardPipelined(reader, trace, "STARTTLS");
         await reader.CompleteAsync();
         if (!await HandshakeAsync())
         {
@@ -53,32 +41,15 @@ public sealed partial class ImapSession
 
     private async Task<bool> HandshakeAsync()
     {
-        trace.Emit(TraceKind.TlsStarted, "TLS handshake started", ("Implicit", implicitTls));
-        var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-        try
+        var (ssl, error) = await ServerTls.HandshakeAsync(stream, site, trace, implicitTls);
+        if (ssl is null)
         {
-            using var cts = new CancellationTokenSource(HandshakeTimeout);
-            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = site.CertificateContext,
-                ClientCertificateRequired = false,
-            }, cts.Token);
-        }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
-        {
-            closeReason = $"TLS handshake failed: {ex.Message}";
-            trace.Emit(TraceKind.TlsFailed, closeReason, ("Reason", ex.Message));
-            await ssl.DisposeAsync();
+            closeReason = error ?? "TLS handshake failed";
             return false;
         }
         tls = ssl;
         stream = ssl;
         reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
-        var details = Smtp.SmtpSession.Describe(ssl);
-        trace.Emit(TraceKind.TlsEstablished,
-            $"TLS established: {details.Version} {details.Cipher} ({details.Bits} bits), certificate {site.Certificate.Subject}",
-            ("Version", details.Version), ("Cipher", details.Cipher), ("Bits", details.Bits),
-            ("Certificate", site.Certificate.Subject));
         return true;
     }
 

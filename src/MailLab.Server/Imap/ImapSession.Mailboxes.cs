@@ -22,7 +22,8 @@ public sealed partial class ImapSession
         }
         if (!ModifiedUtf7.TryDecode(v.Text, out var name))
         {
-            Bad(c.Tag, "Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)");
+            // A name that is not modified UTF-7 names no mailbox that could exist: NO, like Dovecot.
+            No(c.Tag, "[CANNOT] Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)");
             return null;
         }
         if (!MailboxNames.TryNormalizeFolder(name, out var folder, out var reason))
@@ -359,15 +360,31 @@ public sealed partial class ImapSession
                 names.Add(f[..slash]);
             }
         }
+        var matchers = patterns.Select(p => ListPattern.Create(reference, p)).ToList();
         if (selectSubscribed)
         {
+            // Parents of subscribed names are candidates too: LSUB "%" shows them as \Noselect
+            // (RFC 3501 §6.3.9), LIST RECURSIVEMATCH with CHILDINFO (RFC 5258 §3.5).
             names = new SortedSet<string>(subscribed, StringComparer.Ordinal);
+            foreach (var f in subscribed)
+            {
+                for (var slash = f.IndexOf('/'); slash > 0; slash = f.IndexOf('/', slash + 1))
+                {
+                    names.Add(f[..slash]);
+                }
+            }
         }
-        var matchers = patterns.Select(p => ListPattern.Create(reference, p)).ToList();
         foreach (var name in names.OrderBy(n => n == "INBOX" ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal))
         {
             var wire = ModifiedUtf7.Encode(name);
             if (!matchers.Any(m => m.IsMatch(wire)))
+            {
+                continue;
+            }
+            // A parent that is listed only because of a subscribed child the patterns do not reach.
+            var parentOnly = selectSubscribed && !subscribed.Contains(name);
+            if (parentOnly && (!(lsub || recursive) || !subscribed.Any(d =>
+                    d.StartsWith(name + "/", StringComparison.Ordinal) && !matchers.Any(m => m.IsMatch(ModifiedUtf7.Encode(d))))))
             {
                 continue;
             }
@@ -377,7 +394,11 @@ public sealed partial class ImapSession
                 continue;
             }
             var attrs = new List<string>();
-            if (!exists.Contains(name))
+            if (parentOnly && lsub)
+            {
+                attrs.Add(@"\Noselect");
+            }
+            else if (!exists.Contains(name))
             {
                 attrs.Add(selectSubscribed && !lsub ? @"\NonExistent" : @"\Noselect");
             }
@@ -393,8 +414,9 @@ public sealed partial class ImapSession
             {
                 attrs.Add(special);
             }
-            w.Raw($"* {c.Name} ({string.Join(' ', attrs)}) \"/\" ").AString(wire).Crlf();
-            TraceUntagged($"* {c.Name} ({string.Join(' ', attrs)}) \"/\" {wire}");
+            var extended = parentOnly && !lsub ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : "";
+            w.Raw($"* {c.Name} ({string.Join(' ', attrs)}) \"/\" ").AString(wire).Raw(extended).Crlf();
+            TraceUntagged($"* {c.Name} ({string.Join(' ', attrs)}) \"/\" {wire}{extended}");
         }
         Ok(c.Tag, $"{c.Name} completed");
     }

@@ -125,8 +125,24 @@ public sealed partial class ImapSession
     }
 
     // RFC 3501 §6.4.4: substring match, case-insensitive; HEADER with an empty string matches any message that has the field.
+    // For address fields the parsed addresses count too (RFC 3501 §6.4.4 FROM/TO/CC/BCC), so that
+    // comments or quoting in the raw field do not hide the address or display name.
     private static bool HeaderContains(HeaderList? headers, string field, string text) =>
-        headers is not null && headers.Any(h => h.Field.Equals(field, StringComparison.OrdinalIgnoreCase) && Contains(h.Value, text));
+        headers is not null && headers.Any(h => h.Field.Equals(field, StringComparison.OrdinalIgnoreCase)
+            && (Contains(h.Value, text) || (IsAddressField(field) && AddressContains(h, text))));
+
+    private static bool IsAddressField(string field) =>
+        field.ToUpperInvariant() is "FROM" or "TO" or "CC" or "BCC" or "SENDER" or "REPLY-TO";
+
+    private static bool AddressContains(Header header, string text) =>
+        InternetAddressList.TryParse(header.RawValue, out var list) && AnyAddressContains(list, text);
+
+    private static bool AnyAddressContains(IEnumerable<InternetAddress> list, string text) => list.Any(a => a switch
+    {
+        GroupAddress g => Contains(g.Name, text) || AnyAddressContains(g.Members, text),
+        MailboxAddress m => Contains(m.Name, text) || Contains(m.Address, text),
+        _ => false,
+    });
 
     private static bool BodyContains(MessageParts? parts, string text)
     {

@@ -20,8 +20,12 @@ namespace MailLab.Server.Imap;
 /// </summary>
 public sealed partial class ImapSession : IAsyncDisposable
 {
-    /// <summary>RFC 7162 §4 asks servers to accept command lines of at least 8192 octets.</summary>
-    public const int MaxLine = 8192;
+    /// <summary>
+    /// Longest command line (literals excluded), in octets. RFC 7162 §4 asks for at least 8192; 65536
+    /// (Dovecot's figure) leaves room for long ID parameter lists and UID sets from real clients, while
+    /// the frame buffer grows only as a line needs it. Literals are bounded by the message size limit.
+    /// </summary>
+    public const int MaxLine = 65536;
 
     /// <summary>Bad commands in a row before the session is closed.</summary>
     private const int MaxErrors = 20;

@@ -55,6 +55,4 @@ public sealed partial class SmtpSession
         return true;
     }
 
-    /// <summary>The negotiated TLS parameters; kept here for the IMAP session (imap branch), which calls it by this name.</summary>
-    internal static Delivery.TlsDetails Describe(System.Net.Security.SslStream ssl) => ServerTls.Describe(ssl);
 }

@@ -39,8 +39,8 @@ public sealed class ImapMailboxTranscriptTests : IAsyncLifetime
         Assert.True(lab.Store.FolderExists("alice@uc.test", "Entwürfe"));
         var list = await t.Expect("2 LIST \"\" \"Entw*\"", "OK");
         Assert.Equal("* LIST (\\HasNoChildren) \"/\" Entw&APw-rfe", list[0]);
-        await t.Expect("3 CREATE \"Entwürfe\"", "BAD");
-        await t.Expect("4 CREATE \"&AGE-\"", "BAD");
+        await t.Expect("3 CREATE \"Entwürfe\"", "NO [CANNOT]");
+        await t.Expect("4 CREATE \"&AGE-\"", "NO [CANNOT]");
         await t.Expect("5 CREATE \"Entw&APw-rfe\"", "NO [ALREADYEXISTS]");
     }
 

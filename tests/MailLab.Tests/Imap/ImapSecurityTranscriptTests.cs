@@ -1,5 +1,6 @@
 using MailLab.Protocols.Sasl;
 using MailLab.Server.Lab;
+using MailLab.Server.Imap;
 using MailLab.Server.Trace;
 using MailLab.Tests.Support;
 
@@ -128,7 +129,7 @@ public sealed class ImapSecurityTranscriptTests : IAsyncLifetime
     {
         await using var small = TestLab.Create(maxSize: "1KiB");
         await using var t = await ImapTranscript.LoggedInAsync(small.Site("uc"));
-        await t.Expect("1 NOOP " + new string('x', 9000), "BAD Command line too long");
+        await t.Expect("1 NOOP " + new string('x', ImapSession.MaxLine + 100), "BAD Command line too long");
         await t.Expect("2 APPEND INBOX {5000}", "NO [TOOBIG]");
         await t.Expect("3 NOOP", "OK");
         Assert.Contains(small.Events(TraceKind.LimitExceeded), e => e.Field("Limit") == "literal");

@@ -61,6 +61,22 @@ public sealed class ImapParserTests
     }
 
     [Fact]
+    public void A_bracket_outside_a_fetch_section_is_an_ordinary_atom_character()
+    {
+        var c = ImapFeed.One("5 SELECT a[b}c\r\n");
+        Assert.Equal("a[b}c", c.Arguments[0].Text);
+    }
+
+    [Fact]
+    public void An_explicit_4294967295_is_a_number_not_star()
+    {
+        Assert.True(SequenceSet.TryParse("7:4294967295", out var explicitMax));
+        Assert.Equal([(7u, 4294967295u)], explicitMax.Resolve(6));
+        Assert.True(SequenceSet.TryParse("7:*", out var star));
+        Assert.Equal([(6u, 7u)], star.Resolve(6)); // RFC 3501 §6.4.8: n:* always includes the largest
+    }
+
+    [Fact]
     public void Fetch_item_with_a_section_is_one_atom_including_spaces_and_parens()
     {
         var c = ImapFeed.One("14 UID fetch 1:3 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Subject)]<0.2048>)\r\n");
