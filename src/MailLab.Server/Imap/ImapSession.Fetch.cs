@@ -293,20 +293,17 @@ public sealed partial class ImapSession
         foreach (var index in targets)
         {
             var m = view.Messages[index];
-            var wanted = mode switch
+            // Against the stored flags, not this session's copy: another session may have changed them.
+            var updated = await store.UpdateFlagsAsync(Me, view.Folder, m.Uid, current => mode switch
             {
-                '+' => m.Flags | flags,
-                '-' => m.Flags & ~flags,
+                '+' => current | flags,
+                '-' => current & ~flags,
                 _ => flags,
-            };
-            if (wanted != m.Flags)
+            }, CancellationToken.None);
+            if (updated is not null)
             {
-                var updated = await store.SetFlagsAsync(Me, view.Folder, m.Uid, wanted, CancellationToken.None);
-                if (updated is not null)
-                {
-                    view.Messages[index] = m = updated;
-                    changed++;
-                }
+                if (updated.Flags != m.Flags) changed++;
+                view.Messages[index] = m = updated;
             }
             if (!silent)
             {

@@ -104,8 +104,18 @@ public sealed class MessageStore
     }
 
     /// <summary>Replaces the message's flags (a rename into <c>cur/</c>); null when there is no such UID.</summary>
-    public async Task<StoredMessage?> SetFlagsAsync(string address, string folder, uint uid, MessageFlags flags, CancellationToken ct)
+    public Task<StoredMessage?> SetFlagsAsync(string address, string folder, uint uid, MessageFlags flags, CancellationToken ct) =>
+        UpdateFlagsAsync(address, folder, uid, _ => flags, ct);
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to the flags as stored now, under the folder's lock, so that two
+    /// sessions' +FLAGS and -FLAGS both take effect (RFC 3501 §6.4.6 adds to or removes from the current
+    /// flags, not a session's older copy); null when there is no such UID.
+    /// </summary>
+    public async Task<StoredMessage?> UpdateFlagsAsync(string address, string folder, uint uid, Func<MessageFlags, MessageFlags> change,
+        CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(change);
         var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
         StoredMessage updated;
         string oldDir;
@@ -115,6 +125,7 @@ public sealed class MessageStore
             {
                 return null;
             }
+            var flags = change(m.Flags);
             var newName = (name with { Flags = flags, HasInfo = true }).ToString();
             var target = Path.Combine(f.CurDir, newName);
             oldDir = Path.GetDirectoryName(m.Path)!;

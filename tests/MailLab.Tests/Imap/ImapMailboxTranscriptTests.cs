@@ -135,6 +135,26 @@ public sealed class ImapMailboxTranscriptTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Plus_and_minus_flags_from_two_sessions_both_take_effect()
+    {
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("m1"));
+        await using var a = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await using var b = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await a.Expect("1 SELECT INBOX", "OK");
+        await b.Expect("1 SELECT INBOX", "OK");
+        await a.Expect("2 STORE 1 FLAGS.SILENT (\\Seen)", "OK");
+        // b has not been told of a's change yet; RFC 3501 §6.4.6: +FLAGS adds to the flags as they are.
+        await a.Expect("3 STORE 1 +FLAGS.SILENT (\\Answered)", "OK");
+        var minus = await b.Expect("2 STORE 1 -FLAGS (\\Seen)", "OK");
+        Assert.Contains("* 1 FETCH (FLAGS (\\Answered))", minus);
+        var stored = Assert.Single(await lab.Store.ListAsync("alice@uc.test", "INBOX", default));
+        Assert.Equal(MessageFlags.Answered, stored.Flags);
+        // a learns of b's change by the end of its next command (the last FLAGS it is told wins).
+        var seen = await a.Expect("4 FETCH 1 (FLAGS)", "OK");
+        Assert.EndsWith("FLAGS (\\Answered))", seen.Last(l => l.Contains("FLAGS", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Search_keys_over_flags_sizes_dates_and_text()
     {
         await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("alpha", "needle in here"), flags: MessageFlags.Seen);

@@ -68,7 +68,7 @@ public static class ImaptestScripts
     public static readonly IReadOnlyDictionary<string, string> MailLabGaps = new Dictionary<string, string>
     {
         ["nil"] = "MailLab gap: user keywords (STORE +FLAGS (NIL)) are not stored; the Maildir store keeps only the system flags",
-        ["store"] = "MailLab gap: user keywords ($$hello) are not stored, and +FLAGS/-FLAGS from two sessions are applied to each session's copy, not atomically to the stored flags",
+        ["store"] = "MailLab gap: user keywords ($$hello) are not stored; the Maildir store keeps only the system flags",
         ["copy"] = "MailLab gap: \\Recent (RFC 3501 §2.3.2) is not tracked, and user keywords are not stored",
         ["select"] = "MailLab gap: \\Recent (RFC 3501 §2.3.2) is not tracked (SELECT and STATUS report 0 RECENT)",
         ["search-flags"] = "MailLab gap: SEARCH KEYWORD/NEW/RECENT need user keywords and \\Recent, neither implemented",
