@@ -140,16 +140,8 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, DmarcReportLog l
         string? queueId = null;
         if (sent.Count > 0 && site.Queue is not null)
         {
-            queueId = QueueId.New();
             var message = Compose(meta, policyDomain, reporterDomain, sent, gz, begin, end);
-            await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
-            await using (var s = new MemoryStream())
-            {
-                await message.WriteToAsync(WireFormat.Options, s, ct).ConfigureAwait(false);
-                spool.Write(s.ToArray());
-            }
-            var pending = await site.Queue.PrepareAsync(queueId, $"postmaster@{reporterDomain}", site.Name, false, sent, "", spool, ct).ConfigureAwait(false);
-            pending.Commit();
+            queueId = await ReportMail.QueueAsync(site, site.Queue, message, reporterDomain, sent, ct).ConfigureAwait(false);
         }
         var outcome = new ReportOutcome(site.Name, policyDomain, reportId, entries.Count,
             entries.Select(e => (e.SourceIp, e.Disposition, e.DkimAligned, e.SpfAligned)).Distinct().Count(), sent, refused, queueId);

@@ -65,17 +65,8 @@ public static class FailureReporter
         string? id = null;
         if (to.Count > 0)
         {
-            id = QueueId.New();
             var reporter = site.Definition.Domains[0];
-            var message = Compose(site.HostName, reporter, r, failed, to);
-            await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
-            await using (var s = new MemoryStream())
-            {
-                await message.WriteToAsync(WireFormat.Options, s, ct).ConfigureAwait(false);
-                spool.Write(s.ToArray());
-            }
-            var pending = await site.Queue.PrepareAsync(id, $"postmaster@{reporter}", site.Name, false, to, "", spool, ct).ConfigureAwait(false);
-            pending.Commit();
+            id = await ReportMail.QueueAsync(site, site.Queue, Compose(site.HostName, reporter, r, failed, to), reporter, to, ct).ConfigureAwait(false);
         }
         trace.Emit(TraceKind.DmarcReportSent,
             $"DMARC failure report for {r.FromDomain} (fo={string.Join(':', r.Record.Fo)}) to {(to.Count == 0 ? "nobody" : string.Join(", ", to))}" +
