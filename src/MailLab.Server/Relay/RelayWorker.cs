@@ -134,9 +134,10 @@ public sealed class RelayWorker : IAsyncDisposable
         {
             await ProcessAsync(entry, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            // Stopping: the entry stays as last saved and resumes at the next start.
+            // Stopping: an attempt cut short (or refused by a listener already closed in this lab) leaves the
+            // entry as last saved; it resumes at the next start.
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or Store.StoreException)
         {
