@@ -87,7 +87,7 @@ public sealed partial class ImapSession
                 var updated = await store.SetFlagsAsync(Me, view.Folder, m.Uid, m.Flags | MessageFlags.Seen, CancellationToken.None);
                 if (updated is not null)
                 {
-                    view.Messages[index] = m = updated;
+                    view.Replace(index, m = updated);
                 }
             }
             WriteFetch(index + 1, m, items, header, parts, flagsChanged: marksSeen && !items.Any(i => i.Kind == FetchKind.Flags));
@@ -172,8 +172,8 @@ public sealed partial class ImapSession
             {
                 case FetchKind.Flags:
                     Name("FLAGS");
-                    w.Raw("("u8).Raw(FlagText(m.Flags)).Raw(")"u8);
-                    summary?.Append('(').Append(FlagText(m.Flags)).Append(')');
+                    w.Raw("("u8).Raw(FlagText(m)).Raw(")"u8);
+                    summary?.Append('(').Append(FlagText(m)).Append(')');
                     break;
                 case FetchKind.Uid:
                     Name("UID");
@@ -226,8 +226,8 @@ public sealed partial class ImapSession
         if (flagsChanged)
         {
             Name("FLAGS");
-            w.Raw("(" + FlagText(m.Flags) + ")");
-            summary?.Append('(').Append(FlagText(m.Flags)).Append(')');
+            w.Raw("(" + FlagText(m) + ")");
+            summary?.Append('(').Append(FlagText(m)).Append(')');
         }
         w.Raw(")\r\n"u8);
         summary?.Append(')');
@@ -278,7 +278,7 @@ public sealed partial class ImapSession
             return;
         }
         var flagArgs = c.Arguments.Count == 3 && c.Arguments[2].Kind == ImapValueKind.List ? c.Arguments[2].Items : c.Arguments.Skip(2).ToList();
-        if (!TryFlags(flagArgs, out var flags))
+        if (!TryFlags(flagArgs, out var flags, out var keywordNames))
         {
             Bad(c.Tag, "Invalid flag list");
             return;
@@ -289,32 +289,62 @@ public sealed partial class ImapSession
             No(c.Tag, "[READ-ONLY] Mailbox is read-only");
             return;
         }
+        var keywords = await KeywordMaskAsync(c, view, keywordNames, create: mode != '-');
+        if (keywords is null)
+        {
+            return;
+        }
         var changed = 0;
         foreach (var index in targets)
         {
             var m = view.Messages[index];
             // Against the stored flags, not this session's copy: another session may have changed them.
-            var updated = await store.UpdateFlagsAsync(Me, view.Folder, m.Uid, current => mode switch
+            var updated = await store.UpdateFlagsAsync(Me, view.Folder, m.Uid, (current, kw) => mode switch
             {
-                '+' => current | flags,
-                '-' => current & ~flags,
-                _ => flags,
+                '+' => (current | flags, kw | keywords.Value),
+                '-' => (current & ~flags, kw & ~keywords.Value),
+                _ => (flags, keywords.Value),
             }, CancellationToken.None);
             if (updated is not null)
             {
-                if (updated.Flags != m.Flags) changed++;
-                view.Messages[index] = m = updated;
+                if (updated.Flags != m.Flags || updated.Keywords != m.Keywords) changed++;
+                view.Replace(index, m = updated);
             }
             if (!silent)
             {
                 Untagged(c.Uid
-                    ? $"{index + 1} FETCH (UID {m.Uid} FLAGS ({FlagText(m.Flags)}))"
-                    : $"{index + 1} FETCH (FLAGS ({FlagText(m.Flags)}))");
+                    ? $"{index + 1} FETCH (UID {m.Uid} FLAGS ({FlagText(m)}))"
+                    : $"{index + 1} FETCH (FLAGS ({FlagText(m)}))");
             }
         }
-        Access(view.Folder, "store", $"set flags on {changed} of {targets.Count} messages in {view.Folder} ({op} {FlagText(flags)})",
+        Access(view.Folder, "store", $"set flags on {changed} of {targets.Count} messages in {view.Folder} ({op} {string.Join(' ', flagArgs)})",
             ("Count", changed));
         await SyncAsync(allowExpunge: c.Uid);
         Ok(c.Tag, $"{(c.Uid ? "UID " : "")}STORE completed");
+    }
+
+    /// <summary>
+    /// The keyword mask for a STORE or APPEND in the folder, creating keywords when asked; sends FLAGS
+    /// again when that defined new ones (RFC 3501 §7.2.6). Null with NO sent when a keyword cannot be kept.
+    /// </summary>
+    private async Task<uint?> KeywordMaskAsync(ImapCommand c, MailboxView? view, IReadOnlyList<string> names, bool create,
+        string? folder = null)
+    {
+        if (names.Count == 0)
+        {
+            return 0;
+        }
+        var (complete, mask, all) = await store.KeywordsAsync(Me, folder ?? view!.Folder, names, create, CancellationToken.None);
+        if (!complete && create)
+        {
+            No(c.Tag, $"[LIMIT] Keyword not kept: a mailbox holds at most {MaildirInfo.MaxKeywords} keywords of up to {FolderKeywords.MaxLength} characters");
+            return null;
+        }
+        if (view is not null && view.Folder == (folder ?? view.Folder) && all.Count != view.Keywords.Count)
+        {
+            view.Keywords = all;
+            AnnounceFlags(view);
+        }
+        return mask;
     }
 }

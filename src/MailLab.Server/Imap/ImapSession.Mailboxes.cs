@@ -67,21 +67,20 @@ public sealed partial class ImapSession
             No(c.Tag, "[NONEXISTENT] No such mailbox");
             return;
         }
-        var info = await store.GetFolderInfoAsync(Me, folder, CancellationToken.None);
-        var messages = (await store.ListAsync(Me, folder, CancellationToken.None)).ToList();
         var readOnly = c.Name == "EXAMINE";
-        selected = new MailboxView(store, Me, folder, readOnly, info.UidValidity, messages);
+        // SELECT takes the \Recent messages for this session; EXAMINE shows them and leaves them for the
+        // next SELECT (RFC 3501 §6.3.2: EXAMINE changes nothing, \Recent included).
+        var info = await store.SnapshotAsync(Me, folder, claimRecent: !readOnly, CancellationToken.None);
+        var view = selected = new MailboxView(store, Me, folder, readOnly, info);
+        view.ClaimRecent(info.RecentFrom, info.UidNext);
+        var messages = info.Messages;
         state = ImapState.Selected;
-        Untagged($"FLAGS ({SystemFlags})");
-        // No keywords are stored, so \* (new keywords allowed) is not offered (RFC 3501 §7.1).
-        Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({SystemFlags})] Flags permitted");
+        AnnounceFlags(view);
         Untagged($"{messages.Count} EXISTS");
-        // \Recent is not tracked (RFC 9051 dropped it); no message is ever recent here.
-        Untagged("0 RECENT");
-        var firstUnseen = messages.FindIndex(m => (m.Flags & MessageFlags.Seen) == 0);
-        if (firstUnseen >= 0)
+        Untagged($"{view.RecentCount()} RECENT");
+        if (info.FirstUnseen >= 0)
         {
-            Untagged($"OK [UNSEEN {firstUnseen + 1}] First unseen");
+            Untagged($"OK [UNSEEN {info.FirstUnseen + 1}] First unseen");
         }
         Untagged($"OK [UIDVALIDITY {info.UidValidity}] UIDs valid");
         Untagged($"OK [UIDNEXT {info.UidNext}] Predicted next UID");
@@ -259,7 +258,7 @@ public sealed partial class ImapSession
             long? value = name switch
             {
                 "MESSAGES" => info.Count,
-                "RECENT" => 0,
+                "RECENT" => info.Recent,
                 "UIDNEXT" => info.UidNext,
                 "UIDVALIDITY" => info.UidValidity,
                 "UNSEEN" => info.Unseen,

@@ -33,7 +33,7 @@ public sealed partial class ImapSession
         for (var i = 0; i < view.Messages.Count; i++)
         {
             var m = view.Messages[i];
-            SearchSubject subject = new(i + 1, m, (uint)view.Messages.Count, maxUid);
+            SearchSubject subject = new(i + 1, m, (uint)view.Messages.Count, maxUid, view);
             if (key.NeedsContent)
             {
                 await using var s = await store.OpenReadAsync(m, CancellationToken.None);
@@ -63,8 +63,9 @@ public sealed partial class ImapSession
         Ok(c.Tag, $"{(c.Uid ? "UID " : "")}SEARCH completed");
     }
 
-    private sealed class SearchSubject(int seq, StoredMessage message, uint count, uint maxUid)
+    private sealed class SearchSubject(int seq, StoredMessage message, uint count, uint maxUid, MailboxView view)
     {
+        public MailboxView View { get; } = view;
         public int Seq { get; } = seq;
         public StoredMessage Message { get; } = message;
         public uint Count { get; } = count;
@@ -84,8 +85,12 @@ public sealed partial class ImapSession
             SearchOp.All => true,
             SearchOp.Flag => (m.Flags & FlagOf(key.Text!)) != 0,
             SearchOp.NoFlag => (m.Flags & FlagOf(key.Text!)) == 0,
-            SearchOp.Keyword or SearchOp.New or SearchOp.Recent => false,
-            SearchOp.NoKeyword or SearchOp.Old => true,
+            SearchOp.Keyword => HasKeyword(s, key.Text!),
+            SearchOp.NoKeyword => !HasKeyword(s, key.Text!),
+            // RFC 3501 §6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT.
+            SearchOp.Recent => s.View.IsRecent(m.Uid),
+            SearchOp.New => s.View.IsRecent(m.Uid) && (m.Flags & MessageFlags.Seen) == 0,
+            SearchOp.Old => !s.View.IsRecent(m.Uid),
             SearchOp.Larger => m.Size > key.Number,
             SearchOp.Smaller => m.Size < key.Number,
             SearchOp.Before => DateOnly.FromDateTime(m.InternalDate.UtcDateTime) < key.Date,
@@ -104,6 +109,19 @@ public sealed partial class ImapSession
             SearchOp.TextAnywhere => BodyContains(s.Parts, key.Text!) || s.Headers!.Any(h => Contains(h.Value, key.Text!)),
             _ => false,
         };
+    }
+
+    private static bool HasKeyword(SearchSubject s, string name)
+    {
+        var keywords = s.View.Keywords;
+        for (var i = 0; i < keywords.Count; i++)
+        {
+            if (string.Equals(keywords[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return (s.Message.Keywords & (1u << i)) != 0;
+            }
+        }
+        return false;
     }
 
     private static MessageFlags FlagOf(string name) => name switch

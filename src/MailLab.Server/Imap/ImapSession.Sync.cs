@@ -10,7 +10,8 @@ public sealed partial class ImapSession
     /// <summary>
     /// Tells the client what changed since it last heard: EXPUNGE for messages gone (only when
     /// <paramref name="allowExpunge"/>: never during FETCH, STORE or SEARCH, RFC 3501 §7.4.1, which keeps
-    /// sequence numbers stable while the client uses them), EXISTS for new ones, FETCH FLAGS for re-flagged ones.
+    /// sequence numbers stable while the client uses them), FLAGS for new keywords (§7.2.6), EXISTS and
+    /// RECENT for new messages (§7.3.1, §7.3.2), FETCH FLAGS for re-flagged ones.
     /// Costs nothing unless the store said the folder changed.
     /// </summary>
     private async Task SyncAsync(bool allowExpunge)
@@ -20,7 +21,9 @@ public sealed partial class ImapSession
         {
             return;
         }
-        var current = await store.ListAsync(Me, view.Folder, CancellationToken.None);
+        // A read-write session is the one that announces new messages as \Recent (RFC 3501 §2.3.2).
+        var snapshot = await store.SnapshotAsync(Me, view.Folder, claimRecent: !view.ReadOnly, CancellationToken.None);
+        var current = snapshot.Messages;
         var old = view.Messages;
         var next = new List<StoredMessage>(current.Count);
         var gone = new List<int>();
@@ -37,7 +40,7 @@ public sealed partial class ImapSession
             if (ci < current.Count && current[ci].Uid == m.Uid)
             {
                 var now = current[ci++];
-                if (now.Flags != m.Flags)
+                if (now.Flags != m.Flags || now.Keywords != m.Keywords)
                 {
                     flagged.Add(next.Count);
                 }
@@ -61,10 +64,17 @@ public sealed partial class ImapSession
                 next.Add(current[ci]);
             }
         }
-        view.Messages = next;
+        // Without ghosts the result is exactly the store's listing: share it instead of keeping a copy.
+        view.SetMessages(keptGhosts ? next : current);
+        view.ClaimRecent(snapshot.RecentFrom, snapshot.UidNext);
         if (keptGhosts)
         {
             view.MarkChanged();
+        }
+        if (snapshot.Keywords.Count != view.Keywords.Count)
+        {
+            view.Keywords = snapshot.Keywords;
+            AnnounceFlags(view);
         }
         // Highest first, so each number is still right when the client applies it.
         for (var k = gone.Count - 1; k >= 0; k--)
@@ -74,11 +84,22 @@ public sealed partial class ImapSession
         if (next.Count != old.Count - gone.Count)
         {
             Untagged($"{next.Count} EXISTS");
+            Untagged($"{view.RecentCount()} RECENT");
         }
         foreach (var i in flagged)
         {
-            Untagged($"{i + 1} FETCH (UID {next[i].Uid} FLAGS ({FlagText(next[i].Flags)}))");
+            Untagged($"{i + 1} FETCH (UID {next[i].Uid} FLAGS ({FlagText(next[i])}))");
         }
+    }
+
+    /// <summary>FLAGS and PERMANENTFLAGS for the view's keywords (at SELECT, and again when keywords are added, RFC 3501 §7.2.6).</summary>
+    private void AnnounceFlags(MailboxView view)
+    {
+        var keywords = string.Concat(view.Keywords.Select(k => " " + k));
+        Untagged($"FLAGS ({SystemFlags}{keywords})");
+        // RFC 3501 §7.1: \* says new keywords may be created; the store has a letter for each of 26.
+        Untagged(view.ReadOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox"
+            : $"OK [PERMANENTFLAGS ({SystemFlags}{keywords}{(view.CanAddKeywords ? @" \*" : "")})] Flags permitted");
     }
 
     private async Task IdleAsync(ImapCommand c)
@@ -159,6 +180,23 @@ public sealed partial class ImapSession
 
     private static string FlagText(MessageFlags flags) => FlagTexts[(int)flags & 31];
 
+    /// <summary>The message's flags as this session shows them: \Recent, system flags, then keywords.</summary>
+    private string FlagText(StoredMessage m)
+    {
+        var system = FlagText(m.Flags);
+        var view = selected;
+        var recent = view is not null && view.IsRecent(m.Uid);
+        if (!recent && m.Keywords == 0)
+        {
+            return system;
+        }
+        var parts = new List<string>(8);
+        if (recent) parts.Add(@"\Recent");
+        if (system.Length > 0) parts.Add(system);
+        if (view is not null) parts.AddRange(FolderKeywords.NamesOf(view.Keywords, m.Keywords));
+        return string.Join(' ', parts);
+    }
+
     private static string MakeFlagText(MessageFlags flags)
     {
         var parts = new List<string>(5);
@@ -170,10 +208,14 @@ public sealed partial class ImapSession
         return string.Join(' ', parts);
     }
 
-    /// <summary>Flags named in a STORE or APPEND list; keywords are ignored (not kept, RFC 3501 §7.1 PERMANENTFLAGS); false on \Recent or junk.</summary>
-    private static bool TryFlags(IEnumerable<ImapValue> values, out MessageFlags flags)
+    /// <summary>
+    /// The system flags and keywords named in a STORE or APPEND list; false on \Recent (set only by the
+    /// server, RFC 3501 §2.3.2), an unknown system flag, or something that is not a flag.
+    /// </summary>
+    private static bool TryFlags(IEnumerable<ImapValue> values, out MessageFlags flags, out List<string> keywords)
     {
         flags = MessageFlags.None;
+        keywords = [];
         foreach (var v in values)
         {
             if (v.Kind != ImapValueKind.Atom)
@@ -190,9 +232,13 @@ public sealed partial class ImapSession
                 default:
                     if (v.Text.StartsWith('\\'))
                     {
-                        return false; // \Recent and unknown system flags cannot be set
+                        return false;
                     }
-                    break; // a keyword: accepted, not kept
+                    if (!keywords.Contains(v.Text, StringComparer.OrdinalIgnoreCase))
+                    {
+                        keywords.Add(v.Text);
+                    }
+                    break;
             }
         }
         return true;

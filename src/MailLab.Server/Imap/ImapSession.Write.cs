@@ -23,12 +23,13 @@ public sealed partial class ImapSession
             return;
         }
         var flags = MessageFlags.None;
+        List<string> keywords = [];
         DateTimeOffset? date = null;
         for (var i = 1; i < args.Count - 1; i++)
         {
             if (args[i].Kind == ImapValueKind.List && i == 1)
             {
-                if (!TryFlags(args[i].Items, out flags))
+                if (!TryFlags(args[i].Items, out flags, out keywords))
                 {
                     Bad(c.Tag, "Invalid flag list");
                     return;
@@ -56,18 +57,23 @@ public sealed partial class ImapSession
             No(c.Tag, "[TRYCREATE] No such mailbox");
             return;
         }
-        var stored = await WriteMessageAsync(folder, content, flags, date);
+        if (await KeywordMaskAsync(c, selected, keywords, create: true, folder) is null)
+        {
+            return;
+        }
+        var stored = await WriteMessageAsync(folder, content, flags, keywords, date);
         Access(folder, "append", $"appended {content.Length} octets to {folder} as uid {stored.Uid}",
             ("Uid", stored.Uid), ("Size", stored.Size));
         await SyncAsync(allowExpunge: true);
         Ok(c.Tag, $"[APPENDUID {stored.UidValidity} {stored.Uid}] APPEND completed");
     }
 
-    private async Task<StoredMessage> WriteMessageAsync(string folder, ReadOnlyMemory<byte> content, MessageFlags flags, DateTimeOffset? date)
+    private async Task<StoredMessage> WriteMessageAsync(string folder, ReadOnlyMemory<byte> content, MessageFlags flags,
+        IReadOnlyList<string> keywords, DateTimeOffset? date)
     {
         await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
         await pending.Content.WriteAsync(content, CancellationToken.None);
-        return await pending.CommitAsync(flags, date, CancellationToken.None);
+        return await pending.CommitAsync(flags, keywords, date, CancellationToken.None);
     }
 
     // RFC 3501 §9 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be space-padded).
@@ -123,8 +129,9 @@ public sealed partial class ImapSession
             }
             await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
             await s.CopyToAsync(pending.Content, CancellationToken.None);
-            // RFC 3501 §6.4.7: the copy keeps flags and internal date.
-            var copy = await pending.CommitAsync(m.Flags, m.InternalDate, CancellationToken.None);
+            // RFC 3501 §6.4.7: the copy keeps flags and internal date; keywords by name (the target has its own letters).
+            var copy = await pending.CommitAsync(m.Flags, FolderKeywords.NamesOf(view.Keywords, m.Keywords), m.InternalDate,
+                CancellationToken.None);
             sourceUids.Add(m.Uid);
             targetUids.Add(copy.Uid);
             validity = copy.UidValidity;
@@ -196,7 +203,7 @@ public sealed partial class ImapSession
         {
             var index = indexes[k];
             await DeleteMessageAsync(view.Messages[index]);
-            view.Messages.RemoveAt(index);
+            view.RemoveAt(index);
             removed++;
             if (announce)
             {

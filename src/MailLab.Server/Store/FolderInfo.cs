@@ -6,4 +6,5 @@ namespace MailLab.Server.Store;
 /// <param name="Count">Messages in the folder.</param>
 /// <param name="Unseen">Messages without \Seen.</param>
 /// <param name="TotalSize">Sum of the message sizes in octets.</param>
-public sealed record FolderInfo(uint UidValidity, uint UidNext, int Count, int Unseen, long TotalSize);
+/// <param name="Recent">Messages not yet announced to any IMAP session (\Recent, RFC 3501 §2.3.2).</param>
+public sealed record FolderInfo(uint UidValidity, uint UidNext, int Count, int Unseen, long TotalSize, int Recent);

@@ -1,8 +1,9 @@
 namespace MailLab.Server.Store;
 
 /// <summary>
-/// One folder in memory: its lock, UID counter and a cache of its listing. Loaded from disk on first
-/// use; after that this process owns the folder. Every member except the constructor needs <see cref="Gate"/>.
+/// One folder in memory: its lock, UID counter, keywords, \Recent mark and a cache of its listing. Loaded
+/// from disk on first use; after that this process owns the folder. Every member except the constructor
+/// needs <see cref="Gate"/>.
 /// </summary>
 internal sealed class FolderState(string root, string address, string folder, string path, uint reserveBlock)
 {
@@ -28,9 +29,18 @@ internal sealed class FolderState(string root, string address, string folder, st
     public bool Loaded { get; private set; }
     public uint UidValidity { get; private set; }
     public uint NextUid { get; private set; }
-    public SortedDictionary<uint, StoredMessage> Messages { get; } = [];
+    public FolderKeywords Keywords { get; private set; } = null!;
 
+    /// <summary>The first UID not yet announced as \Recent to an IMAP session (RFC 3501 §2.3.2).</summary>
+    public uint RecentFrom { get; private set; }
+
+    // Ascending UIDs: a delivery always appends (UIDs are allocated under the lock), so a list with
+    // binary search costs 8 octets a message where a sorted tree cost 48.
+    private readonly List<StoredMessage> messages = [];
+    private FolderSnapshot? snapshot;
     private uint reserved;
+
+    public int Count => messages.Count;
 
     /// <summary>Creates the Maildir directories if needed and rebuilds the listing from file names.</summary>
     public void Load()
@@ -50,6 +60,7 @@ internal sealed class FolderState(string root, string address, string folder, st
 
         var state = UidState.Read(Path);
         UidValidity = state?.UidValidity ?? UidState.NewUidValidity();
+        Keywords = FolderKeywords.Load(Path);
         var strays = new List<(FileInfo File, bool InCur)>();
         uint maxUid = 0;
         foreach (var (dir, inCur) in new[] { (NewDir, false), (CurDir, true) })
@@ -58,7 +69,7 @@ internal sealed class FolderState(string root, string address, string folder, st
             {
                 if (MaildirFileName.TryParse(file.Name, out var name))
                 {
-                    Messages[name.Uid] = ToMessage(name, file);
+                    messages.Add(ToMessage(name, file, dir));
                     maxUid = Math.Max(maxUid, name.Uid);
                 }
                 else if (!file.Name.StartsWith('.'))
@@ -70,6 +81,8 @@ internal sealed class FolderState(string root, string address, string folder, st
         // Never below the persisted mark (gaps are fine, reuse is not), nor below what is on disk.
         NextUid = Math.Max(Math.Max(state?.Reserved ?? 1, maxUid == uint.MaxValue ? maxUid : maxUid + 1), 1);
         reserved = state?.Reserved ?? 0;
+        RecentFrom = state?.Recent ?? 1; // a new folder: everything in it is new to every session
+        messages.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         if (state is null)
         {
             Persist(NextUid);
@@ -93,16 +106,108 @@ internal sealed class FolderState(string root, string address, string folder, st
         {
             Persist((uint)Math.Min((ulong)NextUid + reserveBlock, uint.MaxValue));
         }
+        snapshot = null; // UIDNEXT moves
         return NextUid++;
     }
 
-    public StoredMessage ToMessage(MaildirFileName name, FileInfo file) =>
+    /// <summary>The message for a file in <paramref name="dir"/> (<see cref="NewDir"/> or <see cref="CurDir"/>, shared strings).</summary>
+    public StoredMessage ToMessage(MaildirFileName name, FileInfo file, string dir) =>
         new(Address, Folder, UidValidity, name.Uid, name.Size, name.Flags,
-            new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero), file.Name, file.FullName);
+            new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero), file.Name, dir == NewDir ? NewDir : CurDir)
+        { Keywords = name.Keywords };
+
+    /// <summary>The message with this UID.</summary>
+    public bool TryGet(uint uid, out StoredMessage message)
+    {
+        var i = IndexOf(uid);
+        message = i >= 0 ? messages[i] : null!;
+        return i >= 0;
+    }
+
+    /// <summary>Adds a message whose UID is above every other (it was just allocated).</summary>
+    public void Append(StoredMessage message)
+    {
+        if (messages.Count > 0 && messages[^1].Uid >= message.Uid)
+        {
+            throw new StoreException($"UID {message.Uid} is not above {messages[^1].Uid} in {Folder}");
+        }
+        messages.Add(message);
+        snapshot = null;
+    }
+
+    /// <summary>Replaces the message with the same UID (after a flag change).</summary>
+    public void Replace(StoredMessage message)
+    {
+        messages[IndexOf(message.Uid)] = message;
+        snapshot = null;
+    }
+
+    /// <summary>Removes the message with this UID.</summary>
+    public bool Remove(uint uid, out StoredMessage message)
+    {
+        if (!TryGet(uid, out message))
+        {
+            return false;
+        }
+        messages.RemoveAt(IndexOf(uid));
+        snapshot = null;
+        return true;
+    }
+
+    /// <summary>Forgets the cached snapshot (keywords were added).</summary>
+    public void Changed() => snapshot = null;
+
+    /// <summary>
+    /// The folder now, built once per change and shared by every reader until the next change.
+    /// </summary>
+    public FolderSnapshot Snapshot()
+    {
+        if (snapshot is null)
+        {
+            var unseen = 0;
+            var firstUnseen = -1;
+            long size = 0;
+            for (var i = 0; i < messages.Count; i++)
+            {
+                var m = messages[i];
+                size += m.Size;
+                if ((m.Flags & MessageFlags.Seen) == 0)
+                {
+                    unseen++;
+                    if (firstUnseen < 0) firstUnseen = i;
+                }
+            }
+            snapshot = new FolderSnapshot(UidValidity, NextUid, messages.ToArray(), unseen, firstUnseen, size,
+                Keywords.Names, RecentFrom);
+        }
+        return snapshot;
+    }
+
+    /// <summary>
+    /// Announces every message so far as \Recent to the caller (RFC 3501 §2.3.2: to one session only) and
+    /// returns the previous mark. Persisted, so a restart does not announce them again.
+    /// </summary>
+    public uint ClaimRecent()
+    {
+        var from = RecentFrom;
+        if (RecentFrom < NextUid)
+        {
+            RecentFrom = NextUid;
+            Persist(reserved);
+            snapshot = null;
+        }
+        return from;
+    }
+
+    private int IndexOf(uint uid)
+    {
+        var i = FolderSnapshot.LowerBound(messages, uid);
+        return i < messages.Count && messages[i].Uid == uid ? i : -1;
+    }
 
     private void Persist(uint newReserved)
     {
-        new UidState(UidValidity, newReserved).Write(Path);
+        new UidState(UidValidity, newReserved, RecentFrom).Write(Path);
         reserved = newReserved;
     }
 
@@ -118,7 +223,7 @@ internal sealed class FolderState(string root, string address, string folder, st
             var name = new MaildirFileName(unique, AllocateUid(), file.Length, flags, HasInfo: inCur);
             var target = System.IO.Path.Combine(inCur ? CurDir : NewDir, name.ToString());
             File.Move(file.FullName, target);
-            Messages[name.Uid] = ToMessage(name, new FileInfo(target));
+            messages.Add(ToMessage(name, new FileInfo(target), inCur ? CurDir : NewDir));
         }
         if (strays.Count > 0)
         {

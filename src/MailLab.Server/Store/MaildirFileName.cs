@@ -5,9 +5,9 @@ namespace MailLab.Server.Store;
 
 /// <summary>
 /// Maildir file names that carry the UID and size: <c>&lt;unique&gt;,U=&lt;uid&gt;,S=&lt;size&gt;</c> in <c>new/</c>,
-/// plus the info suffix <c>:2,&lt;flags&gt;</c> in <c>cur/</c>. A directory listing alone rebuilds a folder.
+/// plus the info suffix <c>:2,&lt;flags&gt;&lt;keyword letters&gt;</c> in <c>cur/</c>. A directory listing alone rebuilds a folder.
 /// </summary>
-public readonly record struct MaildirFileName(string Unique, uint Uid, long Size, MessageFlags Flags, bool HasInfo)
+public readonly record struct MaildirFileName(string Unique, uint Uid, long Size, MessageFlags Flags, bool HasInfo, uint Keywords = 0)
 {
     private const string InfoMarker = ":2,";
     private static long counter;
@@ -27,7 +27,7 @@ public readonly record struct MaildirFileName(string Unique, uint Uid, long Size
     public override string ToString()
     {
         var name = string.Create(CultureInfo.InvariantCulture, $"{Unique},U={Uid},S={Size}");
-        return HasInfo ? name + InfoMarker + MaildirInfo.ToLetters(Flags) : name;
+        return HasInfo ? name + InfoMarker + MaildirInfo.ToLetters(Flags, Keywords) : name;
     }
 
     /// <summary>Parses a name made by <see cref="ToString"/>; false for anything else (no UID, dot files).</summary>
@@ -40,6 +40,7 @@ public readonly record struct MaildirFileName(string Unique, uint Uid, long Size
         }
         var baseName = fileName;
         var flags = MessageFlags.None;
+        uint keywords = 0;
         var hasInfo = false;
         var colon = fileName.IndexOf(':', StringComparison.Ordinal);
         if (colon >= 0)
@@ -50,6 +51,7 @@ public readonly record struct MaildirFileName(string Unique, uint Uid, long Size
             }
             baseName = fileName[..colon];
             flags = MaildirInfo.FromLetters(fileName.AsSpan(colon + InfoMarker.Length));
+            keywords = MaildirInfo.KeywordsFromLetters(fileName.AsSpan(colon + InfoMarker.Length));
             hasInfo = true;
         }
         var parts = baseName.Split(',');
@@ -72,7 +74,7 @@ public readonly record struct MaildirFileName(string Unique, uint Uid, long Size
         {
             return false;
         }
-        parsed = new MaildirFileName(parts[0], uid.Value, size.Value, flags, hasInfo);
+        parsed = new MaildirFileName(parts[0], uid.Value, size.Value, flags, hasInfo, keywords);
         return true;
     }
 

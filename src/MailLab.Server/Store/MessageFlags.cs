@@ -1,6 +1,9 @@
 namespace MailLab.Server.Store;
 
-/// <summary>The IMAP system flags the store keeps (RFC 9051 §2.3.2); custom keywords are not kept yet.</summary>
+/// <summary>
+/// The IMAP system flags the store keeps (RFC 3501 §2.3.2). User keywords are kept beside them as a bit
+/// mask over the folder's keyword list (<see cref="FolderKeywords"/>); \Recent is session state, not stored.
+/// </summary>
 [Flags]
 public enum MessageFlags
 {
@@ -12,9 +15,15 @@ public enum MessageFlags
     Draft = 16,
 }
 
-/// <summary>Maps <see cref="MessageFlags"/> to and from the Maildir info suffix (<c>:2,DFRST</c>).</summary>
+/// <summary>
+/// Maps flags to and from the Maildir info suffix (<c>:2,DFRST</c> then keyword letters <c>a</c>–<c>z</c>,
+/// the convention Dovecot uses, so other Maildir tools keep them).
+/// </summary>
 public static class MaildirInfo
 {
+    /// <summary>Keywords a folder can hold: one lower-case letter each.</summary>
+    public const int MaxKeywords = 26;
+
     // Maildir letters must appear in ASCII order: D F P R S T. "Passed" (P) has no IMAP flag and is dropped.
     private static readonly (char Letter, MessageFlags Flag)[] Letters =
     [
@@ -25,21 +34,29 @@ public static class MaildirInfo
         ('T', MessageFlags.Deleted),
     ];
 
-    /// <summary>The letters after <c>:2,</c> for these flags, in ASCII order.</summary>
-    public static string ToLetters(MessageFlags flags)
+    /// <summary>The letters after <c>:2,</c>: system flags, then keyword letters (bit i = letter 'a' + i), in ASCII order.</summary>
+    public static string ToLetters(MessageFlags flags, uint keywords = 0)
     {
-        var chars = new List<char>(Letters.Length);
+        Span<char> chars = stackalloc char[Letters.Length + MaxKeywords];
+        var n = 0;
         foreach (var (letter, flag) in Letters)
         {
             if ((flags & flag) != 0)
             {
-                chars.Add(letter);
+                chars[n++] = letter;
             }
         }
-        return new string(chars.ToArray());
+        for (var i = 0; i < MaxKeywords; i++)
+        {
+            if ((keywords & (1u << i)) != 0)
+            {
+                chars[n++] = (char)('a' + i);
+            }
+        }
+        return new string(chars[..n]);
     }
 
-    /// <summary>Flags named by the letters after <c>:2,</c>; unknown letters (keywords, P) are ignored.</summary>
+    /// <summary>System flags named by the letters after <c>:2,</c>; keyword letters and P are ignored.</summary>
     public static MessageFlags FromLetters(ReadOnlySpan<char> letters)
     {
         var flags = MessageFlags.None;
@@ -54,5 +71,19 @@ public static class MaildirInfo
             }
         }
         return flags;
+    }
+
+    /// <summary>The keyword mask named by the lower-case letters after <c>:2,</c>.</summary>
+    public static uint KeywordsFromLetters(ReadOnlySpan<char> letters)
+    {
+        uint mask = 0;
+        foreach (var c in letters)
+        {
+            if (c is >= 'a' and <= 'z')
+            {
+                mask |= 1u << (c - 'a');
+            }
+        }
+        return mask;
     }
 }

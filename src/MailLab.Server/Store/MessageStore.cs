@@ -53,13 +53,26 @@ public sealed class MessageStore
         return new PendingMessage(this, f, unique, tmpPath, stream);
     }
 
-    /// <summary>The folder's messages in ascending UID order.</summary>
-    public async Task<IReadOnlyList<StoredMessage>> ListAsync(string address, string folder, CancellationToken ct)
+    /// <summary>The folder's messages in ascending UID order (a shared, unchanging list).</summary>
+    public async Task<IReadOnlyList<StoredMessage>> ListAsync(string address, string folder, CancellationToken ct) =>
+        (await SnapshotAsync(address, folder, claimRecent: false, ct).ConfigureAwait(false)).Messages;
+
+    /// <summary>
+    /// The folder as it is now (creating it if needed), shared with other readers until it changes. With
+    /// <paramref name="claimRecent"/> the caller is the session that announces the messages from
+    /// <see cref="FolderSnapshot.RecentFrom"/> on as \Recent; no later caller gets them as recent (RFC 3501 §2.3.2).
+    /// </summary>
+    public async Task<FolderSnapshot> SnapshotAsync(string address, string folder, bool claimRecent, CancellationToken ct)
     {
         var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
         try
         {
-            return [.. f.Messages.Values];
+            var snapshot = f.Snapshot();
+            if (claimRecent)
+            {
+                f.ClaimRecent();
+            }
+            return snapshot;
         }
         finally
         {
@@ -70,11 +83,28 @@ public sealed class MessageStore
     /// <summary>UIDVALIDITY, UIDNEXT and counts of a folder (creating it if needed).</summary>
     public async Task<FolderInfo> GetFolderInfoAsync(string address, string folder, CancellationToken ct)
     {
+        var s = await SnapshotAsync(address, folder, claimRecent: false, ct).ConfigureAwait(false);
+        return new FolderInfo(s.UidValidity, s.UidNext, s.Messages.Count, s.Unseen, s.TotalSize, s.RecentCount);
+    }
+
+    /// <summary>
+    /// The keyword mask for <paramref name="names"/> in the folder, adding unknown names when
+    /// <paramref name="create"/> is set and the folder has room (<see cref="MaildirInfo.MaxKeywords"/>).
+    /// Complete is false when a name is not (and could not be) defined; the mask then leaves it out.
+    /// </summary>
+    public async Task<(bool Complete, uint Mask, IReadOnlyList<string> Names)> KeywordsAsync(string address, string folder,
+        IEnumerable<string> names, bool create, CancellationToken ct)
+    {
         var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
         try
         {
-            var unseen = f.Messages.Values.Count(m => (m.Flags & MessageFlags.Seen) == 0);
-            return new FolderInfo(f.UidValidity, f.NextUid, f.Messages.Count, unseen, f.Messages.Values.Sum(m => m.Size));
+            var before = f.Keywords.Names.Count;
+            var complete = f.Keywords.TryMask(names, create, out var mask);
+            if (f.Keywords.Names.Count != before)
+            {
+                f.Changed();
+            }
+            return (complete, mask, f.Keywords.Names);
         }
         finally
         {
@@ -93,7 +123,7 @@ public sealed class MessageStore
         try
         {
             // Opened under the lock: a later rename or delete does not disturb an open file on Unix.
-            return f.Messages.TryGetValue(message.Uid, out var current)
+            return f.TryGet(message.Uid, out var current)
                 ? new FileStream(current.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: true)
                 : null;
         }
@@ -103,17 +133,17 @@ public sealed class MessageStore
         }
     }
 
-    /// <summary>Replaces the message's flags (a rename into <c>cur/</c>); null when there is no such UID.</summary>
+    /// <summary>Replaces the message's system flags, keeping its keywords (a rename into <c>cur/</c>); null when there is no such UID.</summary>
     public Task<StoredMessage?> SetFlagsAsync(string address, string folder, uint uid, MessageFlags flags, CancellationToken ct) =>
-        UpdateFlagsAsync(address, folder, uid, _ => flags, ct);
+        UpdateFlagsAsync(address, folder, uid, (_, keywords) => (flags, keywords), ct);
 
     /// <summary>
-    /// Applies <paramref name="change"/> to the flags as stored now, under the folder's lock, so that two
-    /// sessions' +FLAGS and -FLAGS both take effect (RFC 3501 §6.4.6 adds to or removes from the current
-    /// flags, not a session's older copy); null when there is no such UID.
+    /// Applies <paramref name="change"/> to the system flags and keyword mask as stored now, under the
+    /// folder's lock, so that two sessions' +FLAGS and -FLAGS both take effect (RFC 3501 §6.4.6 adds to or
+    /// removes from the current flags, not a session's older copy); null when there is no such UID.
     /// </summary>
-    public async Task<StoredMessage?> UpdateFlagsAsync(string address, string folder, uint uid, Func<MessageFlags, MessageFlags> change,
-        CancellationToken ct)
+    public async Task<StoredMessage?> UpdateFlagsAsync(string address, string folder, uint uid,
+        Func<MessageFlags, uint, (MessageFlags Flags, uint Keywords)> change, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(change);
         var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
@@ -121,21 +151,20 @@ public sealed class MessageStore
         string oldDir;
         try
         {
-            if (!f.Messages.TryGetValue(uid, out var m) || !MaildirFileName.TryParse(m.FileName, out var name))
+            if (!f.TryGet(uid, out var m) || !MaildirFileName.TryParse(m.FileName, out var name))
             {
                 return null;
             }
-            var flags = change(m.Flags);
-            var newName = (name with { Flags = flags, HasInfo = true }).ToString();
-            var target = Path.Combine(f.CurDir, newName);
-            oldDir = Path.GetDirectoryName(m.Path)!;
-            if (target == m.Path)
+            var (flags, keywords) = change(m.Flags, m.Keywords);
+            if (flags == m.Flags && keywords == m.Keywords && m.Directory == f.CurDir)
             {
                 return m;
             }
-            File.Move(m.Path, target);
-            updated = m with { Flags = flags, FileName = newName, Path = target };
-            f.Messages[uid] = updated;
+            var newName = (name with { Flags = flags, Keywords = keywords, HasInfo = true }).ToString();
+            oldDir = m.Directory;
+            File.Move(m.Path, Path.Combine(f.CurDir, newName));
+            updated = m with { Flags = flags, FileName = newName, Directory = f.CurDir, Keywords = keywords };
+            f.Replace(updated);
         }
         finally
         {
@@ -157,11 +186,11 @@ public sealed class MessageStore
         string dir;
         try
         {
-            if (!f.Messages.Remove(uid, out var m))
+            if (!f.Remove(uid, out var m))
             {
                 return false;
             }
-            dir = Path.GetDirectoryName(m.Path)!;
+            dir = m.Directory;
             File.Delete(m.Path);
         }
         finally
@@ -332,9 +361,9 @@ public sealed class MessageStore
             .Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>Second phase of <see cref="PendingMessage.CommitAsync"/>: UID, rename, cache, directory fsync.</summary>
+    /// <summary>Second phase of <see cref="PendingMessage.CommitAsync(MessageFlags, IEnumerable{string}, DateTimeOffset?, CancellationToken)"/>: UID, rename, cache, directory fsync.</summary>
     internal async Task<StoredMessage> CommitAsync(FolderState f, string unique, string tmpPath, long size,
-        MessageFlags flags, DateTimeOffset internalDate, CancellationToken ct)
+        MessageFlags flags, IEnumerable<string>? keywordNames, DateTimeOffset internalDate, CancellationToken ct)
     {
         await f.Gate.WaitAsync(ct).ConfigureAwait(false);
         StoredMessage message;
@@ -343,13 +372,22 @@ public sealed class MessageStore
         {
             // The rename happens under the lock too, so messages become visible in UID order
             // (RFC 9051 §2.3.1.1: a message added later never has a lower UID than one already seen).
+            // Keywords the folder has no room for are left out (RFC 3501 §6.4.7 lets COPY drop them; APPEND checks first).
+            uint keywords = 0;
+            if (keywordNames is not null)
+            {
+                _ = f.Keywords.TryMask(keywordNames, create: true, out keywords);
+            }
             var uid = f.AllocateUid();
-            var name = new MaildirFileName(unique, uid, size, flags, HasInfo: flags != MessageFlags.None);
-            dir = flags == MessageFlags.None ? f.NewDir : f.CurDir;
-            var target = Path.Combine(dir, name.ToString());
-            File.Move(tmpPath, target);
-            message = new StoredMessage(f.Address, f.Folder, f.UidValidity, uid, size, flags, internalDate, name.ToString(), target);
-            f.Messages.Add(uid, message);
+            var hasInfo = flags != MessageFlags.None || keywords != 0;
+            var name = new MaildirFileName(unique, uid, size, flags, hasInfo, keywords);
+            dir = hasInfo ? f.CurDir : f.NewDir;
+            File.Move(tmpPath, Path.Combine(dir, name.ToString()));
+            message = new StoredMessage(f.Address, f.Folder, f.UidValidity, uid, size, flags, internalDate, name.ToString(), dir)
+            {
+                Keywords = keywords,
+            };
+            f.Append(message);
         }
         finally
         {

@@ -2,7 +2,7 @@ namespace MailLab.Server.Store;
 
 /// <summary>
 /// A delivery in progress (two-phase, as in Maildir: write into <c>tmp/</c>, then rename). Write the whole
-/// message into <see cref="Content"/>, then <see cref="CommitAsync"/> or <see cref="AbortAsync"/>.
+/// message into <see cref="Content"/>, then <see cref="CommitAsync(MessageFlags, DateTimeOffset?, CancellationToken)"/> or <see cref="AbortAsync"/>.
 /// Disposing without a commit aborts. A crash before the commit leaves only a file in <c>tmp/</c>,
 /// which is never listed as a message.
 /// </summary>
@@ -52,7 +52,14 @@ public sealed class PendingMessage : IAsyncDisposable
     /// On failure the tmp file is removed and the exception is rethrown; the message was not delivered.
     /// Throws <see cref="InvalidOperationException"/> when already committed or aborted.
     /// </summary>
-    public async Task<StoredMessage> CommitAsync(MessageFlags flags = MessageFlags.None, DateTimeOffset? internalDate = null,
+    public Task<StoredMessage> CommitAsync(MessageFlags flags = MessageFlags.None, DateTimeOffset? internalDate = null,
+        CancellationToken ct = default) => CommitAsync(flags, null, internalDate, ct);
+
+    /// <summary>
+    /// <see cref="CommitAsync(MessageFlags, DateTimeOffset?, CancellationToken)"/> with user keywords, defined
+    /// in the folder if needed; those the folder has no room for are left out.
+    /// </summary>
+    public async Task<StoredMessage> CommitAsync(MessageFlags flags, IEnumerable<string>? keywords, DateTimeOffset? internalDate,
         CancellationToken ct = default)
     {
         if (state != State.Open)
@@ -71,7 +78,7 @@ public sealed class PendingMessage : IAsyncDisposable
             var size = file.Length;
             var mtime = new DateTimeOffset(File.GetLastWriteTimeUtc(file.SafeFileHandle), TimeSpan.Zero);
             await file.DisposeAsync().ConfigureAwait(false);
-            var message = await store.CommitAsync(folder, unique, TmpPath, size, flags, mtime, ct).ConfigureAwait(false);
+            var message = await store.CommitAsync(folder, unique, TmpPath, size, flags, keywords, mtime, ct).ConfigureAwait(false);
             state = State.Committed;
             return message;
         }

@@ -2,7 +2,7 @@ namespace MailLab.Server.Store;
 
 /// <summary>
 /// One message as it sits in a folder. Everything here is recovered from the file name and the file's
-/// mtime after a restart, so no database is needed.
+/// mtime after a restart, so no database is needed. Kept small: a 100,000-message folder holds one per message.
 /// </summary>
 /// <param name="Address">The normalised owner address (domain lower-cased).</param>
 /// <param name="Folder">The normalised folder name (IMAP form, <c>/</c> as hierarchy delimiter).</param>
@@ -11,8 +11,8 @@ namespace MailLab.Server.Store;
 /// <param name="Size">Size in octets of the stored bytes (IMAP RFC822.SIZE, POP3 LIST).</param>
 /// <param name="Flags">The system flags from the Maildir info suffix.</param>
 /// <param name="InternalDate">IMAP INTERNALDATE, kept as the file's mtime.</param>
-/// <param name="FileName">The Maildir file name, e.g. <c>1735689600.M1P2Q3.host,U=7,S=10240:2,S</c>.</param>
-/// <param name="Path">The full path of the file when this value was made (it changes when flags change).</param>
+/// <param name="FileName">The Maildir file name, e.g. <c>1735689600.M1P2Q3.host,U=7,S=10240:2,Sa</c>.</param>
+/// <param name="Directory">The folder's <c>new/</c> or <c>cur/</c> directory (one string shared by the folder's messages).</param>
 public sealed record StoredMessage(
     string Address,
     string Folder,
@@ -22,13 +22,19 @@ public sealed record StoredMessage(
     MessageFlags Flags,
     DateTimeOffset InternalDate,
     string FileName,
-    string Path)
+    string Directory)
 {
+    /// <summary>User keywords: bit i is keyword i of the folder's <see cref="FolderKeywords"/> (Maildir letter 'a' + i).</summary>
+    public uint Keywords { get; init; }
+
+    /// <summary>The full path of the file when this value was made (it changes when flags change).</summary>
+    public string Path => System.IO.Path.Combine(Directory, FileName);
+
     /// <summary>
     /// A stable id for POP3 UIDL (RFC 1939 §7: 1 to 70 characters from 0x21 to 0x7E): <c>uidvalidity-uid</c>.
     /// </summary>
     public string UniqueId => $"{UidValidity}-{Uid}";
 
     /// <summary>True while the message is in <c>new/</c>: no client has touched its flags yet.</summary>
-    public bool IsNew => System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(Path)) == "new";
+    public bool IsNew => System.IO.Path.GetFileName(Directory) == "new";
 }

@@ -63,12 +63,13 @@ public sealed class ImapThunderbirdTranscriptTests : IAsyncLifetime
         var select = await t.Expect("12 select \"INBOX\"", "OK [READ-WRITE]");
         Assert.Contains("* 3 EXISTS", select);
         Assert.Contains("* OK [UNSEEN 2] First unseen", select);
+        Assert.Contains("* 3 RECENT", select); // the first session to see them (RFC 3501 §2.3.2)
         Assert.Contains(select, l => l.StartsWith("* OK [UIDVALIDITY ", StringComparison.Ordinal));
         Assert.Contains(select, l => l.StartsWith("* OK [UIDNEXT 4]", StringComparison.Ordinal));
 
         var flags = await t.Expect("13 UID fetch 1:* (FLAGS)", "OK");
-        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Seen))", flags[0]);
-        Assert.Equal("* 2 FETCH (UID 2 FLAGS ())", flags[1]);
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Recent \\Seen))", flags[0]);
+        Assert.Equal("* 2 FETCH (UID 2 FLAGS (\\Recent))", flags[1]);
         Assert.Equal(4, flags.Count);
 
         var headers = await t.Expect("14 UID fetch 1:3 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To Received)])", "OK");
@@ -78,7 +79,7 @@ public sealed class ImapThunderbirdTranscriptTests : IAsyncLifetime
         Assert.Contains("Subject: note 2\r\n", headers[1]);
         Assert.DoesNotContain("Hello.", headers[1]);
         // PEEK: still unseen.
-        Assert.Contains("FLAGS ()", headers[1]);
+        Assert.Contains("FLAGS (\\Recent)", headers[1]);
 
         var body = await t.Expect("15 UID fetch 2 (UID RFC822.SIZE FLAGS BODY.PEEK[])", "OK");
         Assert.Contains("Hello.\r\n)", body[0]);
@@ -122,7 +123,7 @@ public sealed class ImapThunderbirdTranscriptTests : IAsyncLifetime
         await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
         await t.Expect("30 select INBOX", "OK");
         var store = await t.Expect("31 uid store 1 +FLAGS (\\Seen \\Flagged)", "OK");
-        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen))", store[0]);
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Recent \\Flagged \\Seen))", store[0]);
         await t.Expect("32 create \"Archive/2026\"", "OK");
         await t.Expect("33 subscribe \"Archive/2026\"", "OK");
         var move = await t.Expect("34 uid move 2 \"Archive/2026\"", "OK");
@@ -137,7 +138,7 @@ public sealed class ImapThunderbirdTranscriptTests : IAsyncLifetime
         Assert.Contains("* LIST (\\Noselect \\HasChildren) \"/\" Archive", list);
         Assert.Contains("* LIST (\\HasNoChildren) \"/\" Archive/2026", list);
         var flags = await t.Expect("39 UID fetch 1:* (FLAGS)", "OK");
-        Assert.Equal(["* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen))", "39 OK UID FETCH completed"], flags);
+        Assert.Equal(["* 1 FETCH (UID 1 FLAGS (\\Recent \\Flagged \\Seen))", "39 OK UID FETCH completed"], flags);
     }
 
     [Fact]
@@ -160,6 +161,7 @@ public sealed class ImapThunderbirdTranscriptTests : IAsyncLifetime
         Assert.Equal("+ idling", await t.LineAsync());
         await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("while idle"));
         Assert.Equal("* 1 EXISTS", await t.LineAsync());
+        Assert.Equal("* 1 RECENT", await t.LineAsync());
         await t.SendAsync("DONE");
         Assert.Equal("51 OK IDLE terminated", await t.LineAsync());
     }

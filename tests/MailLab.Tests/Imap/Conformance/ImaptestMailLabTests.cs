@@ -28,13 +28,13 @@ public sealed class ImaptestLab : IAsyncLifetime
 
 /// <summary>
 /// The imaptest scripts (ImaptestScripts.Required) against MailLab's IMAP server over real TLS
-/// sockets; the upstream scripts not run are listed with their reason in ImaptestScripts.Excluded, the
-/// required ones MailLab does not pass yet in ImaptestScripts.MailLabGaps.
+/// sockets: every required script must pass. The upstream scripts not run are listed with their
+/// reason in ImaptestScripts.Excluded.
 /// </summary>
 public sealed class ImaptestMailLabTests(ImaptestLab lab) : IClassFixture<ImaptestLab>
 {
     [Theory]
-    [MemberData(nameof(ImaptestScripts.MailLabData), MemberType = typeof(ImaptestScripts))]
+    [MemberData(nameof(ImaptestScripts.RequiredData), MemberType = typeof(ImaptestScripts))]
     public async Task MailLab_passes(string script)
     {
         var result = await new ImaptestRunner(lab.Target).Run(ImaptestScripts.PathOf(script));

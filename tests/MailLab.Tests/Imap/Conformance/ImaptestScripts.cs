@@ -61,23 +61,7 @@ public static class ImaptestScripts
         ["broken/search-intdate"] = "kept aside upstream as broken",
     };
 
-    /// <summary>
-    /// Required scripts MailLab's server does not pass yet (Dovecot still runs them), with the gap.
-    /// These are left out of the MailLab run only; every other required script must pass.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> MailLabGaps = new Dictionary<string, string>
-    {
-        ["nil"] = "MailLab gap: user keywords (STORE +FLAGS (NIL)) are not stored; the Maildir store keeps only the system flags",
-        ["store"] = "MailLab gap: user keywords ($$hello) are not stored; the Maildir store keeps only the system flags",
-        ["copy"] = "MailLab gap: \\Recent (RFC 3501 §2.3.2) is not tracked, and user keywords are not stored",
-        ["select"] = "MailLab gap: \\Recent (RFC 3501 §2.3.2) is not tracked (SELECT and STATUS report 0 RECENT)",
-        ["search-flags"] = "MailLab gap: SEARCH KEYWORD/NEW/RECENT need user keywords and \\Recent, neither implemented",
-    };
-
     public static TheoryData<string> RequiredData() => new(Required);
-
-    /// <summary>The required scripts MailLab runs: all but <see cref="MailLabGaps"/>.</summary>
-    public static TheoryData<string> MailLabData() => new(Required.Where(s => !MailLabGaps.ContainsKey(s)));
 
     public static string PathOf(string script) => Path.Combine(Directory, script);
 }
