@@ -58,6 +58,9 @@ public sealed partial class ImapSession
         var needsParts = items.Any(i => i.Kind is FetchKind.Body or FetchKind.BodyStructure
             || (i.Kind == FetchKind.Section && (i.PartNumbers.Count > 0 || i.Text is SectionText.None or SectionText.Text)));
         var missing = 0;
+        var flagsChanged = marksSeen && !items.Any(i => i.Kind == FetchKind.Flags);
+        // Thunderbird's folder sync, "UID fetch 1:* (FLAGS)", for every message of the folder: one span per response.
+        var simple = !flagsChanged && items.All(i => i.Kind is FetchKind.Uid or FetchKind.Flags or FetchKind.Size);
         foreach (var index in targets)
         {
             var m = view.Messages[index];
@@ -90,7 +93,10 @@ public sealed partial class ImapSession
                     view.Replace(index, m = updated);
                 }
             }
-            WriteFetch(index + 1, m, items, header, parts, flagsChanged: marksSeen && !items.Any(i => i.Kind == FetchKind.Flags));
+            if (!(simple && untaggedThisCommand >= TracedUntagged && TryWriteSimpleFetch(index + 1, m, items)))
+            {
+                WriteFetch(index + 1, m, items, header, parts, flagsChanged);
+            }
             await FlushIfLargeAsync();
         }
         if (items.Any(i => i.Kind == FetchKind.Section))
@@ -155,55 +161,44 @@ public sealed partial class ImapSession
         w.Raw("* "u8).Number(seq).Raw(" FETCH ("u8);
         summary?.Append(CultureInfo.InvariantCulture, $"* {seq} FETCH (");
         var first = true;
-        void Name(string name)
+        for (var k = 0; k < items.Count; k++) // indexed: an enumerator per response showed at 100,000 messages
         {
-            if (!first)
-            {
-                w.Raw(" "u8);
-                summary?.Append(' ');
-            }
-            first = false;
-            w.Raw(name).Raw(" "u8);
-            summary?.Append(name).Append(' ');
-        }
-        foreach (var item in items)
-        {
+            var item = items[k];
             switch (item.Kind)
             {
                 case FetchKind.Flags:
-                    Name("FLAGS");
-                    w.Raw("("u8).Raw(FlagText(m)).Raw(")"u8);
-                    summary?.Append('(').Append(FlagText(m)).Append(')');
+                    Name(w, summary, ref first, "FLAGS");
+                    WriteFlags(m, summary);
                     break;
                 case FetchKind.Uid:
-                    Name("UID");
+                    Name(w, summary, ref first, "UID");
                     w.Number(m.Uid);
                     summary?.Append(m.Uid);
                     break;
                 case FetchKind.InternalDate:
-                    Name("INTERNALDATE");
+                    Name(w, summary, ref first, "INTERNALDATE");
                     // RFC 3501 §9 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz"
                     var date = m.InternalDate.ToString("dd-MMM-yyyy HH:mm:ss", CultureInfo.InvariantCulture) + " +0000";
                     w.Raw("\"" + date + "\"");
                     summary?.Append('"').Append(date).Append('"');
                     break;
                 case FetchKind.Size:
-                    Name("RFC822.SIZE");
+                    Name(w, summary, ref first, "RFC822.SIZE");
                     w.Number(m.Size);
                     summary?.Append(m.Size);
                     break;
                 case FetchKind.Envelope:
-                    Name("ENVELOPE");
+                    Name(w, summary, ref first, "ENVELOPE");
                     ImapEnvelope.Write(w, parts is not null ? parts.Message.Headers : ImapEnvelope.Parse(header!));
                     summary?.Append("(...)");
                     break;
                 case FetchKind.Body or FetchKind.BodyStructure:
-                    Name(item.Kind == FetchKind.Body ? "BODY" : "BODYSTRUCTURE");
+                    Name(w, summary, ref first, item.Kind == FetchKind.Body ? "BODY" : "BODYSTRUCTURE");
                     parts!.WriteStructure(w, extensible: item.Kind == FetchKind.BodyStructure);
                     summary?.Append("(...)");
                     break;
                 case FetchKind.Section:
-                    Name(item.ResponseName());
+                    Name(w, summary, ref first, item.ResponseName());
                     var bytes = SectionBytes(item, header, parts);
                     if (bytes is null)
                     {
@@ -225,13 +220,91 @@ public sealed partial class ImapSession
         }
         if (flagsChanged)
         {
-            Name("FLAGS");
-            w.Raw("(" + FlagText(m) + ")");
-            summary?.Append('(').Append(FlagText(m)).Append(')');
+            Name(w, summary, ref first, "FLAGS");
+            WriteFlags(m, summary);
         }
         w.Raw(")\r\n"u8);
         summary?.Append(')');
         TraceUntagged(summary?.ToString() ?? "");
+    }
+
+    /// <summary>
+    /// Writes a response of UID, FLAGS and RFC822.SIZE only (no keywords) straight into the output span,
+    /// the same octets <see cref="WriteFetch"/> writes; false (nothing written) when it does not apply.
+    /// </summary>
+    private bool TryWriteSimpleFetch(int seq, StoredMessage m, IReadOnlyList<FetchItem> items)
+    {
+        if (m.Keywords != 0 || items.Count > 3)
+        {
+            return false;
+        }
+        var span = output.GetSpan(256); // at most 3 items: well under 200 octets
+        var n = 0;
+        "* "u8.CopyTo(span);
+        n += 2;
+        seq.TryFormat(span[n..], out var len, default, CultureInfo.InvariantCulture);
+        n += len;
+        " FETCH ("u8.CopyTo(span[n..]);
+        n += 8;
+        for (var k = 0; k < items.Count; k++)
+        {
+            if (k > 0) span[n++] = (byte)' ';
+            switch (items[k].Kind)
+            {
+                case FetchKind.Uid:
+                    "UID "u8.CopyTo(span[n..]);
+                    n += 4;
+                    m.Uid.TryFormat(span[n..], out len, default, CultureInfo.InvariantCulture);
+                    n += len;
+                    break;
+                case FetchKind.Size:
+                    "RFC822.SIZE "u8.CopyTo(span[n..]);
+                    n += 12;
+                    m.Size.TryFormat(span[n..], out len, default, CultureInfo.InvariantCulture);
+                    n += len;
+                    break;
+                default:
+                    "FLAGS "u8.CopyTo(span[n..]);
+                    n += 6;
+                    var flags = FlagListBytes[((int)m.Flags & 31) | (selected!.IsRecent(m.Uid) ? 32 : 0)];
+                    flags.CopyTo(span[n..]);
+                    n += flags.Length;
+                    break;
+            }
+        }
+        ")\r\n"u8.CopyTo(span[n..]);
+        output.Advance(n + 3);
+        untaggedThisCommand++;
+        return true;
+    }
+
+    // A static helper, not a local function: a closure per FETCH response showed in "UID FETCH 1:* (FLAGS)" at 100,000 messages.
+    private static void Name(ImapWriter w, StringBuilder? summary, ref bool first, string name)
+    {
+        if (!first)
+        {
+            w.Raw(" "u8);
+            summary?.Append(' ');
+        }
+        first = false;
+        w.Raw(name).Raw(" "u8);
+        summary?.Append(name).Append(' ');
+    }
+
+    private void WriteFlags(StoredMessage m, StringBuilder? summary)
+    {
+        var view = selected;
+        if (m.Keywords == 0)
+        {
+            // The common case: one of 64 ready-made byte strings.
+            var index = ((int)m.Flags & 31) | (view is not null && view.IsRecent(m.Uid) ? 32 : 0);
+            w.Raw(FlagListBytes[index]);
+            summary?.Append('(').Append(FlagTexts[index]).Append(')');
+            return;
+        }
+        var text = FlagText(m);
+        w.Raw("("u8).Raw(text).Raw(")"u8);
+        summary?.Append('(').Append(text).Append(')');
     }
 
     private static ReadOnlyMemory<byte>? SectionBytes(FetchItem item, byte[]? header, MessageParts? parts)

@@ -175,31 +175,32 @@ public sealed partial class ImapSession
         }
     }
 
-    // The 32 combinations of the five system flags, made once: FLAGS is in every FETCH of a sync.
-    private static readonly string[] FlagTexts = [.. Enumerable.Range(0, 32).Select(f => MakeFlagText((MessageFlags)f))];
+    // The 64 combinations of the five system flags and \Recent, made once: FLAGS is in every FETCH of a sync
+    // and of Thunderbird's "UID fetch 1:* (FLAGS)".
+    private static readonly string[] FlagTexts = [.. Enumerable.Range(0, 64).Select(f => MakeFlagText((MessageFlags)(f & 31), f >= 32))];
 
-    private static string FlagText(MessageFlags flags) => FlagTexts[(int)flags & 31];
+    // The same as "(flags)" in ASCII, for FETCH responses.
+    private static readonly byte[][] FlagListBytes = [.. FlagTexts.Select(t => System.Text.Encoding.ASCII.GetBytes("(" + t + ")"))];
+
+    private static string FlagText(MessageFlags flags, bool recent = false) => FlagTexts[((int)flags & 31) | (recent ? 32 : 0)];
 
     /// <summary>The message's flags as this session shows them: \Recent, system flags, then keywords.</summary>
     private string FlagText(StoredMessage m)
     {
-        var system = FlagText(m.Flags);
         var view = selected;
-        var recent = view is not null && view.IsRecent(m.Uid);
-        if (!recent && m.Keywords == 0)
+        var text = FlagText(m.Flags, view is not null && view.IsRecent(m.Uid));
+        if (m.Keywords == 0 || view is null)
         {
-            return system;
+            return text;
         }
-        var parts = new List<string>(8);
-        if (recent) parts.Add(@"\Recent");
-        if (system.Length > 0) parts.Add(system);
-        if (view is not null) parts.AddRange(FolderKeywords.NamesOf(view.Keywords, m.Keywords));
-        return string.Join(' ', parts);
+        var keywords = string.Join(' ', FolderKeywords.NamesOf(view.Keywords, m.Keywords));
+        return text.Length == 0 ? keywords : text + " " + keywords;
     }
 
-    private static string MakeFlagText(MessageFlags flags)
+    private static string MakeFlagText(MessageFlags flags, bool recent)
     {
-        var parts = new List<string>(5);
+        var parts = new List<string>(6);
+        if (recent) parts.Add(@"\Recent");
         if ((flags & MessageFlags.Answered) != 0) parts.Add(@"\Answered");
         if ((flags & MessageFlags.Flagged) != 0) parts.Add(@"\Flagged");
         if ((flags & MessageFlags.Deleted) != 0) parts.Add(@"\Deleted");

@@ -96,4 +96,29 @@ public sealed class ImapKeywordRecentTranscriptTests : IAsyncLifetime
         Assert.Equal(@"* 3 FETCH (FLAGS (\Recent))", (await b.Expect("7 FETCH 3 FLAGS", "OK"))[0]);
         Assert.Equal("* 3 FETCH (FLAGS ())", (await a.Expect("7 FETCH 3 FLAGS", "OK"))[0]);
     }
+
+    [Fact]
+    public async Task A_long_flags_fetch_answers_every_message_in_the_same_form()
+    {
+        // Past the first 20 responses (traced one by one) FETCH takes its fast path; the octets must not change.
+        var sizes = new List<long>();
+        for (var i = 1; i <= 30; i++)
+        {
+            var flags = i % 3 == 0 ? MessageFlags.Seen : i % 5 == 0 ? MessageFlags.Flagged | MessageFlags.Seen : MessageFlags.None;
+            sizes.Add((await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("m" + i), flags: flags)).Size);
+        }
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await t.Expect("1 SELECT INBOX", "OK");
+        await t.Expect("2 UID STORE 29 +FLAGS ($label1)", "OK");
+        var lines = await t.Expect("3 UID FETCH 1:* (UID RFC822.SIZE FLAGS)", "OK");
+        Assert.Equal(31, lines.Count);
+        for (var i = 1; i <= 30; i++)
+        {
+            var system = i % 3 == 0 ? @" \Seen" : i % 5 == 0 ? @" \Flagged \Seen" : "";
+            var keyword = i == 29 ? " $label1" : "";
+            Assert.Equal($@"* {i} FETCH (UID {i} RFC822.SIZE {sizes[i - 1]} FLAGS (\Recent{system}{keyword}))", lines[i - 1]);
+        }
+        var plain = await t.Expect("4 FETCH 1:30 FLAGS", "OK");
+        Assert.Equal(@"* 30 FETCH (FLAGS (\Recent \Seen))", plain[29]);
+    }
 }

@@ -172,4 +172,25 @@ public sealed class ImapMailKitTests : IAsyncLifetime
         var left = Assert.Single(await b.Inbox.FetchAsync(0, -1, MessageSummaryItems.Envelope | MessageSummaryItems.UniqueId));
         Assert.Equal("shared 2", left.Envelope!.Subject);
     }
+
+    [Fact]
+    public async Task Keywords_and_recent_as_MailKit_sees_them()
+    {
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("tag me"));
+        using var a = await ImapLab.ConnectAsync(lab);
+        using var b = await ImapLab.ConnectAsync(lab, implicitTls: true);
+        await a.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        Assert.Equal(1, a.Inbox.Recent);
+        Assert.True(a.Inbox.PermanentFlags.HasFlag(MessageFlags.UserDefined)); // PERMANENTFLAGS has \*
+        await b.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        Assert.Equal(0, b.Inbox.Recent); // RFC 3501 §2.3.2: only one session is told
+
+        await a.Inbox.AddFlagsAsync(new UniqueId(1), MessageFlags.Flagged, new HashSet<string> { "$label1", "$Forwarded" }, silent: false);
+        var seen = Assert.Single(await b.Inbox.FetchAsync(0, -1, MessageSummaryItems.Flags | MessageSummaryItems.UniqueId));
+        Assert.Equal(MessageFlags.Flagged, seen.Flags!.Value & ~MessageFlags.Recent);
+        Assert.Equal(["$Forwarded", "$label1"], seen.Keywords.Order(StringComparer.Ordinal));
+        Assert.Equal([new UniqueId(1)], await b.Inbox.SearchAsync(SearchQuery.HasKeyword("$label1")));
+        var own = Assert.Single(await a.Inbox.FetchAsync(0, -1, MessageSummaryItems.Flags));
+        Assert.True(own.Flags!.Value.HasFlag(MessageFlags.Recent));
+    }
 }
