@@ -4,18 +4,8 @@ using MailLab.Tests.Support;
 namespace MailLab.Tests.Imap;
 
 /// <summary>User keywords (RFC 3501 §2.3.2, §7.1 PERMANENTFLAGS) and \Recent (§2.3.2) as transcripts.</summary>
-public sealed class ImapKeywordRecentTranscriptTests : IAsyncLifetime
+public sealed class ImapKeywordRecentTranscriptTests : LabTest
 {
-    private TestLab lab = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = TestLab.Create();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await lab.DisposeAsync();
-
     [Fact]
     public async Task A_stored_keyword_is_announced_searchable_copied_and_kept_on_disk()
     {

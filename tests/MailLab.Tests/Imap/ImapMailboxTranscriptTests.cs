@@ -5,18 +5,8 @@ using MailLab.Tests.Support;
 namespace MailLab.Tests.Imap;
 
 /// <summary>Mailbox names, sections and shared state as transcripts.</summary>
-public sealed class ImapMailboxTranscriptTests : IAsyncLifetime
+public sealed class ImapMailboxTranscriptTests : LabTest
 {
-    private TestLab lab = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = TestLab.Create();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await lab.DisposeAsync();
-
     [Fact]
     public async Task Names_that_leave_the_users_directory_are_refused_and_other_users_stay_invisible()
     {

@@ -7,18 +7,8 @@ using MailLab.Tests.Support;
 namespace MailLab.Tests.Imap;
 
 /// <summary>TLS, login and limits as transcripts: what a student sees with <c>openssl s_client -starttls imap</c>.</summary>
-public sealed class ImapSecurityTranscriptTests : IAsyncLifetime
+public sealed class ImapSecurityTranscriptTests : LabTest
 {
-    private TestLab lab = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = TestLab.Create();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await lab.DisposeAsync();
-
     [Fact]
     public async Task Before_TLS_login_is_disabled_and_refused()
     {

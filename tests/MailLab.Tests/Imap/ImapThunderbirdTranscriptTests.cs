@@ -8,18 +8,8 @@ namespace MailLab.Tests.Imap;
 /// The command shapes Thunderbird 153 sends (issue 8), each as a transcript: lower-case commands,
 /// numeric tags that do not start at 1.
 /// </summary>
-public sealed class ImapThunderbirdTranscriptTests : IAsyncLifetime
+public sealed class ImapThunderbirdTranscriptTests : LabTest
 {
-    private TestLab lab = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = TestLab.Create();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await lab.DisposeAsync();
-
     [Fact]
     public async Task Authenticate_PLAIN_with_continuation_then_namespace_id_and_list()
     {
