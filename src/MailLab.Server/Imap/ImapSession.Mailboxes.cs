@@ -188,8 +188,7 @@ public sealed partial class ImapSession
         }
         if (from == "INBOX")
         {
-            // RFC 3501 §6.3.5 gives RENAME INBOX a special meaning (move all mail); not implemented.
-            No(c.Tag, "[CANNOT] Renaming INBOX is not supported here");
+            await RenameInboxAsync(c, to);
             return;
         }
         if (!store.FolderExists(Me, from))
@@ -212,6 +211,29 @@ public sealed partial class ImapSession
             return;
         }
         Access(from, "rename", $"renamed {from} to {to}", ("NewName", to));
+        Ok(c.Tag, "RENAME completed");
+    }
+
+    // RFC 3501 §6.3.5: renaming INBOX moves all its messages to a new mailbox and leaves INBOX, empty, in place.
+    private async Task RenameInboxAsync(ImapCommand c, string to)
+    {
+        if (store.FolderExists(Me, to) || to == "INBOX")
+        {
+            No(c.Tag, "[ALREADYEXISTS] Target mailbox exists");
+            return;
+        }
+        var inbox = await store.SnapshotAsync(Me, "INBOX", claimRecent: false, CancellationToken.None);
+        await store.GetFolderInfoAsync(Me, to, CancellationToken.None); // creates it
+        var moved = 0;
+        foreach (var m in inbox.Messages)
+        {
+            if (await CopyMessageAsync(m, inbox.Keywords, to) is not null && await DeleteMessageAsync(m))
+            {
+                moved++;
+            }
+        }
+        Access("INBOX", "rename", $"renamed INBOX to {to}: moved {moved} messages, INBOX stays (empty)", ("NewName", to), ("Count", moved));
+        await SyncAsync(allowExpunge: true);
         Ok(c.Tag, "RENAME completed");
     }
 

@@ -122,16 +122,11 @@ public sealed partial class ImapSession
         foreach (var index in targets)
         {
             var m = view.Messages[index];
-            await using var s = await store.OpenReadAsync(m, CancellationToken.None);
-            if (s is null)
+            var copy = await CopyMessageAsync(m, view.Keywords, folder);
+            if (copy is null)
             {
                 continue; // expunged meanwhile
             }
-            await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
-            await s.CopyToAsync(pending.Content, CancellationToken.None);
-            // RFC 3501 §6.4.7: the copy keeps flags and internal date; keywords by name (the target has its own letters).
-            var copy = await pending.CommitAsync(m.Flags, FolderKeywords.NamesOf(view.Keywords, m.Keywords), m.InternalDate,
-                CancellationToken.None);
             sourceUids.Add(m.Uid);
             targetUids.Add(copy.Uid);
             validity = copy.UidValidity;
@@ -153,6 +148,22 @@ public sealed partial class ImapSession
         await RemoveAsync(view, [.. targets.Where(i => sourceUids.Contains(view.Messages[i].Uid))], announce: true);
         await SyncAsync(allowExpunge: true);
         Ok(c.Tag, "MOVE completed");
+    }
+
+    /// <summary>
+    /// Copies a message into <paramref name="folder"/> with its flags, keywords (by name: the target has its
+    /// own letters) and internal date (RFC 3501 §6.4.7); null when it was expunged meanwhile.
+    /// </summary>
+    private async Task<StoredMessage?> CopyMessageAsync(StoredMessage m, IReadOnlyList<string> keywords, string folder)
+    {
+        await using var s = await store.OpenReadAsync(m, CancellationToken.None);
+        if (s is null)
+        {
+            return null;
+        }
+        await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
+        await s.CopyToAsync(pending.Content, CancellationToken.None);
+        return await pending.CommitAsync(m.Flags, FolderKeywords.NamesOf(keywords, m.Keywords), m.InternalDate, CancellationToken.None);
     }
 
     private async Task ExpungeAsync(ImapCommand c)

@@ -213,4 +213,20 @@ public sealed class ImapMailboxTranscriptTests : LabTest
         var evil = await t.Expect("5 LIST \"\" \"" + string.Concat(Enumerable.Repeat("*%", 200)) + "x\"", "OK");
         Assert.Equal(["5 OK LIST completed"], evil);
     }
+
+    [Fact]
+    public async Task Rename_INBOX_moves_its_messages_and_leaves_an_empty_INBOX()
+    {
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("old 1"), flags: MessageFlags.Seen);
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("old 2"));
+        await using var a = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await using var b = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await b.Expect("1 SELECT INBOX", "OK");
+        await a.Expect("1 RENAME INBOX \"Old mail\"", "OK");
+        await a.Expect("2 RENAME INBOX Drafts", "NO [ALREADYEXISTS]");
+        Assert.Equal("* STATUS INBOX (MESSAGES 0)", (await a.Expect("3 STATUS INBOX (MESSAGES)", "OK"))[0]);
+        Assert.Equal("* STATUS \"Old mail\" (MESSAGES 2 UNSEEN 1)", (await a.Expect("4 STATUS \"Old mail\" (MESSAGES UNSEEN)", "OK"))[0]);
+        // The session that had INBOX open is told the messages left (RFC 3501 §7.4.1).
+        Assert.Equal(["* 2 EXPUNGE", "* 1 EXPUNGE", "2 OK NOOP completed"], await b.Expect("2 NOOP", "OK"));
+    }
 }
