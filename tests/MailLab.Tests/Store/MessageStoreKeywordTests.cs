@@ -102,4 +102,12 @@ public class MessageStoreKeywordTests
         Assert.Equal(MessageFlags.None, a[0].Flags); // the old snapshot is unchanged
         Assert.Equal(MessageFlags.Seen, b[0].Flags);
     }
+
+    [Fact]
+    public void A_uid_state_file_from_before_the_recent_mark_announces_nothing_old_as_recent()
+    {
+        using var dir = new StoreTestDirectory();
+        File.WriteAllText(Path.Combine(dir.Root, UidState.FileName), "uidvalidity 1700000000\nreserved 65\n");
+        Assert.Equal(new UidState(1700000000, 65, 65), UidState.Read(dir.Root));
+    }
 }
