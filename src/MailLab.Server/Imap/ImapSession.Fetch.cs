@@ -403,10 +403,12 @@ public sealed partial class ImapSession
     private async Task<uint?> KeywordMaskAsync(ImapCommand c, MailboxView? view, IReadOnlyList<string> names, bool create,
         string? folder = null)
     {
-        if (names.Count == 0)
+        if (names.Count == 0 && view is null)
         {
             return 0;
         }
+        // Also with no names: the updated messages may carry keywords another session defined, which
+        // this client must have been told of before they appear in a FETCH.
         var (complete, mask, all) = await store.KeywordsAsync(Me, folder ?? view!.Folder, names, create, CancellationToken.None);
         if (!complete && create)
         {

@@ -43,6 +43,21 @@ public sealed class ImapKeywordRecentTranscriptTests : LabTest
     }
 
     [Fact]
+    public async Task A_store_names_keywords_another_session_defined_meanwhile()
+    {
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("one"));
+        await using var a = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await using var b = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await a.Expect("1 SELECT INBOX", "OK");
+        await b.Expect("1 SELECT INBOX", "OK");
+        await a.Expect("2 STORE 1 +FLAGS.SILENT ($Important)", "OK");
+        // b has not heard of $Important; its own STORE result must not drop it.
+        var store = await b.Expect(@"2 STORE 1 +FLAGS (\Seen)", "OK");
+        Assert.Equal(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Important)", store[0]);
+        Assert.Contains(@"* 1 FETCH (FLAGS (\Seen $Important))", store);
+    }
+
+    [Fact]
     public async Task Append_with_keywords_and_the_keyword_limit()
     {
         await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
