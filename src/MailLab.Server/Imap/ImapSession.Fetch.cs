@@ -412,7 +412,7 @@ public sealed partial class ImapSession
         var (complete, mask, all) = await store.KeywordsAsync(Me, folder ?? view!.Folder, names, create, CancellationToken.None);
         if (!complete && create)
         {
-            No(c.Tag, $"[LIMIT] Keyword not kept: a mailbox holds at most {MaildirInfo.MaxKeywords} keywords of up to {FolderKeywords.MaxLength} characters");
+            No(c.Tag, $"[LIMIT] Keyword not kept: a mailbox holds at most {MaildirInfo.MaxKeywords} keywords, each an atom of up to {FolderKeywords.MaxLength} characters");
             return null;
         }
         if (view is not null && view.Folder == (folder ?? view.Folder) && all.Count != view.Keywords.Count)
