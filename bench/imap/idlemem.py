@@ -2,7 +2,10 @@
 """Memory of `maillab up` alone (no Dovecot, no root): RSS at start, after the bench steps per INBOX
 size, and with N sessions in IDLE, with a breakdown of the process's mappings from /proc/PID/smaps.
 
-  bench/imap/idlemem.py [--sizes "1000 10000"] [--idle 200] [--maillab PATH] [--hold SECONDS]
+  bench/imap/idlemem.py [--sizes "1000 10000"] [--idle 200] [--rounds R] [--fetch N]
+                        [--maillab PATH] [--cwd DIR] [--hold SECONDS]
+
+(--help explains each option.) maillab is the Release build unless --maillab names another.
 
 Uses the same lab file and messages as run.sh; runtime knobs can be tried by setting DOTNET_*
 variables in the environment (they pass through to maillab). Prints one table row per stage:
@@ -10,7 +13,7 @@ variables in the environment (they pass through to maillab). Prints one table ro
   rss     VmRSS (what run.sh reports), MB
   anon    anonymous mappings: the GC heap, malloc arenas of other threads, thread stacks
   malloc  [heap], the main malloc arena (native allocations of the runtime and OpenSSL)
-  jit     /memfd:doublemapper: JIT-compiled code, stubs and loader heaps (W^X maps them twice)
+  jit     /memfd:doublemapper: JIT-compiled code, stubs and executable loader heaps (W^X double mapping)
   files   mapped files: libcoreclr, libclrjit, libcrypto, the framework and MailLab assemblies
 """
 import argparse
@@ -55,10 +58,10 @@ def row(stage, pid):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default="1000")
-    p.add_argument("--idle", type=int, default=200)
+    p.add_argument("--sizes", default="1000", help="INBOX sizes, space separated, filled and stepped through as run.sh does")
+    p.add_argument("--idle", type=int, default=200, help="sessions held in IDLE (LOGIN, SELECT INBOX, IDLE)")
     p.add_argument("--rounds", type=int, default=1, help="open that many batches of --idle sessions (later ones show the warm cost)")
-    p.add_argument("--maillab", default=os.path.join(REPO, "src/MailLab/bin/Release/net10.0/maillab"))
+    p.add_argument("--maillab", help="maillab executable [the Release build]", default=os.path.join(REPO, "src/MailLab/bin/Release/net10.0/maillab"))
     p.add_argument("--fetch", type=int, default=0,
                    help="give each IDLE user that many messages and fetch them whole (BODY.PEEK[]) before IDLE, as a syncing client does")
     p.add_argument("--cwd", default=REPO, help="working directory of maillab [the repository root]")
