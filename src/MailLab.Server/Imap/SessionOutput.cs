@@ -38,10 +38,15 @@ internal sealed class SessionOutput : IBufferWriter<byte>
         if (buffer is { } b)
         {
             buffer = null;
-            if (b.Length <= LargestPooled)
-            {
-                ArrayPool<byte>.Shared.Return(b);
-            }
+            Return(b);
+        }
+    }
+
+    private static void Return(byte[] b)
+    {
+        if (b.Length <= LargestPooled)
+        {
+            ArrayPool<byte>.Shared.Return(b);
         }
     }
 
@@ -72,12 +77,8 @@ internal sealed class SessionOutput : IBufferWriter<byte>
         {
             var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Array.MaxLength, Math.Max(need, 2L * buffer.Length)));
             buffer.AsSpan(0, written).CopyTo(bigger);
-            var old = buffer;
+            Return(buffer);
             buffer = bigger;
-            if (old.Length <= LargestPooled)
-            {
-                ArrayPool<byte>.Shared.Return(old);
-            }
         }
         return buffer;
     }
