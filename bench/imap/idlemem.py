@@ -28,6 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
 import measure  # noqa: E402
 
 DOMAIN, ADDR, PASS = "bank.test", "127.0.2.1", "bench-secret"
