@@ -36,7 +36,10 @@ public enum ImapFrameStatus
 /// </summary>
 public sealed class ImapFramer(int maxLine, long maxLiteral)
 {
-    private readonly ArrayBufferWriter<byte> frame = new(256);
+    /// <summary>Frame buffer kept between commands; one grown past this by a large literal is dropped by <see cref="Trim"/>.</summary>
+    public const int KeptCapacity = 16 * 1024;
+
+    private ArrayBufferWriter<byte> frame = new(256);
     private long literalLeft;
     private bool skippingLine;
     private int lineLength;
@@ -180,6 +183,19 @@ public sealed class ImapFramer(int maxLine, long maxLiteral)
         lineLength = 0;
         skippingLine = false;
         completed = false;
+    }
+
+    /// <summary>
+    /// Drops a buffer grown by a large command (an APPEND literal) unless a partial command is held in it,
+    /// so a connection that waits for its client keeps a small one. The last <see cref="Frame"/> is gone after it.
+    /// </summary>
+    public void Trim()
+    {
+        if (frame.Capacity > KeptCapacity && (completed || frame.WrittenCount == 0))
+        {
+            frame = new ArrayBufferWriter<byte>(256);
+            completed = false;
+        }
     }
 
     private void Refuse()

@@ -49,7 +49,7 @@ public sealed partial class ImapSession
         }
         tls = ssl;
         stream = ssl;
-        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+        reader = NewReader(stream);
         return true;
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
@@ -41,7 +40,7 @@ public sealed partial class ImapSession : IAsyncDisposable
     private readonly LabLimits limits;
     private readonly MessageStore store;
     private readonly HeaderCache headers;
-    private readonly ArrayBufferWriter<byte> output = new(4096);
+    private readonly SessionOutput output = new();
     private readonly ImapWriter w;
     private readonly CancellationTokenSource idle = new();
     private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
@@ -72,7 +71,7 @@ public sealed partial class ImapSession : IAsyncDisposable
         headers = HeaderCache.For(store);
         trace = site.Tracer.For(site.Name, TraceRole.IMAP, sessionId);
         stream = transport;
-        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+        reader = NewReader(stream);
         framer = NewFramer();
         w = new ImapWriter(output);
     }
@@ -81,6 +80,12 @@ public sealed partial class ImapSession : IAsyncDisposable
     public string? Id => trace.Session;
 
     private string Host => site.HostName;
+
+    // Zero-byte reads: while the client is silent (IDLE, or between commands) no buffer is rented; one
+    // is taken from the pool only when octets have arrived, and returned once they are consumed. Over
+    // TLS the zero-byte read also lets SslStream hand back its own buffer while it waits.
+    private static PipeReader NewReader(Stream s) =>
+        PipeReader.Create(s, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true, useZeroByteReads: true));
 
     // An APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT advertised).
     private ImapFramer NewFramer() => new(MaxLine, limits.MaxMessageSize);
@@ -143,6 +148,7 @@ public sealed partial class ImapSession : IAsyncDisposable
             if (!reader.TryRead(out var result))
             {
                 await FlushAsync();
+                framer.Trim();
                 idle.CancelAfter(limits.ImapIdleTimeout);
                 result = await reader.ReadAsync(token);
             }
@@ -240,7 +246,7 @@ public sealed partial class ImapSession : IAsyncDisposable
         "LIST" or "LSUB" => ListAsync(c),
         "STATUS" => StatusAsync(c),
         "APPEND" => AppendAsync(c),
-        "IDLE" => IdleAsync(c),
+        "IDLE" => LightIdleAsync(c),
         "CLOSE" or "UNSELECT" => CloseAsync(c),
         "EXPUNGE" => ExpungeAsync(c),
         "SEARCH" => SearchAsync(c),
@@ -263,6 +269,14 @@ public sealed partial class ImapSession : IAsyncDisposable
     }
 
     private bool answered;
+
+    // An IDLE session may wait for hours: the parsed messages kept for a next FETCH (up to four whole
+    // messages with their MimeKit trees) are let go first; the output buffer goes when "+ idling" is sent.
+    private Task LightIdleAsync(ImapCommand c)
+    {
+        partsCache.Clear();
+        return IdleAsync(c);
+    }
 
     private async Task SyncThenOk(ImapCommand c)
     {
@@ -385,7 +399,14 @@ public sealed partial class ImapSession : IAsyncDisposable
         closing = true;
     }
 
+    // Sends the responses and gives the output buffer back: what follows is a wait for the client.
     private async ValueTask FlushAsync()
+    {
+        await SendAsync();
+        output.Release();
+    }
+
+    private async ValueTask SendAsync()
     {
         if (output.WrittenCount == 0) return;
         idle.CancelAfter(limits.ImapIdleTimeout);
@@ -394,8 +415,9 @@ public sealed partial class ImapSession : IAsyncDisposable
         output.ResetWrittenCount();
     }
 
-    // Long answers (FETCH of many messages) go out in pieces rather than growing the buffer.
-    private ValueTask FlushIfLargeAsync() => output.WrittenCount >= 64 * 1024 ? FlushAsync() : ValueTask.CompletedTask;
+    // Long answers (FETCH of many messages) go out in pieces rather than growing the buffer; the
+    // buffer is kept for the next piece.
+    private ValueTask FlushIfLargeAsync() => output.WrittenCount >= 64 * 1024 ? SendAsync() : ValueTask.CompletedTask;
 
     private async Task TryByeAsync(string text, string reason)
     {
@@ -455,5 +477,6 @@ public sealed partial class ImapSession : IAsyncDisposable
         idle.Dispose();
         await reader.CompleteAsync();
         await stream.DisposeAsync();
+        output.Release(); // no write is in flight any more: RunAsync has returned
     }
 }

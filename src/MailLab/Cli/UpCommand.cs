@@ -66,7 +66,10 @@ internal static class UpCommand
 
         await using var logger = TraceLogging.Create(data, console: !quiet);
         var tracer = new Tracer(new TraceStream(), logger, lab!.Switches.RevealSecrets);
-        var builder = Host.CreateApplicationBuilder();
+        // No default configuration sources: maillab reads no appsettings.json, and the default one is
+        // watched for changes recursively from the working directory (an inotify watch and a managed
+        // entry per directory below it: 24 MB more RSS when started from a /tmp of 110,000 directories).
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Grace + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(new LabHostedService(lab, data, tracer, labFile?.FullName, only));
