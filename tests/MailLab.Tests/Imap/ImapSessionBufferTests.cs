@@ -9,18 +9,8 @@ namespace MailLab.Tests.Imap;
 /// after each flush, the frame buffer trimmed after a large APPEND); responses after that must still be
 /// byte-exact, over TLS, across several 64 KiB flushes.
 /// </summary>
-public sealed class ImapSessionBufferTests : IAsyncLifetime
+public sealed class ImapSessionBufferTests : LabTest
 {
-    private TestLab lab = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = TestLab.Create();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await lab.DisposeAsync();
-
     // Deterministic ASCII text of about the given size, different per seed, so a misplaced or
     // repeated buffer slice shows up in the comparison.
     private static string Large(int seed, int size)
@@ -62,6 +52,7 @@ public sealed class ImapSessionBufferTests : IAsyncLifetime
         texts.Add(Large(3, 90_000));
         await ImapTestMail.PutAsync(lab.Store, texts[^1]);
         Assert.Equal("* 3 EXISTS", await t.LineAsync());
+        Assert.Equal("* 3 RECENT", await t.LineAsync());
         await t.SendAsync("DONE");
         Assert.Equal("2 OK IDLE terminated", await t.LineAsync());
 
