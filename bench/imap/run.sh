@@ -10,7 +10,9 @@ Usage: bench/imap/run.sh [--help]
 Fills one INBOX per size with the same generated messages for MailLab and Dovecot, then times
 over loopback, per server: SELECT INBOX, UID FETCH 1:* (FLAGS), and Thunderbird's header-list
 fetch of the newest 500 messages (first run cold, then the median of three warm runs), and the
-memory of the server with 200 sessions in IDLE. Must run as root (Dovecot switches users).
+memory of the server with 200 sessions in IDLE, measured twice: on the freshly started server (before
+any INBOX is opened) and again after the size steps (MailLab then still holds the listings of the big
+INBOXes it served). Must run as root (Dovecot switches users).
 
 Environment (defaults in brackets):
   BENCH_SIZES    INBOX sizes, space separated                     ["1000 10000 100000"]
@@ -104,7 +106,11 @@ print(next(l["port"] for l in json.load(open(sys.argv[1])) if l.get("role") == "
   || die "no IMAP listener in $ML_DATA/listeners.json"
 note "maillab on $ML_ADDR:$ML_PORT (pid $ML_PID)"
 
-# --- Measure, side by side.
+# --- Measure, side by side: 200 IDLE on the fresh servers first, then the steps, then 200 IDLE again.
+note "$IDLE IDLE sessions, fresh: maillab"
+ML_IDLE0=$(python3 "$HERE/measure.py" idle "$ML_ADDR" "$ML_PORT" "idle%d@$DOMAIN" "$PASS" "$IDLE" "$ML_PID")
+note "$IDLE IDLE sessions, fresh: dovecot"
+DV_IDLE0=$(python3 "$HERE/measure.py" idle 127.0.0.1 "$DV_PORT" "idle%d" "$PASS" "$IDLE" "$DV_MASTER")
 declare -A R
 for n in $SIZES; do
   note "steps, $n messages: maillab"
@@ -112,15 +118,15 @@ for n in $SIZES; do
   note "steps, $n messages: dovecot"
   R[dovecot,$n]=$(python3 "$HERE/measure.py" steps 127.0.0.1 "$DV_PORT" "b$n" "$PASS" "$n")
 done
-note "$IDLE IDLE sessions: maillab"
+note "$IDLE IDLE sessions, after the steps: maillab"
 ML_IDLE=$(python3 "$HERE/measure.py" idle "$ML_ADDR" "$ML_PORT" "idle%d@$DOMAIN" "$PASS" "$IDLE" "$ML_PID")
-note "$IDLE IDLE sessions: dovecot"
+note "$IDLE IDLE sessions, after the steps: dovecot"
 DV_IDLE=$(python3 "$HERE/measure.py" idle 127.0.0.1 "$DV_PORT" "idle%d" "$PASS" "$IDLE" "$DV_MASTER")
 
 mkdir -p "$REPO/bench/results"
 OUT=$REPO/bench/results/imap-$(date -u +%Y%m%dT%H%M%SZ).md
 python3 - "$SIZES" "$ML_IDLE" "$DV_IDLE" "$(dotnet --version 2>/dev/null || echo none)" "$(dovecot --version)" \
-  "$(for n in $SIZES; do echo "${R[maillab,$n]}"; echo "${R[dovecot,$n]}"; done)" <<'PY' | tee "$OUT"
+  "$(for n in $SIZES; do echo "${R[maillab,$n]}"; echo "${R[dovecot,$n]}"; done)" "$ML_IDLE0" "$DV_IDLE0" <<'PY' | tee "$OUT"
 import json, sys
 sizes = sys.argv[1].split()
 ml_idle, dv_idle = json.loads(sys.argv[2]), json.loads(sys.argv[3])
@@ -135,9 +141,11 @@ for i, n in enumerate(sizes):
         mc, dc, mw, dw = (x * 1000 for x in (ml["cold"][k], dv["cold"][k], ml["warm"][k], dv["warm"][k]))
         print(f"| {int(n):,} | {label} | {mc:.1f} | {dc:.1f} | {mw:.1f} | {dw:.1f} | {mw / dw:.2f} |")
 print()
+ml_idle0, dv_idle0 = json.loads(sys.argv[7]), json.loads(sys.argv[8])
 print(f"| {ml_idle['sessions']} IDLE sessions | processes | RSS MB (sum) | PSS MB (sum) |")
 print("|---|---:|---:|---:|")
-for name, r in (("MailLab", ml_idle), ("Dovecot", dv_idle)):
+for name, r in (("MailLab, fresh", ml_idle0), ("Dovecot, fresh", dv_idle0),
+                (f"MailLab, after the {'/'.join(sizes)} steps", ml_idle), (f"Dovecot, after the steps", dv_idle)):
     print(f"| {name} ({r['sessions']}) | {r['processes']} | {r['rss_mb']:.1f} | {r['pss_mb']:.1f} |")
 PY
 note "written $OUT"
