@@ -59,6 +59,11 @@ public sealed partial class ImapSession
             || (i.Kind == FetchKind.Section && (i.PartNumbers.Count > 0 || i.Text is SectionText.None or SectionText.Text)));
         var missing = 0;
         var flagsChanged = marksSeen && !items.Any(i => i.Kind == FetchKind.Flags);
+        if (marksSeen)
+        {
+            // The FLAGS this FETCH sends come from the store and may name keywords defined meanwhile.
+            await KeywordMaskAsync(c, view, [], create: false);
+        }
         // Thunderbird's folder sync, "UID fetch 1:* (FLAGS)", for every message of the folder: one span per response.
         var simple = !flagsChanged && items.All(i => i.Kind is FetchKind.Uid or FetchKind.Flags or FetchKind.Size);
         foreach (var index in targets)

@@ -58,6 +58,20 @@ public sealed class ImapKeywordRecentTranscriptTests : LabTest
     }
 
     [Fact]
+    public async Task A_fetch_that_sets_seen_names_keywords_another_session_defined_meanwhile()
+    {
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("one"));
+        await using var a = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await using var b = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await a.Expect("1 SELECT INBOX", "OK");
+        await b.Expect("1 SELECT INBOX", "OK");
+        await a.Expect("2 STORE 1 +FLAGS.SILENT ($Important)", "OK");
+        var fetch = await b.Expect("2 FETCH 1 (BODY[TEXT])", "OK");
+        Assert.Equal(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Important)", fetch[0]);
+        Assert.EndsWith(@" FLAGS (\Seen $Important))", fetch.Single(l => l.StartsWith("* 1 FETCH (BODY[TEXT]", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Append_with_keywords_and_the_keyword_limit()
     {
         await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
