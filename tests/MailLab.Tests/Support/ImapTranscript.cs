@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Text;
 using MailLab.Server.Imap;
 using MailLab.Server.Sites;
@@ -11,23 +10,12 @@ namespace MailLab.Tests.Support;
 /// returns every response line up to the tagged one. The server side is the real <see cref="ImapSession"/>.
 /// Literals in responses are read by their announced size and kept inline after their <c>{n}</c>.
 /// </summary>
-public sealed class ImapTranscript : IAsyncDisposable
+public sealed class ImapTranscript : Transcript
 {
-    private readonly CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));
-    private readonly CancellationTokenSource shutdown = new();
-    private readonly ClientLines lines;
-    private Stream client;
 
-    private ImapTranscript(Stream client, LabSite site)
+    private ImapTranscript(Stream client, LabSite site) : base(client, site)
     {
-        this.client = client;
-        lines = new ClientLines(client);
-        Site = site;
     }
-
-    public Task Session { get; private set; } = Task.CompletedTask;
-
-    public LabSite Site { get; }
 
     public string Greeting { get; private set; } = "";
 
@@ -38,13 +26,7 @@ public sealed class ImapTranscript : IAsyncDisposable
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 143);
         var t = new ImapTranscript(client, site);
         var session = new ImapSession(site, implicitTls, server, remote, local, "I" + Random.Shared.Next(1000, 9999));
-        t.Session = Task.Run(async () =>
-        {
-            await using (session)
-            {
-                await session.RunAsync(t.shutdown.Token);
-            }
-        });
+        t.Run(session, (s, ct) => s.RunAsync(ct));
         if (implicitTls)
         {
             await t.HandshakeAsync();
@@ -63,14 +45,6 @@ public sealed class ImapTranscript : IAsyncDisposable
         await t.Expect($"L1 LOGIN {user} {password}", "OK");
         return t;
     }
-
-    public async Task SendRawAsync(string raw)
-    {
-        await client.WriteAsync(Encoding.UTF8.GetBytes(raw), timeout.Token);
-        await client.FlushAsync(timeout.Token);
-    }
-
-    public Task SendAsync(string line) => SendRawAsync(line + "\r\n");
 
     /// <summary>One response line, with any literal it announces appended after CRLF.</summary>
     public async Task<string> LineAsync()
@@ -132,27 +106,4 @@ public sealed class ImapTranscript : IAsyncDisposable
         }
     }
 
-    /// <summary>Client side of TLS, trusting only the lab CA.</summary>
-    public async Task HandshakeAsync()
-    {
-        var ssl = new SslStream(client, leaveInnerStreamOpen: false, TestPki.Validate);
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = Site.HostName }, timeout.Token);
-        client = ssl;
-        lines.Stream = ssl;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        shutdown.Cancel();
-        await client.DisposeAsync();
-        try
-        {
-            await Session.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException)
-        {
-        }
-        timeout.Dispose();
-        shutdown.Dispose();
-    }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Text;
 using MailLab.Server.Pop3;
 using MailLab.Server.Sites;
@@ -13,34 +12,20 @@ namespace MailLab.Tests.Support;
 /// With <c>byteByByte</c> every client line is written one octet per flush, so the server's framing
 /// sees each command in pieces.
 /// </summary>
-public sealed class Pop3Transcript : IAsyncDisposable
+public sealed class Pop3Transcript : Transcript
 {
-    private readonly CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));
-    private readonly CancellationTokenSource shutdown = new();
-    private readonly ClientLines lines;
     private readonly bool byteByByte;
-    private Stream client;
 
-    private Pop3Transcript(Stream client, LabSite site, bool byteByByte)
+    private Pop3Transcript(Stream client, LabSite site, bool byteByByte) : base(client, site)
     {
-        this.client = client;
         this.byteByByte = byteByByte;
-        lines = new ClientLines(client);
-        Site = site;
     }
-
-    public Task Session { get; private set; } = Task.CompletedTask;
-
-    public LabSite Site { get; }
 
     /// <summary>The greeting line (with the APOP timestamp).</summary>
     public string Greeting { get; private set; } = "";
 
     /// <summary>The APOP timestamp from the greeting, angle brackets included.</summary>
     public string Timestamp => Greeting[Greeting.LastIndexOf('<')..];
-
-    /// <summary>Cancels the session as a lab shutdown would.</summary>
-    public void Shutdown() => shutdown.Cancel();
 
     public static async Task<Pop3Transcript> StartAsync(LabSite site, bool implicitTls = false, bool byteByByte = false)
     {
@@ -49,13 +34,7 @@ public sealed class Pop3Transcript : IAsyncDisposable
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 110);
         var started = new Pop3Transcript(client, site, byteByByte);
         var session = new Pop3Session(site, implicitTls, server, remote, local, "P" + Random.Shared.Next(1000, 9999));
-        started.Session = Task.Run(async () =>
-        {
-            await using (session)
-            {
-                await session.RunAsync(started.shutdown.Token);
-            }
-        });
+        started.Run(session, (s, ct) => s.RunAsync(ct));
         if (implicitTls)
         {
             await started.HandshakeAsync();
@@ -65,9 +44,7 @@ public sealed class Pop3Transcript : IAsyncDisposable
         return started;
     }
 
-    public Task SendAsync(string line) => SendRawAsync(line + "\r\n");
-
-    public async Task SendRawAsync(string raw)
+    public override async Task SendRawAsync(string raw)
     {
         var bytes = Encoding.UTF8.GetBytes(raw);
         if (!byteByByte)
@@ -144,14 +121,6 @@ public sealed class Pop3Transcript : IAsyncDisposable
         await HandshakeAsync();
     }
 
-    public async Task HandshakeAsync()
-    {
-        var ssl = new SslStream(client, leaveInnerStreamOpen: false, TestPki.Validate);
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = Site.HostName }, timeout.Token);
-        client = ssl;
-        lines.Stream = ssl;
-    }
-
     /// <summary>Stores a message in a user's INBOX as the MDA would; returns what was stored.</summary>
     public static async Task<StoredMessage> Deliver(MessageStore store, string address, string content)
     {
@@ -160,18 +129,4 @@ public sealed class Pop3Transcript : IAsyncDisposable
         return await pending.CommitAsync();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        shutdown.Cancel();
-        await client.DisposeAsync();
-        try
-        {
-            await Session.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException)
-        {
-        }
-        timeout.Dispose();
-        shutdown.Dispose();
-    }
 }

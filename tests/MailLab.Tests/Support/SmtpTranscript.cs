@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Security;
-using System.Text;
 using MailLab.Server.Sites;
 using MailLab.Server.Smtp;
 
@@ -10,26 +8,12 @@ namespace MailLab.Tests.Support;
 /// An SMTP session driven in memory like a transcript: <c>await t.Expect("MAIL FROM:&lt;a@b&gt;", "250")</c>.
 /// The server side is the real <see cref="SmtpSession"/>; only the socket is replaced by pipes.
 /// </summary>
-public sealed class SmtpTranscript : IAsyncDisposable
+public sealed class SmtpTranscript : Transcript
 {
-    private readonly CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));
-    private readonly CancellationTokenSource shutdown = new();
-    private readonly ClientLines lines;
-    private Stream client;
 
-    private SmtpTranscript(Stream client, LabSite site)
+    private SmtpTranscript(Stream client, LabSite site) : base(client, site)
     {
-        this.client = client;
-        lines = new ClientLines(client);
-        Site = site;
     }
-
-    public Task Session { get; private set; } = Task.CompletedTask;
-
-    public LabSite Site { get; }
-
-    /// <summary>Cancels the session as a lab shutdown would.</summary>
-    public void Shutdown() => shutdown.Cancel();
 
     public static async Task<SmtpTranscript> StartAsync(LabSite site, SmtpProfile profile, string clientIp = "127.0.3.1", bool expectGreeting = true)
     {
@@ -38,13 +22,7 @@ public sealed class SmtpTranscript : IAsyncDisposable
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 25);
         var started = new SmtpTranscript(client, site);
         var session = new SmtpSession(site, profile, server, remote, local, "T" + Random.Shared.Next(1000, 9999));
-        started.Session = Task.Run(async () =>
-        {
-            await using (session)
-            {
-                await session.RunAsync(started.shutdown.Token);
-            }
-        });
+        started.Run(session, (s, ct) => s.RunAsync(ct));
         if (profile.ImplicitTls)
         {
             await started.HandshakeAsync();
@@ -54,14 +32,6 @@ public sealed class SmtpTranscript : IAsyncDisposable
             Assert.StartsWith("220 ", await started.ReplyAsync());
         }
         return started;
-    }
-
-    public Task SendAsync(string line) => SendRawAsync(line + "\r\n");
-
-    public async Task SendRawAsync(string raw)
-    {
-        await client.WriteAsync(Encoding.UTF8.GetBytes(raw), timeout.Token);
-        await client.FlushAsync(timeout.Token);
     }
 
     public async Task<string> ReplyAsync() => await lines.ReadReplyAsync(timeout.Token) ?? throw new EndOfStreamException("server closed the connection");
@@ -86,31 +56,8 @@ public sealed class SmtpTranscript : IAsyncDisposable
     /// <summary>True when the server has closed the connection (reads end of stream).</summary>
     public async Task<bool> ClosedAsync() => await lines.ReadLineAsync(timeout.Token) is null;
 
-    /// <summary>Client side of TLS, trusting only the lab CA.</summary>
-    public async Task HandshakeAsync()
-    {
-        var ssl = new SslStream(client, leaveInnerStreamOpen: false, TestPki.Validate);
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = Site.HostName }, timeout.Token);
-        client = ssl;
-        lines.Stream = ssl;
-    }
-
     /// <summary>A message body of header and text lines, CRLF-terminated, ending in the dot line.</summary>
     public static string Message(string from, string to, string subject, string body = "Hello.") =>
         $"From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{Guid.NewGuid():N}@test>\r\nDate: Sat, 28 Nov 2026 12:00:00 +0000\r\n\r\n{body}\r\n.\r\n";
 
-    public async ValueTask DisposeAsync()
-    {
-        shutdown.Cancel();
-        await client.DisposeAsync();
-        try
-        {
-            await Session.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException)
-        {
-        }
-        timeout.Dispose();
-        shutdown.Dispose();
-    }
 }
