@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using MailLab.Protocols.Imap;
+using MailLab.Server.Listeners;
 using MailLab.Server.Lab;
 using MailLab.Server.Sites;
 using MailLab.Server.Store;
@@ -421,18 +422,12 @@ public sealed partial class ImapSession : IAsyncDisposable
 
     private async Task TryByeAsync(string text, string reason)
     {
-        try
-        {
-            Bye(text, reason);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await stream.WriteAsync(output.WrittenMemory, cts.Token);
-            await stream.FlushAsync(cts.Token);
-            output.ResetWrittenCount();
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        Bye(text, reason);
+        if (!await FinalReply.TrySendAsync(stream, output.WrittenMemory))
         {
             closeReason = reason + " (client unreachable)";
         }
+        output.ResetWrittenCount();
     }
 
     private void TraceCommand(ImapCommand command)

@@ -1,5 +1,6 @@
 using System.Text;
 using MailLab.Protocols.Pop3;
+using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Pop3;
@@ -60,18 +61,12 @@ public sealed partial class Pop3Session
 
     private async Task TryFinalReplyAsync(Pop3Reply reply, string reason)
     {
-        try
-        {
-            Close(reply, reason);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await stream.WriteAsync(replies.WrittenMemory, cts.Token);
-            await stream.FlushAsync(cts.Token);
-            replies.ResetWrittenCount();
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        Close(reply, reason);
+        if (!await FinalReply.TrySendAsync(stream, replies.WrittenMemory))
         {
             closeReason = reason + " (client unreachable)";
         }
+        replies.ResetWrittenCount();
     }
 
     private void TraceCommand(string line, Pop3ParseResult parsed)

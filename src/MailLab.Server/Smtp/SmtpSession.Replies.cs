@@ -1,5 +1,6 @@
 using System.Text;
 using MailLab.Protocols.Smtp;
+using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Smtp;
@@ -50,18 +51,12 @@ public sealed partial class SmtpSession
 
     private async Task TryFinalReplyAsync(int code, string enhanced, string text, string reason)
     {
-        try
-        {
-            Close(code, enhanced, text, reason);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await stream.WriteAsync(replies.WrittenMemory, cts.Token);
-            await stream.FlushAsync(cts.Token);
-            replies.ResetWrittenCount();
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        Close(code, enhanced, text, reason);
+        if (!await FinalReply.TrySendAsync(stream, replies.WrittenMemory))
         {
             closeReason = reason + " (client unreachable)";
         }
+        replies.ResetWrittenCount();
     }
 
     private void TraceCommand(string line, SmtpCommand? command)

@@ -12,7 +12,6 @@ namespace MailLab.Tests.Support;
 /// </summary>
 public sealed class ImapTranscript : Transcript
 {
-
     private ImapTranscript(Stream client, LabSite site) : base(client, site)
     {
     }

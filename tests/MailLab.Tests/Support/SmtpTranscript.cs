@@ -10,7 +10,6 @@ namespace MailLab.Tests.Support;
 /// </summary>
 public sealed class SmtpTranscript : Transcript
 {
-
     private SmtpTranscript(Stream client, LabSite site) : base(client, site)
     {
     }
