@@ -84,8 +84,10 @@ public sealed partial class ImapSession
         }
         Untagged($"OK [UIDVALIDITY {info.UidValidity}] UIDs valid");
         Untagged($"OK [UIDNEXT {info.UidNext}] Predicted next UID");
-        Access(folder, readOnly ? "examine" : "select", $"{(readOnly ? "examined" : "selected")} {folder} ({messages.Count} messages)",
-            ("Messages", messages.Count));
+        // Recent shows which session took the new mail (RFC 3501 §2.3.2): a second session selecting gets 0.
+        Access(folder, readOnly ? "examine" : "select",
+            $"{(readOnly ? "examined" : "selected")} {folder} ({messages.Count} messages, {view.RecentCount()} recent)",
+            ("Messages", messages.Count), ("Recent", view.RecentCount()));
         Ok(c.Tag, $"[{(readOnly ? "READ-ONLY" : "READ-WRITE")}] {c.Name} completed");
     }
 

@@ -123,13 +123,6 @@ internal sealed class MailboxView : IDisposable
         }
     }
 
-    /// <summary>Index of the message with this UID, or -1 (the list is in ascending UID order).</summary>
-    public int IndexOfUid(uint uid)
-    {
-        var i = LowerBound(uid);
-        return i < messages.Count && messages[i].Uid == uid ? i : -1;
-    }
-
     private int LowerBound(uint uid) => FolderSnapshot.LowerBound(messages, uid);
 
     /// <summary>The indexes a sequence set names, ascending and without repeats; numbers beyond the mailbox are ignored.</summary>

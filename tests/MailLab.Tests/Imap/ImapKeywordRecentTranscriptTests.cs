@@ -1,4 +1,5 @@
 using MailLab.Server.Store;
+using MailLab.Server.Trace;
 using MailLab.Tests.Support;
 
 namespace MailLab.Tests.Imap;
@@ -102,6 +103,8 @@ public sealed class ImapKeywordRecentTranscriptTests : LabTest
         Assert.Contains("* 2 RECENT", await b.Expect("2 EXAMINE INBOX", "OK [READ-ONLY]"));
         Assert.Contains("* 2 RECENT", await a.Expect("3 SELECT INBOX", "OK [READ-WRITE]"));
         Assert.Contains("* 0 RECENT", await b.Expect("3 SELECT INBOX", "OK [READ-WRITE]"));
+        // The trace says which session took them.
+        Assert.Equal(["2", "0"], lab.Events(TraceKind.MailboxAccess).Where(e => e.Field("Action") == "select").Select(e => e.Field("Recent")));
         Assert.Equal("* SEARCH 1", (await a.Expect("4 SEARCH NEW", "OK"))[0]);
         Assert.Equal("* SEARCH", (await a.Expect("5 SEARCH OLD", "OK"))[0]);
         Assert.Equal("* SEARCH 1 2", (await b.Expect("4 SEARCH OLD", "OK"))[0]);
