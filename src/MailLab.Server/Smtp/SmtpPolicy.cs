@@ -35,10 +35,9 @@ public static class SmtpPolicy
         {
             return PolicyDecision.Refuse(530, "5.7.0", "Authentication required", "submission without AUTH"); // RFC 4954 §6
         }
-        if (c.Command.Parameters.TryGetValue("SIZE", out var sizeText)
-            && long.TryParse(sizeText, out var size) && size > c.Limits.MaxMessageSize)
+        if (c.Command.DeclaredSize is { } size && size > c.Limits.MaxMessageSize)
         {
-            // RFC 1870 §6.1: declared size over the fixed maximum.
+            // RFC 1870 §6.1: declared size over the fixed maximum (saturated by the parser, so 2^63 and up count too).
             return PolicyDecision.Refuse(552, "5.3.4", $"Message size exceeds fixed maximum message size ({c.Limits.MaxMessageSize})", "declared SIZE too large");
         }
         if (c.Command.PathIsUtf8 && !c.Command.Parameters.ContainsKey("SMTPUTF8"))
