@@ -42,6 +42,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private Envelope? envelope;
     private string closeReason = "client closed the connection";
     private bool closing;
+    private bool deadlineArmed; // the idle timer was last set to the session deadline, not the command timeout
 
     /// <summary>Creates a session for one accepted connection.</summary>
     public SmtpSession(LabSite site, SmtpProfile profile, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId)
@@ -98,6 +99,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
         {
             await TryFinalReplyAsync(421, "4.3.2", $"{Host} Service shutting down, closing connection", "lab shutting down");
         }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && deadlineArmed)
+        {
+            // RFC 5321 §4.5.3.2 and §3.8: a server may close after its own time limit, with 421.
+            await TryFinalReplyAsync(421, "4.4.2", $"{Host} Session time limit exceeded, closing connection", "session time limit");
+        }
         catch (OperationCanceledException) when (idle.IsCancellationRequested)
         {
             await TryFinalReplyAsync(421, "4.4.2", $"{Host} Timeout exceeded, closing connection", "idle timeout");
@@ -113,13 +119,23 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads one command line; a null status means the client went away.</summary>
+    /// <summary>
+    /// Reads one command line; a null status means the client went away. The whole line must arrive
+    /// within command-timeout (RFC 5321 §4.5.3.2.7), counted from the first wait, and before the session deadline.
+    /// </summary>
     private ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token) =>
-        Listeners.LineReader.ReadAsync(reader, framer, async () =>
-        {
-            await FlushAsync();
-            idle.CancelAfter(limits.CommandTimeout);
-        }, token);
+        Listeners.LineReader.ReadAsync(reader, framer, FlushAsync, ArmClientWait, token);
+
+    /// <summary>
+    /// Sets the idle timer for a wait on the client: command-timeout, or what is left of session-timeout
+    /// when that is sooner. The session timeout is a hard deadline: no trickle of bytes moves it.
+    /// </summary>
+    private void ArmClientWait()
+    {
+        var left = started + limits.SessionTimeout - DateTimeOffset.UtcNow;
+        deadlineArmed = left <= limits.CommandTimeout;
+        idle.CancelAfter(deadlineArmed ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : limits.CommandTimeout);
+    }
 
     private async Task HandleLineAsync(FrameStatus status, string line)
     {
