@@ -106,6 +106,19 @@ public sealed partial class SmtpSession
             ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
 
+        if (profile.Submission)
+        {
+            // RFC 6409 §8: the envelope check alone would let alice have carol's From signed for uc.test.
+            var author = MailAuth.Dmarc.FromExtractor.Extract(spool.Head(MailAuth.Dmarc.FromExtractor.MaxHeaderBytes).Span);
+            var fromDecision = SmtpPolicy.CheckHeaderFrom(new HeaderFromContext(site, profile, user, author));
+            if (!fromDecision.Accepted)
+            {
+                TraceRefusal("DATA", author.Address ?? author.FieldValue ?? "", fromDecision, mtrace);
+                Reply(fromDecision.Reply);
+                return;
+            }
+        }
+
         env.Dkim = await CheckDkimAsync(spool, mtrace);
         // DMARC takes the DKIM results as plain values: d=, verdict, s= per signature.
         var dkim = DkimInputs(env.Dkim);

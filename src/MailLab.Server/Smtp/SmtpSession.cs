@@ -325,8 +325,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    private void TraceRefusal(string stage, string address, PolicyDecision decision) =>
-        trace.Emit(TraceKind.PolicyRejected, $"{stage} <{address}> refused: {decision.Reason} ({decision.Reply.Code} {decision.Reply.Enhanced})",
+    private void TraceRefusal(string stage, string address, PolicyDecision decision, TraceContext? on = null) =>
+        (on ?? trace).Emit(TraceKind.PolicyRejected, $"{stage} <{address}> refused: {decision.Reason} ({decision.Reply.Code} {decision.Reply.Enhanced})",
             ("Stage", stage), ("Address", address), ("Reason", decision.Reason),
             ("Code", decision.Reply.Code), ("Enhanced", decision.Reply.Enhanced));
 
