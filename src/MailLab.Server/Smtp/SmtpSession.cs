@@ -294,9 +294,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
             Error(decision.Reply);
             return;
         }
-        // Deliver to the lab's spelling of the address: local parts are case-sensitive on disk.
-        path = site.FindUser(path)?.Address ?? path.ToLowerInvariant();
-        if (!env.Recipients.Contains(path, StringComparer.OrdinalIgnoreCase))
+        path = RecipientSpelling(path);
+        if (!env.Recipients.Contains(path, StringComparer.Ordinal))
         {
             env.Recipients.Add(path);
         }
@@ -304,6 +303,20 @@ public sealed partial class SmtpSession : IAsyncDisposable
         trace.Emit(TraceKind.EnvelopeRcptTo, $"envelope recipient <{path}>",
             ("RcptTo", path), ("Domain", DomainOf(path)), ("Local", site.IsLocalDomain(DomainOf(path))));
         Reply(decision.Reply);
+    }
+
+    /// <summary>
+    /// How a recipient is recorded. A local user: the lab's spelling (local parts are case-sensitive on
+    /// disk, users are not). Any other address: the local part exactly as given, since only its own
+    /// domain may treat it case-insensitively (RFC 5321 §2.4); the domain is lower-cased (§2.4: domains are not case-sensitive).
+    /// </summary>
+    private string RecipientSpelling(string path)
+    {
+        if (site.FindUser(path) is { } known) return known.Address;
+        var at = path.LastIndexOf('@');
+        if (at < 0) return path;
+        var domain = path[(at + 1)..].ToLowerInvariant();
+        return site.IsLocalDomain(domain) ? path.ToLowerInvariant() : path[..at] + "@" + domain;
     }
 
     private void Vrfy(SmtpCommand command)
