@@ -294,26 +294,42 @@ public sealed class LabRuntime : IAsyncDisposable
         File.Move(tmp, ListenersFile, overwrite: true); // scripts never see half a file
     }
 
-    /// <summary>Stops every listener; sessions get <paramref name="grace"/> to finish.</summary>
+    /// <summary>
+    /// Stops every listener; sessions get <paramref name="grace"/> to finish. Never throws: each part is
+    /// stopped even when another failed, and a failure is an InternalError trace event (issue 20 section 2).
+    /// </summary>
     public async Task StopAsync(TimeSpan grace)
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask));
-        if (relay is not null) await relay.StopAsync();
-        if (Reports is not null) await Reports.DisposeAsync();
-        if (Dns is not null) await Dns.Zones.DisposeAsync();
-        File.Delete(ListenersFile);
+        await Quietly("listeners", () => Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask)));
+        if (relay is not null) await Quietly("relay", relay.StopAsync);
+        if (Reports is not null) await Quietly("reports", async () => await Reports.DisposeAsync());
+        if (Dns is not null) await Quietly("zones", async () => await Dns.Zones.DisposeAsync());
+        await Quietly("listeners file", () => { File.Delete(ListenersFile); return Task.CompletedTask; });
+    }
+
+    private async Task Quietly(string part, Func<Task> stop)
+    {
+        try
+        {
+            await stop();
+        }
+        catch (Exception ex)
+        {
+            Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.InternalError, $"stopping the {part}: {ex.GetType().Name}: {ex.Message}",
+                new Dictionary<string, object?> { ["Reason"] = ex.Message, ["Error"] = ex.ToString() });
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5));
-        if (relay is not null) await relay.DisposeAsync();
+        if (relay is not null) await Quietly("relay", async () => await relay.DisposeAsync());
         foreach (var l in listeners)
         {
-            await l.DisposeAsync();
+            await Quietly("listeners", async () => await l.DisposeAsync());
         }
-        if (Dns is not null) await Dns.DisposeAsync();
+        if (Dns is not null) await Quietly("DNS", async () => await Dns.DisposeAsync());
     }
 }

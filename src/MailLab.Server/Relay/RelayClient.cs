@@ -155,7 +155,7 @@ public sealed partial class RelayClient
             }
             finally
             {
-                await QuitAsync(client).ConfigureAwait(false);
+                await QuitAsync(client, ct).ConfigureAwait(false);
             }
         }
         catch (SmtpCommandException ex)
@@ -196,11 +196,13 @@ public sealed partial class RelayClient
         return (leaf.Subject, ok);
     }
 
-    private static async Task QuitAsync(SmtpClient client)
+    private static async Task QuitAsync(SmtpClient client, CancellationToken ct)
     {
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            // The message is delivered by now; a stop must not wait for a slow QUIT reply.
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(TimeSpan.FromSeconds(5));
             await client.DisconnectAsync(true, cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SmtpProtocolException or SmtpCommandException or OperationCanceledException or ServiceNotConnectedException)
