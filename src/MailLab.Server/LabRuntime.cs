@@ -108,6 +108,7 @@ public sealed class LabRuntime : IAsyncDisposable
         var store = new MessageStore(Path.Combine(dataDirectory, "mail"));
         var mda = new LocalDelivery(store, Path.Combine(dataDirectory, "spool"));
         var queue = new RelayQueue(Path.Combine(dataDirectory, "queue"));
+        // One lab-wide total; per-client counts per listener (each host gets limiter.ForListener()).
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var hosts = new List<TcpListenerHost>();
@@ -123,13 +124,13 @@ public sealed class LabRuntime : IAsyncDisposable
                 site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 TraceDkimKeys(site, tracer);
                 sites.Add(site);
-                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter));
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter));
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter));
-                if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter));
-                if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter));
-                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter));
-                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter));
+                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter.ForListener()));
+                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter.ForListener()));
+                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter.ForListener()));
+                if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter.ForListener()));
+                if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter.ForListener()));
+                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter.ForListener()));
+                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter.ForListener()));
             }
             foreach (var h in hosts)
             {

@@ -7,6 +7,7 @@ using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MailLab.Server.Lab;
+using MailLab.Server.Listeners;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 using MimeKit;
@@ -115,10 +116,15 @@ public sealed partial class RelayClient
             },
         };
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        IDisposable? ownRelay = null;
         try
         {
             // Bind to the site's own address so the next hop (and SPF later) sees the right client IP.
+            // No SO_REUSEADDR: while this socket holds the port no other may bind it, which is what lets
+            // the lab's listeners recognise the registered end point as the lab's own relay.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, false);
             socket.Bind(new IPEndPoint(local, 0));
+            ownRelay = LabRelayConnections.Register((IPEndPoint)socket.LocalEndPoint!);
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 connect.CancelAfter(ConnectTimeout);
@@ -179,6 +185,7 @@ public sealed partial class RelayClient
         }
         finally
         {
+            ownRelay?.Dispose(); // the connection is over (or about to close with the client)
             socket?.Dispose();
         }
     }

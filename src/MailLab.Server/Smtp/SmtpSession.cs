@@ -70,7 +70,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         trace.Emit(TraceKind.SessionOpened,
             $"connection from {remote} to {profile.Name} {local}{(profile.ImplicitTls ? " (implicit TLS)" : "")}",
             ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
-            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls));
+            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls), ("LabRelay", Listeners.LabRelayConnections.IsOwn(remote)));
         commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
         try
         {
