@@ -108,6 +108,7 @@ public sealed class LabRuntime : IAsyncDisposable
         var store = new MessageStore(Path.Combine(dataDirectory, "mail"));
         var mda = new LocalDelivery(store, Path.Combine(dataDirectory, "spool"));
         var queue = new RelayQueue(Path.Combine(dataDirectory, "queue"));
+        // One lab-wide total; per-client counts per listener (each host gets limiter.ForListener()).
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var hosts = new List<TcpListenerHost>();
@@ -123,13 +124,13 @@ public sealed class LabRuntime : IAsyncDisposable
                 site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 TraceDkimKeys(site, tracer);
                 sites.Add(site);
-                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter));
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter));
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter));
-                if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter));
-                if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter));
-                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter));
-                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter));
+                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter.ForListener()));
+                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter.ForListener()));
+                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter.ForListener()));
+                if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter.ForListener()));
+                if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter.ForListener()));
+                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter.ForListener()));
+                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter.ForListener()));
             }
             foreach (var h in hosts)
             {
@@ -294,26 +295,42 @@ public sealed class LabRuntime : IAsyncDisposable
         File.Move(tmp, ListenersFile, overwrite: true); // scripts never see half a file
     }
 
-    /// <summary>Stops every listener; sessions get <paramref name="grace"/> to finish.</summary>
+    /// <summary>
+    /// Stops every listener; sessions get <paramref name="grace"/> to finish. Never throws: each part is
+    /// stopped even when another failed, and a failure is an InternalError trace event (issue 20 section 2).
+    /// </summary>
     public async Task StopAsync(TimeSpan grace)
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask));
-        if (relay is not null) await relay.StopAsync();
-        if (Reports is not null) await Reports.DisposeAsync();
-        if (Dns is not null) await Dns.Zones.DisposeAsync();
-        File.Delete(ListenersFile);
+        await Quietly("listeners", () => Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask)));
+        if (relay is not null) await Quietly("relay", relay.StopAsync);
+        if (Reports is not null) await Quietly("reports", async () => await Reports.DisposeAsync());
+        if (Dns is not null) await Quietly("zones", async () => await Dns.Zones.DisposeAsync());
+        await Quietly("listeners file", () => { File.Delete(ListenersFile); return Task.CompletedTask; });
+    }
+
+    private async Task Quietly(string part, Func<Task> stop)
+    {
+        try
+        {
+            await stop();
+        }
+        catch (Exception ex)
+        {
+            Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.InternalError, $"stopping the {part}: {ex.GetType().Name}: {ex.Message}",
+                new Dictionary<string, object?> { ["Reason"] = ex.Message, ["Error"] = ex.ToString() });
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5));
-        if (relay is not null) await relay.DisposeAsync();
+        if (relay is not null) await Quietly("relay", async () => await relay.DisposeAsync());
         foreach (var l in listeners)
         {
-            await l.DisposeAsync();
+            await Quietly("listeners", async () => await l.DisposeAsync());
         }
-        if (Dns is not null) await Dns.DisposeAsync();
+        if (Dns is not null) await Quietly("DNS", async () => await Dns.DisposeAsync());
     }
 }

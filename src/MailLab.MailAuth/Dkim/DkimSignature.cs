@@ -27,6 +27,12 @@ public sealed record DkimSignature
     public DateTimeOffset? Timestamp { get; init; }
     public DateTimeOffset? Expiration { get; init; }
 
+    /// <summary>t= as written, in Unix seconds (<see cref="Timestamp"/> is held at year 9999 at most).</summary>
+    public long? TimestampSeconds { get; init; }
+
+    /// <summary>x= as written, in Unix seconds (<see cref="Expiration"/> is held at year 9999 at most).</summary>
+    public long? ExpirationSeconds { get; init; }
+
     /// <summary>"rsa-sha256" etc. as written in a=.</summary>
     public static string Name(DkimAlgorithm a) => a switch
     {
@@ -122,9 +128,10 @@ public sealed record DkimSignature
             }
             length = lv;
         }
-        var ts = Time(t["t"], "t", ref error);
-        var xs = Time(t["x"], "x", ref error);
+        var ts = Seconds(t["t"], "t", ref error);
+        var xs = Seconds(t["x"], "x", ref error);
         if (error is not null) return null;
+        // Compared as numbers, before they become dates: two times past year 9999 would clamp to the same date.
         if (ts is not null && xs is not null && xs < ts)
         {
             // RFC 6376 §3.5 x=: "the value of the x= tag MUST be greater than the value of the t= tag".
@@ -144,22 +151,32 @@ public sealed record DkimSignature
             BodyCanonicalization = bc,
             Identity = identity,
             BodyLength = length,
-            Timestamp = ts,
-            Expiration = xs,
+            Timestamp = Date(ts),
+            Expiration = Date(xs),
+            TimestampSeconds = ts,
+            ExpirationSeconds = xs,
         };
     }
 
-    private static DateTimeOffset? Time(string? value, string tag, ref string? error)
+    /// <summary>The latest time a <see cref="DateTimeOffset"/> holds (9999-12-31T23:59:59Z), in Unix seconds.</summary>
+    public const long MaxUnixSeconds = 253402300799;
+
+    private static long? Seconds(string? value, string tag, ref string? error)
     {
         if (value is null) return null;
         // 12 digits is enough (RFC 6376 §3.5: at least 40 bits); more is a syntax error, not an overflow.
-        if (value.Length > 12 || !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var secs))
+        // Digits only: no sign, no white space, no exponent.
+        if (value.Length is 0 or > 12 || !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var secs))
         {
-            error ??= $"{tag}={value} is not a Unix time";
+            error ??= $"{tag}={value} is not a Unix time (1 to 12 digits, RFC 6376 §3.5)";
             return null;
         }
-        return DateTimeOffset.FromUnixTimeSeconds(Math.Min(secs, 253402300799));
+        return secs;
     }
+
+    // 12 digits reach the year 33658; a date past 9999 is held as 9999-12-31 (the far future either way).
+    private static DateTimeOffset? Date(long? secs) =>
+        secs is { } s ? DateTimeOffset.FromUnixTimeSeconds(Math.Min(s, MaxUnixSeconds)) : null;
 
     private static (DkimCanonicalization, DkimCanonicalization, string?) ParseCanonicalization(string? c)
     {

@@ -48,7 +48,12 @@ public static class DkimSigner
         var sb = new StringBuilder("DKIM-Signature: v=1; a=").Append(DkimSignature.Name(key.Algorithm))
             .Append("; c=relaxed/relaxed; d=").Append(domain).Append("; s=").Append(selector).Append(";\r\n\tt=")
             .Append(t.ToString(CultureInfo.InvariantCulture));
-        if (validity is { } v) sb.Append("; x=").Append((t + (long)v.TotalSeconds).ToString(CultureInfo.InvariantCulture));
+        if (validity is { } v)
+        {
+            // x= stays within t= and 12 digits (RFC 6376 §3.5), whatever validity is asked for.
+            long x = Math.Min(t + (long)Math.Clamp(v.TotalSeconds, 0, 999_999_999_999), 999_999_999_999);
+            sb.Append("; x=").Append(Math.Max(x, t).ToString(CultureInfo.InvariantCulture));
+        }
         sb.Append(";\r\n\th=").Append(Fold(string.Join(":", h), ':')).Append(";\r\n\tbh=").Append(bh).Append(";\r\n\tb=");
         string unsigned = sb.ToString();
         var sig = DkimSignature.Parse(unsigned[(unsigned.IndexOf(':') + 1)..] + "AA==", out _, out _)!;

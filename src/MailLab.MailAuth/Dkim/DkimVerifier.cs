@@ -94,8 +94,9 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         var now = time.GetUtcNow();
         if (sig.Expiration is { } x)
         {
-            bool expired = x + DkimLimits.ClockSkew < now;
-            steps.Add(new DkimStep("expiry", $"x={x.ToUnixTimeSeconds()} ({x:u}), now {now:u}", !expired));
+            // now - skew, never x + skew: an x= near the year 9999 must not overflow the date (issue 20).
+            bool expired = x < now - DkimLimits.ClockSkew;
+            steps.Add(new DkimStep("expiry", $"x={sig.ExpirationSeconds} ({x:u}), now {now:u}", !expired));
             // RFC 6376 §6.1.1: a signature past its x= MUST be treated as invalid (PERMFAIL, "signature expired").
             if (expired) return r with { Result = DkimResultCode.Fail, Reason = $"signature expired at {x:u}" };
         }

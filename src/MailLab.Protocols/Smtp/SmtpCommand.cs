@@ -41,6 +41,12 @@ public sealed record SmtpCommand(SmtpVerb Verb, string Raw)
     /// <summary>MAIL/RCPT ESMTP parameters; keys upper-case, value null for a keyword without "=".</summary>
     public IReadOnlyDictionary<string, string?> Parameters { get; init; } = NoParameters;
 
+    /// <summary>
+    /// MAIL: the SIZE parameter's value (RFC 1870), saturated at <see cref="long.MaxValue"/> so that any
+    /// all-digit value, however long, compares as a number; null without SIZE.
+    /// </summary>
+    public long? DeclaredSize { get; init; }
+
     /// <summary>AUTH: the SASL mechanism name, upper-case.</summary>
     public string? Mechanism { get; init; }
 

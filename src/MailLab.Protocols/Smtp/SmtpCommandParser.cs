@@ -116,6 +116,7 @@ public static class SmtpCommandParser
             Path = mailbox,
             PathIsUtf8 = SmtpAddressSyntax.HasNonAscii(mailbox),
             Parameters = parameters,
+            DeclaredSize = parameters.TryGetValue("SIZE", out var size) && size is not null ? SmtpParameters.SaturatedSize(size) : null,
         });
     }
 

@@ -51,6 +51,12 @@ public sealed class SmtpDataReader
     /// <summary>Creates a reader with the message size and text line limits from <paramref name="limits"/>.</summary>
     public SmtpDataReader(SmtpLimits limits) : this(limits.MaxMessageSize, limits.MaxTextLine) { }
 
+    /// <summary>
+    /// Text lines ended so far (by CRLF or a bare LF). A server can time each line with it: a client that
+    /// sends a byte now and then makes no progress by this count (RFC 5321 §4.5.3.2.6 times the data block).
+    /// </summary>
+    public long Lines { get; private set; }
+
     /// <summary>True once CRLF.CRLF was read.</summary>
     public bool IsComplete { get; private set; }
 
@@ -199,6 +205,7 @@ public sealed class SmtpDataReader
         if (_lineLength + terminator > _maxTextLine)
             LineTooLong = true;
         _lineLength = 0;
+        Lines++;
         _afterCrlf = crlf;
         _state = State.LineStart;
     }

@@ -49,8 +49,9 @@ public static class SmtpParameters
         switch (key)
         {
             case "SIZE":
-                // RFC 1870 §3: size-value ::= 1*20DIGIT.
-                return value is { Length: >= 1 and <= 20 } && value.All(char.IsAsciiDigit)
+                // RFC 1870 §3: size-value ::= 1*20DIGIT. Longer all-digit values (leading zeros, or just huge)
+                // are taken as numbers too, so that they meet the size check (552) instead of slipping past it.
+                return value is { Length: >= 1 } && value.All(char.IsAsciiDigit)
                     ? null
                     : SmtpReply.SyntaxError("Bad SIZE parameter: SIZE=<octets> (RFC 1870)");
 
@@ -95,6 +96,23 @@ public static class SmtpParameters
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// The value of an all-digit SIZE parameter, <see cref="long.MaxValue"/> when it is larger: a value of
+    /// 2^63 or more must still compare as "over the limit" (RFC 1870 §6.1), never overflow or be skipped.
+    /// </summary>
+    public static long SaturatedSize(string digits)
+    {
+        long value = 0;
+        foreach (char c in digits)
+        {
+            if (!char.IsAsciiDigit(c)) throw new ArgumentException("SIZE must be digits only", nameof(digits));
+            int d = c - '0';
+            if (value > (long.MaxValue - d) / 10) return long.MaxValue;
+            value = value * 10 + d;
+        }
+        return value;
     }
 
     private static bool IsKeyword(string s) =>

@@ -36,6 +36,14 @@ public static class DkimCheck
         return new DkimCheckResult(await verifier.VerifyAsync(message, ct).ConfigureAwait(false), Ran: true);
     }
 
+    /// <summary>
+    /// The verdict when verification itself failed with an unexpected exception (a bug): one temperror
+    /// "signature", so DMARC sees no DKIM pass and the message is still delivered, never wedged.
+    /// </summary>
+    public static DkimCheckResult InternalError(string reason) => new(
+        [new DkimVerification { Index = 1, Result = DkimResultCode.TempError, Reason = reason, Steps = [new DkimStep("internal-error", reason, false)] }],
+        Ran: true);
+
     // A lookup past the time budget is a DNS failure (temperror, RFC 6376 §6.1.2), not an exception.
     private sealed class Bounded(IDkimResolver inner, CancellationToken budget) : IDkimResolver
     {

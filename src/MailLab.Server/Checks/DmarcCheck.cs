@@ -63,6 +63,17 @@ public static class DmarcCheck
         return Decide(result, switches);
     }
 
+    /// <summary>
+    /// The verdict when the evaluation itself failed with an unexpected exception (a bug): temperror,
+    /// disposition none (RFC 7489 §6.6.2 gives no policy to apply without a result), so the message is delivered.
+    /// </summary>
+    public static DmarcCheckResult InternalError(ReadOnlyMemory<byte> head, string reason, LabSwitches switches) =>
+        Decide(new DmarcResult
+        {
+            Result = DmarcResultCode.TempError, Author = FromExtractor.Extract(head.Span), Mode = DmarcMode.Rfc9989,
+            Disposition = DmarcPolicy.None, Reason = reason,
+        }, switches);
+
     /// <summary>The site's action for a result: monitor-only delivers everything to INBOX (RFC 7489 §6.7 local policy).</summary>
     public static DmarcCheckResult Decide(DmarcResult result, LabSwitches switches)
     {

@@ -49,6 +49,20 @@ public static class SpfCheck
             rejectFail ? RefusalFor(mailResult) : null, Ran: true);
     }
 
+    /// <summary>
+    /// The verdict when the evaluation itself failed with an unexpected exception (a bug): temperror for
+    /// both identities (RFC 7208 §2.6.6: the check could not be completed), never a refusal.
+    /// </summary>
+    public static SpfCheckResult InternalError(string receiver, IPAddress client, string helo, string mailFrom, string reason)
+    {
+        if (client.IsIPv4MappedToIPv6) client = client.MapToIPv4();
+        var (domain, sender) = SpfEvaluator.MailFromIdentity(mailFrom, helo);
+        SpfResult Failed(string d, string s, string identity) =>
+            new(SpfResultCode.TempError, d, null, [], null, reason)
+                { ClientIp = client, Sender = s, Helo = helo, Identity = identity, Receiver = receiver };
+        return new SpfCheckResult(Failed(helo, "postmaster@" + helo, "helo"), Failed(domain, sender, "mailfrom"), null, Ran: true);
+    }
+
     /// <summary>The refusal for a MAIL FROM whose result is fail, else null (RFC 7208 §8.4, RFC 7372 §3.2).</summary>
     public static PolicyDecision? RefusalFor(SpfResult mailFrom)
     {

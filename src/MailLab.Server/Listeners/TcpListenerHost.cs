@@ -29,7 +29,7 @@ public sealed class TcpListenerHost : IAsyncDisposable
     /// <param name="info">Site, role, address, port (0 for any free port) and TLS mode.</param>
     /// <param name="handler">Runs one session.</param>
     /// <param name="refusal">The protocol's "go away" line for a refused connection, given the reason.</param>
-    /// <param name="limiter">The lab's connection limits.</param>
+    /// <param name="limiter">This listener's connection limits (<see cref="ConnectionLimiter.ForListener"/>).</param>
     /// <param name="trace">Trace context of the site and role.</param>
     public TcpListenerHost(ListenerInfo info, ConnectionHandler handler, Func<string, byte[]> refusal, ConnectionLimiter limiter, TraceContext trace)
     {
@@ -110,7 +110,9 @@ public sealed class TcpListenerHost : IAsyncDisposable
         var local = (IPEndPoint)client.LocalEndPoint!;
         client.NoDelay = true;
         var sessionId = $"C{id}";
-        var refused = limiter.TryAcquire(remote.Address);
+        // The lab's own relay is never refused (a student may hold this address's slots); see ConnectionLimiter.
+        var labRelay = LabRelayConnections.IsOwn(remote);
+        var refused = limiter.TryAcquire(remote.Address, labRelay);
         var strace = trace with { Session = sessionId };
         await using var stream = new NetworkStream(client, ownsSocket: true);
         if (refused is not null)
@@ -143,7 +145,7 @@ public sealed class TcpListenerHost : IAsyncDisposable
         }
         finally
         {
-            limiter.Release(remote.Address);
+            limiter.Release(remote.Address, labRelay);
         }
     }
 

@@ -125,16 +125,7 @@ public sealed partial class Pop3Session : IAsyncDisposable
     private ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token)
     {
         // The autologout timer runs from the first wait to the end of the line: trickling bytes does not reset it.
-        bool armed = false;
-        return LineReader.ReadAsync(reader, framer, async () =>
-        {
-            await FlushAsync();
-            if (!armed)
-            {
-                idle.CancelAfter(limits.Pop3IdleTimeout);
-                armed = true;
-            }
-        }, token);
+        return LineReader.ReadAsync(reader, framer, FlushAsync, () => idle.CancelAfter(limits.Pop3IdleTimeout), token);
     }
 
     private async Task HandleLineAsync(FrameStatus status, string line)

@@ -7,6 +7,7 @@ using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MailLab.Server.Lab;
+using MailLab.Server.Listeners;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 using MimeKit;
@@ -115,10 +116,15 @@ public sealed partial class RelayClient
             },
         };
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        IDisposable? ownRelay = null;
         try
         {
             // Bind to the site's own address so the next hop (and SPF later) sees the right client IP.
+            // No SO_REUSEADDR: while this socket holds the port no other may bind it, which is what lets
+            // the lab's listeners recognise the registered end point as the lab's own relay.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, false);
             socket.Bind(new IPEndPoint(local, 0));
+            ownRelay = LabRelayConnections.Register((IPEndPoint)socket.LocalEndPoint!);
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 connect.CancelAfter(ConnectTimeout);
@@ -155,7 +161,7 @@ public sealed partial class RelayClient
             }
             finally
             {
-                await QuitAsync(client).ConfigureAwait(false);
+                await QuitAsync(client, ct).ConfigureAwait(false);
             }
         }
         catch (SmtpCommandException ex)
@@ -179,6 +185,7 @@ public sealed partial class RelayClient
         }
         finally
         {
+            ownRelay?.Dispose(); // the connection is over (or about to close with the client)
             socket?.Dispose();
         }
     }
@@ -196,11 +203,13 @@ public sealed partial class RelayClient
         return (leaf.Subject, ok);
     }
 
-    private static async Task QuitAsync(SmtpClient client)
+    private static async Task QuitAsync(SmtpClient client, CancellationToken ct)
     {
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            // The message is delivered by now; a stop must not wait for a slow QUIT reply.
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(TimeSpan.FromSeconds(5));
             await client.DisconnectAsync(true, cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SmtpProtocolException or SmtpCommandException or OperationCanceledException or ServiceNotConnectedException)

@@ -107,7 +107,8 @@ public sealed class RelayWorker : IAsyncDisposable
             {
                 tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.InternalError, $"queue worker: {ex.Message}",
                     new Dictionary<string, object?> { ["Reason"] = ex.Message });
-                await Task.Delay(PollInterval, ct).ConfigureAwait(false);
+                // Not Task.Delay(..., ct): a stop during this pause must end the loop, not fault it.
+                await Task.WhenAny(Task.Delay(PollInterval, ct)).ConfigureAwait(false);
             }
         }
     }
@@ -134,15 +135,25 @@ public sealed class RelayWorker : IAsyncDisposable
         {
             await ProcessAsync(entry, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or System.Net.Sockets.SocketException)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
-            // Stopping: an attempt cut short (or refused by a listener already closed in this lab) leaves the
-            // entry as last saved; it resumes at the next start.
+            // Stopping: an attempt cut short at any point (connect, TLS handshake - MailKit then throws
+            // SslHandshakeException around the cancellation -, any command, after the data) leaves the
+            // entry as last saved, its recipients still pending; it resumes at the next start. A message
+            // the peer may have taken without our seeing the 250 can arrive twice: RFC 5321 §6.1 prefers
+            // a duplicate to a loss.
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or Store.StoreException)
         {
             tracer.Emit(entry.Site, TraceRole.QUEUE, null, entry.Id, TraceKind.InternalError, $"queue entry {entry.Id}: {ex.Message}",
                 new Dictionary<string, object?> { ["Reason"] = ex.Message });
+        }
+        catch (Exception ex)
+        {
+            // A bug must cost one attempt (the entry stays queued and is retried), never the worker or the lab's stop.
+            tracer.Emit(entry.Site, TraceRole.QUEUE, null, entry.Id, TraceKind.InternalError,
+                $"queue entry {entry.Id}: internal error {ex.GetType().Name}: {ex.Message}",
+                new Dictionary<string, object?> { ["Reason"] = ex.Message, ["Error"] = ex.ToString() });
         }
         finally
         {
@@ -239,15 +250,35 @@ public sealed class RelayWorker : IAsyncDisposable
             ("Dsn", id), ("To", owner), ("Recipients", addresses), ("Statuses", failed.Select(r => r.Status ?? "").ToArray()));
     }
 
-    /// <summary>Stops the loop and waits for attempts in progress to end (their entries stay queued).</summary>
+    /// <summary>
+    /// Stops the loop and waits for attempts in progress to end (their entries stay queued). Never
+    /// throws: whatever an attempt was doing when it was cut, stopping the lab must succeed.
+    /// </summary>
     public async Task StopAsync()
     {
         queue.Committed -= Add;
         if (!stop.IsCancellationRequested) await stop.CancelAsync().ConfigureAwait(false);
-        if (loop is not null) await loop.ConfigureAwait(false);
+        await Quietly(loop ?? Task.CompletedTask).ConfigureAwait(false); // the loop starts no attempt after this
         Task[] pending;
         lock (gate) { pending = running.ToArray(); }
-        await Task.WhenAll(pending).ConfigureAwait(false);
+        await Quietly(Task.WhenAll(pending)).ConfigureAwait(false);
+    }
+
+    // ProcessGuardedAsync and RunAsync catch everything; this is the last line, for the faults of a future bug.
+    private async Task Quietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            foreach (var ex in task.Exception?.InnerExceptions ?? [])
+            {
+                tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.InternalError, $"queue worker stopped with {ex.GetType().Name}: {ex.Message}",
+                    new Dictionary<string, object?> { ["Reason"] = ex.Message, ["Error"] = ex.ToString() });
+            }
+        }
     }
 
     /// <inheritdoc />

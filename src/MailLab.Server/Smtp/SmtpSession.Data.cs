@@ -17,12 +17,19 @@ public sealed partial class SmtpSession
 
         var data = new SmtpDataReader(protocolLimits.MaxMessageSize, protocolLimits.MaxTextLine);
         await using var spool = new MessageSpool(site.Mda.SpoolDirectory);
+        // Each text line must be complete within command-timeout (the timer is set again only when a line
+        // ended since it was last set), and the session deadline holds inside DATA too (issue 20).
+        long linesAtArm = -1;
         while (true)
         {
             if (!reader.TryRead(out var result))
             {
-                idle.CancelAfter(limits.CommandTimeout);
-                // A message in transit is finished even while the lab shuts down; only idleness ends it.
+                if (data.Lines != linesAtArm)
+                {
+                    ArmClientWait();
+                    linesAtArm = data.Lines;
+                }
+                // A message in transit is finished even while the lab shuts down; only the timers end it.
                 result = await reader.ReadAsync(idle.Token);
             }
             var buffer = result.Buffer;
@@ -46,6 +53,10 @@ public sealed partial class SmtpSession
 
         envelope = null;
         state = SmtpState.Greeted;
+        // Checking and delivering the message is the server's work, not a wait on the client: it gets a
+        // command timeout of its own, even past the session deadline (the 250 must not be lost).
+        deadlineArmed = false;
+        idle.CancelAfter(limits.CommandTimeout);
         var refusal = ContentRefusal(data);
         if (refusal is not null)
         {
@@ -94,6 +105,19 @@ public sealed partial class SmtpSession
             ("EnvelopeDomain", envelopeDomain), ("FromMismatch", mismatch), ("Recipients", env.Recipients.ToArray()),
             ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
+
+        if (profile.Submission)
+        {
+            // RFC 6409 §8: the envelope check alone would let alice have carol's From signed for uc.test.
+            var author = MailAuth.Dmarc.FromExtractor.Extract(spool.Head(MailAuth.Dmarc.FromExtractor.MaxHeaderBytes).Span);
+            var fromDecision = SmtpPolicy.CheckHeaderFrom(new HeaderFromContext(site, profile, user, author));
+            if (!fromDecision.Accepted)
+            {
+                TraceRefusal("DATA", author.Address ?? author.FieldValue ?? "", fromDecision, mtrace);
+                Reply(fromDecision.Reply);
+                return;
+            }
+        }
 
         env.Dkim = await CheckDkimAsync(spool, mtrace);
         // DMARC takes the DKIM results as plain values: d=, verdict, s= per signature.

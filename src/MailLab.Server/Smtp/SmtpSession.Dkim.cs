@@ -23,7 +23,17 @@ public sealed partial class SmtpSession
     {
         if (profile.Submission) return null;
         var message = site.DkimResolver is null ? [] : await ReadAllAsync(spool, "", idle.Token);
-        var result = await DkimCheck.VerifyAsync(site.DkimResolver, message, idle.Token);
+        DkimCheckResult result;
+        try
+        {
+            result = await DkimCheck.VerifyAsync(site.DkimResolver, message, idle.Token);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && idle.IsCancellationRequested))
+        {
+            // Defence in depth: a check that throws is a bug; it costs a temperror verdict, not the session
+            // (a queued message would otherwise fail the same way at every retry).
+            result = DkimCheck.InternalError(CheckFailed("dkim", ex, mtrace));
+        }
         if (!result.Ran) return result;
         if (result.None)
         {

@@ -15,8 +15,17 @@ public sealed partial class SmtpSession
     private async Task<DmarcCheckResult?> CheckDmarcAsync(Envelope env, MessageSpool spool, IReadOnlyList<DmarcDkimInput> dkim, TraceContext mtrace)
     {
         if (profile.Submission || site.Dmarc is null || env.Spf is not { Ran: true } spf) return null;
-        var check = await DmarcCheck.EvaluateAsync(site.Dmarc, spool.Head(FromExtractor.MaxHeaderBytes), env.MailFrom, spf, dkim,
-            site.Lab.Switches, idle.Token);
+        DmarcCheckResult check;
+        try
+        {
+            check = await DmarcCheck.EvaluateAsync(site.Dmarc, spool.Head(FromExtractor.MaxHeaderBytes), env.MailFrom, spf, dkim,
+                site.Lab.Switches, idle.Token);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && idle.IsCancellationRequested))
+        {
+            // Defence in depth: a check that throws is a bug; temperror, disposition none, the message goes on.
+            check = DmarcCheck.InternalError(spool.Head(FromExtractor.MaxHeaderBytes), CheckFailed("dmarc", ex, mtrace), site.Lab.Switches);
+        }
         TraceDmarc(check, mtrace);
         if (site.Reports is not null && check.Result.Record is not null) await site.Reports.AppendAsync(site.Name, ReportEntry(env, check), idle.Token);
         if (FailureReporter.Wanted(check.Result, spool.Head(FromExtractor.MaxHeaderBytes).Span)) await SendFailureReportAsync(env, spool, dkim, check, mtrace);

@@ -43,6 +43,8 @@ public sealed partial class SmtpSession
     private async ValueTask FlushAsync()
     {
         if (replies.WrittenCount == 0) return;
+        // A client that does not read its replies gets the command timeout too.
+        deadlineArmed = false;
         idle.CancelAfter(limits.CommandTimeout);
         await stream.WriteAsync(replies.WrittenMemory, idle.Token);
         await stream.FlushAsync(idle.Token);

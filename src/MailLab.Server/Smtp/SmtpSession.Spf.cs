@@ -12,11 +12,30 @@ public sealed partial class SmtpSession
     {
         if (profile.Submission) return null;
         // The client IP as seen on the socket: the only identity the client cannot choose (RFC 7208 §4.1).
-        var result = await SpfCheck.EvaluateAsync(site.SpfResolver, Host, remote.Address, helo ?? "", mailFrom,
-            site.Lab.Switches.RejectSpfFail, commandWait?.Token ?? CancellationToken.None);
+        var token = commandWait?.Token ?? CancellationToken.None;
+        SpfCheckResult result;
+        try
+        {
+            result = await SpfCheck.EvaluateAsync(site.SpfResolver, Host, remote.Address, helo ?? "", mailFrom,
+                site.Lab.Switches.RejectSpfFail, token);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && token.IsCancellationRequested))
+        {
+            // Defence in depth: a check that throws is a bug; it costs a temperror verdict, not the session.
+            var reason = CheckFailed("spf", ex, trace);
+            result = SpfCheck.InternalError(Host, remote.Address, helo ?? "", mailFrom, reason);
+        }
         TraceSpf(result.Helo);
         TraceSpf(result.MailFrom);
         return result;
+    }
+
+    /// <summary>Traces a check's unexpected exception as an InternalError event and returns the verdict's reason.</summary>
+    private static string CheckFailed(string check, Exception ex, TraceContext t)
+    {
+        var reason = $"internal error in the {check.ToUpperInvariant()} check ({ex.GetType().Name}: {ex.Message}); taken as temperror";
+        t.Emit(TraceKind.InternalError, reason, ("Check", check), ("Error", ex.ToString()));
+        return reason;
     }
 
     private void TraceSpf(SpfResult r)

@@ -42,6 +42,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private Envelope? envelope;
     private string closeReason = "client closed the connection";
     private bool closing;
+    private bool deadlineArmed; // the idle timer was last set to the session deadline, not the command timeout
 
     /// <summary>Creates a session for one accepted connection.</summary>
     public SmtpSession(LabSite site, SmtpProfile profile, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId)
@@ -69,7 +70,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         trace.Emit(TraceKind.SessionOpened,
             $"connection from {remote} to {profile.Name} {local}{(profile.ImplicitTls ? " (implicit TLS)" : "")}",
             ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
-            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls));
+            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls), ("LabRelay", Listeners.LabRelayConnections.IsOwn(remote)));
         commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
         try
         {
@@ -98,6 +99,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
         {
             await TryFinalReplyAsync(421, "4.3.2", $"{Host} Service shutting down, closing connection", "lab shutting down");
         }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && deadlineArmed)
+        {
+            // RFC 5321 §4.5.3.2 and §3.8: a server may close after its own time limit, with 421.
+            await TryFinalReplyAsync(421, "4.4.2", $"{Host} Session time limit exceeded, closing connection", "session time limit");
+        }
         catch (OperationCanceledException) when (idle.IsCancellationRequested)
         {
             await TryFinalReplyAsync(421, "4.4.2", $"{Host} Timeout exceeded, closing connection", "idle timeout");
@@ -113,13 +119,23 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads one command line; a null status means the client went away.</summary>
+    /// <summary>
+    /// Reads one command line; a null status means the client went away. The whole line must arrive
+    /// within command-timeout (RFC 5321 §4.5.3.2.7), counted from the first wait, and before the session deadline.
+    /// </summary>
     private ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token) =>
-        Listeners.LineReader.ReadAsync(reader, framer, async () =>
-        {
-            await FlushAsync();
-            idle.CancelAfter(limits.CommandTimeout);
-        }, token);
+        Listeners.LineReader.ReadAsync(reader, framer, FlushAsync, ArmClientWait, token);
+
+    /// <summary>
+    /// Sets the idle timer for a wait on the client: command-timeout, or what is left of session-timeout
+    /// when that is sooner. The session timeout is a hard deadline: no trickle of bytes moves it.
+    /// </summary>
+    private void ArmClientWait()
+    {
+        var left = started + limits.SessionTimeout - DateTimeOffset.UtcNow;
+        deadlineArmed = left <= limits.CommandTimeout;
+        idle.CancelAfter(deadlineArmed ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : limits.CommandTimeout);
+    }
 
     private async Task HandleLineAsync(FrameStatus status, string line)
     {
@@ -278,9 +294,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
             Error(decision.Reply);
             return;
         }
-        // Deliver to the lab's spelling of the address: local parts are case-sensitive on disk.
-        path = site.FindUser(path)?.Address ?? path.ToLowerInvariant();
-        if (!env.Recipients.Contains(path, StringComparer.OrdinalIgnoreCase))
+        path = RecipientSpelling(path);
+        if (!env.Recipients.Contains(path, StringComparer.Ordinal))
         {
             env.Recipients.Add(path);
         }
@@ -288,6 +303,20 @@ public sealed partial class SmtpSession : IAsyncDisposable
         trace.Emit(TraceKind.EnvelopeRcptTo, $"envelope recipient <{path}>",
             ("RcptTo", path), ("Domain", DomainOf(path)), ("Local", site.IsLocalDomain(DomainOf(path))));
         Reply(decision.Reply);
+    }
+
+    /// <summary>
+    /// How a recipient is recorded. A local user: the lab's spelling (local parts are case-sensitive on
+    /// disk, users are not). Any other address: the local part exactly as given, since only its own
+    /// domain may treat it case-insensitively (RFC 5321 §2.4); the domain is lower-cased (§2.4: domains are not case-sensitive).
+    /// </summary>
+    private string RecipientSpelling(string path)
+    {
+        if (site.FindUser(path) is { } known) return known.Address;
+        var at = path.LastIndexOf('@');
+        if (at < 0) return path;
+        var domain = path[(at + 1)..].ToLowerInvariant();
+        return site.IsLocalDomain(domain) ? path.ToLowerInvariant() : path[..at] + "@" + domain;
     }
 
     private void Vrfy(SmtpCommand command)
@@ -309,8 +338,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    private void TraceRefusal(string stage, string address, PolicyDecision decision) =>
-        trace.Emit(TraceKind.PolicyRejected, $"{stage} <{address}> refused: {decision.Reason} ({decision.Reply.Code} {decision.Reply.Enhanced})",
+    private void TraceRefusal(string stage, string address, PolicyDecision decision, TraceContext? on = null) =>
+        (on ?? trace).Emit(TraceKind.PolicyRejected, $"{stage} <{address}> refused: {decision.Reason} ({decision.Reply.Code} {decision.Reply.Enhanced})",
             ("Stage", stage), ("Address", address), ("Reason", decision.Reason),
             ("Code", decision.Reply.Code), ("Enhanced", decision.Reply.Enhanced));
 

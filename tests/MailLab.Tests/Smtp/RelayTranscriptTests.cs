@@ -150,6 +150,24 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
         await t.Expect("MAIL FROM:<a@x.test> SIZE=100", "250");
     }
 
+    [Theory]
+    [InlineData("SIZE=2049", "552 5.3.4")]
+    [InlineData("SIZE=9223372036854775807", "552 5.3.4")]
+    [InlineData("SIZE=9223372036854775808", "552 5.3.4")]
+    [InlineData("SIZE=99999999999999999999", "552 5.3.4")]
+    [InlineData("SIZE=123456789012345678901234567890", "552 5.3.4")]
+    [InlineData("SIZE=2048", "250")]
+    [InlineData("SIZE=00000000000000000000002048", "250")]
+    [InlineData("SIZE=1e9", "501 5.5.4")]
+    [InlineData("SIZE=+5", "501 5.5.4")]
+    public async Task Declared_SIZE_over_the_limit_is_552_however_many_digits(string size, string expected)
+    {
+        // RFC 1870 §6.1: a declared size over the fixed maximum is refused at MAIL; 2^63 and above once got 250.
+        await using var t = await Mta();
+        await t.Expect("EHLO x.test", "250");
+        await t.Expect($"MAIL FROM:<a@x.test> {size}", expected);
+    }
+
     [Fact]
     public async Task Command_line_over_512_octets_gets_500_and_session_goes_on()
     {
