@@ -52,6 +52,11 @@ public sealed class DmarcEvaluator(IDmarcResolver resolver, DmarcMode mode = Dma
         }
 
         var record = found.Record;
+        if (mode == DmarcMode.Rfc9989 && record.HasPct)
+        {
+            // RFC 9989 removed pct= (its Appendix lists the change); only rfc7489 mode samples with it.
+            steps.Add(new DmarcStep("pct", $"pct={record.Pct} is ignored: RFC 9989 removed the tag (the lab's rfc7489 mode applies it)"));
+        }
         var fromOrg = await dns.OrgDomainAsync(from).ConfigureAwait(false);
         var checks = new List<AlignmentCheck>();
         if (spf is not null)

@@ -42,6 +42,9 @@ public sealed record DmarcRecord
     /// <summary>pct=: percentage of failing mail to apply the policy to (RFC 7489 only; RFC 9989 removed it).</summary>
     public int Pct { get; init; } = 100;
 
+    /// <summary>Whether the record carries pct= at all (RFC 9989 mode says it ignores it).</summary>
+    public bool HasPct { get; init; }
+
     /// <summary>ri=: requested aggregate report interval in seconds (RFC 7489 §6.3, default one day).</summary>
     public long Ri { get; init; } = 86400;
 

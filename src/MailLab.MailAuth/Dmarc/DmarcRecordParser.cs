@@ -52,7 +52,7 @@ internal static class DmarcRecordParser
                 "adkim" => Alignment(value, ref problem) is { } a ? r with { Adkim = a } : r,
                 "aspf" => Alignment(value, ref problem) is { } s ? r with { Aspf = s } : r,
                 "fo" => FailureOptions(value, ref problem) is { } fo ? r with { Fo = fo } : r,
-                "pct" => Number(value, 0, 100, ref problem) is { } pct ? r with { Pct = (int)pct } : r,
+                "pct" => Number(value, 0, 100, ref problem) is { } pct ? r with { Pct = (int)pct, HasPct = true } : r,
                 "ri" => Number(value, 0, uint.MaxValue, ref problem) is { } ri ? r with { Ri = ri } : r,
                 "rf" => ReportFormat(value, ref problem) ? r : r,
                 "psd" => YesNo(value, "ynu", ref problem) is { } psd ? r with { Psd = psd } : r,

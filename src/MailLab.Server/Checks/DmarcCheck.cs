@@ -23,8 +23,22 @@ public sealed record DmarcCheckResult(DmarcResult Result, DmarcPolicy Dispositio
             var policy = r.Policy is { } p ? $"{r.PolicyTag}={p.Keyword()}" : "no policy";
             var where = Folder == "Junk" ? "quarantined to Junk" : "delivered to INBOX";
             var domain = r.Author.Domain ?? r.Author.ProblemKeyword;
-            return $"{r.Keyword} for {domain} ({policy}; SPF {(r.SpfAligned ? "aligned" : "not aligned")}, DKIM {(r.DkimAligned ? "aligned" : "not aligned")}; {where}{(Override is null ? "" : "; " + Override)})";
+            return $"{r.Keyword} for {domain} ({policy}; {Mechanism("spf", "SPF")}, {Mechanism("dkim", "DKIM")}; {where}{(Override is null ? "" : "; " + Override)})";
         }
+    }
+
+    /// <summary>
+    /// What one mechanism did for DMARC: aligned, "not aligned" only when it passed for another
+    /// domain, else failed with its result (a student must not read "not aligned" for a forged SPF fail).
+    /// </summary>
+    private string Mechanism(string mechanism, string name)
+    {
+        var checks = Result.Alignments.Where(c => c.Mechanism == mechanism).ToList();
+        if (checks.Any(c => c.Aligned)) return $"{name} aligned";
+        if (checks.FirstOrDefault(c => c.MechanismResult == "pass") is { } passed) return $"{name} not aligned (passed for {passed.Identifier})";
+        if (checks.Count == 0) return mechanism == "dkim" ? "no DKIM signature" : $"{name} not evaluated";
+        var results = string.Join(", ", checks.Select(c => c.MechanismResult).Distinct());
+        return results == "fail" ? $"{name} failed" : $"{name} failed ({results})";
     }
 }
 

@@ -15,6 +15,9 @@ public sealed record MxHost(ushort Preference, string Host, IReadOnlyList<IPAddr
 /// </summary>
 public sealed record MxResult(IReadOnlyList<MxHost> Hosts, bool Implicit, bool NullMx, bool NxDomain, string? TempError)
 {
+    /// <summary>The lab DNS answered REFUSED (a name outside every lab zone), counted as <see cref="NxDomain"/>.</summary>
+    public bool Refused { get; init; }
+
     /// <summary>True when the lookup could not be completed and should be tried again later.</summary>
     public bool IsTempError => TempError is not null;
 }
@@ -84,7 +87,7 @@ public sealed class LabResolver : Relay.IMxResolver
     {
         var r = await ResolveMxAsync(domain, ct).ConfigureAwait(false);
         if (r.TempError is { } reason) return new Relay.TempError(reason);
-        if (r.NxDomain) return new Relay.NoSuchDomain();
+        if (r.NxDomain) return new Relay.NoSuchDomain(r.Refused ? "REFUSED" : "NXDOMAIN");
         if (r.NullMx) return new Relay.NullMx();
         return new Relay.MxHosts(r.Hosts.Select(h => new Relay.MxHost(h.Preference, h.Host, h.Addresses)).ToList());
     }
@@ -95,7 +98,10 @@ public sealed class LabResolver : Relay.IMxResolver
         domain = DnsNames.Normalize(domain);
         var (response, error) = await QueryAsync(domain, QueryType.MX, ct);
         if (error is not null) return new MxResult([], false, false, false, error);
-        if (IsNoSuchDomain(response!)) return new MxResult([], false, false, true, null);
+        if (IsNoSuchDomain(response!))
+        {
+            return new MxResult([], false, false, true, null) { Refused = response!.Header.ResponseCode == DnsHeaderResponseCode.Refused };
+        }
         var mx = response!.Answers.MxRecords().ToList();
         if (mx.Count == 0)
         {

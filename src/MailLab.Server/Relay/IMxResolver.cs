@@ -42,8 +42,11 @@ public sealed record NullMx : MxLookup
     public override string Outcome => "null-mx";
 }
 
-/// <summary>NXDOMAIN: the domain does not exist; a permanent failure.</summary>
-public sealed record NoSuchDomain : MxLookup
+/// <summary>
+/// The domain does not exist; a permanent failure. <paramref name="Rcode"/> is what the DNS said:
+/// NXDOMAIN, or REFUSED for a name outside every lab zone (the lab DNS is the lab's whole DNS).
+/// </summary>
+public sealed record NoSuchDomain(string Rcode = "NXDOMAIN") : MxLookup
 {
     /// <inheritdoc />
     public override string Outcome => "nxdomain";

@@ -65,8 +65,8 @@ public sealed partial class RelayClient
             case NullMx:
                 // RFC 7505 §4.1: a null MX means the domain takes no mail; fail without retrying.
                 return All(recipients, AttemptKind.Permanent, "556 5.1.10 Recipient address has null MX", "5.1.10", $"{domain} has a null MX (RFC 7505)", null);
-            case NoSuchDomain:
-                return All(recipients, AttemptKind.Permanent, "550 5.1.2 Host or domain name not found", "5.1.2", $"{domain}: no such domain (NXDOMAIN)", null);
+            case NoSuchDomain n:
+                return All(recipients, AttemptKind.Permanent, "550 5.1.2 Host or domain name not found", "5.1.2", $"{domain}: no such domain ({Describe(n)})", null);
             case TempError t:
                 return All(recipients, AttemptKind.Temporary, "451 4.4.3 DNS temporary failure", "4.4.3", $"MX lookup for {domain} failed: {t.Reason}", null);
         }
@@ -235,7 +235,9 @@ public sealed partial class RelayClient
     {
         MxHosts h => string.Join(", ", h.Ordered.Select(x => $"MX {x.Preference} {x.Name} ({string.Join(" ", x.Addresses)})")),
         NullMx => "null MX (RFC 7505): accepts no mail",
-        NoSuchDomain => "NXDOMAIN",
+        // Says what the DNS said, so the queue and the DNS log agree.
+        NoSuchDomain { Rcode: "REFUSED" } => "REFUSED: outside every lab zone, so no such domain in the lab",
+        NoSuchDomain n => n.Rcode,
         TempError t => $"temporary error: {t.Reason}",
         _ => lookup.Outcome,
     };

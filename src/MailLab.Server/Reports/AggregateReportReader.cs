@@ -6,8 +6,18 @@ using MimeKit;
 
 namespace MailLab.Server.Reports;
 
-/// <summary>One row of a report: a source IP, how many messages, what was done and what aligned.</summary>
-public sealed record ReportRow(string SourceIp, long Count, string Disposition, string Dkim, string Spf, string HeaderFrom);
+/// <summary>
+/// One record of a report: a source IP, how many messages, what was done, what aligned
+/// (<see cref="Dkim"/>, <see cref="Spf"/>: the policy_evaluated pass/fail) and the raw results.
+/// </summary>
+public sealed record ReportRow(string SourceIp, long Count, string Disposition, string Dkim, string Spf, string HeaderFrom)
+{
+    /// <summary>auth_results' DKIM results, "domain result" each, comma-separated; "none" without a signature.</summary>
+    public string DkimResults { get; init; } = "";
+
+    /// <summary>auth_results' SPF result as "domain result".</summary>
+    public string SpfResults { get; init; } = "";
+}
 
 /// <summary>An aggregate report as read back: who sent it, about which domain, the rows.</summary>
 public sealed record AggregateReport(string OrgName, string ReportId, string PolicyDomain, string Policy,
@@ -123,8 +133,13 @@ public static class AggregateReportReader
             var countText = Text(row, "count");
             if (!long.TryParse(countText, out var count) || count < 0) throw new FormatException($"<count> '{countText}' is not a number");
             var ids = record.Elements().FirstOrDefault(e => e.Name.LocalName == "identifiers");
+            var auth = record.Elements().FirstOrDefault(e => e.Name.LocalName == "auth_results");
             rows.Add(new ReportRow(Text(row, "source_ip"), count, Text(evaluated, "disposition").ToLowerInvariant(),
-                Text(evaluated, "dkim").ToLowerInvariant(), Text(evaluated, "spf").ToLowerInvariant(), ids is null ? "" : Text(ids, "header_from")));
+                Text(evaluated, "dkim").ToLowerInvariant(), Text(evaluated, "spf").ToLowerInvariant(), ids is null ? "" : Text(ids, "header_from"))
+            {
+                DkimResults = Results(auth, "dkim"),
+                SpfResults = Results(auth, "spf"),
+            });
         }
         if (rows.Count == 0) throw new FormatException("the report has no <record>");
         return new AggregateReport(Text(meta, "org_name"), Text(meta, "report_id"), Text(policy, "domain"), Text(policy, "p"),
@@ -140,17 +155,37 @@ public static class AggregateReportReader
 
     private static string Text(XElement parent, string name) => Required(parent, name).Value.Trim();
 
-    /// <summary>The table per source IP that <c>maillab dmarc report show</c> prints.</summary>
+    private static string Optional(XElement parent, string name) =>
+        parent.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value.Trim() ?? "";
+
+    /// <summary>"domain result" for each auth_results entry of one mechanism (RFC 9990 §3.1.1.14 shapes).</summary>
+    private static string Results(XElement? auth, string mechanism)
+    {
+        var list = auth?.Elements().Where(e => e.Name.LocalName == mechanism)
+            .Select(e => $"{Optional(e, "domain")} {Optional(e, "result").ToLowerInvariant()}".Trim()).ToList() ?? [];
+        return list.Count == 0 ? "none" : string.Join(", ", list);
+    }
+
+    /// <summary>
+    /// The table <c>maillab dmarc report show</c> prints: one row per record, each value in its own
+    /// labelled column (the raw SPF and DKIM results beside whether they aligned).
+    /// </summary>
     public static string Table(AggregateReport r)
     {
-        var sb = new StringBuilder();
-        sb.Append($"report {r.ReportId} from {r.OrgName} for {r.PolicyDomain} (p={r.Policy}), {r.Begin:u} .. {r.End:u}\n");
-        sb.Append($"  {"source IP",-40} {"count",7}  {"SPF aligned",-11}  {"DKIM aligned",-12}  disposition\n");
-        foreach (var g in r.Rows.GroupBy(x => (x.SourceIp, x.Spf, x.Dkim, x.Disposition)).OrderByDescending(g => g.Sum(x => x.Count)))
+        string[] head = ["source IP", "count", "header_from", "SPF result", "SPF aligned", "DKIM result", "DKIM aligned", "disposition"];
+        var rows = r.Rows.Select(x => new[]
         {
-            sb.Append($"  {g.Key.SourceIp,-40} {g.Sum(x => x.Count),7}  {Yes(g.Key.Spf),-11}  {Yes(g.Key.Dkim),-12}  {g.Key.Disposition}\n");
+            x.SourceIp, x.Count.ToString(), x.HeaderFrom, x.SpfResults, Yes(x.Spf), x.DkimResults, Yes(x.Dkim), x.Disposition,
+        }).ToList();
+        var widths = head.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(row => row[i].Length))).ToArray();
+        var sb = new StringBuilder();
+        sb.Append($"aggregate report {r.ReportId} from {r.OrgName} for {r.PolicyDomain} (p={r.Policy}), {r.Begin:u} .. {r.End:u}\n");
+        foreach (var line in rows.Prepend(head))
+        {
+            sb.Append("  ").Append(string.Join("  ", line.Select((v, i) => v.PadRight(widths[i]))).TrimEnd()).Append('\n');
         }
-        sb.Append($"  {"total",-40} {r.Rows.Sum(x => x.Count),7}\n");
+        long messages = r.Rows.Sum(x => x.Count);
+        sb.Append($"  {r.Rows.Count} record{(r.Rows.Count == 1 ? "" : "s")}, {messages} message{(messages == 1 ? "" : "s")}\n");
         return sb.ToString();
     }
 

@@ -7,8 +7,8 @@ namespace MailLab.Cli;
 /// <summary>
 /// <c>maillab dmarc report send</c>: asks the running lab to send its aggregate reports now (the
 /// lab's reporter polls <c>&lt;data&gt;/dmarc/.send</c> once a second, like <c>queue flush</c>) and prints
-/// what was sent. <c>maillab dmarc report show FILE|--mailbox ADDR</c>: reads reports and prints a
-/// table per source IP.
+/// what was sent. <c>maillab dmarc report show FILE|--mailbox ADDR</c>: reads aggregate reports (a
+/// table, one row per record) and failure reports (ARF: their labelled fields).
 /// </summary>
 internal static class DmarcCommand
 {
@@ -21,16 +21,16 @@ internal static class DmarcCommand
         send.Options.Add(wait);
         send.SetAction((parse, ct) => SendAsync(CommonOptions.ResolveData(parse.GetValue(sendData)), parse.GetValue(wait), ct));
 
-        var file = new Argument<FileInfo?>("FILE") { Description = "A report: .xml, .xml.gz, .zip or a whole mail (.eml)", Arity = ArgumentArity.ZeroOrOne };
+        var file = new Argument<FileInfo?>("FILE") { Description = "A report: .xml, .xml.gz, .zip or a whole mail (.eml, aggregate or failure report)", Arity = ArgumentArity.ZeroOrOne };
         var mailbox = new Option<string?>("--mailbox") { Description = "Read every report mail in this lab mailbox's INBOX (e.g. postmaster@bank.test)" };
         var showData = CommonOptions.Data();
-        var show = new Command("show", "Print DMARC aggregate reports as a table per source IP: count, SPF/DKIM aligned, disposition");
+        var show = new Command("show", "Print DMARC reports: aggregate reports as a table, one row per record (source IP, count, header_from, SPF and DKIM results and alignment, disposition); failure reports (ARF) field by field");
         show.Arguments.Add(file);
         show.Options.Add(mailbox);
         show.Options.Add(showData);
         show.SetAction((parse, ct) => ShowAsync(parse.GetValue(file), parse.GetValue(mailbox), CommonOptions.ResolveData(parse.GetValue(showData)), ct));
 
-        var report = new Command("report", "DMARC aggregate reports (RFC 9990)");
+        var report = new Command("report", "DMARC aggregate (RFC 9990) and failure (RFC 9991) reports");
         report.Subcommands.Add(send);
         report.Subcommands.Add(show);
         var dmarc = new Command("dmarc", "DMARC (RFC 9989 / RFC 7489) reports");
@@ -96,23 +96,30 @@ internal static class DmarcCommand
         int bad = 0, shown = 0;
         foreach (var (name, bytes) in inputs)
         {
+            string text;
             try
             {
-                foreach (var r in AggregateReportReader.Read(bytes))
+                text = string.Concat(AggregateReportReader.Read(bytes).Select(AggregateReportReader.Table));
+            }
+            catch (FormatException aggregate)
+            {
+                try
                 {
-                    Console.WriteLine($"{name}:");
-                    Console.Write(AggregateReportReader.Table(r));
-                    shown++;
+                    text = FailureReportReader.Describe(FailureReportReader.Read(bytes));
+                }
+                catch (FormatException failure)
+                {
+                    if (mailbox is not null) continue; // other mail in the mailbox is not a report
+                    Console.Error.WriteLine($"maillab: {name}: not a DMARC aggregate report ({aggregate.Message}) nor a failure report ({failure.Message})");
+                    bad++;
+                    continue;
                 }
             }
-            catch (FormatException ex)
-            {
-                if (mailbox is not null) continue; // other mail in the mailbox is not a report
-                Console.Error.WriteLine($"maillab: {name}: not a DMARC aggregate report: {ex.Message}");
-                bad++;
-            }
+            Console.WriteLine($"{name}:");
+            Console.Write(text);
+            shown++;
         }
-        if (mailbox is not null && shown == 0) Console.WriteLine($"no DMARC aggregate reports in {mailbox}'s INBOX");
+        if (mailbox is not null && shown == 0) Console.WriteLine($"no DMARC reports in {mailbox}'s INBOX");
         return bad == 0 ? 0 : 1;
     }
 }

@@ -48,6 +48,13 @@ public sealed class AggregateReportTests
         Assert.Equal([("127.0.3.1", 2L, "reject"), ("127.0.2.1", 1L, "pass"), ("127.0.3.1", 1L, "none")],
             report.Rows.Select(r => (r.SourceIp, r.Count, r.Disposition)));
         Assert.Contains("<np>quarantine</np>", xml);
+        // The table: one row per record (the two 127.0.3.1 records stay two rows), labelled columns.
+        var table = AggregateReportReader.Table(report).Split('\n');
+        Assert.Matches(@"^  source IP +count +header_from +SPF result +SPF aligned +DKIM result +DKIM aligned +disposition$", table[1]);
+        Assert.Equal(2, table.Count(l => l.StartsWith("  127.0.3.1 ")));
+        Assert.Contains("3 records, 4 messages", table[^2]);
+        Assert.Matches(@"^  127\.0\.2\.1 +1 +bank\.test +bank\.test pass +yes +bank\.test pass +yes +pass$", Assert.Single(table, l => l.StartsWith("  127.0.2.1 ")));
+        Assert.Matches(@"^  127\.0\.3\.1 +2 +bank\.test +evil\.test pass +no +none +no +reject$", Assert.Single(table, l => l.Contains(" reject")));
         Assert.Contains("<type>local_policy</type>", xml);
         // RFC 7489 mode: Appendix C shape, no namespace, pct instead of np/testing/discovery_method.
         var old = AggregateReportXml.Build(meta, [Entry("127.0.3.1", "reject", false)], DmarcMode.Rfc7489);

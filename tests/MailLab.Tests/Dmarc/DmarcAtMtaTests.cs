@@ -111,7 +111,7 @@ public sealed class DmarcAtMtaTests
         var junk = await OnlyIn(lab, "bob@bank.test", "Junk");
         Assert.Contains("Subject: [DMARC fail] urgent\r\n", junk);
         Assert.Contains("dmarc=fail (p=quarantine dis=quarantine RFC 9989) header.from=bank.test", junk);
-        Assert.Contains("X-MailLab-DMARC: fail for bank.test (p=quarantine; SPF not aligned, DKIM not aligned; quarantined to Junk)", junk);
+        Assert.Contains("X-MailLab-DMARC: fail for bank.test (p=quarantine; SPF not aligned (passed for evil.test), no DKIM signature; quarantined to Junk)", junk);
         Assert.Empty(await lab.Store.ListAsync("bob@bank.test", "INBOX", default));
         Assert.Contains(lab.Events(TraceKind.LocalDelivery), d => d.Field("Folder") == "Junk");
 
@@ -121,6 +121,18 @@ public sealed class DmarcAtMtaTests
         Assert.Contains("Subject: [DMARC fail] urgent\r\n", inbox);
         Assert.Contains("dmarc=fail (p=none dis=none RFC 9989)", inbox);
         Assert.Equal(["quarantine", "none"], lab.Events(TraceKind.DmarcEvaluated).Where(e => e.Field("Result") == "fail").Select(e => e.Field("Disposition")));
+    }
+
+    [Fact]
+    public async Task The_visible_verdict_says_spf_failed_when_it_failed_and_not_aligned_only_when_it_passed_elsewhere()
+    {
+        await using var lab = TestLab.Create(dmarcMonitorOnly: false, showDmarcVerdict: true).Start();
+        await SetBankPolicy(lab, "v=DMARC1; p=quarantine");
+        // The envelope forged too: evil's address is not in bank.test's SPF record.
+        Assert.StartsWith("250 ", await SendForged(lab, mailFrom: "ceo@bank.test"));
+        var junk = await OnlyIn(lab, "bob@bank.test", "Junk");
+        Assert.Contains("X-MailLab-DMARC: fail for bank.test (p=quarantine; SPF failed, no DKIM signature; quarantined to Junk)", junk);
+        Assert.DoesNotContain("not aligned", junk);
     }
 
     [Fact]

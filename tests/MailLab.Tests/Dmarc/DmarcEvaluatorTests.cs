@@ -169,6 +169,11 @@ public sealed class DmarcEvaluatorTests
         var testing = await Eval(dns, "ceo@bank.test", roll: () => 0); // RFC 9989 ignores pct, honours t=y
         Assert.Equal(DmarcPolicy.Quarantine, testing.Disposition);
         Assert.Contains("t=y", testing.Reason);
+        // RFC 9989 mode says so in the explanation; RFC 7489 mode applies the tag and says nothing of the kind.
+        Assert.Contains(testing.Steps, s => s.Step == "pct" && s.Text.StartsWith("pct=30 is ignored: RFC 9989 removed the tag"));
+        Assert.DoesNotContain(sampledOut.Steps, s => s.Step == "pct");
+        var without = await Eval(new FakeSpfResolver().Record("_dmarc.bank.test", "v=DMARC1; p=reject"), "ceo@bank.test");
+        Assert.DoesNotContain(without.Steps, s => s.Step == "pct");
     }
 
     [Fact]

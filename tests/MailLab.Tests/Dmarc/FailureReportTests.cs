@@ -1,3 +1,4 @@
+using MailLab.Server.Reports;
 using MailLab.Server.Trace;
 using MailLab.Tests.Support;
 using MimeKit;
@@ -37,6 +38,28 @@ public sealed class FailureReportTests
         Assert.Contains("text/rfc822-headers", headers);
         Assert.Contains("\n\nFrom: The CEO <ceo@bank.test>\nTo: bob@bank.test\nSubject: urgent\n", headers);
         Assert.DoesNotContain("Pay now", headers); // headers only, never the body
+
+        // Read back as 'maillab dmarc report show' does: the reader and the real command on the mail file.
+        using var file = new MemoryStream();
+        await report.WriteToAsync(file);
+        var read = FailureReportReader.Read(file.ToArray());
+        Assert.Equal(("auth-failure", "dmarc", "127.0.3.1", "<mallory@evil.test>", "reject"),
+            (read.Field("Feedback-Type"), read.Field("Auth-Failure"), read.Field("Source-IP"), read.Field("Original-Mail-From"), read.Field("Delivery-Result")));
+        var path = Path.Combine(TempDir.New("arf"), "failure.eml");
+        await File.WriteAllBytesAsync(path, file.ToArray());
+        var (code, output, err) = await MailLabProcess.Run("dmarc", "report", "show", path);
+        Assert.True(code == 0, err);
+        Assert.Contains("failure report (ARF): DMARC failure report for bank.test from 127.0.3.1", output);
+        Assert.Matches(@"\n  Reported-Domain: +bank\.test\n", output);
+        Assert.Matches(@"\n  Identity-Alignment: +none\n", output);
+        Assert.Contains("reported message From: The CEO <ceo@bank.test>", output);
+    }
+
+    [Fact]
+    public void A_mail_that_is_no_report_is_refused_with_the_reason()
+    {
+        var ex = Assert.Throws<FormatException>(() => FailureReportReader.Read("From: a@b.test\r\nSubject: hi\r\n\r\nhello\r\n"u8.ToArray()));
+        Assert.Contains("not a failure report", ex.Message);
     }
 
     private static string Text(MimePart part)

@@ -74,6 +74,8 @@ public class LabResolverTests
         var r = await new LabResolver(dns.EndPoint).ResolveMxAsync("example.com");
         Assert.False(r.IsTempError);
         Assert.True(r.NxDomain);
+        Assert.True(r.Refused);
+        Assert.False((await new LabResolver(dns.EndPoint).ResolveMxAsync("nowhere.bank.test")).Refused);
         Assert.Empty(r.Hosts);
     }
 

@@ -46,6 +46,10 @@ public sealed class RelayThroughLabDnsTests
         var failed = await RelayTestHelpers.Outcome(lab, "x@nowhere.example", "failed");
         Assert.Contains("5.1.2", failed.Field("Status"));
         Assert.Contains(lab.Events(TraceKind.DnsAnswer), e => e.Field("Rcode") == "REFUSED");
+        // The queue says what the DNS said (issue 14: it said NXDOMAIN while the DNS log said REFUSED).
+        Assert.Contains("REFUSED", failed.Field("Reason"));
+        Assert.DoesNotContain("NXDOMAIN", failed.Field("Reason"));
+        Assert.Contains(lab.Events(TraceKind.RelayAttempt), e => e.Field("Step") == "mx-lookup" && e.Text.Contains("REFUSED: outside every lab zone"));
         Assert.StartsWith("Return-Path: <>", await RelayTestHelpers.OnlyMessage(lab, "alice@uc.test"));
     }
 }
