@@ -128,7 +128,8 @@ internal static class ExerciseCommand
         }
         if (e.LabSwitches.Count > 0)
         {
-            Console.WriteLine($"Lab switches for this exercise: {string.Join(", ", e.LabSwitches.Select(s => $"{s.Key}: {(s.Value ? "true" : "false")}"))}");
+            Console.WriteLine($"Lab switches for this exercise: {string.Join(", ", e.LabSwitches.Select(s => $"{s.Key}: {(s.Value ? "true" : "false")}"))}"
+                + $" ('maillab exercise start {e.Number}' starts the lab with them)");
         }
         return 0;
     }
