@@ -12,7 +12,7 @@ lab=/etc/maillab/lab.yml
 if ! ls "$MAILLAB_DATA"/zones/*.zone >/dev/null 2>&1; then
   cp /etc/maillab/zones/*.zone "$MAILLAB_DATA/zones/"
 fi
-maillab certs --lab "$lab" >/dev/null
+maillab certs create --lab "$lab" >/dev/null   # makes the CA if the volume has none, keeps it otherwise
 cp "$MAILLAB_DATA/certs/ca.crt" /var/lib/maillab-ca/.ca.crt.tmp
 mv /var/lib/maillab-ca/.ca.crt.tmp /var/lib/maillab-ca/ca.crt
 exec maillab up --lab "$lab" "$@"

@@ -124,7 +124,7 @@ public sealed class LabRuntime : IAsyncDisposable
                 site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 TraceDkimKeys(site, tracer);
                 sites.Add(site);
-                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "none", limiter.ForListener()));
+                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter.ForListener()));
                 hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter.ForListener()));
                 if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter.ForListener()));

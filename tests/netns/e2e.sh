@@ -57,6 +57,7 @@ trap 'fail "interrupted"' INT TERM
 [[ $(id -u) -eq 0 ]] || fail "must run as root (it creates network namespaces)"
 for tool in ip swaks dig; do command -v "$tool" >/dev/null || fail "$tool not found"; done
 TMP=$(mktemp -d /tmp/maillab-netns-XXXXXX)
+export MAILLAB_STATE_DIR=$TMP/state   # the labs' record of themselves stays in $TMP, not in root's home
 
 log "building maillab (Release)"
 dotnet build -c Release src/MailLab -v q --nologo >"$TMP/build.log" 2>&1 || { tail -n 20 "$TMP/build.log"; fail "build failed"; }
@@ -82,7 +83,7 @@ done
 if ip addr | grep -q '10\.250\.0\.'; then fail "a lab address shows up in the root namespace"; fi
 
 # --- one CA for all hosts, one data directory per host --------------------------------------------
-"$MAILLAB" certs --data "$TMP/shared" >/dev/null || fail "maillab certs"
+"$MAILLAB" certs create --data "$TMP/shared" >/dev/null || fail "maillab certs create"
 CA=$TMP/shared/certs/ca.crt
 for h in "${SERVERS[@]}"; do
   mkdir -p "$TMP/$h" && cp -r "$TMP/shared/certs" "$TMP/$h/" || fail "data directory for $h"

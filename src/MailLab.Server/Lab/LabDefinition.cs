@@ -3,9 +3,10 @@ namespace MailLab.Server.Lab;
 /// <summary>
 /// One lab: the sites (organisations' mail systems), the lab switches and the limits.
 /// Built by <see cref="LabDefinitionLoader"/>, which validates it; code that builds one by hand
-/// (tests) is trusted to keep names, domains and address:port pairs unique.
+/// (tests) is trusted to keep names, domains and address:port pairs unique. A record, so that
+/// <c>lab with { Switches = ... }</c> starts the same lab with other switches (<c>maillab up --switch</c>).
 /// </summary>
-public sealed class LabDefinition
+public sealed record LabDefinition
 {
     public required string Name { get; init; }
 

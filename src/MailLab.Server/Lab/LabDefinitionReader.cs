@@ -13,8 +13,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
     private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "dmarc", "sites"];
     private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
     private static readonly string[] DnsKeys = ["address", "port", "zones"];
-    private static readonly string[] SwitchKeys = ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail",
-        "enable-apop", "dmarc-monitor-only", "show-dmarc-verdict"];
+    private static readonly string[] SwitchKeys = [.. LabSwitches.Names];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures",
          "auth-failure-delay", "pop3-idle-timeout",
@@ -81,18 +80,15 @@ internal sealed class LabDefinitionReader(YamlFields f)
     private LabSwitches ReadSwitches(YamlNode node)
     {
         FieldMap? map = f.Map(node, "switches", SwitchKeys);
-        bool Get(string key) => map?.Optional(key) is { } v && f.Bool(v, map.Path(key)) == true;
-        return new LabSwitches
+        var switches = new LabSwitches();
+        foreach (string key in SwitchKeys)
         {
-            AllowPlaintextAuth = Get("allow-plaintext-auth"),
-            RevealSecrets = Get("reveal-secrets"),
-            AllowSenderForgery = Get("allow-sender-forgery"),
-            EnableVrfy = Get("enable-vrfy"),
-            RejectSpfFail = Get("reject-spf-fail"),
-            EnableApop = Get("enable-apop"),
-            DmarcMonitorOnly = Get("dmarc-monitor-only"),
-            ShowDmarcVerdict = Get("show-dmarc-verdict"),
-        };
+            if (map?.Optional(key) is { } v && f.Bool(v, map.Path(key)) == true)
+            {
+                switches = switches.With(key, true);
+            }
+        }
+        return switches;
     }
 
     private DmarcSettings ReadDmarc(YamlNode node)

@@ -1,8 +1,47 @@
 namespace MailLab.Server.Lab;
 
 /// <summary>Switches that deliberately weaken the lab so students can see an attack work. All off by default.</summary>
-public sealed class LabSwitches
+public sealed record LabSwitches
 {
+    /// <summary>
+    /// Every switch by the name the lab file, an exercise's <c>lab-switches</c> and <c>maillab up --switch</c>
+    /// use, in the lab file's order: one list for all three.
+    /// </summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail", "enable-apop",
+         "dmarc-monitor-only", "show-dmarc-verdict"];
+
+    /// <summary>Whether the switch <paramref name="name"/> (one of <see cref="Names"/>) is on.</summary>
+    public bool this[string name] => name switch
+    {
+        "allow-plaintext-auth" => AllowPlaintextAuth,
+        "reveal-secrets" => RevealSecrets,
+        "allow-sender-forgery" => AllowSenderForgery,
+        "enable-vrfy" => EnableVrfy,
+        "reject-spf-fail" => RejectSpfFail,
+        "enable-apop" => EnableApop,
+        "dmarc-monitor-only" => DmarcMonitorOnly,
+        "show-dmarc-verdict" => ShowDmarcVerdict,
+        _ => throw new ArgumentException($"'{name}' is not a lab switch", nameof(name)),
+    };
+
+    /// <summary>These switches with <paramref name="name"/> (one of <see cref="Names"/>) set to <paramref name="on"/>.</summary>
+    public LabSwitches With(string name, bool on) => name switch
+    {
+        "allow-plaintext-auth" => this with { AllowPlaintextAuth = on },
+        "reveal-secrets" => this with { RevealSecrets = on },
+        "allow-sender-forgery" => this with { AllowSenderForgery = on },
+        "enable-vrfy" => this with { EnableVrfy = on },
+        "reject-spf-fail" => this with { RejectSpfFail = on },
+        "enable-apop" => this with { EnableApop = on },
+        "dmarc-monitor-only" => this with { DmarcMonitorOnly = on },
+        "show-dmarc-verdict" => this with { ShowDmarcVerdict = on },
+        _ => throw new ArgumentException($"'{name}' is not a lab switch", nameof(name)),
+    };
+
+    /// <summary>The names of the switches that are on, in <see cref="Names"/> order.</summary>
+    public IReadOnlyList<string> On => Names.Where(n => this[n]).ToList();
+
     /// <summary>Offer and accept AUTH on the MSA before STARTTLS, so credentials can be sniffed.</summary>
     public bool AllowPlaintextAuth { get; init; }
 

@@ -75,7 +75,8 @@ internal static class DkimCommand
                 Console.Error.WriteLine("maillab: the message has no From address; give --domain");
                 return 2;
             }
-            string dir = Path.Combine(CommonOptions.ResolveData(parse.GetValue(data)), "dkim", d);
+            if (CommonOptions.Existing(parse.GetValue(data)) is not { } dataDir) return 1;
+            string dir = Path.Combine(dataDir, "dkim", d);
             var files = Directory.Exists(dir) ? Directory.GetFiles(dir, "*.key").Order(StringComparer.Ordinal).ToList() : [];
             if (parse.GetValue(selector) is { } only) files = files.Where(f => Path.GetFileNameWithoutExtension(f) == only.ToLowerInvariant()).ToList();
             if (files.Count == 0)
@@ -109,7 +110,7 @@ internal static class DkimCommand
         cmd.SetAction(async (parse, ct) =>
         {
             if (Read(parse.GetValue(file)!) is not { } message) return 1;
-            if (DnsCommand.FindServer(CommonOptions.ResolveData(parse.GetValue(data)), parse.GetValue(server), out var dns) is { } failed) return failed;
+            if (DnsCommand.FindServer(parse.GetValue(data), parse.GetValue(server), out var dns) is { } failed) return failed;
             var results = await new DkimVerifier(new LabSpfResolver(new LabResolver(dns))).VerifyAsync(message, ct);
             if (results.Count == 0) Console.WriteLine("dkim=none (the message has no DKIM-Signature)");
             foreach (var r in results)

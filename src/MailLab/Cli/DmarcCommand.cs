@@ -19,7 +19,7 @@ internal static class DmarcCommand
         var send = new Command("send", "Ask the running lab to send every collected DMARC aggregate report now, through the lab to the rua= addresses");
         send.Options.Add(sendData);
         send.Options.Add(wait);
-        send.SetAction((parse, ct) => SendAsync(CommonOptions.ResolveData(parse.GetValue(sendData)), parse.GetValue(wait), ct));
+        send.SetAction((parse, ct) => CommonOptions.Existing(parse.GetValue(sendData)) is { } dir ? SendAsync(dir, parse.GetValue(wait), ct) : Task.FromResult(1));
 
         var file = new Argument<FileInfo?>("FILE") { Description = "A report: .xml, .xml.gz, .zip or a whole mail (.eml, aggregate or failure report)", Arity = ArgumentArity.ZeroOrOne };
         var mailbox = new Option<string?>("--mailbox") { Description = "Read every report mail in this lab mailbox's INBOX (e.g. postmaster@bank.test)" };
@@ -28,7 +28,7 @@ internal static class DmarcCommand
         show.Arguments.Add(file);
         show.Options.Add(mailbox);
         show.Options.Add(showData);
-        show.SetAction((parse, ct) => ShowAsync(parse.GetValue(file), parse.GetValue(mailbox), CommonOptions.ResolveData(parse.GetValue(showData)), ct));
+        show.SetAction((parse, ct) => ShowAsync(parse.GetValue(file), parse.GetValue(mailbox), parse.GetValue(showData), ct));
 
         var report = new Command("report", "DMARC aggregate (RFC 9990) and failure (RFC 9991) reports");
         report.Subcommands.Add(send);
@@ -64,7 +64,7 @@ internal static class DmarcCommand
         return 0;
     }
 
-    private static async Task<int> ShowAsync(FileInfo? file, string? mailbox, string data, CancellationToken ct)
+    private static async Task<int> ShowAsync(FileInfo? file, string? mailbox, DirectoryInfo? dataDir, CancellationToken ct)
     {
         if ((file is null) == (mailbox is null))
         {
@@ -83,6 +83,8 @@ internal static class DmarcCommand
         }
         else
         {
+            // A mailbox is read from the data directory; a report file needs none.
+            if (CommonOptions.Existing(dataDir) is not { } data) return 1;
             var store = new MessageStore(Path.Combine(data, "mail"));
             foreach (var m in await store.ListAsync(mailbox!, "INBOX", ct))
             {

@@ -16,7 +16,7 @@ internal static class DnsCommand
         var data = CommonOptions.Data();
         var dns = new Command("dns", "List the lab DNS zones (<data>/zones) and the DNS listener's address:port");
         dns.Options.Add(data);
-        dns.SetAction(parse => List(CommonOptions.ResolveData(parse.GetValue(data))));
+        dns.SetAction(parse => CommonOptions.Existing(parse.GetValue(data)) is { } dir ? List(dir) : 1);
 
         var name = new Argument<string>("NAME") { Description = "The name to ask for (for PTR an IP address is turned into its in-addr.arpa name)" };
         var type = new Argument<string>("TYPE") { Description = "The record type: A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, ANY", DefaultValueFactory = _ => "A" };
@@ -29,7 +29,7 @@ internal static class DnsCommand
         query.Options.Add(qdata);
         query.Options.Add(server);
         query.Options.Add(tcp);
-        query.SetAction((parse, ct) => QueryAsync(parse.GetValue(name)!, parse.GetValue(type)!, CommonOptions.ResolveData(parse.GetValue(qdata)),
+        query.SetAction((parse, ct) => QueryAsync(parse.GetValue(name)!, parse.GetValue(type)!, parse.GetValue(qdata),
             parse.GetValue(server), parse.GetValue(tcp), ct));
         dns.Subcommands.Add(query);
         return dns;
@@ -68,7 +68,7 @@ internal static class DnsCommand
         return bad == 0 ? 0 : 1;
     }
 
-    private static async Task<int> QueryAsync(string name, string typeText, string data, string? serverText, bool tcp, CancellationToken ct)
+    private static async Task<int> QueryAsync(string name, string typeText, DirectoryInfo? data, string? serverText, bool tcp, CancellationToken ct)
     {
         if (!Enum.TryParse(typeText, ignoreCase: true, out QueryType type) || int.TryParse(typeText, out _))
         {
@@ -137,10 +137,11 @@ internal static class DnsCommand
     };
 
     /// <summary>
-    /// The DNS to ask: --server, else the running lab's from listeners.json. Returns null when found,
-    /// else the exit code after a one-line error (2: bad --server, 1: lab not running).
+    /// The DNS to ask: --server, else the running lab's from listeners.json in the data directory
+    /// (<see cref="CommonOptions.Existing"/>). Returns null when found, else the exit code after a
+    /// one-line error (2: bad --server, 1: no such data directory or lab not running).
     /// </summary>
-    internal static int? FindServer(string data, string? serverText, out IPEndPoint server)
+    internal static int? FindServer(DirectoryInfo? dataDir, string? serverText, out IPEndPoint server)
     {
         server = null!;
         if (serverText is not null)
@@ -153,6 +154,7 @@ internal static class DnsCommand
             server = given;
             return null;
         }
+        if (CommonOptions.Existing(dataDir) is not { } data) return 1;
         if (RunningDns(data) is not { } running)
         {
             Console.Error.WriteLine($"maillab: the lab is not running (no {Path.Combine(data, "listeners.json")}); start it with 'maillab up' or give --server ADDR:PORT");

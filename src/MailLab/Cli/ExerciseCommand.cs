@@ -6,8 +6,9 @@ using MailLab.Server.Exercises.Demos;
 namespace MailLab.Cli;
 
 /// <summary>
-/// <c>maillab exercise list | show N | check N | demo N</c>: the lab exercises of
-/// <c>lab-exercises/</c>, their objectives judged from the trace, and a scripted student.
+/// <c>maillab exercise list | show N | start N | check N | demo N</c>: the lab exercises of
+/// <c>lab-exercises/</c>, the lab started as one needs it, their objectives judged from the trace, and a
+/// scripted student.
 /// </summary>
 internal static class ExerciseCommand
 {
@@ -29,6 +30,20 @@ internal static class ExerciseCommand
         show.SetAction(parse => Show(parse.GetValue(showN), parse.GetValue(showDir)));
         cmd.Subcommands.Add(show);
 
+        var startN = Number();
+        var startDir = ExercisesOption();
+        var upOptions = new UpCommand.Options();
+        var start = new Command("start", "Start the lab ('maillab up') with the lab switches the exercise's objectives file names (lab-switches), and say which");
+        start.Arguments.Add(startN);
+        start.Options.Add(startDir);
+        upOptions.AddTo(start);
+        start.SetAction((parse, ct) =>
+        {
+            if (Find(parse.GetValue(startDir), parse.GetValue(startN)) is not { } e) return Task.FromResult(2);
+            return UpCommand.RunAsync(parse, upOptions, new UpCommand.ExerciseSwitches(e.Number, e.Title, e.LabSwitches), ct);
+        });
+        cmd.Subcommands.Add(start);
+
         var checkN = Number();
         var checkDir = ExercisesOption();
         var data = CommonOptions.Data();
@@ -43,19 +58,19 @@ internal static class ExerciseCommand
         var check = new Command("check", "Judge an exercise's objectives from the lab's trace (<data>/trace); works while the lab runs or after it stopped");
         check.Arguments.Add(checkN);
         foreach (var o in new Option[] { data, student, since, checkDir }) check.Options.Add(o);
-        check.SetAction((parse, ct) => CheckAsync(parse.GetValue(checkN), parse.GetValue(checkDir), CommonOptions.ResolveData(parse.GetValue(data)),
+        check.SetAction((parse, ct) => CheckAsync(parse.GetValue(checkN), parse.GetValue(checkDir), parse.GetValue(data),
             parse.GetValue(student), parse.GetValue(since), ct));
         cmd.Subcommands.Add(check);
 
         var demoN = Number();
         var demoDir = ExercisesOption();
         var demoData = CommonOptions.Data();
-        var lab = new Option<FileInfo?>("--lab") { Description = "The running lab's definition (for its domains and users). Default: the embedded default lab" };
+        var lab = new Option<FileInfo?>("--lab") { Description = "The running lab's definition (for its domains and users). Default: the file the running lab was started with, else the embedded default lab" };
         var from = new Option<string?>("--student") { Description = "Connect from this local IP address (for example 127.0.0.5), as a student's workstation would" };
         var demo = new Command("demo", "Perform an exercise's steps against the running lab (a scripted student), narrating each one");
         demo.Arguments.Add(demoN);
         foreach (var o in new Option[] { demoData, lab, from, demoDir }) demo.Options.Add(o);
-        demo.SetAction((parse, ct) => DemoAsync(parse.GetValue(demoN), parse.GetValue(demoDir), CommonOptions.ResolveData(parse.GetValue(demoData)),
+        demo.SetAction((parse, ct) => DemoAsync(parse.GetValue(demoN), parse.GetValue(demoDir), parse.GetValue(demoData),
             parse.GetValue(lab), parse.GetValue(from), ct));
         cmd.Subcommands.Add(demo);
         return cmd;
@@ -113,12 +128,13 @@ internal static class ExerciseCommand
         }
         if (e.LabSwitches.Count > 0)
         {
-            Console.WriteLine($"Lab switches for this exercise: {string.Join(", ", e.LabSwitches.Select(s => $"{s.Key}: {(s.Value ? "true" : "false")}"))}");
+            Console.WriteLine($"Lab switches for this exercise: {string.Join(", ", e.LabSwitches.Select(s => $"{s.Key}: {(s.Value ? "true" : "false")}"))}"
+                + $" ('maillab exercise start {e.Number}' starts the lab with them)");
         }
         return 0;
     }
 
-    private static async Task<int> CheckAsync(int n, DirectoryInfo? dir, string data, string? student, string? sinceText, CancellationToken ct)
+    private static async Task<int> CheckAsync(int n, DirectoryInfo? dir, DirectoryInfo? dataDir, string? student, string? sinceText, CancellationToken ct)
     {
         if (Find(dir, n) is not { } e) return 2;
         if (student is not null && !StudentScope.IsValid(student))
@@ -132,12 +148,13 @@ internal static class ExerciseCommand
             Console.Error.WriteLine($"maillab: --since '{sinceText}' is not a time (2026-11-28T16:00Z, 16:00, or 45m for 45 minutes ago)");
             return 2;
         }
+        if (CommonOptions.Existing(dataDir) is not { } data) return 1;
         var report = await CheckReport.RunAsync(e, data, student, since, ct);
         report.Write(Console.Out);
         return report.AllMet ? 0 : 1;
     }
 
-    private static async Task<int> DemoAsync(int n, DirectoryInfo? dir, string data, FileInfo? labFile, string? fromText, CancellationToken ct)
+    private static async Task<int> DemoAsync(int n, DirectoryInfo? dir, DirectoryInfo? dataDir, FileInfo? labFile, string? fromText, CancellationToken ct)
     {
         if (Find(dir, n) is not { } e) return 2;
         if (ExerciseDemos.Find(n) is not { } demo)
@@ -151,7 +168,8 @@ internal static class ExerciseCommand
             Console.Error.WriteLine($"maillab: --student '{fromText}' is not an IP address");
             return 2;
         }
-        if (!LabCommand.TryLoad(labFile?.FullName, out var lab)) return 2;
+        if (CommonOptions.Existing(dataDir) is not { } data) return 1;
+        if (!LabCommand.TryLoad(CommonOptions.LabFile(labFile, data), out var lab)) return 2;
         Console.WriteLine($"demo of exercise {e.Number}: {e.Title}");
         if (e.LabSwitches.Count > 0)
         {

@@ -15,14 +15,14 @@ internal static class QueueCommand
         var data = CommonOptions.Data();
         var cmd = new Command("queue", "List the outbound queue: each message with its per-recipient status (works with the lab up or down)");
         cmd.Options.Add(data);
-        cmd.SetAction(parse => List(Dir(parse.GetValue(data))));
+        cmd.SetAction(parse => Dir(parse.GetValue(data)) is { } dir ? List(dir) : 1);
 
         var flushData = CommonOptions.Data();
         var flush = new Command("flush", "Ask the running lab to retry every deferred recipient now (creates <data>/queue/.flush)");
         flush.Options.Add(flushData);
         flush.SetAction(parse =>
         {
-            var dir = Dir(parse.GetValue(flushData));
+            if (Dir(parse.GetValue(flushData)) is not { } dir) return 1;
             RelayQueue.RequestFlush(dir);
             Console.WriteLine($"flush requested ({Path.Combine(dir, RelayQueue.FlushFile)}); a running lab picks it up within a second.");
             return 0;
@@ -31,7 +31,8 @@ internal static class QueueCommand
         return cmd;
     }
 
-    private static string Dir(DirectoryInfo? data) => Path.Combine(CommonOptions.ResolveData(data), "queue");
+    /// <summary>The queue directory of an existing data directory; null after a one-line error when there is none.</summary>
+    private static string? Dir(DirectoryInfo? data) => CommonOptions.Existing(data) is { } dir ? Path.Combine(dir, "queue") : null;
 
     private static int List(string dir)
     {

@@ -21,13 +21,13 @@ internal static class SpfCommand
         var check = new Command("check", "Evaluate SPF (RFC 7208 check_host) for a client IP and sender through the lab DNS");
         foreach (var o in new Option[] { ip, sender, helo, data, server }) check.Options.Add(o);
         check.SetAction((parse, ct) => CheckAsync(parse.GetValue(ip)!, parse.GetValue(sender)!, parse.GetValue(helo),
-            CommonOptions.ResolveData(parse.GetValue(data)), parse.GetValue(server), ct));
+            parse.GetValue(data), parse.GetValue(server), ct));
         var spf = new Command("spf", "SPF (RFC 7208) by hand");
         spf.Subcommands.Add(check);
         return spf;
     }
 
-    private static async Task<int> CheckAsync(string ipText, string sender, string? helo, string data, string? serverText, CancellationToken ct)
+    private static async Task<int> CheckAsync(string ipText, string sender, string? helo, DirectoryInfo? data, string? serverText, CancellationToken ct)
     {
         if (!IPAddress.TryParse(ipText, out var ip))
         {

@@ -120,15 +120,4 @@ public sealed class CliTests
         Assert.Contains("in use", err);
         Assert.Single(err.Trim().Split('\n'));
     }
-
-    [Fact]
-    public async Task Certs_prints_the_CA_path_and_how_to_trust_it()
-    {
-        var data = TempDir.New("certs");
-        var (code, output, _) = await Run("certs", "--data", data);
-        Assert.Equal(0, code);
-        Assert.Contains(Path.Combine(data, "certs", "ca.crt"), output);
-        Assert.Contains("openssl s_client -starttls smtp", output);
-        Assert.Contains("Thunderbird", output);
-    }
 }

@@ -208,7 +208,7 @@ public sealed class SmtpSocketTests : IAsyncLifetime
         Assert.Equal(10, listed.Count); // 3 sites x 3 SMTP listeners, and the lab DNS
         Assert.Contains(listed, l => l is { Site: "lab", Role: "DNS", Tls: "none" });
         Assert.All(listed, l => Assert.NotEqual(0, l.Port));
-        Assert.Contains(listed, l => l is { Site: "bank", Role: "MTA", Address: "127.0.2.1", Tls: "none" });
+        Assert.Contains(listed, l => l is { Site: "bank", Role: "MTA", Address: "127.0.2.1", Tls: "starttls" }); // it offers STARTTLS (RFC 3207), opportunistic
         Assert.Contains(listed, l => l is { Site: "uc", Role: "MSA", Tls: "implicit" });
         using var probe = new TcpClient();
         var mta = listed.First(l => l.Role == "MTA");
