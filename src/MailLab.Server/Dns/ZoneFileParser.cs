@@ -108,7 +108,7 @@ public static class ZoneFileParser
                 continue;
             }
             var typeToken = t[k++];
-            if (!Enum.TryParse(typeToken.Text, ignoreCase: true, out DnsType type) || type is DnsType.OPT or DnsType.ANY
+            if (!Enum.TryParse(typeToken.Text, ignoreCase: true, out DnsType type) || type is DnsType.OPT or DnsType.ANY or DnsType.HINFO
                 || char.IsAsciiDigit(typeToken.Text[0]))
             {
                 Error(typeToken, $"unknown record type '{typeToken.Shown}' (use SOA, NS, A, AAAA, MX, TXT, CNAME, PTR, SRV or TLSA)");
