@@ -55,6 +55,9 @@ public sealed class ResponseRateLimiter
     /// <summary>The rate, in responses per second per client.</summary>
     public int PerSecond { get; }
 
+    /// <summary>Clients with a bucket now (at most <see cref="MaxTrackedClients"/>).</summary>
+    public int TrackedClients => buckets.Count;
+
     /// <summary>
     /// Whether to answer a query from <paramref name="client"/> at <paramref name="now"/>;
     /// <paramref name="report"/> is set when a summary of what was refused is due.

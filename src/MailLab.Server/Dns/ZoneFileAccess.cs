@@ -52,12 +52,25 @@ internal static class ZoneFileAccess
         _ => 0,
     };
 
+    // False where libc has no statx(2) (glibc before 2.28): the managed approximation is used.
+    private static bool native = OperatingSystem.IsLinux();
+
     /// <summary>lstat(2) of <paramref name="path"/>; null when it does not exist (any more).</summary>
     public static ZoneFileStatus? Status(string path)
     {
-        if (!OperatingSystem.IsLinux()) return ManagedStatus(path);
+        if (!native) return ManagedStatus(path);
         var buf = new byte[256];
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buf[0]) != 0)
+        int rc;
+        try
+        {
+            rc = Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buf[0]);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            native = false;
+            return ManagedStatus(path);
+        }
+        if (rc != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno == ENOENT) return null;
@@ -73,7 +86,7 @@ internal static class ZoneFileAccess
     public static byte[]? ReadRegular(string path, ZoneFileStatus expected, long maxBytes, out string? problem)
     {
         problem = null;
-        if (!OperatingSystem.IsLinux()) return ManagedRead(path, maxBytes, out problem);
+        if (!native) return ManagedRead(path, maxBytes, out problem);
         int fd = Open(path, ONonBlock | ONoFollow | ONoCtty | OCloExec);
         if (fd < 0)
         {

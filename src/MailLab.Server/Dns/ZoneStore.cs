@@ -19,6 +19,7 @@ public sealed class ZoneStore : IAsyncDisposable
     private readonly Dictionary<string, (ZoneFileKind, long, DateTime, ulong, ulong, uint)> seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Zone> good = new(StringComparer.Ordinal); // by file path
     private readonly Dictionary<string, (string? Origin, List<ZoneError> Errors)> pendingFailures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> readProblems = new(StringComparer.Ordinal); // last unreadable-file problem said, by path
     private readonly CancellationTokenSource stop = new();
     private readonly object gate = new();
     private Task? poller;
@@ -77,6 +78,7 @@ public sealed class ZoneStore : IAsyncDisposable
                 }
             }
             bool changed = false;
+            foreach (string gone in readProblems.Keys.Except(status.Keys).Except(unknown).ToList()) readProblems.Remove(gone);
             foreach (string gone in seen.Keys.Except(status.Keys).Except(unknown).ToList())
             {
                 seen.Remove(gone);
@@ -135,17 +137,21 @@ public sealed class ZoneStore : IAsyncDisposable
             byte[]? bytes = ZoneFileAccess.ReadRegular(file, st, MaxZoneFileBytes, out string? problem);
             if (bytes is null)
             {
-                seen.Remove(file); // look again on the next poll
-                Failed(file, null, [new ZoneError(name, 0, 0, problem!)]);
+                seen.Remove(file); // look again on the next poll, but say the same thing only once
+                if (readProblems.GetValueOrDefault(file) != problem) Failed(file, null, [new ZoneError(name, 0, 0, problem!)]);
+                readProblems[file] = problem!;
                 return false;
             }
+            readProblems.Remove(file);
             text = System.Text.Encoding.UTF8.GetString(bytes);
             if (text.StartsWith('\uFEFF')) text = text[1..]; // a byte order mark some editors write
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             seen.Remove(file); // try again on the next poll
-            Failed(file, null, [new ZoneError(name, 0, 0, $"cannot read the file: {ZoneText.Excerpt(ex.Message)}")]);
+            string problem = $"cannot read the file: {ZoneText.Excerpt(ex.Message)}";
+            if (readProblems.GetValueOrDefault(file) != problem) Failed(file, null, [new ZoneError(name, 0, 0, problem)]);
+            readProblems[file] = problem;
             return false;
         }
         string origin = Path.GetFileName(file)[..^".zone".Length];

@@ -56,7 +56,7 @@ public class DnsListenerLimitTests
                 Assert.Equal(0, Rcode(await TcpQuery(c.GetStream(), "uc.test", DnsType.MX))); // served: the slot is taken
             }
             using var extra = await Connect(dns.EndPoint, IPAddress.Loopback);
-            Assert.True(await ClosedWithin(extra.GetStream(), TimeSpan.FromSeconds(3)), "the fourth connection from one client stays open");
+            Assert.True(await ClosedWithin(extra.GetStream(), TimeSpan.FromSeconds(5)), "the fourth connection from one client stays open");
             var refused = await dns.WaitFor(e => e.Kind == TraceKind.SessionRefused && e.Role == TraceRole.DNS);
             Assert.Equal("127.0.0.1", refused.Fields["Client"]);
 
