@@ -125,4 +125,25 @@ public class ZoneDirectoryTests
             if (!reloaded) await ExternalTool.Run("timeout", ["2", "sh", "-c", $": > '{fifo}'"]);
         }
     }
+
+    [Fact]
+    public async Task Dkim_key_publishing_neither_writes_through_a_symlink_nor_blocks_on_a_fifo()
+    {
+        string outside = TempDir.New("dns-victim");
+        string victim = Path.Combine(outside, "victim.txt");
+        File.WriteAllText(victim, "untouched\n");
+        string data = TempDir.New("dkim-publish");
+        string zones = Directory.CreateDirectory(Path.Combine(data, "zones")).FullName;
+        File.CreateSymbolicLink(Path.Combine(zones, "uc.test.zone"), victim);
+        string fifo = Path.Combine(zones, "bank.test.zone");
+        var mk = await ExternalTool.Run("mkfifo", [fifo]);
+        Assert.True(mk.Code == 0, mk.Err);
+
+        var made = Task.Run(() => MailLab.Server.Dkim.DkimKeySet.LoadOrCreate(data, ["uc.test", "bank.test"]));
+        bool finished = await Task.WhenAny(made, Task.Delay(TimeSpan.FromSeconds(30))) == made;
+        if (!finished) await ExternalTool.Run("timeout", ["2", "sh", "-c", $": > '{fifo}'"]); // let a blocked open go
+        Assert.True(finished, "publishing a DKIM key blocked on a FIFO named bank.test.zone");
+        Assert.Equal(4, (await made).Keys.Count);
+        Assert.Equal("untouched\n", File.ReadAllText(victim));
+    }
 }
