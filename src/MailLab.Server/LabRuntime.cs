@@ -114,7 +114,9 @@ public sealed class LabRuntime : IAsyncDisposable
         var hosts = new List<TcpListenerHost>();
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
-        var dns = zones is null ? null : new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer);
+        // The DNS counts its own TCP connections (a limiter of its own), so mail clients cannot starve it nor it them.
+        var dns = zones is null ? null : new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer,
+            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit);
         try
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))

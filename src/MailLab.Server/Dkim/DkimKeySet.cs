@@ -92,11 +92,16 @@ public sealed class DkimKeySet
         File.WriteAllText(Path.ChangeExtension(key.KeyFile, ".txt"), key.ZoneLine + "\n");
     }
 
-    /// <summary>Appends the key's record to a zone file, if the lab serves that zone from this data directory.</summary>
+    /// <summary>
+    /// Appends the key's record to a zone file, if the lab serves that zone from this data directory
+    /// and the file is a regular file of its own: like the zone loader, never through a symbolic link
+    /// (it could point anywhere) and never into a FIFO (opening it would wait for ever).
+    /// </summary>
     public static bool Publish(string zoneFile, DkimSigningKey key)
     {
-        if (!File.Exists(zoneFile)) return false;
-        string text = File.ReadAllText(zoneFile);
+        if (Dns.ZoneFileAccess.Status(zoneFile) is not { Kind: Dns.ZoneFileKind.Regular, Links: 1 } status) return false;
+        if (Dns.ZoneFileAccess.ReadRegular(zoneFile, status, Dns.ZoneStore.MaxZoneFileBytes, out _) is not { } bytes) return false;
+        string text = System.Text.Encoding.UTF8.GetString(bytes);
         string sep = text.EndsWith('\n') ? "" : "\n";
         File.AppendAllText(zoneFile,
             $"{sep}\n; DKIM key {key.Selector} ({DkimSignature.Name(key.Key.Algorithm)}, {key.Key.Bits} bits), made by MailLab on first start;\n"

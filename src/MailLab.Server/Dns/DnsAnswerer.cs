@@ -15,6 +15,9 @@ public static class DnsAnswerer
     /// <summary>Longest CNAME chain followed, so a loop in a student's zone ends.</summary>
     public const int MaxChain = 8;
 
+    /// <summary>TTL of the synthesized RFC 8482 HINFO (an hour, like the lab's own records).</summary>
+    public const uint AnyHinfoTtl = 3600;
+
     /// <summary>Answers <paramref name="qname"/>/<paramref name="qtype"/> (class IN) from <paramref name="zones"/>.</summary>
     public static DnsAnswer Answer(ZoneSet zones, string qname, ushort qtype)
     {
@@ -51,7 +54,14 @@ public static class DnsAnswerer
                 (name, zone) = (target, next);
                 continue;
             }
-            var matching = here.Where(r => qtype == (ushort)DnsType.ANY || (ushort)r.Type == qtype).ToList();
+            if (qtype == (ushort)DnsType.ANY && here.Count > 0)
+            {
+                // RFC 8482 §4.2: ANY gets one synthesized HINFO "RFC8482" "" instead of every RRset,
+                // so the lab DNS is no amplifier; a client that wants a type asks for it.
+                answers.Add(new DnsRecord(name, DnsType.HINFO, AnyHinfoTtl, new HinfoData("RFC8482", "")));
+                return new DnsAnswer(DnsRcode.NoError, true, answers, [], first);
+            }
+            var matching = here.Where(r => (ushort)r.Type == qtype).ToList();
             if (matching.Count == 0)
             {
                 // RFC 2308 §2.2: NODATA is NOERROR with an empty answer and the SOA in authority.

@@ -12,6 +12,7 @@ public enum DnsType : ushort
     CNAME = 5,
     SOA = 6,
     PTR = 12,
+    HINFO = 13,
     MX = 15,
     TXT = 16,
     AAAA = 28,
@@ -90,6 +91,15 @@ public sealed record TxtData(IReadOnlyList<byte[]> Strings) : DnsRData
         other is not null && Strings.Count == other.Strings.Count && Strings.Zip(other.Strings).All(p => p.First.AsSpan().SequenceEqual(p.Second));
 
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
+}
+
+/// <summary>
+/// HINFO data (RFC 1035 §3.3.2): two character-strings. The lab serves it only as the RFC 8482 §4.2
+/// answer to ANY (<c>"RFC8482" ""</c>), never from zone files.
+/// </summary>
+public sealed record HinfoData(string Cpu, string Os) : DnsRData
+{
+    public override string ToZoneText() => $"\"{Cpu}\" \"{Os}\"";
 }
 
 /// <summary>SRV data (RFC 2782).</summary>

@@ -237,6 +237,9 @@ internal sealed class DnsWriter
                 break;
             // RFC 2782: the SRV target is not compressed.
             case SrvData srv: U16(srv.Priority); U16(srv.Weight); U16(srv.Port); Name(srv.Target, compress: false); break;
+            case HinfoData h:
+                foreach (string s in new[] { h.Cpu, h.Os }) { buf.Add((byte)s.Length); Raw(Encoding.ASCII.GetBytes(s)); }
+                break;
             case TlsaData tlsa: buf.Add(tlsa.Usage); buf.Add(tlsa.Selector); buf.Add(tlsa.MatchingType); Raw(tlsa.Association); break;
         }
         int len = buf.Count - lengthAt - 2;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 
@@ -11,24 +12,43 @@ namespace MailLab.Server.Dns;
 /// </summary>
 public sealed class LabDnsServer : IAsyncDisposable
 {
-    /// <summary>Idle time a TCP connection may wait between queries (RFC 7766 §6.2.3 suggests seconds).</summary>
-    public static readonly TimeSpan TcpIdleTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a TCP connection may take to deliver a whole query, counted from its opening or from
+    /// its previous query (5 s). RFC 7766 §6.2.3 recommends an idle timeout "on the order of seconds";
+    /// counting to a whole query, not to any byte, means a client dripping one byte at a time cannot
+    /// hold a connection either.
+    /// </summary>
+    public static readonly TimeSpan DefaultTcpIdleTimeout = TimeSpan.FromSeconds(5);
 
     private static long queryCounter;
     private readonly ZoneStore zones;
     private readonly Tracer tracer;
+    private readonly ConnectionLimiter limiter;
+    private readonly ResponseRateLimiter? rateLimiter;
     private readonly CancellationTokenSource shutdown = new();
     private readonly List<Task> tasks = [];
     private Socket? udp;
     private Socket? tcp;
 
     /// <summary>Creates (but does not bind) the server.</summary>
-    public LabDnsServer(string address, int port, ZoneStore zones, Tracer tracer)
+    /// <param name="address">Address for UDP and TCP.</param>
+    /// <param name="port">Port for both; 0 picks a free one.</param>
+    /// <param name="zones">The zones answered from.</param>
+    /// <param name="tracer">Where queries and answers are traced.</param>
+    /// <param name="limiter">Connection limits of the TCP listener (the lab's max-connections and max-connections-per-client).</param>
+    /// <param name="rateLimit">UDP responses per second per client; 0 = no limit.</param>
+    public LabDnsServer(string address, int port, ZoneStore zones, Tracer tracer, ConnectionLimiter? limiter = null,
+        int rateLimit = LabDns.DefaultRateLimit)
     {
         Info = new ListenerInfo("lab", "DNS", address, port, "none");
         this.zones = zones;
         this.tracer = tracer;
+        this.limiter = limiter ?? new ConnectionLimiter(new LabLimits().MaxConnections, new LabLimits().MaxConnectionsPerClient);
+        rateLimiter = rateLimit > 0 ? new ResponseRateLimiter(rateLimit) : null;
     }
+
+    /// <summary>Idle time a TCP connection may wait between queries.</summary>
+    public TimeSpan TcpIdleTimeout { get; init; } = DefaultTcpIdleTimeout;
 
     /// <summary>The listener as listeners.json shows it; after <see cref="Bind"/> it carries the real port.</summary>
     public ListenerInfo Info { get; private set; }
@@ -53,8 +73,8 @@ public sealed class LabDnsServer : IAsyncDisposable
             var t = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                // Shares the port with an mDNS daemon bound to the wildcard (5353), which also sets SO_REUSEADDR.
-                ListenerSockets.ReuseAddressOnly(u);
+                // No SO_REUSEADDR on UDP: on Linux it lets any other process bind the same address and
+                // port and take the queries. (TCP keeps it: there it only allows rebinding over TIME_WAIT.)
                 u.Bind(new IPEndPoint(address, Info.Port));
                 int port = ((IPEndPoint)u.LocalEndPoint!).Port;
                 ListenerSockets.ReuseAddressOnly(t);
@@ -69,7 +89,14 @@ public sealed class LabDnsServer : IAsyncDisposable
                 u.Dispose();
                 t.Dispose();
                 if (Info.Port == 0 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 10) continue;
-                throw ListenerSockets.BindError("lab", "DNS", $"{Info.Address}:{Info.Port}", ex);
+                var error = ListenerSockets.BindError("lab", "DNS", $"{Info.Address}:{Info.Port}", ex);
+                if (Info.Port == 5353 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+                {
+                    // An mDNS daemon (avahi) holds 5353 on every address; the lab DNS does not share a UDP port.
+                    throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}",
+                        $"{error.Reason}; 5353 is also the mDNS port (avahi-daemon): set another port under dns: in the lab file");
+                }
+                throw error;
             }
         }
     }
@@ -112,7 +139,20 @@ public sealed class LabDnsServer : IAsyncDisposable
                 continue; // an ICMP error from an earlier reply
             }
             var client = (IPEndPoint)got.RemoteEndPoint;
-            byte[]? reply = Handle(buffer.AsSpan(0, got.ReceivedBytes), client, "udp", null);
+            var message = buffer.AsSpan(0, got.ReceivedBytes);
+            var verdict = RateVerdict.Answer;
+            if (rateLimiter is not null)
+            {
+                verdict = rateLimiter.Check(client.Address, DateTime.UtcNow, out var report);
+                if (report is not null) TraceRateLimited(report);
+            }
+            // A limited query is not traced one by one (the DnsRateLimited event counts them), so a flood cannot flood the trace.
+            byte[]? reply = verdict switch
+            {
+                RateVerdict.Answer => Handle(message, client, "udp", null),
+                RateVerdict.Slip => Slipped(message),
+                _ => null,
+            };
             if (reply is null) continue;
             try
             {
@@ -122,6 +162,23 @@ public sealed class LabDnsServer : IAsyncDisposable
             {
             }
         }
+    }
+
+    /// <summary>The slip for a rate-limited query: no records, TC set (never larger than the query); null for junk.</summary>
+    private static byte[]? Slipped(ReadOnlySpan<byte> message)
+    {
+        var q = DnsWire.ParseQuery(message, out ushort id, out _);
+        return q is null ? null : DnsWire.WriteResponse(q, id, DnsRcode.NoError, false, [], [], 0, out _);
+    }
+
+    private void TraceRateLimited(RateLimitReport r)
+    {
+        int limit = rateLimiter!.PerSecond;
+        string text = r.Period == TimeSpan.Zero
+            ? $"{r.Client} asks for more than {limit} answers a second over UDP: answers over the rate are dropped, every {ResponseRateLimiter.Slip}nd sent empty with TC (retry over TCP); counted every {ResponseRateLimiter.ReportInterval.TotalSeconds:0} s"
+            : $"{r.Client} still over {limit} answers a second: {r.Dropped} dropped and {r.Slipped} sent with TC in the last {r.Period.TotalSeconds:0.0} s";
+        tracer.For("lab", TraceRole.DNS).Emit(TraceKind.DnsRateLimited, text,
+            ("Client", r.Client), ("Limit", limit), ("Dropped", r.Dropped), ("Slipped", r.Slipped), ("Seconds", Math.Round(r.Period.TotalSeconds, 1)));
     }
 
     private async Task TcpLoopAsync(Socket listening)
@@ -154,29 +211,44 @@ public sealed class LabDnsServer : IAsyncDisposable
         var remote = (IPEndPoint)client.RemoteEndPoint!;
         string session = $"D{Interlocked.Increment(ref queryCounter)}";
         await using var stream = new NetworkStream(client, ownsSocket: true);
+        // The lab's max-connections and max-connections-per-client, as for the mail listeners.
+        if (limiter.TryAcquire(remote.Address) is { } refused)
+        {
+            // DNS has no "go away" message: closing is the refusal (RFC 7766 §6.2.3 lets a server close at any time).
+            tracer.For("lab", TraceRole.DNS, session).Emit(TraceKind.SessionRefused, $"DNS connection from {remote} refused: {refused}",
+                ("Client", remote.Address.ToString()), ("Reason", refused));
+            return;
+        }
         var framer = new DnsTcpFramer();
         var buffer = new byte[4096];
         try
         {
+            // A whole query must arrive within TcpIdleTimeout of the opening or of the previous query:
+            // partial bytes do not reset the deadline. Replies are written under the same deadline.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+            deadline.CancelAfter(TcpIdleTimeout);
             while (true)
             {
-                using var idle = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
-                idle.CancelAfter(TcpIdleTimeout);
-                int n = await stream.ReadAsync(buffer, idle.Token);
+                int n = await stream.ReadAsync(buffer, deadline.Token);
                 if (n == 0) return;
                 framer.Append(buffer.AsSpan(0, n));
                 while (framer.TryRead() is { } message)
                 {
+                    deadline.CancelAfter(TcpIdleTimeout);
                     if (Handle(message, remote, "tcp", session) is { } reply)
                     {
-                        await stream.WriteAsync(DnsTcpFramer.Frame(reply), shutdown.Token);
+                        await stream.WriteAsync(DnsTcpFramer.Frame(reply), deadline.Token);
                     }
                 }
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // Idle, shut down, or the client went away.
+            // Idle, too slow, shut down, or the client went away.
+        }
+        finally
+        {
+            limiter.Release(remote.Address);
         }
     }
 

@@ -58,7 +58,7 @@ public static class ZoneFileParser
                 }
                 else
                 {
-                    Error(t[0], $"unknown directive '{t[0].Text}' (use $ORIGIN or $TTL)");
+                    Error(t[0], $"unknown directive '{t[0].Shown}' (use $ORIGIN or $TTL)");
                 }
                 continue;
             }
@@ -93,7 +93,7 @@ public static class ZoneFileParser
                 }
                 else if (t[k].Text.ToUpperInvariant() is "CH" or "HS" or "CS")
                 {
-                    Error(t[k], $"class {t[k].Text} is not served; the lab serves class IN only");
+                    Error(t[k], $"class {t[k].Shown} is not served; the lab serves class IN only");
                     bad = true;
                     k++;
                 }
@@ -108,10 +108,10 @@ public static class ZoneFileParser
                 continue;
             }
             var typeToken = t[k++];
-            if (!Enum.TryParse(typeToken.Text, ignoreCase: true, out DnsType type) || type is DnsType.OPT or DnsType.ANY
+            if (!Enum.TryParse(typeToken.Text, ignoreCase: true, out DnsType type) || type is DnsType.OPT or DnsType.ANY or DnsType.HINFO
                 || char.IsAsciiDigit(typeToken.Text[0]))
             {
-                Error(typeToken, $"unknown record type '{typeToken.Text}' (use SOA, NS, A, AAAA, MX, TXT, CNAME, PTR, SRV or TLSA)");
+                Error(typeToken, $"unknown record type '{typeToken.Shown}' (use SOA, NS, A, AAAA, MX, TXT, CNAME, PTR, SRV or TLSA)");
                 continue;
             }
             var data = ZoneRData.Parse(type, typeToken, t.Skip(k).ToList(), origin, (at, p) => Error(at, p));
@@ -172,7 +172,7 @@ public static class ZoneFileParser
     {
         if (t.Quoted)
         {
-            error(t, $"a name cannot be quoted: \"{t.Text}\"");
+            error(t, $"a name cannot be quoted: \"{t.Shown}\"");
             return null;
         }
         string s = t.Text;
@@ -182,19 +182,19 @@ public static class ZoneFileParser
         full = full.ToLowerInvariant();
         if (full.Length > 253)
         {
-            error(t, $"name '{s}' is longer than 253 characters (RFC 1035 §2.3.4)");
+            error(t, $"name '{t.Shown}' is longer than 253 characters (RFC 1035 §2.3.4)");
             return null;
         }
         foreach (string label in full.Split('.'))
         {
             if (label.Length is 0 or > 63)
             {
-                error(t, $"'{s}' is not a valid name: labels are 1 to 63 characters (RFC 1035 §2.3.4)");
+                error(t, $"'{t.Shown}' is not a valid name: labels are 1 to 63 characters (RFC 1035 §2.3.4)");
                 return null;
             }
             if (!label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             {
-                error(t, $"'{s}' is not a valid name: use letters, digits, '-' and '_'");
+                error(t, $"'{t.Shown}' is not a valid name: use letters, digits, '-' and '_'");
                 return null;
             }
         }
@@ -225,7 +225,7 @@ public static class ZoneFileParser
         total += current;
         if (!ok || total > MaxTtl || (!digits && !char.IsAsciiLetter(s[^1])))
         {
-            error(t, $"'{s}' is not a TTL: use seconds (3600) or units s, m, h, d, w (1h, 2d, 1h30m), at most {MaxTtl} seconds");
+            error(t, $"'{t.Shown}' is not a TTL: use seconds (3600) or units s, m, h, d, w (1h, 2d, 1h30m), at most {MaxTtl} seconds");
             return null;
         }
         return (uint)total;
@@ -235,7 +235,7 @@ public static class ZoneFileParser
     internal static uint? Number(ZoneToken t, uint max, string what, Action<ZoneToken, string> error)
     {
         if (!t.Quoted && uint.TryParse(t.Text, NumberStyles.None, CultureInfo.InvariantCulture, out uint v) && v <= max) return v;
-        error(t, $"{what} must be a whole number from 0 to {max}, not '{t.Text}'");
+        error(t, $"{what} must be a whole number from 0 to {max}, not '{t.Shown}'");
         return null;
     }
 
@@ -245,7 +245,7 @@ public static class ZoneFileParser
         bool v4 = family == AddressFamily.InterNetwork;
         bool dotted = t.Text.Split('.') is { Length: 4 } parts && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit));
         if (IPAddress.TryParse(t.Text, out var a) && a.AddressFamily == family && (!v4 || dotted)) return a;
-        error(t, v4 ? $"'{t.Text}' is not an IPv4 address like 127.0.1.1" : $"'{t.Text}' is not an IPv6 address like ::1");
+        error(t, v4 ? $"'{t.Shown}' is not an IPv4 address like 127.0.1.1" : $"'{t.Shown}' is not an IPv6 address like ::1");
         return null;
     }
 }

@@ -16,9 +16,10 @@ public sealed class ZoneStore : IAsyncDisposable
 
     private readonly Func<string, string> siteOf;
     private readonly Tracer tracer;
-    private readonly Dictionary<string, (DateTime Mtime, long Length)> seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ZoneFileKind, long, DateTime, ulong, ulong, uint)> seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Zone> good = new(StringComparer.Ordinal); // by file path
     private readonly Dictionary<string, (string? Origin, List<ZoneError> Errors)> pendingFailures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> readProblems = new(StringComparer.Ordinal); // last unreadable-file problem said, by path
     private readonly CancellationTokenSource stop = new();
     private readonly object gate = new();
     private Task? poller;
@@ -41,7 +42,21 @@ public sealed class ZoneStore : IAsyncDisposable
     /// <summary>The zones served now.</summary>
     public ZoneSet Current => current;
 
-    /// <summary>Reads every changed, new or deleted zone file now (the poller calls this).</summary>
+    /// <summary>
+    /// The largest zone file read (1 MiB). The shipped zones are a few KiB, a DKIM key adds about
+    /// half a KiB; anything bigger is refused unread.
+    /// </summary>
+    public const long MaxZoneFileBytes = 1024 * 1024;
+
+    /// <summary>The most errors one ZoneReloadFailed event lists (the text says how many more there were).</summary>
+    public const int MaxReportedErrors = 10;
+
+    /// <summary>
+    /// Reads every changed, new or deleted zone file now (the poller calls this). Only regular files
+    /// are read: a symbolic link, a FIFO, a device or a file with several hard links in the directory
+    /// is reported (once per change) and never opened, so neither a link to a secret outside the
+    /// directory nor a FIFO that would block the open can reach the trace or stop the reload.
+    /// </summary>
     public void Refresh()
     {
         lock (gate)
@@ -49,51 +64,97 @@ public sealed class ZoneStore : IAsyncDisposable
             var files = System.IO.Directory.Exists(Directory)
                 ? System.IO.Directory.GetFiles(Directory, "*.zone").Order(StringComparer.Ordinal).ToList()
                 : [];
+            var status = new Dictionary<string, ZoneFileStatus>(StringComparer.Ordinal);
+            var unknown = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string file in files)
+            {
+                try
+                {
+                    if (ZoneFileAccess.Status(file) is { } st) status[file] = st;
+                }
+                catch (IOException)
+                {
+                    unknown.Add(file); // cannot stat it now: leave it as it was until the next poll
+                }
+            }
             bool changed = false;
-            foreach (string gone in seen.Keys.Except(files).ToList())
+            foreach (string gone in readProblems.Keys.Except(status.Keys).Except(unknown).ToList()) readProblems.Remove(gone);
+            foreach (string gone in seen.Keys.Except(status.Keys).Except(unknown).ToList())
             {
                 seen.Remove(gone);
                 pendingFailures.Remove(gone);
                 if (good.Remove(gone, out var old))
                 {
                     changed = true;
-                    Trace(old.Site, TraceKind.ZoneLoaded, $"zone {DnsNames.Absolute(old.Origin)} removed: {Path.GetFileName(gone)} was deleted",
+                    Trace(old.Site, TraceKind.ZoneLoaded, $"zone {DnsNames.Absolute(old.Origin)} removed: {ZoneText.Escape(Path.GetFileName(gone))} was deleted",
                         ("File", gone), ("Zone", old.Origin), ("Records", 0), ("Removed", true));
                 }
             }
-            foreach (string file in files)
+            foreach (var (file, st) in status)
             {
-                FileInfo info = new(file);
-                var stamp = (info.LastWriteTimeUtc, info.Length);
-                if (seen.TryGetValue(file, out var before) && before == stamp)
+                if (seen.TryGetValue(file, out var before) && before == st.Stamp)
                 {
                     // Still broken one poll later: not an editor caught mid-save, so report it now.
                     if (pendingFailures.Remove(file, out var failure)) Failed(file, failure.Origin, failure.Errors);
                     continue;
                 }
-                seen[file] = stamp;
+                seen[file] = st.Stamp;
                 pendingFailures.Remove(file);
-                changed |= Load(file);
+                if (Refusal(st) is { } refusal)
+                {
+                    // Reported at once, and once: the file is not read, so there is no half-saved state to wait out.
+                    Failed(file, null, [new ZoneError(ZoneText.Escape(Path.GetFileName(file)), 0, 0, refusal)]);
+                    continue;
+                }
+                changed |= Load(file, st);
             }
             if (changed) current = new ZoneSet(good.Values);
         }
     }
 
-    private bool Load(string file)
+    /// <summary>Why a directory entry is not read, or null for a regular file of its own within the size cap.</summary>
+    private static string? Refusal(ZoneFileStatus st)
     {
-        string name = Path.GetFileName(file);
+        const string rule = "zone files must be regular files in the zones directory, so it is not read";
+        return st.Kind switch
+        {
+            ZoneFileKind.Regular when st.Links > 1 => $"it has {st.Links} hard links; {rule}",
+            ZoneFileKind.Regular when st.Size > MaxZoneFileBytes => $"it is larger than {MaxZoneFileBytes / (1024 * 1024)} MiB ({st.Size} octets); it is not read",
+            ZoneFileKind.Regular => null,
+            ZoneFileKind.SymbolicLink => $"not a regular file (a symbolic link); {rule}",
+            ZoneFileKind.Fifo => $"not a regular file (a FIFO); {rule}",
+            ZoneFileKind.Directory => $"not a regular file (a directory); {rule}",
+            _ => $"not a regular file (a device or socket); {rule}",
+        };
+    }
+
+    private bool Load(string file, ZoneFileStatus st)
+    {
+        string name = ZoneText.Escape(Path.GetFileName(file));
         string text;
         try
         {
-            text = File.ReadAllText(file);
+            byte[]? bytes = ZoneFileAccess.ReadRegular(file, st, MaxZoneFileBytes, out string? problem);
+            if (bytes is null)
+            {
+                seen.Remove(file); // look again on the next poll, but say the same thing only once
+                if (readProblems.GetValueOrDefault(file) != problem) Failed(file, null, [new ZoneError(name, 0, 0, problem!)]);
+                readProblems[file] = problem!;
+                return false;
+            }
+            readProblems.Remove(file);
+            text = System.Text.Encoding.UTF8.GetString(bytes);
+            if (text.StartsWith('\uFEFF')) text = text[1..]; // a byte order mark some editors write
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             seen.Remove(file); // try again on the next poll
-            Failed(file, null, [new ZoneError(name, 0, 0, $"cannot read the file: {ex.Message}")]);
+            string problem = $"cannot read the file: {ZoneText.Excerpt(ex.Message)}";
+            if (readProblems.GetValueOrDefault(file) != problem) Failed(file, null, [new ZoneError(name, 0, 0, problem)]);
+            readProblems[file] = problem;
             return false;
         }
-        string origin = name[..^".zone".Length];
+        string origin = Path.GetFileName(file)[..^".zone".Length];
         var parsed = ZoneFileParser.Parse(text, name, origin);
         var errors = parsed.Errors.ToList();
         if (parsed.Ok && good.FirstOrDefault(g => g.Key != file && g.Value.Origin == parsed.Origin) is { Value: { } clash })
@@ -121,7 +182,7 @@ public sealed class ZoneStore : IAsyncDisposable
         string keep = kept ? $"; the last good zone {DnsNames.Absolute(last!.Origin)} stays served" : "; the zone is not served";
         Trace(site, TraceKind.ZoneReloadFailed, $"{first}{(errors.Count > 1 ? $" (and {errors.Count - 1} more)" : "")}{keep}",
             ("File", file), ("Line", first.Line), ("Column", first.Column), ("Problem", first.Problem),
-            ("Errors", errors.Select(e => e.ToString()).ToList()), ("KeptLastGood", kept));
+            ("Errors", errors.Take(MaxReportedErrors).Select(e => e.ToString()).ToList()), ("KeptLastGood", kept));
     }
 
     private void Trace(string site, TraceKind kind, string text, params (string, object?)[] fields) =>

@@ -10,7 +10,48 @@ public sealed record ZoneError(string File, int Line, int Column, string Problem
 }
 
 /// <summary>A word of a zone file with where it starts; quoted words keep their decoded bytes.</summary>
-internal sealed record ZoneToken(string Text, int Line, int Column, bool Quoted);
+internal sealed record ZoneToken(string Text, int Line, int Column, bool Quoted)
+{
+    /// <summary>The word as an error message may show it: a bounded, escaped excerpt (<see cref="ZoneText.Excerpt"/>).</summary>
+    public string Shown => ZoneText.Excerpt(Text);
+}
+
+/// <summary>
+/// How zone-file text is echoed in errors. A zone file is whatever a student saved (or pointed a
+/// link at), and errors go to the trace and the console, so an error never quotes more than
+/// <see cref="MaxExcerpt"/> characters of a word, and never a control character.
+/// </summary>
+internal static class ZoneText
+{
+    /// <summary>The most characters of one word an error quotes.</summary>
+    public const int MaxExcerpt = 80;
+
+    /// <summary>The first <see cref="MaxExcerpt"/> characters of <paramref name="text"/>, escaped, with "..." when cut.</summary>
+    public static string Excerpt(string text) => Escape(text, MaxExcerpt);
+
+    /// <summary>
+    /// <paramref name="text"/> with control and format characters as \xHH or \uHHHH, so a CR, an ESC
+    /// sequence or a bidi override cannot forge a log line or restyle a terminal.
+    /// </summary>
+    public static string Escape(string text, int max = int.MaxValue)
+    {
+        var sb = new StringBuilder();
+        int n = 0;
+        foreach (Rune r in text.EnumerateRunes())
+        {
+            if (n++ == max)
+            {
+                sb.Append($"... ({text.Length} characters)");
+                break;
+            }
+            if (r.Value < 0x20 || r.Value is >= 0x7F and < 0xA0) sb.Append($"\\x{r.Value:X2}");
+            else if (Rune.GetUnicodeCategory(r) is System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator
+                     or System.Globalization.UnicodeCategory.ParagraphSeparator) sb.Append($"\\u{r.Value:X4}");
+            else sb.Append(r.ToString());
+        }
+        return sb.ToString();
+    }
+}
 
 /// <summary>One logical entry: the tokens of a line, or of several lines joined by parentheses.</summary>
 internal sealed record ZoneEntry(IReadOnlyList<ZoneToken> Tokens, bool OwnerOmitted, int Line);

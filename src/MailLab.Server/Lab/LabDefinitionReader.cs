@@ -12,7 +12,7 @@ internal sealed class LabDefinitionReader(YamlFields f)
 {
     private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "dmarc", "sites"];
     private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
-    private static readonly string[] DnsKeys = ["address", "port", "zones"];
+    private static readonly string[] DnsKeys = ["address", "port", "zones", "rate-limit"];
     private static readonly string[] SwitchKeys = [.. LabSwitches.Names];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures",
@@ -322,7 +322,21 @@ internal sealed class LabDefinitionReader(YamlFields f)
         }
 
         string zones = map.Optional("zones") is { } zonesNode && f.String(zonesNode, map.Path("zones")) is { } z ? z : defaults.Zones;
-        return new LabDns { Address = address, Port = port, Zones = zones };
+
+        int rateLimit = defaults.RateLimit;
+        if (map.Optional("rate-limit") is { } rateNode && f.Integer(rateNode, map.Path("rate-limit")) is { } rate)
+        {
+            if (rate is < 0 or > 1_000_000)
+            {
+                f.Error(rateNode, map.Path("rate-limit"), $"must be 0 (off) or a number of responses per second per client up to 1000000, not {rate}");
+            }
+            else
+            {
+                rateLimit = (int)rate;
+            }
+        }
+
+        return new LabDns { Address = address, Port = port, Zones = zones, RateLimit = rateLimit };
     }
 
     private long? Positive(YamlNode node, string field, long? value, long max)

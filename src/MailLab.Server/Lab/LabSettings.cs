@@ -172,4 +172,13 @@ public sealed class LabDns
 
     /// <summary>The directory of the shipped zone files, relative to the lab file; copied into the data directory on first start.</summary>
     public string Zones { get; init; } = "zones";
+
+    /// <summary>
+    /// The default UDP response rate limit per client address: far above what a lab's MTAs and dig
+    /// ask, low enough that the DNS is a poor amplifier.
+    /// </summary>
+    public const int DefaultRateLimit = 100;
+
+    /// <summary>UDP responses per second per client address (IPv4 /32, IPv6 /64); 0 turns rate limiting off.</summary>
+    public int RateLimit { get; init; } = DefaultRateLimit;
 }

@@ -67,6 +67,7 @@ public enum TraceKind
     // Lab DNS zones (hot reload).
     ZoneLoaded,
     ZoneReloadFailed,
+    DnsRateLimited,
     // DMARC (issue 6).
     HeaderRemoved,
     DmarcReportSent,

@@ -50,4 +50,15 @@ public class DigInteropTests
         Assert.Contains("Truncated, retrying in TCP mode", retried.Out);
         Assert.Contains("ANSWER: 40", retried.Out);
     }
+
+    [Fact]
+    public async Task Any_gets_the_rfc_8482_hinfo_and_nothing_else()
+    {
+        await using var dns = DnsTestServer.Start();
+        var (code, output, err) = await Dig(dns, "any", "bank.test");
+        Assert.True(code == 0, err);
+        Assert.Contains("status: NOERROR", output);
+        Assert.Contains("ANSWER: 1,", output);
+        Assert.Matches(@"bank\.test\.\s+3600\s+IN\s+HINFO\s+""RFC8482"" """"", output);
+    }
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using MailLab.Server.Dns;
+using MailLab.Server.Lab;
+using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 using MailLab.Tests.Support;
 
@@ -37,7 +39,8 @@ public sealed class DnsTestServer : IAsyncDisposable
     public LabDnsServer Server { get; }
     public IPEndPoint EndPoint => Server.EndPoint;
 
-    public static DnsTestServer Start(string? longTxt = null)
+    public static DnsTestServer Start(string? longTxt = null, ConnectionLimiter? limiter = null, int rateLimit = LabDns.DefaultRateLimit,
+        TimeSpan? tcpIdle = null)
     {
         string dir = TempDir.New("dns");
         foreach (var (name, text) in LabZones.DefaultZones())
@@ -48,7 +51,10 @@ public sealed class DnsTestServer : IAsyncDisposable
         File.WriteAllText(Path.Combine(dir, "extra.test.zone"), extra);
         var tracer = new Tracer(new TraceStream(), null, false);
         var zones = new ZoneStore(dir, origin => origin.Split('.')[0], tracer);
-        var server = new LabDnsServer("127.0.9.1", 0, zones, tracer);
+        var server = new LabDnsServer("127.0.9.1", 0, zones, tracer, limiter, rateLimit)
+        {
+            TcpIdleTimeout = tcpIdle ?? LabDnsServer.DefaultTcpIdleTimeout,
+        };
         server.Bind();
         zones.Start();
         server.Start();

@@ -70,6 +70,8 @@ public class LabDnsRuntimeTests
     [InlineData("dns: { port: 70000 }", "dns.port", "out of range")]
     [InlineData("dns: { port: 53, adress: 1.2.3.4 }", "dns.adress", "did you mean 'address'")]
     [InlineData("dns: { address: 127.0.2.1, port: 2525 }", "dns.port", "is already used at sites[1].ports.mta")]
+    [InlineData("dns: { port: 0, rate-limit: -1 }", "dns.rate-limit", "must be 0 (off) or a number of responses per second")]
+    [InlineData("dns: { port: 0, rate-limit: lots }", "dns.rate-limit", "")]
     public void Dns_section_errors_name_the_field(string dnsLine, string field, string problem)
     {
         string yaml = TestLab.LabYaml().Replace("dns: { port: 0 }", dnsLine).Replace("ports: { mta: 0,", "ports: { mta: 2525,");
@@ -85,6 +87,8 @@ public class LabDnsRuntimeTests
         var lab = LabDefinitionLoader.LoadDefault();
         Assert.Equal(("127.0.9.1", 5353, "zones"), (lab.Dns.Address, lab.Dns.Port, lab.Dns.Zones));
         Assert.Equal((LabDns.DefaultAddress, LabDns.DefaultPort), (new LabDns().Address, new LabDns().Port));
+        Assert.Equal((100, LabDns.DefaultRateLimit), (lab.Dns.RateLimit, new LabDns().RateLimit));
+        Assert.Equal(0, LabDefinitionLoader.Parse(TestLab.LabYaml().Replace("dns: { port: 0 }", "dns: { port: 0, rate-limit: 0 }"), "lab.yml").Dns.RateLimit);
         // The shipped zones sit next to the default lab file, so 'maillab up' copies those.
         Assert.NotNull(LabZones.SourceDirectory(lab));
     }
