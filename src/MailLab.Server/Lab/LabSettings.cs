@@ -162,7 +162,7 @@ public sealed class LabDns
     public const string DefaultAddress = "127.0.9.1";
 
     /// <summary>The default port in embedded mode (unprivileged); classroom containers use 53.</summary>
-    public const int DefaultPort = 5353;
+    public const int DefaultPort = 1053;
 
     /// <summary>Address the DNS listens on (UDP and TCP).</summary>
     public string Address { get; init; } = DefaultAddress;

@@ -85,7 +85,7 @@ public class LabDnsRuntimeTests
     public void The_default_lab_documents_the_dns_defaults()
     {
         var lab = LabDefinitionLoader.LoadDefault();
-        Assert.Equal(("127.0.9.1", 5353, "zones"), (lab.Dns.Address, lab.Dns.Port, lab.Dns.Zones));
+        Assert.Equal(("127.0.9.1", 1053, "zones"), (lab.Dns.Address, lab.Dns.Port, lab.Dns.Zones));
         Assert.Equal((LabDns.DefaultAddress, LabDns.DefaultPort), (new LabDns().Address, new LabDns().Port));
         Assert.Equal((100, LabDns.DefaultRateLimit), (lab.Dns.RateLimit, new LabDns().RateLimit));
         Assert.Equal(0, LabDefinitionLoader.Parse(TestLab.LabYaml().Replace("dns: { port: 0 }", "dns: { port: 0, rate-limit: 0 }"), "lab.yml").Dns.RateLimit);

@@ -116,7 +116,7 @@ public sealed class TestLab : IAsyncDisposable
     public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null)
     {
         var lab = LabDefinitionLoader.Parse(yaml, "test-lab.yml");
-        // The default DNS port (5353) may be held by a developer's running lab: tests take a free one.
+        // The default DNS port (1053) may be held by a developer's running lab: tests take a free one.
         Assert.True(lab.Dns.Port == 0, "a test lab needs dns: { port: 0 }");
         data ??= TempDir.New("lab");
         // The shared CA is copied in so the runtime finds it instead of generating a new one.
