@@ -109,8 +109,12 @@ public sealed partial class ImapSession
             Bad(c.Tag, "IDLE takes no arguments");
             return;
         }
-        await SyncAsync(allowExpunge: true);
+        // RFC 2177 §3: the continuation first, then what changed. Updates sent before "+ idling" (a message
+        // delivered between the client's last command and IDLE) made Thunderbird miss the new message.
         Continuation("idling");
+        await SendAsync();
+        await SyncAsync(allowExpunge: true);
+        untaggedThisCommand = 0;
         await FlushAsync();
         var token = commandWait!.Token;
         idle.CancelAfter(limits.ImapIdleTimeout);
@@ -159,6 +163,8 @@ public sealed partial class ImapSession
                 {
                     Bad(c.Tag, "Expected DONE");
                 }
+                // At once, not with the answer to a command pipelined behind DONE: the client may wait for it.
+                await SendAsync();
                 return;
             }
             if (status != ImapFrameStatus.NeedMoreData)
