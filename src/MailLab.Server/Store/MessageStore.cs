@@ -89,8 +89,8 @@ public sealed class MessageStore
 
     /// <summary>
     /// The keyword mask for <paramref name="names"/> in the folder, adding unknown names when
-    /// <paramref name="create"/> is set and the folder has room (<see cref="MaildirInfo.MaxKeywords"/>).
-    /// Complete is false when a name is not (and could not be) defined; the mask then leaves it out.
+    /// <paramref name="create"/> is set and the folder has room for all of them (<see cref="MaildirInfo.MaxKeywords"/>).
+    /// Complete is false when a name is not (and could not be) defined; nothing was added then.
     /// </summary>
     public async Task<(bool Complete, uint Mask, IReadOnlyList<string> Names)> KeywordsAsync(string address, string folder,
         IEnumerable<string> names, bool create, CancellationToken ct)
@@ -376,7 +376,7 @@ public sealed class MessageStore
             uint keywords = 0;
             if (keywordNames is not null)
             {
-                _ = f.Keywords.TryMask(keywordNames, create: true, out keywords);
+                _ = f.Keywords.TryMask(keywordNames, create: true, out keywords, allOrNothing: false);
             }
             var uid = f.AllocateUid();
             var hasInfo = flags != MessageFlags.None || keywords != 0;
