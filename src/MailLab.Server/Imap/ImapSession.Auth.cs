@@ -150,6 +150,9 @@ public sealed partial class ImapSession
         userSlot = slot;
         user = found;
         state = ImapState.Authenticated;
+        // The logged-in limits: long lines, and literals up to the message size limit (APPEND).
+        framer.MaxLine = MaxLine;
+        framer.MaxLiteral = limits.MaxMessageSize;
         trace.Emit(TraceKind.AuthSucceeded, $"{mechanism} succeeded: {found.Address}{(tls is null ? " (over plaintext!)" : "")}",
             ("Mechanism", mechanism), ("User", found.Address), ("Tls", tls is not null));
         await ImapSubscriptions.EnsureDefaultsAsync(store, found.Address, CancellationToken.None);

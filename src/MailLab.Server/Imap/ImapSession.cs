@@ -27,8 +27,24 @@ public sealed partial class ImapSession : IAsyncDisposable
     /// </summary>
     public const int MaxLine = 65536;
 
-    /// <summary>Bad commands in a row before the session is closed.</summary>
+    /// <summary>Bad commands in a row before the session is closed (after login; an OK resets the count).</summary>
     private const int MaxErrors = 20;
+
+    /// <summary>
+    /// Refused commands (BAD or NO) before login, in total, before the session is closed with BYE, as
+    /// SMTP's error limit does: an OK in between does not reset the count. A real client needs a
+    /// CAPABILITY, a STARTTLS and one login; a client that keeps sending refused commands is attacking.
+    /// </summary>
+    internal const int MaxErrorsBeforeLogin = 10;
+
+    /// <summary>
+    /// Longest command line and largest literal before login, in octets. 8192 is the least line length
+    /// RFC 7162 §4 asks a server to accept, and far more than LOGIN, AUTHENTICATE PLAIN or ID need; it
+    /// keeps what one unauthenticated connection can make the server hold to a few tens of KB
+    /// (<see cref="ImapFramer.MaxCommand"/>) instead of a whole message. After login the limits are
+    /// <see cref="MaxLine"/> and the message size limit.
+    /// </summary>
+    public const int PreLoginLimit = 8192;
 
     /// <summary>Untagged responses per command traced one by one; the rest are counted.</summary>
     private const int TracedUntagged = 20;
@@ -88,8 +104,13 @@ public sealed partial class ImapSession : IAsyncDisposable
     private static PipeReader NewReader(Stream s) =>
         PipeReader.Create(s, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true, useZeroByteReads: true));
 
-    // An APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT advertised).
-    private ImapFramer NewFramer() => new(MaxLine, limits.MaxMessageSize);
+    // After login an APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT
+    // advertised); before it, lines and literals are small.
+    private ImapFramer NewFramer() => LoggedIn ? new(MaxLine, limits.MaxMessageSize) : new(PreLoginLimit, PreLoginLimit);
+
+    private bool LoggedIn => state != ImapState.NotAuthenticated;
+
+    private string LimitNote => LoggedIn ? "" : " before login";
 
     /// <summary>Runs the session until LOGOUT, a fatal error, a timeout or <paramref name="shutdown"/>.</summary>
     public async Task RunAsync(CancellationToken shutdown)
@@ -166,21 +187,31 @@ public sealed partial class ImapSession : IAsyncDisposable
                     await FlushAsync();
                     continue;
                 case ImapFrameStatus.LineTooLong:
-                    trace.Emit(TraceKind.LimitExceeded, $"command line over {MaxLine} octets",
-                        ("Limit", "command-line"), ("Max", MaxLine));
-                    Bad(framer.RefusedTag, $"Command line too long (limit {MaxLine} octets)");
+                    trace.Emit(TraceKind.LimitExceeded, $"command line over {framer.MaxLine} octets{LimitNote}",
+                        ("Limit", "command-line" + LimitNote.Replace(' ', '-')), ("Max", framer.MaxLine));
+                    Bad(framer.RefusedTag, $"Command line too long (limit {framer.MaxLine} octets{LimitNote})");
+                    if (closing)
+                    {
+                        return null;
+                    }
                     continue;
                 case ImapFrameStatus.LiteralTooLarge:
-                    trace.Emit(TraceKind.LimitExceeded, $"literal of {framer.AnnouncedLiteral} octets refused",
-                        ("Limit", "literal"), ("Max", limits.MaxMessageSize));
+                    trace.Emit(TraceKind.LimitExceeded, $"literal of {framer.AnnouncedLiteral} octets refused{LimitNote}",
+                        ("Limit", "literal" + LimitNote.Replace(' ', '-')), ("Max", framer.MaxLiteral));
                     // RFC 7889 §4: [TOOBIG] for a message over APPENDLIMIT; no "+" is sent, so no octets follow.
-                    Tagged(framer.RefusedTag ?? "*", "NO", $"[TOOBIG] Literal larger than {limits.MaxMessageSize} octets");
+                    Tagged(framer.RefusedTag ?? "*", "NO", $"[TOOBIG] Literal larger than {framer.MaxLiteral} octets{LimitNote}");
+                    if (closing)
+                    {
+                        return null;
+                    }
                     continue;
                 case ImapFrameStatus.NonSyncLiteralTooLarge:
-                    trace.Emit(TraceKind.LimitExceeded, $"non-synchronising literal of {framer.AnnouncedLiteral} octets",
-                        ("Limit", "literal"), ("Max", limits.MaxMessageSize));
-                    // RFC 7888 §4: the octets are already on their way; the only safe answer is to hang up.
-                    Bye($"[TOOBIG] Literal larger than {limits.MaxMessageSize} octets", "literal too large");
+                    trace.Emit(TraceKind.LimitExceeded, $"non-synchronising literal of {framer.AnnouncedLiteral} octets{LimitNote}",
+                        ("Limit", "literal" + LimitNote.Replace(' ', '-')), ("Max", framer.MaxLiteral));
+                    // RFC 7888 §4: the octets are already on their way and reading them all is what the limit is
+                    // against; the command gets BAD (with TOOBIG, §5) and the connection is closed.
+                    Tagged(framer.RefusedTag ?? "*", "BAD", $"[TOOBIG] Literal larger than {framer.MaxLiteral} octets{LimitNote}");
+                    Bye("Literal too large; closing the connection", "literal too large");
                     return null;
             }
             if (result.IsCompleted)
@@ -215,7 +246,6 @@ public sealed partial class ImapSession : IAsyncDisposable
         try
         {
             await DispatchAsync(command);
-            errors = 0;
         }
         catch (InvalidMailboxNameException ex)
         {
@@ -377,24 +407,49 @@ public sealed partial class ImapSession : IAsyncDisposable
         var line = $"{tag} {status} {text}";
         Encoding.UTF8.GetBytes(line + "\r\n", output);
         trace.Emit(TraceKind.ReplySent, "S: " + line, ("Line", line), ("Status", status));
+        CountErrors(status);
+    }
+
+    // RFC 3501 §7.1.3: BAD keeps the session, but a client that only sends garbage is cut off. Before
+    // login every refusal counts and nothing resets the count (issue 20: a refused LOGIN repeated for
+    // ever); after it, only BAD counts and an OK resets it.
+    private void CountErrors(string status)
+    {
+        if (status == "OK" && LoggedIn)
+        {
+            errors = 0;
+            return;
+        }
+        if (status != "BAD" && (status != "NO" || LoggedIn))
+        {
+            return;
+        }
+        if (++errors >= (LoggedIn ? MaxErrors : MaxErrorsBeforeLogin))
+        {
+            if (LoggedIn)
+            {
+                Bye("Too many bad commands", "too many bad commands");
+            }
+            else
+            {
+                Bye("Too many errors", "too many errors before login");
+            }
+        }
     }
 
     private void Ok(string tag, string text) => Tagged(tag, "OK", text);
 
     private void No(string tag, string text) => Tagged(tag, "NO", text);
 
-    private void Bad(string? tag, string text)
-    {
-        Tagged(tag ?? "*", "BAD", text);
-        // RFC 3501 §7.1.3: BAD keeps the session, but a client that only sends garbage is cut off.
-        if (++errors >= MaxErrors)
-        {
-            Bye("Too many bad commands", "too many bad commands");
-        }
-    }
+    private void Bad(string? tag, string text) => Tagged(tag ?? "*", "BAD", text);
 
+    // One BYE per session: the first reason to close is the one the client and the trace are given.
     private void Bye(string text, string reason)
     {
+        if (closing)
+        {
+            return;
+        }
         Untagged("BYE " + text);
         closeReason = reason;
         closing = true;
