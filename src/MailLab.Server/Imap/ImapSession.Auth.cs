@@ -150,8 +150,7 @@ public sealed partial class ImapSession
         userSlot = slot;
         user = found;
         state = ImapState.Authenticated;
-        // The logged-in limits: long lines, and literals up to the message size limit (APPEND).
-        framer.MaxLine = MaxLine;
+        // Literals may now be as large as a message (APPEND).
         framer.MaxLiteral = limits.MaxMessageSize;
         trace.Emit(TraceKind.AuthSucceeded, $"{mechanism} succeeded: {found.Address}{(tls is null ? " (over plaintext!)" : "")}",
             ("Mechanism", mechanism), ("User", found.Address), ("Tls", tls is not null));

@@ -38,13 +38,14 @@ public sealed partial class ImapSession : IAsyncDisposable
     internal const int MaxErrorsBeforeLogin = 10;
 
     /// <summary>
-    /// Longest command line and largest literal before login, in octets. 8192 is the least line length
-    /// RFC 7162 §4 asks a server to accept, and far more than LOGIN, AUTHENTICATE PLAIN or ID need; it
-    /// keeps what one unauthenticated connection can make the server hold to a few tens of KB
-    /// (<see cref="ImapFramer.MaxCommand"/>) instead of a whole message. After login the limits are
-    /// <see cref="MaxLine"/> and the message size limit.
+    /// Largest literal before login, in octets: far more than a LOGIN user name or password needs, while
+    /// what one unauthenticated connection can make the server hold stays bounded by
+    /// <see cref="ImapFramer.MaxCommand"/> (this plus four lines, about 264 KiB) instead of a whole message
+    /// (issue 20: 40 connections each announcing a 10 MB literal held 500 MB). After login literals may be
+    /// as large as the message size limit (APPEND). Lines keep <see cref="MaxLine"/>: an RFC 2971 ID may
+    /// carry 30 values of 1024 octets before login.
     /// </summary>
-    public const int PreLoginLimit = 8192;
+    public const int MaxLiteralBeforeLogin = 8192;
 
     /// <summary>Untagged responses per command traced one by one; the rest are counted.</summary>
     private const int TracedUntagged = 20;
@@ -106,7 +107,7 @@ public sealed partial class ImapSession : IAsyncDisposable
 
     // After login an APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT
     // advertised); before it, lines and literals are small.
-    private ImapFramer NewFramer() => LoggedIn ? new(MaxLine, limits.MaxMessageSize) : new(PreLoginLimit, PreLoginLimit);
+    private ImapFramer NewFramer() => new(MaxLine, LoggedIn ? limits.MaxMessageSize : MaxLiteralBeforeLogin);
 
     private bool LoggedIn => state != ImapState.NotAuthenticated;
 
@@ -187,9 +188,9 @@ public sealed partial class ImapSession : IAsyncDisposable
                     await FlushAsync();
                     continue;
                 case ImapFrameStatus.LineTooLong:
-                    trace.Emit(TraceKind.LimitExceeded, $"command line over {framer.MaxLine} octets{LimitNote}",
-                        ("Limit", "command-line" + LimitNote.Replace(' ', '-')), ("Max", framer.MaxLine));
-                    Bad(framer.RefusedTag, $"Command line too long (limit {framer.MaxLine} octets{LimitNote})");
+                    trace.Emit(TraceKind.LimitExceeded, $"command line over {MaxLine} octets",
+                        ("Limit", "command-line"), ("Max", MaxLine));
+                    Bad(framer.RefusedTag, $"Command line too long (limit {MaxLine} octets)");
                     if (closing)
                     {
                         return null;
