@@ -71,7 +71,8 @@ public sealed partial class ImapSession
     private async Task<StoredMessage> WriteMessageAsync(string folder, ReadOnlyMemory<byte> content, MessageFlags flags,
         IReadOnlyList<string> keywords, DateTimeOffset? date)
     {
-        await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
+        // Not created here: a folder deleted since the TRYCREATE check stays deleted.
+        await using var pending = await store.BeginAsync(Me, folder, create: false, CancellationToken.None);
         await pending.Content.WriteAsync(content, CancellationToken.None);
         return await pending.CommitAsync(flags, keywords, date, CancellationToken.None);
     }
@@ -161,7 +162,7 @@ public sealed partial class ImapSession
         {
             return null;
         }
-        await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
+        await using var pending = await store.BeginAsync(Me, folder, create: false, CancellationToken.None);
         await s.CopyToAsync(pending.Content, CancellationToken.None);
         return await pending.CommitAsync(m.Flags, FolderKeywords.NamesOf(keywords, m.Keywords), m.InternalDate, CancellationToken.None);
     }

@@ -246,11 +246,27 @@ public sealed partial class ImapSession : IAsyncDisposable
         }
         try
         {
+            if (state == ImapState.Selected && await SelectedGoneAsync())
+            {
+                return;
+            }
             await DispatchAsync(command);
         }
         catch (InvalidMailboxNameException ex)
         {
             No(command.Tag, $"Invalid mailbox name: {ex.Message}");
+        }
+        catch (MailboxNotFoundException ex)
+        {
+            // Deleted by another session while this command ran: the selected one means BYE, any other NO.
+            if (selected is not null && ex.Folder == selected.Folder)
+            {
+                MailboxGone();
+            }
+            else
+            {
+                No(command.Tag, "[NONEXISTENT] No such mailbox");
+            }
         }
         catch (StoreException ex)
         {
