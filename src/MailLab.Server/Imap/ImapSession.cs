@@ -106,7 +106,7 @@ public sealed partial class ImapSession : IAsyncDisposable
         PipeReader.Create(s, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true, useZeroByteReads: true));
 
     // After login an APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT
-    // advertised); before it, lines and literals are small.
+    // advertised); before it, literals are small (CompleteLoginAsync raises the limit).
     private ImapFramer NewFramer() => new(MaxLine, LoggedIn ? limits.MaxMessageSize : MaxLiteralBeforeLogin);
 
     private bool LoggedIn => state != ImapState.NotAuthenticated;
