@@ -120,17 +120,30 @@ public sealed partial class ImapSession
         var sourceUids = new List<uint>();
         var targetUids = new List<uint>();
         uint validity = 0;
-        foreach (var index in targets)
+        try
         {
-            var m = view.Messages[index];
-            var copy = await CopyMessageAsync(m, view.Keywords, folder);
-            if (copy is null)
+            foreach (var index in targets)
             {
-                continue; // expunged meanwhile
+                var m = view.Messages[index];
+                var copy = await CopyMessageAsync(m, view.Keywords, folder);
+                if (copy is null)
+                {
+                    continue; // expunged meanwhile
+                }
+                sourceUids.Add(m.Uid);
+                targetUids.Add(copy.Uid);
+                validity = copy.UidValidity;
             }
-            sourceUids.Add(m.Uid);
-            targetUids.Add(copy.Uid);
-            validity = copy.UidValidity;
+        }
+        catch (IOException)
+        {
+            // RFC 3501 §6.4.7: an unsuccessful COPY leaves the destination as it was before (and a MOVE
+            // has not removed anything yet); the error itself is answered by HandleAsync.
+            foreach (var uid in targetUids)
+            {
+                await store.DeleteAsync(Me, folder, uid, CancellationToken.None);
+            }
+            throw;
         }
         var code = sourceUids.Count == 0 ? "" : $"[COPYUID {validity} {SequenceSet.Format(sourceUids)} {SequenceSet.Format(targetUids)}] ";
         Access(view.Folder, move ? "move" : "copy", $"{(move ? "moved" : "copied")} {sourceUids.Count} messages from {view.Folder} to {folder}",
