@@ -421,8 +421,11 @@ public sealed partial class ImapSession
         Ok(c.Tag, $"{(c.Uid ? "UID " : "")}STORE completed");
     }
 
+    private static readonly string KeywordLimitText =
+        $"[LIMIT] Keyword not kept: a mailbox holds at most {MaildirInfo.MaxKeywords} keywords, each an atom of up to {FolderKeywords.MaxLength} characters";
+
     /// <summary>
-    /// The keyword mask for a STORE or APPEND in the folder, creating keywords when asked; sends FLAGS
+    /// The keyword mask for a STORE in the folder, creating keywords when asked; sends FLAGS
     /// again when that defined new ones (RFC 3501 §7.2.6). Null with NO sent when a keyword cannot be kept.
     /// </summary>
     private async Task<uint?> KeywordMaskAsync(ImapCommand c, MailboxView? view, IReadOnlyList<string> names, bool create,
@@ -437,7 +440,7 @@ public sealed partial class ImapSession
         var (complete, mask, all) = await store.KeywordsAsync(Me, folder ?? view!.Folder, names, create, CancellationToken.None);
         if (!complete && create)
         {
-            No(c.Tag, $"[LIMIT] Keyword not kept: a mailbox holds at most {MaildirInfo.MaxKeywords} keywords, each an atom of up to {FolderKeywords.MaxLength} characters");
+            No(c.Tag, KeywordLimitText);
             return null;
         }
         if (view is not null && view.Folder == (folder ?? view.Folder) && all.Count != view.Keywords.Count)

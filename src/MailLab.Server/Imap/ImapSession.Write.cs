@@ -57,8 +57,10 @@ public sealed partial class ImapSession
             No(c.Tag, "[TRYCREATE] No such mailbox");
             return;
         }
-        if (await KeywordMaskAsync(c, selected, keywords, create: true, folder) is null)
+        // Checked here, defined with the message: an APPEND that fails later defines no keyword.
+        if (keywords.Count > 0 && !await store.CanDefineKeywordsAsync(Me, folder, keywords, CancellationToken.None))
         {
+            No(c.Tag, KeywordLimitText);
             return;
         }
         var stored = await WriteMessageAsync(folder, content, flags, keywords, date);

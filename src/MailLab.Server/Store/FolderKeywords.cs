@@ -116,6 +116,13 @@ public sealed class FolderKeywords
         return complete;
     }
 
+    /// <summary>True when every name is defined already or could be added now (valid, and room for all of them).</summary>
+    public bool CanDefine(IEnumerable<string> wanted)
+    {
+        var unknown = wanted.Where(n => IndexOf(n) < 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return unknown.Count <= MaildirInfo.MaxKeywords - names.Length && unknown.All(IsValid);
+    }
+
     /// <summary>The names of the keywords in <paramref name="mask"/>, in letter order.</summary>
     public static IEnumerable<string> NamesOf(IReadOnlyList<string> names, uint mask)
     {

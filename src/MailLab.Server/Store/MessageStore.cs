@@ -143,6 +143,23 @@ public sealed class MessageStore
     }
 
     /// <summary>
+    /// True when the folder already has, or has room for, every keyword in <paramref name="names"/>; nothing
+    /// is defined (APPEND checks first and defines them with the message, so a failed APPEND defines none).
+    /// </summary>
+    public async Task<bool> CanDefineKeywordsAsync(string address, string folder, IEnumerable<string> names, CancellationToken ct)
+    {
+        var f = await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
+        try
+        {
+            return f.Keywords.CanDefine(names);
+        }
+        finally
+        {
+            f.Gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Opens the message for reading, found by owner, folder and UID (its <see cref="StoredMessage.Path"/> is
     /// not trusted, and may be stale after a flag change). Null when the message (or its folder) no longer exists.
     /// </summary>
@@ -428,13 +445,14 @@ public sealed class MessageStore
             }
             // The rename happens under the lock too, so messages become visible in UID order
             // (RFC 9051 §2.3.1.1: a message added later never has a lower UID than one already seen).
+            // The UID first: when none is left (StoreException) no keyword has been defined for nothing.
+            var uid = f.AllocateUid();
             // Keywords the folder has no room for are left out (RFC 3501 §6.4.7 lets COPY drop them; APPEND checks first).
             uint keywords = 0;
             if (keywordNames is not null)
             {
                 _ = f.Keywords.TryMask(keywordNames, create: true, out keywords, allOrNothing: false);
             }
-            var uid = f.AllocateUid();
             var hasInfo = flags != MessageFlags.None || keywords != 0;
             var name = new MaildirFileName(unique, uid, size, flags, hasInfo, keywords);
             dir = hasInfo ? f.CurDir : f.NewDir;

@@ -118,6 +118,23 @@ public sealed class ImapKeywordRecentTranscriptTests : LabTest
     }
 
     [Fact]
+    public async Task An_APPEND_that_fails_in_the_store_defines_no_keyword()
+    {
+        // A folder whose UIDs are used up (the next one would need a new UIDVALIDITY): the APPEND fails at commit.
+        var full = lab.Store.MailboxPath("alice@uc.test", "Full");
+        foreach (var sub in new[] { "tmp", "new", "cur" })
+        {
+            Directory.CreateDirectory(Path.Combine(full, sub));
+        }
+        new UidState(1234, uint.MaxValue, uint.MaxValue).Write(full);
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        var body = ImapTestMail.Simple("no room");
+        await t.Expect($"1 APPEND Full ($fresh) {{{body.Length}+}}\r\n{body}", "NO [SERVERBUG]");
+        Assert.Empty((await lab.Store.SnapshotAsync("alice@uc.test", "Full", false, default)).Keywords);
+        Assert.Empty(await lab.Store.ListAsync("alice@uc.test", "Full", default));
+    }
+
+    [Fact]
     public async Task Recent_goes_to_the_first_session_and_examine_leaves_it()
     {
         await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("one"));
