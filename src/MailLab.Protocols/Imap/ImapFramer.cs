@@ -59,6 +59,9 @@ public sealed class ImapFramer(int maxLine, long maxLiteral)
     /// <summary>The tag at the start of the current (possibly partial or refused) command, or null.</summary>
     public string? Tag => ImapParser.PeekTag(frame.WrittenSpan);
 
+    /// <summary>Octets the frame buffer holds now (its capacity, not what is written in it).</summary>
+    public int Capacity => frame.Capacity;
+
     /// <summary>Size of the literal just announced (after a continuation or too-large status).</summary>
     public long AnnouncedLiteral { get; private set; }
 

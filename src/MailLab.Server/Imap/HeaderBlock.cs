@@ -12,8 +12,49 @@ public static class HeaderBlock
     /// <summary>Largest header read; beyond it the header is cut (a limit against absurd messages).</summary>
     public const int MaxHeader = 256 * 1024;
 
-    /// <summary>Reads from the start of <paramref name="stream"/> up to and including the empty line (or the end).</summary>
+    /// <summary>
+    /// Reads from the start of <paramref name="stream"/> up to and including the empty line (or the end);
+    /// empty when the message does not start with a header (<see cref="StartsWithHeader"/>).
+    /// </summary>
     public static async Task<byte[]> ReadAsync(Stream stream, CancellationToken ct)
+    {
+        var block = await ReadBlockAsync(stream, ct).ConfigureAwait(false);
+        return StartsWithHeader(block) ? block : [];
+    }
+
+    /// <summary>
+    /// True when the octets begin with a header: a field (RFC 5322 §3.6.8: printable ASCII name, ':';
+    /// white space before the colon is the obsolete syntax of §4.5), an mbox "From " line, or at once the
+    /// empty line that ends an empty header. Otherwise (<c>just a body</c>) the message has no header
+    /// section and all its octets are the text; <see cref="MessageParts"/> applies the same rule.
+    /// </summary>
+    public static bool StartsWithHeader(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > 0 && bytes[0] is (byte)'\r' or (byte)'\n')
+        {
+            return true;
+        }
+        if (bytes.StartsWith("From "u8))
+        {
+            return true;
+        }
+        var i = 0;
+        while (i < bytes.Length && bytes[i] is > (byte)' ' and < 0x7F and not (byte)':')
+        {
+            i++;
+        }
+        if (i == 0)
+        {
+            return false;
+        }
+        while (i < bytes.Length && bytes[i] is (byte)' ' or (byte)'\t')
+        {
+            i++;
+        }
+        return i < bytes.Length && bytes[i] == (byte)':';
+    }
+
+    private static async Task<byte[]> ReadBlockAsync(Stream stream, CancellationToken ct)
     {
         var buffer = new byte[8192];
         var filled = 0;

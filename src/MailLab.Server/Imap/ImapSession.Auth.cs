@@ -150,6 +150,8 @@ public sealed partial class ImapSession
         userSlot = slot;
         user = found;
         state = ImapState.Authenticated;
+        // Literals may now be as large as a message (APPEND).
+        framer.MaxLiteral = limits.MaxMessageSize;
         trace.Emit(TraceKind.AuthSucceeded, $"{mechanism} succeeded: {found.Address}{(tls is null ? " (over plaintext!)" : "")}",
             ("Mechanism", mechanism), ("User", found.Address), ("Tls", tls is not null));
         await ImapSubscriptions.EnsureDefaultsAsync(store, found.Address, CancellationToken.None);

@@ -66,6 +66,7 @@ public sealed partial class ImapSession
         }
         // Thunderbird's folder sync, "UID fetch 1:* (FLAGS)", for every message of the folder: one span per response.
         var simple = !flagsChanged && items.All(i => i.Kind is FetchKind.Uid or FetchKind.Flags or FetchKind.Size);
+        var failed = 0;
         foreach (var index in targets)
         {
             var m = view.Messages[index];
@@ -100,7 +101,21 @@ public sealed partial class ImapSession
             }
             if (!(simple && untaggedThisCommand >= TracedUntagged && TryWriteSimpleFetch(index + 1, m, items)))
             {
-                WriteFetch(index + 1, m, items, header, parts, flagsChanged);
+                // A message the writers cannot describe (a parser bug) costs its own response, not the session:
+                // the half-written response is taken back and the command ends with NO.
+                var mark = output.WrittenCount;
+                try
+                {
+                    WriteFetch(index + 1, m, items, header, parts, flagsChanged);
+                }
+                catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException
+                    or KeyNotFoundException or IndexOutOfRangeException or NotSupportedException or NullReferenceException)
+                {
+                    output.Truncate(mark);
+                    failed++;
+                    trace.Emit(Trace.TraceKind.InternalError, $"FETCH of uid {m.Uid} in {view.Folder} failed: {ex.GetType().Name}: {ex.Message}",
+                        ("Error", ex.ToString()));
+                }
             }
             await FlushIfLargeAsync();
         }
@@ -109,6 +124,11 @@ public sealed partial class ImapSession
             Access(view.Folder, "retrieve", $"fetched {targets.Count} messages from {view.Folder}", ("Count", targets.Count));
         }
         await SyncAsync(allowExpunge: c.Uid);
+        if (failed > 0)
+        {
+            No(c.Tag, "[SERVERBUG] Some messages could not be described; see the trace");
+            return;
+        }
         if (missing > 0)
         {
             // RFC 2180 §4.1.2: some messages were expunged by another session meanwhile.
@@ -401,8 +421,11 @@ public sealed partial class ImapSession
         Ok(c.Tag, $"{(c.Uid ? "UID " : "")}STORE completed");
     }
 
+    private static readonly string KeywordLimitText =
+        $"[LIMIT] Keyword not kept: a mailbox holds at most {MaildirInfo.MaxKeywords} keywords, each an atom of up to {FolderKeywords.MaxLength} characters";
+
     /// <summary>
-    /// The keyword mask for a STORE or APPEND in the folder, creating keywords when asked; sends FLAGS
+    /// The keyword mask for a STORE in the folder, creating keywords when asked; sends FLAGS
     /// again when that defined new ones (RFC 3501 §7.2.6). Null with NO sent when a keyword cannot be kept.
     /// </summary>
     private async Task<uint?> KeywordMaskAsync(ImapCommand c, MailboxView? view, IReadOnlyList<string> names, bool create,
@@ -417,7 +440,7 @@ public sealed partial class ImapSession
         var (complete, mask, all) = await store.KeywordsAsync(Me, folder ?? view!.Folder, names, create, CancellationToken.None);
         if (!complete && create)
         {
-            No(c.Tag, $"[LIMIT] Keyword not kept: a mailbox holds at most {MaildirInfo.MaxKeywords} keywords, each an atom of up to {FolderKeywords.MaxLength} characters");
+            No(c.Tag, KeywordLimitText);
             return null;
         }
         if (view is not null && view.Folder == (folder ?? view.Folder) && all.Count != view.Keywords.Count)

@@ -140,7 +140,7 @@ public sealed partial class ImapSession
             No(c.Tag, "[ALREADYEXISTS] Mailbox already exists");
             return;
         }
-        await store.GetFolderInfoAsync(Me, folder, CancellationToken.None);
+        await store.CreateFolderAsync(Me, folder, CancellationToken.None);
         Access(folder, "create", $"created {folder}");
         Ok(c.Tag, "CREATE completed");
     }
@@ -225,7 +225,7 @@ public sealed partial class ImapSession
             return;
         }
         var inbox = await store.SnapshotAsync(Me, "INBOX", claimRecent: false, CancellationToken.None);
-        await store.GetFolderInfoAsync(Me, to, CancellationToken.None); // creates it
+        await store.CreateFolderAsync(Me, to, CancellationToken.None);
         var moved = 0;
         foreach (var m in inbox.Messages)
         {

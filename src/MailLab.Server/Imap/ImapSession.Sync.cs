@@ -22,7 +22,21 @@ public sealed partial class ImapSession
             return;
         }
         // A read-write session is the one that announces new messages as \Recent (RFC 3501 §2.3.2).
-        var snapshot = await store.SnapshotAsync(Me, view.Folder, claimRecent: !view.ReadOnly, CancellationToken.None);
+        FolderSnapshot snapshot;
+        try
+        {
+            snapshot = await store.SnapshotAsync(Me, view.Folder, claimRecent: !view.ReadOnly, CancellationToken.None);
+        }
+        catch (MailboxNotFoundException)
+        {
+            MailboxGone();
+            return;
+        }
+        if (snapshot.UidValidity != view.UidValidity)
+        {
+            MailboxGone(); // deleted and created again: another mailbox under the same name
+            return;
+        }
         var current = snapshot.Messages;
         var old = view.Messages;
         var next = new List<StoredMessage>(current.Count);
@@ -92,6 +106,34 @@ public sealed partial class ImapSession
         }
     }
 
+    /// <summary>
+    /// True (with BYE sent) when the selected folder was deleted by another session since this one last
+    /// looked, or deleted and created again (a new UIDVALIDITY). Asked before every command in the selected
+    /// state, so that nothing this session does can bring the folder back; costs nothing unless it changed.
+    /// </summary>
+    private async Task<bool> SelectedGoneAsync()
+    {
+        var view = selected;
+        if (view is null || !view.IsDirty)
+        {
+            return false;
+        }
+        if (await store.UidValidityAsync(Me, view.Folder, CancellationToken.None) == view.UidValidity)
+        {
+            return false;
+        }
+        MailboxGone();
+        return true;
+    }
+
+    // RFC 3501 §6.3.4 leaves open what other sessions see; RFC 2180 §3 lets the server end them with BYE,
+    // as Dovecot does. The session cannot stay in a selected state whose mailbox no longer exists.
+    private void MailboxGone()
+    {
+        Deselect();
+        Bye("Selected mailbox was deleted by another session", "selected mailbox deleted");
+    }
+
     /// <summary>FLAGS and PERMANENTFLAGS for the view's keywords (at SELECT, and again when keywords are added, RFC 3501 §7.2.6).</summary>
     private void AnnounceFlags(MailboxView view)
     {
@@ -109,9 +151,17 @@ public sealed partial class ImapSession
             Bad(c.Tag, "IDLE takes no arguments");
             return;
         }
-        await SyncAsync(allowExpunge: true);
+        // RFC 2177 §3: the continuation first, then what changed. Updates sent before "+ idling" (a message
+        // delivered between the client's last command and IDLE) made Thunderbird miss the new message.
         Continuation("idling");
+        await SendAsync();
+        await SyncAsync(allowExpunge: true);
+        untaggedThisCommand = 0;
         await FlushAsync();
+        if (closing)
+        {
+            return; // the selected mailbox was deleted meanwhile: BYE was sent
+        }
         var token = commandWait!.Token;
         idle.CancelAfter(limits.ImapIdleTimeout);
         var read = reader.ReadAsync(token).AsTask();
@@ -140,6 +190,10 @@ public sealed partial class ImapSession
                 await SyncAsync(allowExpunge: true); // RFC 2177 §3: changes are sent at once while idling
                 untaggedThisCommand = 0;
                 await FlushAsync();
+                if (closing)
+                {
+                    return;
+                }
                 idle.CancelAfter(limits.ImapIdleTimeout);
                 continue;
             }
@@ -159,6 +213,8 @@ public sealed partial class ImapSession
                 {
                     Bad(c.Tag, "Expected DONE");
                 }
+                // At once, not with the answer to a command pipelined behind DONE: the client may wait for it.
+                await SendAsync();
                 return;
             }
             if (status != ImapFrameStatus.NeedMoreData)

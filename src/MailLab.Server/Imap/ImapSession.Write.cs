@@ -57,8 +57,10 @@ public sealed partial class ImapSession
             No(c.Tag, "[TRYCREATE] No such mailbox");
             return;
         }
-        if (await KeywordMaskAsync(c, selected, keywords, create: true, folder) is null)
+        // Checked here, defined with the message: an APPEND that fails later defines no keyword.
+        if (keywords.Count > 0 && !await store.CanDefineKeywordsAsync(Me, folder, keywords, CancellationToken.None))
         {
+            No(c.Tag, KeywordLimitText);
             return;
         }
         var stored = await WriteMessageAsync(folder, content, flags, keywords, date);
@@ -71,7 +73,8 @@ public sealed partial class ImapSession
     private async Task<StoredMessage> WriteMessageAsync(string folder, ReadOnlyMemory<byte> content, MessageFlags flags,
         IReadOnlyList<string> keywords, DateTimeOffset? date)
     {
-        await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
+        // Not created here: a folder deleted since the TRYCREATE check stays deleted.
+        await using var pending = await store.BeginAsync(Me, folder, create: false, CancellationToken.None);
         await pending.Content.WriteAsync(content, CancellationToken.None);
         return await pending.CommitAsync(flags, keywords, date, CancellationToken.None);
     }
@@ -119,17 +122,30 @@ public sealed partial class ImapSession
         var sourceUids = new List<uint>();
         var targetUids = new List<uint>();
         uint validity = 0;
-        foreach (var index in targets)
+        try
         {
-            var m = view.Messages[index];
-            var copy = await CopyMessageAsync(m, view.Keywords, folder);
-            if (copy is null)
+            foreach (var index in targets)
             {
-                continue; // expunged meanwhile
+                var m = view.Messages[index];
+                var copy = await CopyMessageAsync(m, view.Keywords, folder);
+                if (copy is null)
+                {
+                    continue; // expunged meanwhile
+                }
+                sourceUids.Add(m.Uid);
+                targetUids.Add(copy.Uid);
+                validity = copy.UidValidity;
             }
-            sourceUids.Add(m.Uid);
-            targetUids.Add(copy.Uid);
-            validity = copy.UidValidity;
+        }
+        catch (IOException)
+        {
+            // RFC 3501 §6.4.7: an unsuccessful COPY leaves the destination as it was before (and a MOVE
+            // has not removed anything yet); the error itself is answered by HandleAsync.
+            foreach (var uid in targetUids)
+            {
+                await store.DeleteAsync(Me, folder, uid, CancellationToken.None);
+            }
+            throw;
         }
         var code = sourceUids.Count == 0 ? "" : $"[COPYUID {validity} {SequenceSet.Format(sourceUids)} {SequenceSet.Format(targetUids)}] ";
         Access(view.Folder, move ? "move" : "copy", $"{(move ? "moved" : "copied")} {sourceUids.Count} messages from {view.Folder} to {folder}",
@@ -161,7 +177,7 @@ public sealed partial class ImapSession
         {
             return null;
         }
-        await using var pending = await store.BeginAsync(Me, folder, CancellationToken.None);
+        await using var pending = await store.BeginAsync(Me, folder, create: false, CancellationToken.None);
         await s.CopyToAsync(pending.Content, CancellationToken.None);
         return await pending.CommitAsync(m.Flags, FolderKeywords.NamesOf(keywords, m.Keywords), m.InternalDate, CancellationToken.None);
     }

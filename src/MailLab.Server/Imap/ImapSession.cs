@@ -27,8 +27,25 @@ public sealed partial class ImapSession : IAsyncDisposable
     /// </summary>
     public const int MaxLine = 65536;
 
-    /// <summary>Bad commands in a row before the session is closed.</summary>
+    /// <summary>Bad commands in a row before the session is closed (after login; an OK resets the count).</summary>
     private const int MaxErrors = 20;
+
+    /// <summary>
+    /// Refused commands (BAD or NO) before login, in total, before the session is closed with BYE, as
+    /// SMTP's error limit does: an OK in between does not reset the count. A real client needs a
+    /// CAPABILITY, a STARTTLS and one login; a client that keeps sending refused commands is attacking.
+    /// </summary>
+    internal const int MaxErrorsBeforeLogin = 10;
+
+    /// <summary>
+    /// Largest literal before login, in octets: far more than a LOGIN user name or password needs, while
+    /// what one unauthenticated connection can make the server hold stays bounded by
+    /// <see cref="ImapFramer.MaxCommand"/> (this plus four lines, about 264 KiB) instead of a whole message
+    /// (issue 20: 40 connections each announcing a 10 MB literal held 500 MB). After login literals may be
+    /// as large as the message size limit (APPEND). Lines keep <see cref="MaxLine"/>: an RFC 2971 ID may
+    /// carry 30 values of 1024 octets before login.
+    /// </summary>
+    public const int MaxLiteralBeforeLogin = 8192;
 
     /// <summary>Untagged responses per command traced one by one; the rest are counted.</summary>
     private const int TracedUntagged = 20;
@@ -88,8 +105,13 @@ public sealed partial class ImapSession : IAsyncDisposable
     private static PipeReader NewReader(Stream s) =>
         PipeReader.Create(s, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true, useZeroByteReads: true));
 
-    // An APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT advertised).
-    private ImapFramer NewFramer() => new(MaxLine, limits.MaxMessageSize);
+    // After login an APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT
+    // advertised); before it, literals are small (CompleteLoginAsync raises the limit).
+    private ImapFramer NewFramer() => new(MaxLine, LoggedIn ? limits.MaxMessageSize : MaxLiteralBeforeLogin);
+
+    private bool LoggedIn => state != ImapState.NotAuthenticated;
+
+    private string LimitNote => LoggedIn ? "" : " before login";
 
     /// <summary>Runs the session until LOGOUT, a fatal error, a timeout or <paramref name="shutdown"/>.</summary>
     public async Task RunAsync(CancellationToken shutdown)
@@ -169,18 +191,28 @@ public sealed partial class ImapSession : IAsyncDisposable
                     trace.Emit(TraceKind.LimitExceeded, $"command line over {MaxLine} octets",
                         ("Limit", "command-line"), ("Max", MaxLine));
                     Bad(framer.RefusedTag, $"Command line too long (limit {MaxLine} octets)");
+                    if (closing)
+                    {
+                        return null;
+                    }
                     continue;
                 case ImapFrameStatus.LiteralTooLarge:
-                    trace.Emit(TraceKind.LimitExceeded, $"literal of {framer.AnnouncedLiteral} octets refused",
-                        ("Limit", "literal"), ("Max", limits.MaxMessageSize));
+                    trace.Emit(TraceKind.LimitExceeded, $"literal of {framer.AnnouncedLiteral} octets refused{LimitNote}",
+                        ("Limit", "literal" + LimitNote.Replace(' ', '-')), ("Max", framer.MaxLiteral));
                     // RFC 7889 §4: [TOOBIG] for a message over APPENDLIMIT; no "+" is sent, so no octets follow.
-                    Tagged(framer.RefusedTag ?? "*", "NO", $"[TOOBIG] Literal larger than {limits.MaxMessageSize} octets");
+                    Tagged(framer.RefusedTag ?? "*", "NO", $"[TOOBIG] Literal larger than {framer.MaxLiteral} octets{LimitNote}");
+                    if (closing)
+                    {
+                        return null;
+                    }
                     continue;
                 case ImapFrameStatus.NonSyncLiteralTooLarge:
-                    trace.Emit(TraceKind.LimitExceeded, $"non-synchronising literal of {framer.AnnouncedLiteral} octets",
-                        ("Limit", "literal"), ("Max", limits.MaxMessageSize));
-                    // RFC 7888 §4: the octets are already on their way; the only safe answer is to hang up.
-                    Bye($"[TOOBIG] Literal larger than {limits.MaxMessageSize} octets", "literal too large");
+                    trace.Emit(TraceKind.LimitExceeded, $"non-synchronising literal of {framer.AnnouncedLiteral} octets{LimitNote}",
+                        ("Limit", "literal" + LimitNote.Replace(' ', '-')), ("Max", framer.MaxLiteral));
+                    // RFC 7888 §4: the octets are already on their way and reading them all is what the limit is
+                    // against; the command gets BAD (with TOOBIG, §5) and the connection is closed.
+                    Tagged(framer.RefusedTag ?? "*", "BAD", $"[TOOBIG] Literal larger than {framer.MaxLiteral} octets{LimitNote}");
+                    Bye("Literal too large; closing the connection", "literal too large");
                     return null;
             }
             if (result.IsCompleted)
@@ -214,12 +246,27 @@ public sealed partial class ImapSession : IAsyncDisposable
         }
         try
         {
+            if (state == ImapState.Selected && await SelectedGoneAsync())
+            {
+                return;
+            }
             await DispatchAsync(command);
-            errors = 0;
         }
         catch (InvalidMailboxNameException ex)
         {
             No(command.Tag, $"Invalid mailbox name: {ex.Message}");
+        }
+        catch (MailboxNotFoundException ex)
+        {
+            // Deleted by another session while this command ran: the selected one means BYE, any other NO.
+            if (selected is not null && ex.Folder == selected.Folder)
+            {
+                MailboxGone();
+            }
+            else
+            {
+                No(command.Tag, "[NONEXISTENT] No such mailbox");
+            }
         }
         catch (StoreException ex)
         {
@@ -377,24 +424,49 @@ public sealed partial class ImapSession : IAsyncDisposable
         var line = $"{tag} {status} {text}";
         Encoding.UTF8.GetBytes(line + "\r\n", output);
         trace.Emit(TraceKind.ReplySent, "S: " + line, ("Line", line), ("Status", status));
+        CountErrors(status);
+    }
+
+    // RFC 3501 §7.1.3: BAD keeps the session, but a client that only sends garbage is cut off. Before
+    // login every refusal counts and nothing resets the count (issue 20: a refused LOGIN repeated for
+    // ever); after it, only BAD counts and an OK resets it.
+    private void CountErrors(string status)
+    {
+        if (status == "OK" && LoggedIn)
+        {
+            errors = 0;
+            return;
+        }
+        if (status != "BAD" && (status != "NO" || LoggedIn))
+        {
+            return;
+        }
+        if (++errors >= (LoggedIn ? MaxErrors : MaxErrorsBeforeLogin))
+        {
+            if (LoggedIn)
+            {
+                Bye("Too many bad commands", "too many bad commands");
+            }
+            else
+            {
+                Bye("Too many errors", "too many errors before login");
+            }
+        }
     }
 
     private void Ok(string tag, string text) => Tagged(tag, "OK", text);
 
     private void No(string tag, string text) => Tagged(tag, "NO", text);
 
-    private void Bad(string? tag, string text)
-    {
-        Tagged(tag ?? "*", "BAD", text);
-        // RFC 3501 §7.1.3: BAD keeps the session, but a client that only sends garbage is cut off.
-        if (++errors >= MaxErrors)
-        {
-            Bye("Too many bad commands", "too many bad commands");
-        }
-    }
+    private void Bad(string? tag, string text) => Tagged(tag ?? "*", "BAD", text);
 
+    // One BYE per session: the first reason to close is the one the client and the trace are given.
     private void Bye(string text, string reason)
     {
+        if (closing)
+        {
+            return;
+        }
         Untagged("BYE " + text);
         closeReason = reason;
         closing = true;

@@ -22,20 +22,50 @@ public sealed class MessageParts
     /// <summary>The parsed message.</summary>
     public MimeMessage Message { get; private set; } = null!;
 
-    /// <summary>Parses the stored octets.</summary>
+    /// <summary>
+    /// Parses the stored octets; never throws on their content. A message that does not start with a
+    /// header (<see cref="HeaderBlock.StartsWithHeader"/>, e.g. <c>just a body</c>) or whose header
+    /// MimeKit refuses is read as an empty header followed by the whole octets as text/plain.
+    /// </summary>
     public static MessageParts Parse(byte[] bytes)
     {
+        if (HeaderBlock.StartsWithHeader(bytes))
+        {
+            try
+            {
+                return Parse(bytes, bytes, 0);
+            }
+            catch (FormatException)
+            {
+                // below: as a message without a header
+            }
+        }
+        // An empty line in front makes the header empty for the parser; offsets are moved back by its length.
+        var shifted = new byte[bytes.Length + 2];
+        shifted[0] = (byte)'\r';
+        shifted[1] = (byte)'\n';
+        bytes.CopyTo(shifted, 2);
+        return Parse(bytes, shifted, 2);
+    }
+
+    private static MessageParts Parse(byte[] bytes, byte[] parsed, long shift)
+    {
         var parts = new MessageParts(bytes);
-        using var stream = new MemoryStream(bytes, writable: false);
+        using var stream = new MemoryStream(parsed, writable: false);
         var parser = new MimeParser(stream, MimeFormat.Entity);
         var begins = new Dictionary<object, long>(ReferenceEqualityComparer.Instance);
+        Span3 At(long begin, long headersEnd, long end) =>
+            new(Math.Max(0, begin - shift), Math.Max(0, headersEnd - shift), Math.Max(0, end - shift));
         parser.MimeEntityBegin += (_, e) => begins[e.Entity] = e.BeginOffset;
-        parser.MimeEntityEnd += (_, e) => parts.offsets[e.Entity] = new Span3(begins[e.Entity], e.HeadersEndOffset, e.EndOffset);
+        parser.MimeEntityEnd += (_, e) => parts.offsets[e.Entity] = At(begins[e.Entity], e.HeadersEndOffset, e.EndOffset);
         parser.MimeMessageBegin += (_, e) => begins[e.Message] = e.BeginOffset;
-        parser.MimeMessageEnd += (_, e) => parts.offsets[e.Message] = new Span3(begins[e.Message], e.HeadersEndOffset, e.EndOffset);
+        parser.MimeMessageEnd += (_, e) => parts.offsets[e.Message] = At(begins[e.Message], e.HeadersEndOffset, e.EndOffset);
         parts.Message = parser.ParseMessage();
         return parts;
     }
+
+    // Every entity the parser returned has its offsets; an empty span rather than an exception if not.
+    private Span3 OffsetsOf(object entity) => offsets.TryGetValue(entity, out var span) ? span : default;
 
     /// <summary>The octets a FETCH section names (RFC 3501 §6.4.5), or null when the part does not exist.</summary>
     public ReadOnlyMemory<byte>? Section(FetchItem item)
@@ -73,7 +103,7 @@ public sealed class MessageParts
         }
         if (entity is null)
         {
-            var m = offsets[scope];
+            var m = OffsetsOf(scope);
             return item.Text switch
             {
                 SectionText.None => Slice(m.Begin, m.End),
@@ -84,7 +114,7 @@ public sealed class MessageParts
                 _ => null,
             };
         }
-        var e = offsets[entity];
+        var e = OffsetsOf(entity);
         return item.Text switch
         {
             SectionText.Mime => Slice(e.Begin, e.HeadersEnd),
@@ -126,7 +156,7 @@ public sealed class MessageParts
             w.Raw(")"u8);
             return;
         }
-        var span = offsets[entity];
+        var span = OffsetsOf(entity);
         var content = Slice(span.HeadersEnd, span.End).Span;
         w.String(type.MediaType).Raw(" "u8).String(type.MediaSubtype).Raw(" "u8);
         WriteParameters(w, type);

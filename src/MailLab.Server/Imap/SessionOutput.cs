@@ -28,6 +28,9 @@ internal sealed class SessionOutput : IBufferWriter<byte>
     /// <summary>Octets currently held (0 after <see cref="Release"/>).</summary>
     public int Capacity => buffer?.Length ?? 0;
 
+    /// <summary>Forgets what was written after the first <paramref name="count"/> octets (a response that could not be finished).</summary>
+    public void Truncate(int count) => written = Math.Clamp(count, 0, written);
+
     /// <summary>Forgets what was written and keeps the array (more output follows at once).</summary>
     public void ResetWrittenCount() => written = 0;
 

@@ -68,35 +68,59 @@ public sealed class FolderKeywords
 
     /// <summary>
     /// The mask for these names. Unknown names are added (durably, before any file name uses the letter)
-    /// when <paramref name="create"/> is set and there is room; otherwise they are left out.
-    /// Returns false when a name had to be left out.
+    /// when <paramref name="create"/> is set; with <paramref name="allOrNothing"/> (APPEND, STORE) none is
+    /// added unless all of them can be, so a refused command defines nothing, otherwise (COPY, RFC 3501
+    /// §6.4.7) as many as fit. Returns false when a name had to be left out.
     /// </summary>
-    public bool TryMask(IEnumerable<string> wanted, bool create, out uint mask)
+    public bool TryMask(IEnumerable<string> wanted, bool create, out uint mask, bool allOrNothing = true)
     {
         mask = 0;
+        var unknown = new List<string>();
         var complete = true;
-        var added = false;
         foreach (var name in wanted)
         {
             var i = IndexOf(name);
-            if (i < 0 && create && CanAdd && IsValid(name))
+            if (i >= 0)
             {
-                names = [.. names, name];
-                i = names.Length - 1;
-                added = true;
+                mask |= 1u << i;
             }
-            if (i < 0)
+            else if (!unknown.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                unknown.Add(name);
+            }
+        }
+        if (unknown.Count == 0)
+        {
+            return true;
+        }
+        if (!create || (allOrNothing && (unknown.Count > MaildirInfo.MaxKeywords - names.Length || !unknown.All(IsValid))))
+        {
+            return false;
+        }
+        var added = false;
+        foreach (var name in unknown)
+        {
+            if (!CanAdd || !IsValid(name))
             {
                 complete = false;
                 continue;
             }
-            mask |= 1u << i;
+            names = [.. names, name];
+            mask |= 1u << (names.Length - 1);
+            added = true;
         }
         if (added)
         {
             Save();
         }
         return complete;
+    }
+
+    /// <summary>True when every name is defined already or could be added now (valid, and room for all of them).</summary>
+    public bool CanDefine(IEnumerable<string> wanted)
+    {
+        var unknown = wanted.Where(n => IndexOf(n) < 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return unknown.Count <= MaildirInfo.MaxKeywords - names.Length && unknown.All(IsValid);
     }
 
     /// <summary>The names of the keywords in <paramref name="mask"/>, in letter order.</summary>

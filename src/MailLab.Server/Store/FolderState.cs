@@ -29,6 +29,9 @@ internal sealed class FolderState(string root, string address, string folder, st
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
     public bool Loaded { get; private set; }
+
+    /// <summary>The folder was deleted or renamed away; whoever waited for the lock must look it up again.</summary>
+    public bool Gone { get; set; }
     public uint UidValidity { get; private set; }
     public uint NextUid { get; private set; }
     public FolderKeywords Keywords { get; private set; } = null!;

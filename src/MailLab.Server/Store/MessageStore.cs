@@ -40,10 +40,17 @@ public sealed class MessageStore
     /// <summary>Folders every user gets on first use.</summary>
     public static IReadOnlyList<string> DefaultFolders { get; } = ["INBOX", "Sent", "Drafts", "Trash", "Junk"];
 
-    /// <summary>Starts a delivery: creates a file in the folder's <c>tmp/</c>. Commit or dispose the result.</summary>
-    public async Task<PendingMessage> BeginAsync(string address, string folder, CancellationToken ct)
+    /// <summary>Starts a delivery: creates a file in the folder's <c>tmp/</c> (and the folder if needed). Commit or dispose the result.</summary>
+    public Task<PendingMessage> BeginAsync(string address, string folder, CancellationToken ct) =>
+        BeginAsync(address, folder, create: true, ct);
+
+    /// <summary>
+    /// Starts a delivery; with <paramref name="create"/> false (IMAP APPEND and COPY, which answer
+    /// <c>[TRYCREATE]</c>) throws <see cref="MailboxNotFoundException"/> instead of creating the folder.
+    /// </summary>
+    public async Task<PendingMessage> BeginAsync(string address, string folder, bool create, CancellationToken ct)
     {
-        var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
+        var f = await AcquireAsync(address, folder, create, ct).ConfigureAwait(false);
         f.Gate.Release(); // the lock only made sure the directories exist; writing tmp files runs in parallel
         var unique = MaildirFileName.NewUnique();
         var tmpPath = Path.Combine(f.TmpDir, unique);
@@ -58,13 +65,14 @@ public sealed class MessageStore
         (await SnapshotAsync(address, folder, claimRecent: false, ct).ConfigureAwait(false)).Messages;
 
     /// <summary>
-    /// The folder as it is now (creating it if needed), shared with other readers until it changes. With
+    /// The folder as it is now, shared with other readers until it changes (<see cref="MailboxNotFoundException"/>
+    /// when it does not exist; INBOX always does). With
     /// <paramref name="claimRecent"/> the caller is the session that announces the messages from
     /// <see cref="FolderSnapshot.RecentFrom"/> on as \Recent; no later caller gets them as recent (RFC 3501 §2.3.2).
     /// </summary>
     public async Task<FolderSnapshot> SnapshotAsync(string address, string folder, bool claimRecent, CancellationToken ct)
     {
-        var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
+        var f = await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
         try
         {
             var snapshot = f.Snapshot();
@@ -80,22 +88,44 @@ public sealed class MessageStore
         }
     }
 
-    /// <summary>UIDVALIDITY, UIDNEXT and counts of a folder (creating it if needed).</summary>
+    /// <summary>UIDVALIDITY, UIDNEXT and counts of a folder (<see cref="MailboxNotFoundException"/> when it does not exist).</summary>
     public async Task<FolderInfo> GetFolderInfoAsync(string address, string folder, CancellationToken ct)
     {
         var s = await SnapshotAsync(address, folder, claimRecent: false, ct).ConfigureAwait(false);
         return new FolderInfo(s.UidValidity, s.UidNext, s.Messages.Count, s.Unseen, s.TotalSize, s.RecentCount);
     }
 
+    /// <summary>Creates the folder if it does not exist (IMAP CREATE) and returns its UIDVALIDITY, UIDNEXT and counts.</summary>
+    public async Task<FolderInfo> CreateFolderAsync(string address, string folder, CancellationToken ct)
+    {
+        (await AcquireAsync(address, folder, create: true, ct).ConfigureAwait(false)).Gate.Release();
+        return await GetFolderInfoAsync(address, folder, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The folder's UIDVALIDITY, or null when it does not exist (deleted by another session).</summary>
+    public async Task<uint?> UidValidityAsync(string address, string folder, CancellationToken ct)
+    {
+        try
+        {
+            var f = await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
+            f.Gate.Release();
+            return f.UidValidity;
+        }
+        catch (MailboxNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// The keyword mask for <paramref name="names"/> in the folder, adding unknown names when
-    /// <paramref name="create"/> is set and the folder has room (<see cref="MaildirInfo.MaxKeywords"/>).
-    /// Complete is false when a name is not (and could not be) defined; the mask then leaves it out.
+    /// <paramref name="create"/> is set and the folder has room for all of them (<see cref="MaildirInfo.MaxKeywords"/>).
+    /// Complete is false when a name is not (and could not be) defined; nothing was added then.
     /// </summary>
     public async Task<(bool Complete, uint Mask, IReadOnlyList<string> Names)> KeywordsAsync(string address, string folder,
         IEnumerable<string> names, bool create, CancellationToken ct)
     {
-        var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
+        var f = await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
         try
         {
             var before = f.Keywords.Names.Count;
@@ -113,13 +143,34 @@ public sealed class MessageStore
     }
 
     /// <summary>
+    /// True when the folder already has, or has room for, every keyword in <paramref name="names"/>; nothing
+    /// is defined (APPEND checks first and defines them with the message, so a failed APPEND defines none).
+    /// </summary>
+    public async Task<bool> CanDefineKeywordsAsync(string address, string folder, IEnumerable<string> names, CancellationToken ct)
+    {
+        var f = await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
+        try
+        {
+            return f.Keywords.CanDefine(names);
+        }
+        finally
+        {
+            f.Gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Opens the message for reading, found by owner, folder and UID (its <see cref="StoredMessage.Path"/> is
-    /// not trusted, and may be stale after a flag change). Null when the message no longer exists.
+    /// not trusted, and may be stale after a flag change). Null when the message (or its folder) no longer exists.
     /// </summary>
     public async Task<Stream?> OpenReadAsync(StoredMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var f = await AcquireAsync(message.Address, message.Folder, ct).ConfigureAwait(false);
+        var f = await TryAcquireAsync(message.Address, message.Folder, ct).ConfigureAwait(false);
+        if (f is null)
+        {
+            return null;
+        }
         try
         {
             // Opened under the lock: a later rename or delete does not disturb an open file on Unix.
@@ -146,7 +197,11 @@ public sealed class MessageStore
         Func<MessageFlags, uint, (MessageFlags Flags, uint Keywords)> change, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
+        var f = await TryAcquireAsync(address, folder, ct).ConfigureAwait(false);
+        if (f is null)
+        {
+            return null;
+        }
         StoredMessage updated;
         string oldDir;
         try
@@ -182,7 +237,11 @@ public sealed class MessageStore
     /// <summary>Removes the message for good (IMAP EXPUNGE, POP3 DELE at QUIT). False when there is no such UID.</summary>
     public async Task<bool> DeleteAsync(string address, string folder, uint uid, CancellationToken ct)
     {
-        var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
+        var f = await TryAcquireAsync(address, folder, ct).ConfigureAwait(false);
+        if (f is null)
+        {
+            return false;
+        }
         string dir;
         try
         {
@@ -235,10 +294,19 @@ public sealed class MessageStore
         {
             return false;
         }
-        var f = await AcquireAsync(address, folder, ct).ConfigureAwait(false);
+        FolderState f;
+        try
+        {
+            f = await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
+        }
+        catch (MailboxNotFoundException)
+        {
+            return false; // deleted by someone else meanwhile
+        }
         try
         {
             folders.TryRemove(path, out _);
+            f.Gone = true;
             // Rename first so a crash never leaves a half-deleted folder that still lists.
             var doomed = Path.Combine(Path.GetDirectoryName(path)!, ".deleted." + MaildirFileName.NewUnique());
             Directory.Move(path, doomed);
@@ -272,10 +340,11 @@ public sealed class MessageStore
             .ToList();
         foreach (var (oldName, newName) in moves)
         {
-            var f = await AcquireAsync(a, oldName, ct).ConfigureAwait(false);
+            var f = await AcquireAsync(a, oldName, create: false, ct).ConfigureAwait(false);
             try
             {
                 folders.TryRemove(MailboxPath(a, oldName), out _);
+                f.Gone = true;
                 Directory.Move(MailboxPath(a, oldName), MailboxPath(a, newName));
             }
             finally
@@ -370,15 +439,20 @@ public sealed class MessageStore
         string dir;
         try
         {
+            if (f.Gone)
+            {
+                throw new MailboxNotFoundException(f.Folder); // deleted while the message was being written
+            }
             // The rename happens under the lock too, so messages become visible in UID order
             // (RFC 9051 §2.3.1.1: a message added later never has a lower UID than one already seen).
+            // The UID first: when none is left (StoreException) no keyword has been defined for nothing.
+            var uid = f.AllocateUid();
             // Keywords the folder has no room for are left out (RFC 3501 §6.4.7 lets COPY drop them; APPEND checks first).
             uint keywords = 0;
             if (keywordNames is not null)
             {
-                _ = f.Keywords.TryMask(keywordNames, create: true, out keywords);
+                _ = f.Keywords.TryMask(keywordNames, create: true, out keywords, allOrNothing: false);
             }
-            var uid = f.AllocateUid();
             var hasInfo = flags != MessageFlags.None || keywords != 0;
             var name = new MaildirFileName(unique, uid, size, flags, hasInfo, keywords);
             dir = hasInfo ? f.CurDir : f.NewDir;
@@ -406,8 +480,9 @@ public sealed class MessageStore
         return Path.Combine(Root, normalizedAddress[(at + 1)..], normalizedAddress[..at]);
     }
 
-    // Returns the loaded folder with its Gate held; the caller releases it.
-    private async Task<FolderState> AcquireAsync(string address, string folder, CancellationToken ct)
+    // Returns the loaded folder with its Gate held; the caller releases it. Without create, a folder that is
+    // not on disk is not made (MailboxNotFoundException); INBOX always exists (RFC 3501 §5.1).
+    private async Task<FolderState> AcquireAsync(string address, string folder, bool create, CancellationToken ct)
     {
         var normalizedAddress = MailboxNames.NormalizeAddress(address);
         var normalizedFolder = MailboxNames.NormalizeFolder(folder);
@@ -415,27 +490,53 @@ public sealed class MessageStore
         {
             foreach (var name in DefaultFolders)
             {
-                (await LockAndLoadAsync(normalizedAddress, name, ct).ConfigureAwait(false)).Gate.Release();
+                (await LockAndLoadAsync(normalizedAddress, name, create: true, ct).ConfigureAwait(false)).Gate.Release();
             }
             usersReady.TryAdd(normalizedAddress, true);
         }
-        return await LockAndLoadAsync(normalizedAddress, normalizedFolder, ct).ConfigureAwait(false);
+        return await LockAndLoadAsync(normalizedAddress, normalizedFolder, create || normalizedFolder == "INBOX", ct).ConfigureAwait(false);
     }
 
-    private async Task<FolderState> LockAndLoadAsync(string address, string folder, CancellationToken ct)
+    // The same, null when the folder does not exist.
+    private async Task<FolderState?> TryAcquireAsync(string address, string folder, CancellationToken ct)
     {
-        var path = MailboxPath(address, folder);
-        var f = folders.GetOrAdd(path, p => new FolderState(Root, address, folder, p, reserveBlock));
-        await f.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            f.Load();
-            return f;
+            return await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
         }
-        catch
+        catch (MailboxNotFoundException)
         {
-            f.Gate.Release();
-            throw;
+            return null;
+        }
+    }
+
+    private async Task<FolderState> LockAndLoadAsync(string address, string folder, bool create, CancellationToken ct)
+    {
+        var path = MailboxPath(address, folder);
+        while (true)
+        {
+            var f = folders.GetOrAdd(path, p => new FolderState(Root, address, folder, p, reserveBlock));
+            await f.Gate.WaitAsync(ct).ConfigureAwait(false);
+            if (f.Gone)
+            {
+                // Deleted or renamed while we waited: it is out of the table, look again (a new one, or none).
+                f.Gate.Release();
+                continue;
+            }
+            try
+            {
+                if (!f.Loaded && !create && !Directory.Exists(f.CurDir))
+                {
+                    throw new MailboxNotFoundException(folder);
+                }
+                f.Load();
+                return f;
+            }
+            catch
+            {
+                f.Gate.Release();
+                throw;
+            }
         }
     }
 }

@@ -18,3 +18,14 @@ public sealed class StoreException : IOException
     public StoreException(string message) : base(message) { }
     public StoreException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>
+/// The folder does not exist (any more): deleted or renamed by another session. Reading, flagging or
+/// listing never creates a folder; only delivery and an explicit create do (issue 20: a deleted folder
+/// came back when another session still used it).
+/// </summary>
+public sealed class MailboxNotFoundException(string folder) : IOException($"No such folder: {folder}")
+{
+    /// <summary>The folder's store name.</summary>
+    public string Folder { get; } = folder;
+}

@@ -93,6 +93,48 @@ public sealed class ImapKeywordRecentTranscriptTests : LabTest
     }
 
     [Fact]
+    public async Task A_refused_APPEND_or_STORE_defines_no_keyword()
+    {
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        var body = ImapTestMail.Simple("tagged");
+        var many = string.Join(' ', Enumerable.Range(1, 27).Select(i => "$k" + i)); // one more than the 26 letters
+        await t.Expect($"1 APPEND Sent ({many}) {{{body.Length}+}}\r\n{body}", "NO [LIMIT]");
+        Assert.Empty((await lab.Store.SnapshotAsync("alice@uc.test", "Sent", false, default)).Keywords);
+        Assert.Empty(await lab.Store.ListAsync("alice@uc.test", "Sent", default));
+        // A keyword that cannot be kept (too long) refuses the whole list, valid names included.
+        await t.Expect($"2 APPEND Sent ($fine {new string('k', 200)}) {{{body.Length}+}}\r\n{body}", "NO [LIMIT]");
+        Assert.Empty((await lab.Store.SnapshotAsync("alice@uc.test", "Sent", false, default)).Keywords);
+
+        await t.Expect($"3 APPEND Sent ($one) {{{body.Length}+}}\r\n{body}", "OK [APPENDUID");
+        var select = await t.Expect("4 SELECT Sent", "OK");
+        Assert.Contains(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $one)", select);
+        var store = await t.Expect($"5 STORE 1 +FLAGS ({many})", "NO [LIMIT]");
+        Assert.DoesNotContain(store, l => l.StartsWith("* FLAGS", StringComparison.Ordinal));
+        Assert.Equal(["$one"], (await lab.Store.SnapshotAsync("alice@uc.test", "Sent", false, default)).Keywords);
+        Assert.Equal(@"* 1 FETCH (FLAGS (\Recent $one))", (await t.Expect("6 FETCH 1 FLAGS", "OK"))[0]);
+        // 25 more fit exactly.
+        await t.Expect("7 STORE 1 +FLAGS (" + string.Join(' ', Enumerable.Range(2, 25).Select(i => "$k" + i)) + ")", "OK");
+        Assert.Equal(26, (await lab.Store.SnapshotAsync("alice@uc.test", "Sent", false, default)).Keywords.Count);
+    }
+
+    [Fact]
+    public async Task An_APPEND_that_fails_in_the_store_defines_no_keyword()
+    {
+        // A folder whose UIDs are used up (the next one would need a new UIDVALIDITY): the APPEND fails at commit.
+        var full = lab.Store.MailboxPath("alice@uc.test", "Full");
+        foreach (var sub in new[] { "tmp", "new", "cur" })
+        {
+            Directory.CreateDirectory(Path.Combine(full, sub));
+        }
+        new UidState(1234, uint.MaxValue, uint.MaxValue).Write(full);
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        var body = ImapTestMail.Simple("no room");
+        await t.Expect($"1 APPEND Full ($fresh) {{{body.Length}+}}\r\n{body}", "NO [SERVERBUG]");
+        Assert.Empty((await lab.Store.SnapshotAsync("alice@uc.test", "Full", false, default)).Keywords);
+        Assert.Empty(await lab.Store.ListAsync("alice@uc.test", "Full", default));
+    }
+
+    [Fact]
     public async Task Recent_goes_to_the_first_session_and_examine_leaves_it()
     {
         await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("one"));

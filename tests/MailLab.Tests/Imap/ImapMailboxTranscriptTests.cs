@@ -21,6 +21,31 @@ public sealed class ImapMailboxTranscriptTests : LabTest
         Assert.False(Directory.Exists(Path.Combine(lab.Store.Root, "x")));
     }
 
+    [Theory]
+    [InlineData("COPY")]
+    [InlineData("MOVE")]
+    public async Task A_COPY_or_MOVE_that_fails_half_way_leaves_both_folders_as_they_were(string verb)
+    {
+        // The target has one UID left (RFC 9051 §2.3.1.1: the next would need a new UIDVALIDITY): the first
+        // copy succeeds, the second fails. RFC 3501 §6.4.7: the destination must be as before the COPY.
+        const string Alice = "alice@uc.test";
+        var full = lab.Store.MailboxPath(Alice, "Full");
+        foreach (var sub in new[] { "tmp", "new", "cur" })
+        {
+            Directory.CreateDirectory(Path.Combine(full, sub));
+        }
+        new UidState(1234, uint.MaxValue - 1, uint.MaxValue - 1).Write(full);
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("one"));
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("two"));
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await t.Expect("1 SELECT INBOX", "OK");
+        var reply = await t.Expect($"2 {verb} 1:2 Full", "NO");
+        Assert.DoesNotContain(reply, l => l.Contains("EXPUNGE", StringComparison.Ordinal));
+        Assert.Empty(await lab.Store.ListAsync(Alice, "Full", default));
+        Assert.Equal(2, (await lab.Store.ListAsync(Alice, "INBOX", default)).Count);
+        await t.Expect("3 NOOP", "OK");
+    }
+
     [Fact]
     public async Task Modified_utf7_names_are_decoded_for_the_disk_and_encoded_on_the_wire()
     {

@@ -123,9 +123,10 @@ public sealed class ImapSecurityTranscriptTests : LabTest
         await t.Expect("2 APPEND INBOX {5000}", "NO [TOOBIG]");
         await t.Expect("3 NOOP", "OK");
         Assert.Contains(small.Events(TraceKind.LimitExceeded), e => e.Field("Limit") == "literal");
-        // A non-synchronising literal's octets are already on the way: the server hangs up.
+        // A non-synchronising literal's octets are already on the way: BAD, and the server hangs up (RFC 7888 §4).
         await t.SendAsync("4 APPEND INBOX {5000+}");
-        Assert.StartsWith("* BYE [TOOBIG]", await t.LineAsync());
+        Assert.Equal("4 BAD [TOOBIG] Literal larger than 1024 octets", await t.LineAsync());
+        Assert.StartsWith("* BYE", await t.LineAsync());
         Assert.True(await t.ClosedAsync());
     }
 

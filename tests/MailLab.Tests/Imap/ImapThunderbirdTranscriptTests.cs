@@ -155,4 +155,40 @@ public sealed class ImapThunderbirdTranscriptTests : LabTest
         await t.SendAsync("DONE");
         Assert.Equal("51 OK IDLE terminated", await t.LineAsync());
     }
+
+    [Fact]
+    public async Task A_message_delivered_just_before_IDLE_is_announced_after_the_continuation()
+    {
+        // Issue 20 section 3: Thunderbird selects, its last command completes, mail arrives, then it sends
+        // IDLE. RFC 2177 §3 shows untagged responses after "+ idling"; sent before it, Thunderbird races.
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("old"));
+        await t.Expect("60 select \"INBOX\"", "OK");
+        await t.Expect("61 UID fetch 1:* (FLAGS)", "OK");
+        await ImapTestMail.PutAsync(lab.Store, ImapTestMail.Simple("new mail"));
+        await t.SendAsync("62 IDLE");
+        Assert.Equal("+ idling", await t.LineAsync());
+        Assert.Equal("* 2 EXISTS", await t.LineAsync());
+        Assert.Equal("* 2 RECENT", await t.LineAsync());
+        // DONE and the next command in one write, as Thunderbird sends them: the tagged OK comes first.
+        await t.SendRawAsync("DONE\r\n63 UID fetch 2:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (Subject)])\r\n");
+        Assert.Equal("62 OK IDLE terminated", await t.LineAsync());
+        var fetched = await t.UntilTaggedAsync("63");
+        Assert.StartsWith("63 OK", fetched[^1]);
+        Assert.Contains("Subject: new mail", fetched[0]);
+    }
+
+    [Fact]
+    public async Task IDLE_terminated_is_sent_at_once_after_DONE()
+    {
+        await using var t = await ImapTranscript.LoggedInAsync(lab.Site("uc"));
+        await t.Expect("70 select INBOX", "OK");
+        await t.SendAsync("71 IDLE");
+        Assert.Equal("+ idling", await t.LineAsync());
+        // DONE, then a command whose line is not complete yet: the OK must not wait for it.
+        await t.SendRawAsync("DONE\r\n72 NO");
+        Assert.Equal("71 OK IDLE terminated", await t.LineAsync());
+        await t.SendRawAsync("OP\r\n");
+        Assert.Equal("72 OK NOOP completed", await t.LineAsync());
+    }
 }
