@@ -54,7 +54,9 @@ public static class TraceLogging
         var config = new LoggerConfiguration().MinimumLevel.Information();
         if (console is not null)
         {
-            config = config.WriteTo.Async(console, bufferSize: 50_000);
+            // The console gets its own copy of each event (a sub-logger), with every string escaped:
+            // one place, so no emitter can forget (issue 20 item 12). The JSON file keeps the original.
+            config = config.WriteTo.Logger(c => c.Enrich.With<ConsoleEscaping>().WriteTo.Async(console, bufferSize: 50_000));
         }
         config = config.WriteTo.Async(
             a => a.File(new CompactJsonFormatter(), Path.Combine(traceDir, "trace.jsonl"),
