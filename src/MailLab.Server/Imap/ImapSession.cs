@@ -190,7 +190,8 @@ public sealed partial class ImapSession : IAsyncDisposable
                 case ImapFrameStatus.LineTooLong:
                     trace.Emit(TraceKind.LimitExceeded, $"command line over {MaxLine} octets",
                         ("Limit", "command-line"), ("Max", MaxLine));
-                    Bad(framer.RefusedTag, $"Command line too long (limit {MaxLine} octets)");
+                    // An over-long AUTHENTICATE response would have its first token echoed as the tag.
+                    Bad(SecretRedaction.IsCredentialBlob(framer.RefusedTag) ? null : framer.RefusedTag, $"Command line too long (limit {MaxLine} octets)");
                     if (closing)
                     {
                         return null;
@@ -229,11 +230,12 @@ public sealed partial class ImapSession : IAsyncDisposable
         var (command, error) = ImapParser.Parse(frame);
         if (command is null)
         {
-            trace.Emit(TraceKind.CommandReceived, "C: " + Summarise(frame), ("Line", Summarise(frame)), ("Command", null), ("Tag", error!.Tag));
-            Bad(error.Tag, "Syntax error: " + error.Reason);
+            var shown = Summarise(frame);
+            trace.Emit(TraceKind.CommandReceived, "C: " + shown, ("Line", shown), ("Command", null), ("Tag", ReplyTag(error!.Tag, frame)));
+            Bad(ReplyTag(error.Tag, frame), "Syntax error: " + error.Reason);
             return;
         }
-        TraceCommand(command);
+        TraceCommand(command, frame);
         if (!ImapStateTable.IsKnown(command.Name) || (command.Uid && !ImapStateTable.HasUidForm(command.Name)))
         {
             Bad(command.Tag, $"Unknown command {(command.Uid ? "UID " : "")}{command.Name}");
@@ -502,27 +504,45 @@ public sealed partial class ImapSession : IAsyncDisposable
         output.ResetWrittenCount();
     }
 
-    private void TraceCommand(ImapCommand command)
+    private void TraceCommand(ImapCommand command, ReadOnlyMemory<byte> frame)
     {
+        // LOGIN and AUTHENTICATE (RFC 3501 §6.2.2, §6.2.3) are masked from the raw line by verb:
+        // extra arguments, a TAB or a literal must not decide what the trace shows.
         var shown = command.ToString();
-        if (command.Name == "LOGIN" && command.Arguments.Count == 2)
+        if (!trace.Tracer.RevealSecrets && (MayAuthenticate(command.Name) || MayAuthenticate(command.Tag)))
         {
-            // The password (RFC 3501 §6.2.3) is a secret; the user name is not.
-            shown = $"{command.Tag} LOGIN {command.Arguments[0]} {trace.Secret(command.Arguments[1].ToString())}";
-        }
-        else if (command.Name == "AUTHENTICATE" && command.Arguments.Count == 2)
-        {
-            shown = $"{command.Tag} AUTHENTICATE {command.Arguments[0]} {trace.Secret(command.Arguments[1].Text)}";
+            var raw = Prefix(frame);
+            var masked = SecretRedaction.Redact(SecretProtocol.Imap, raw);
+            if (!ReferenceEquals(masked, raw)) shown = masked;
         }
         trace.Emit(TraceKind.CommandReceived, "C: " + shown,
             ("Line", shown), ("Command", (command.Uid ? "UID " : "") + command.Name), ("Tag", command.Tag));
     }
 
-    private static string Summarise(ReadOnlyMemory<byte> frame)
+    // The verb may be the tag when a hand-typed line has none ("LOGIN user password").
+    private static bool MayAuthenticate(string word) =>
+        word.StartsWith("LOGIN", StringComparison.OrdinalIgnoreCase) || word.StartsWith("AUTHENTICATE", StringComparison.OrdinalIgnoreCase);
+
+    // A line that did not parse: its first line, masked if it names LOGIN or AUTHENTICATE or is a lone credential.
+    private string Summarise(ReadOnlyMemory<byte> frame) => trace.ClientLine(SecretProtocol.Imap, FirstLine(frame), unknown: true);
+
+    private static string FirstLine(ReadOnlyMemory<byte> frame)
     {
         var text = Encoding.UTF8.GetString(frame.Span[..Math.Min(frame.Length, 200)]);
         var eol = text.IndexOf('\r');
         return eol >= 0 ? text[..eol] : text;
+    }
+
+    // A "tag" that is the whole line and a base64 blob is a SASL response sent with no "+" pending,
+    // not a command: it is answered untagged (RFC 3501 §7.1.3) so neither reply nor trace repeats it.
+    private static string? ReplyTag(string? tag, ReadOnlyMemory<byte> frame) =>
+        SecretRedaction.IsCredentialBlob(tag) && FirstLine(frame).Trim() == tag ? null : tag;
+
+    // The start of a frame as text: enough for the tag, the verb and a user name, never a whole literal.
+    private static string Prefix(ReadOnlyMemory<byte> frame)
+    {
+        const int max = 1024;
+        return Encoding.UTF8.GetString(frame.Span[..Math.Min(frame.Length, max)]) + (frame.Length > max ? " ..." : "");
     }
 
     /// <inheritdoc />

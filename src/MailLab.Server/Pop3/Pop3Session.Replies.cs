@@ -71,15 +71,8 @@ public sealed partial class Pop3Session
 
     private void TraceCommand(string line, Pop3ParseResult parsed)
     {
-        // Passwords, SASL responses and APOP digests are masked unless the lab reveals secrets.
-        var shown = parsed.Command switch
-        {
-            { Verb: Pop3Verb.Pass } => "PASS " + trace.Secret(parsed.Command.Argument!),
-            { Verb: Pop3Verb.Auth, Arguments.Count: 2 } c => $"AUTH {c.Arguments[0]} {trace.Secret(c.Arguments[1])}",
-            { Verb: Pop3Verb.Apop } c => $"APOP {c.Arguments[0]} {trace.Secret(c.Arguments[1])}",
-            null when parsed.Keyword is "PASS" or "AUTH" or "APOP" => parsed.Keyword + " " + trace.Secret(line),
-            _ => line,
-        };
+        // PASS, APOP and AUTH lines (RFC 1939 §7, RFC 5034) are masked by verb, whether or not they parsed.
+        var shown = trace.ClientLine(SecretProtocol.Pop3, line, unknown: parsed.Keyword is null);
         trace.Emit(TraceKind.CommandReceived, "C: " + shown, ("Line", shown), ("Verb", parsed.Keyword));
     }
 

@@ -16,6 +16,7 @@ internal sealed class RelayProtocolLogger(TraceContext trace) : IProtocolLogger
     private readonly StringBuilder server = new();
     private bool inData;
     private bool dataPending;
+    private bool authExchange;
     private long dataLines;
     private long dataOctets;
 
@@ -63,10 +64,15 @@ internal sealed class RelayProtocolLogger(TraceContext trace) : IProtocolLogger
             }
             return;
         }
+        if (authExchange)
+        {
+            // A response to a 334 challenge (RFC 4954 §4) is a credential, whatever it looks like.
+            trace.Emit(TraceKind.RelayCommandSent, "C: " + trace.Secret(line), ("Line", trace.Secret(line)));
+            return;
+        }
         if (line.Equals("DATA", StringComparison.OrdinalIgnoreCase)) dataPending = true;
-        var shown = line.StartsWith("AUTH ", StringComparison.OrdinalIgnoreCase) && line.IndexOf(' ', 5) is > 0 and var sp
-            ? line[..sp] + " " + trace.Secret(line[(sp + 1)..])
-            : line;
+        authExchange = SecretRedaction.IsAuthenticationCommand(SecretProtocol.Smtp, line);
+        var shown = trace.ClientLine(SecretProtocol.Smtp, line);
         trace.Emit(TraceKind.RelayCommandSent, "C: " + shown, ("Line", shown));
     }
 
@@ -74,6 +80,10 @@ internal sealed class RelayProtocolLogger(TraceContext trace) : IProtocolLogger
     {
         trace.Emit(TraceKind.RelayReplyReceived, "S: " + line, ("Line", line),
             ("Code", line.Length >= 3 && int.TryParse(line.AsSpan(0, 3), out var code) ? code : null));
+        if (authExchange && !line.StartsWith("334", StringComparison.Ordinal))
+        {
+            authExchange = false; // any other reply ends the exchange
+        }
         if (dataPending && line.StartsWith("354", StringComparison.Ordinal))
         {
             dataPending = false;

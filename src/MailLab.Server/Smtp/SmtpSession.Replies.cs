@@ -63,12 +63,8 @@ public sealed partial class SmtpSession
 
     private void TraceCommand(string line, SmtpCommand? command)
     {
-        // AUTH initial responses carry credentials (RFC 4954 §4): masked unless the lab reveals secrets.
-        var shown = line;
-        if (command is { Verb: SmtpVerb.Auth, InitialResponse: not null })
-        {
-            shown = line[..(line.Length - command.InitialResponse.Length)] + trace.Secret(command.InitialResponse);
-        }
+        // AUTH lines carry credentials (RFC 4954 §4): masked by verb, whether or not the line parsed.
+        var shown = trace.ClientLine(SecretProtocol.Smtp, line, unknown: command is null);
         trace.Emit(TraceKind.CommandReceived, "C: " + shown,
             ("Line", shown), ("Verb", command?.Verb.ToString().ToUpperInvariant()));
     }

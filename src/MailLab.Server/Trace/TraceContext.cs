@@ -19,4 +19,11 @@ public sealed record TraceContext(Tracer Tracer, string Site, TraceRole Role, st
 
     /// <summary>Masks a secret unless the lab reveals secrets.</summary>
     public string Secret(string value) => Tracer.RevealSecrets ? value : Tracer.Redacted;
+
+    /// <summary>
+    /// A client's line as the trace shows it: credentials masked by verb unless the lab reveals
+    /// secrets (<see cref="SecretRedaction.Redact"/>; <paramref name="unknown"/>: the parser did not know the verb).
+    /// </summary>
+    public string ClientLine(SecretProtocol protocol, string line, bool unknown = false) =>
+        Tracer.RevealSecrets ? line : SecretRedaction.Redact(protocol, line, unknown);
 }

@@ -43,6 +43,21 @@ public sealed class TraceFields : IReadOnlyDictionary<string, object?>
         return fields as TraceFields ?? Own([.. fields.Select(kv => (kv.Key, kv.Value))]);
     }
 
+    /// <summary>The same fields with each value passed through <paramref name="map"/>; this instance when no value changed.</summary>
+    public TraceFields Select(Func<object?, object?> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        (string Name, object? Value)[]? copy = null;
+        for (int i = 0; i < fields.Length; i++)
+        {
+            var value = map(fields[i].Value);
+            if (ReferenceEquals(value, fields[i].Value)) continue;
+            copy ??= [.. fields];
+            copy[i] = (fields[i].Name, value);
+        }
+        return copy is null ? this : new TraceFields(copy);
+    }
+
     private static (string, object?)[] Deduplicate((string Name, object? Value)[] fields)
     {
         var result = new List<(string Name, object? Value)>(fields.Length);

@@ -1,4 +1,9 @@
 using Serilog;
+using Serilog.Configuration;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting;
+using Serilog.Formatting.Display;
 using Serilog.Formatting.Compact;
 
 namespace MailLab.Server.Trace;
@@ -17,14 +22,41 @@ public static class TraceLogging
     /// <c>&lt;dataDir&gt;/trace/trace.jsonl</c> in Serilog's compact JSON format. Both sinks are
     /// asynchronous so a slow terminal never stalls an SMTP session.
     /// </summary>
-    public static Serilog.Core.Logger Create(string dataDirectory, bool console)
+    public static Serilog.Core.Logger Create(string dataDirectory, bool console) =>
+        Build(dataDirectory, console ? a => a.Console(outputTemplate: ConsoleTemplate) : null);
+
+    /// <summary>
+    /// The same pipeline with the console lines written to <paramref name="console"/> instead of the
+    /// terminal (tests read what a student's console would show).
+    /// </summary>
+    public static Serilog.Core.Logger Create(string dataDirectory, TextWriter console)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        var sink = new WriterSink(console, new MessageTemplateTextFormatter(ConsoleTemplate));
+        return Build(dataDirectory, a => a.Sink(sink));
+    }
+
+    private sealed class WriterSink(TextWriter writer, ITextFormatter formatter) : ILogEventSink
+    {
+        public void Emit(LogEvent logEvent)
+        {
+            lock (writer)
+            {
+                formatter.Format(logEvent, writer);
+            }
+        }
+    }
+
+    private static Serilog.Core.Logger Build(string dataDirectory, Action<LoggerSinkConfiguration>? console)
     {
         var traceDir = Path.Combine(dataDirectory, "trace");
         Directory.CreateDirectory(traceDir);
         var config = new LoggerConfiguration().MinimumLevel.Information();
-        if (console)
+        if (console is not null)
         {
-            config = config.WriteTo.Async(a => a.Console(outputTemplate: ConsoleTemplate), bufferSize: 50_000);
+            // The console gets its own copy of each event (a sub-logger), with every string escaped:
+            // one place, so no emitter can forget (issue 20 item 12). The JSON file keeps the original.
+            config = config.WriteTo.Logger(c => c.Enrich.With<ConsoleEscaping>().WriteTo.Async(console, bufferSize: 50_000));
         }
         config = config.WriteTo.Async(
             a => a.File(new CompactJsonFormatter(), Path.Combine(traceDir, "trace.jsonl"),

@@ -30,18 +30,25 @@ public sealed record TraceQuery(
 public sealed class TraceStream
 {
     private readonly TraceEvent?[] ring;
+    private readonly long[] sizes;
     private readonly Lock gate = new();
     private readonly List<Channel<TraceEvent>> subscribers = [];
     private long count;
+    private long first;
+    private long bytes;
 
     /// <summary>
     /// Creates a stream that keeps the most recent <paramref name="capacity"/> events (about 2,500
-    /// messages' worth by default, within the lab's memory budget); older ones stay in trace.jsonl.
+    /// messages' worth by default) and at most <paramref name="byteBudget"/> approximate bytes of them
+    /// (<see cref="TraceLimits"/>), whichever is reached first; older ones stay in trace.jsonl.
     /// </summary>
-    public TraceStream(int capacity = 50_000)
+    public TraceStream(int capacity = TraceLimits.RingEvents, long byteBudget = TraceLimits.RingByteBudget)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(byteBudget, 1);
         ring = new TraceEvent?[capacity];
+        sizes = new long[capacity];
+        ByteBudget = byteBudget;
     }
 
     /// <summary>How many events were ever appended (older ones may have left the ring).</summary>
@@ -50,13 +57,27 @@ public sealed class TraceStream
         get { lock (gate) { return count; } }
     }
 
+    /// <summary>The approximate bytes the retained events hold (<see cref="TraceLimits.ApproximateBytes"/>).</summary>
+    public long RetainedBytes
+    {
+        get { lock (gate) { return bytes; } }
+    }
+
+    /// <summary>The most approximate bytes the ring holds; the newest event is kept even if it alone is larger.</summary>
+    public long ByteBudget { get; }
+
     internal void Append(TraceEvent e)
     {
+        long size = TraceLimits.ApproximateBytes(e);
         Channel<TraceEvent>[] live;
         lock (gate)
         {
+            if (count - first == ring.Length) DropOldest();
             ring[count % ring.Length] = e;
+            sizes[count % ring.Length] = size;
+            bytes += size;
             count++;
+            while (bytes > ByteBudget && count - first > 1) DropOldest();
             live = subscribers.Count == 0 ? [] : [.. subscribers];
         }
         foreach (var channel in live)
@@ -66,13 +87,20 @@ public sealed class TraceStream
         }
     }
 
+    private void DropOldest()
+    {
+        long slot = first % ring.Length;
+        bytes -= sizes[slot];
+        ring[slot] = null;
+        first++;
+    }
+
     /// <summary>The retained events that match the query, oldest first.</summary>
     public IReadOnlyList<TraceEvent> Query(TraceQuery? query = null)
     {
         var result = new List<TraceEvent>();
         lock (gate)
         {
-            long first = Math.Max(0, count - ring.Length);
             for (long i = first; i < count; i++)
             {
                 var e = ring[i % ring.Length]!;

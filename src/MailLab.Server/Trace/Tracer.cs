@@ -33,14 +33,15 @@ public sealed class Tracer
     /// <summary>A context that stamps site, role and session on each event it emits.</summary>
     public TraceContext For(string site, TraceRole role, string? session = null) => new(this, site, role, session, null);
 
-    /// <summary>Emits one event.</summary>
+    /// <summary>Emits one event; <c>Text</c> and every string field are capped (<see cref="TraceLimits.MaxValueOctets"/>).</summary>
     public TraceEvent Emit(
         string site, TraceRole role, string? session, string? message, TraceKind kind, string text,
         IReadOnlyDictionary<string, object?>? fields = null)
     {
+        // Every value is capped here, once, so no emitter can put an unbounded string in the trace (TraceLimits).
         var e = new TraceEvent(
-            Interlocked.Increment(ref sequence), DateTimeOffset.UtcNow, site, role, session, message, kind, text,
-            fields is null ? TraceFields.Empty : TraceFields.From(fields));
+            Interlocked.Increment(ref sequence), DateTimeOffset.UtcNow, site, role, session, message, kind, TraceLimits.Cap(text),
+            fields is null ? TraceFields.Empty : TraceFields.From(fields).Select(TraceLimits.CapValue));
         Stream.Append(e);
         if (logger is not null)
         {

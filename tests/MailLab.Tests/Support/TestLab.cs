@@ -113,7 +113,8 @@ public sealed class TestLab : IAsyncDisposable
     }
 
     /// <summary>A lab from any YAML text (for a second, separate lab in relay tests).</summary>
-    public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null)
+    /// <param name="logger">Where the trace is also written (console and JSON lines), as <c>maillab up</c> does; none by default.</param>
+    public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null, Serilog.ILogger? logger = null)
     {
         var lab = LabDefinitionLoader.Parse(yaml, "test-lab.yml");
         // The default DNS port (1053) may be held by a developer's running lab: tests take a free one.
@@ -127,7 +128,7 @@ public sealed class TestLab : IAsyncDisposable
             if (!File.Exists(target)) File.Copy(f, target);
         }
         CopyTree(SharedDkimKeys.Value, Path.Combine(data, "dkim"));
-        return new TestLab(data, lab, new Tracer(new TraceStream(), null, revealSecrets));
+        return new TestLab(data, lab, new Tracer(new TraceStream(), logger, revealSecrets));
     }
 
     /// <summary>

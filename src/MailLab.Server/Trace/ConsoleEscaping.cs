@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace MailLab.Server.Trace;
+
+/// <summary>
+/// Makes what a client sent safe to print on a terminal: C0 controls, DEL, C1 controls, bidi
+/// overrides and isolates, and line/paragraph separators become visible escapes (<c>\x1b</c>,
+/// <c>\r</c>, <c>\u202e</c>), so an ESC sequence cannot clear or colour the screen and a CR cannot
+/// forge a log line. Applied to every string property of a console event (<see cref="TraceLogging"/>);
+/// the JSON file keeps the original text, which JSON escaping already makes safe.
+/// </summary>
+public sealed class ConsoleEscaping : ILogEventEnricher
+{
+    /// <summary>Whether <paramref name="c"/> is escaped on the console.</summary>
+    public static bool IsUnsafe(char c) =>
+        c < 0x20 || c is >= '\u007f' and <= '\u009f'
+        || c is '\u061c' or '\u200e' or '\u200f' or '\u2028' or '\u2029'
+        || c is >= '\u202a' and <= '\u202e' || c is >= '\u2066' and <= '\u2069';
+
+    /// <summary><paramref name="text"/> with every unsafe character replaced by a visible escape; the same string when it has none.</summary>
+    public static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int first = 0;
+        while (first < text.Length && !IsUnsafe(text[first])) first++;
+        if (first == text.Length) return text;
+        var sb = new StringBuilder(text.Length + 16).Append(text, 0, first);
+        for (int i = first; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (!IsUnsafe(c)) { sb.Append(c); continue; }
+            sb.Append(c switch
+            {
+                '\r' => @"\r",
+                '\n' => @"\n",
+                '\t' => @"\t",
+                _ when c <= '\u00ff' => @"\x" + ((int)c).ToString("x2", CultureInfo.InvariantCulture),
+                _ => @"\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+            });
+        }
+        return sb.ToString();
+    }
+
+    /// <inheritdoc />
+    public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        foreach (var (name, value) in logEvent.Properties.ToArray())
+        {
+            var escaped = Escape(value);
+            if (!ReferenceEquals(escaped, value)) logEvent.AddOrUpdateProperty(new LogEventProperty(name, escaped));
+        }
+    }
+
+    private static LogEventPropertyValue Escape(LogEventPropertyValue value) => value switch
+    {
+        ScalarValue { Value: string s } when Escape(s) is var e && !ReferenceEquals(e, s) => new ScalarValue(e),
+        SequenceValue seq when seq.Elements.Select(Escape).ToArray() is var items
+            && items.Where((v, i) => !ReferenceEquals(v, seq.Elements[i])).Any() => new SequenceValue(items),
+        _ => value,
+    };
+}

@@ -1,0 +1,110 @@
+using System.Text;
+
+namespace MailLab.Server.Trace;
+
+/// <summary>
+/// The trace's size limits, stated once. A client decides much of what the trace says (command
+/// lines, names, DNS questions), so no event may hold an unbounded copy of it, and the in-memory
+/// ring is bounded in bytes as well as in events: a client repeating a 60,000-octet command
+/// cannot make the lab hold more than <see cref="RingByteBudget"/>.
+/// </summary>
+public static class TraceLimits
+{
+    /// <summary>
+    /// Most UTF-8 octets kept of an event's <c>Text</c> and of each string field (each element of a
+    /// string-array field). The rest is replaced by a note that says how much was cut, for example
+    /// <c>…(60000 octets, 55904 not shown)</c>. Longer than any line a well-behaved peer sends
+    /// (RFC 5321 §4.5.3.1: 512-octet commands; RFC 4954 §4: 12,288-octet AUTH lines are masked anyway).
+    /// </summary>
+    public const int MaxValueOctets = 4096;
+
+    /// <summary>Most elements kept of a string-array field; a last element says how many more there were.</summary>
+    public const int MaxListItems = 256;
+
+    /// <summary>Most UTF-8 octets kept of a string-array field, all elements together (then as <see cref="MaxListItems"/>).</summary>
+    public const int MaxListOctets = 16 * MaxValueOctets;
+
+    /// <summary>Events the in-memory ring keeps at most (older ones stay in trace.jsonl).</summary>
+    public const int RingEvents = 50_000;
+
+    /// <summary>
+    /// Approximate bytes the in-memory ring may hold (see <see cref="ApproximateBytes"/>); beyond it the
+    /// oldest events are dropped, even if fewer than <see cref="RingEvents"/> remain. Ordinary events are
+    /// well under 1 KB, so this keeps the full <see cref="RingEvents"/> of normal traffic.
+    /// </summary>
+    public const long RingByteBudget = 64L * 1024 * 1024;
+
+    /// <summary><paramref name="value"/>, or its first <see cref="MaxValueOctets"/> octets (whole characters) and a note of what was cut.</summary>
+    public static string Cap(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length <= MaxValueOctets / 3) return value; // fits even if every character takes 3 octets
+        int octets = Encoding.UTF8.GetByteCount(value);
+        if (octets <= MaxValueOctets) return value;
+        int keep = 0, used = 0;
+        while (keep < value.Length)
+        {
+            bool pair = char.IsSurrogatePair(value, keep);
+            int n = pair ? 4 : value[keep] < 0x80 ? 1 : value[keep] < 0x800 ? 2 : 3;
+            if (used + n > MaxValueOctets) break;
+            used += n;
+            keep += pair ? 2 : 1;
+        }
+        return $"{value[..keep]}…({octets} octets, {octets - used} not shown)";
+    }
+
+    /// <summary>A field value with its strings capped; the same object when nothing needed cutting.</summary>
+    public static object? CapValue(object? value)
+    {
+        switch (value)
+        {
+            case string s:
+                return Cap(s);
+            case IEnumerable<string> list:
+                var items = list as IReadOnlyList<string> ?? [.. list];
+                var capped = new List<string>(Math.Min(items.Count, MaxListItems));
+                bool changed = !ReferenceEquals(items, value);
+                long octets = 0;
+                foreach (var item in items)
+                {
+                    var c = Cap(item ?? string.Empty);
+                    octets += Encoding.UTF8.GetByteCount(c);
+                    if (capped.Count == MaxListItems - 1 && items.Count > MaxListItems || octets > MaxListOctets)
+                    {
+                        capped.Add($"…({items.Count - capped.Count} more items not shown)");
+                        changed = true;
+                        break;
+                    }
+                    capped.Add(c);
+                    changed |= !ReferenceEquals(c, item);
+                }
+                return changed ? capped.ToArray() : value;
+            default:
+                return value;
+        }
+    }
+
+    /// <summary>
+    /// What an event costs the in-memory ring, approximately: the strings it holds (two bytes per
+    /// character) and a fixed overhead per event and per field. Strings shared with other events are
+    /// counted in each, which errs on the safe side.
+    /// </summary>
+    public static long ApproximateBytes(TraceEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        long bytes = 160 + Chars(e.Text) + Chars(e.Site) + Chars(e.Session) + Chars(e.Message);
+        foreach (var (_, value) in e.Fields)
+        {
+            bytes += 32 + value switch
+            {
+                string s => Chars(s),
+                IEnumerable<string> list => 24 + list.Sum(s => 8 + Chars(s)),
+                null => 0,
+                _ => 24,
+            };
+        }
+        return bytes;
+    }
+
+    private static long Chars(string? s) => s is null ? 0 : 24 + 2L * s.Length;
+}
