@@ -142,7 +142,7 @@ public sealed class SmtpTimeoutTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("MTA", "none")]
+    [InlineData("MTA", "starttls")]
     [InlineData("MSA", "starttls")]
     public async Task A_command_dripped_a_byte_at_a_time_is_closed_by_the_command_timeout(string role, string tls)
     {
@@ -157,7 +157,7 @@ public sealed class SmtpTimeoutTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("MTA", "none")]
+    [InlineData("MTA", "starttls")]
     [InlineData("MSA", "starttls")]
     public async Task A_text_line_dripped_inside_DATA_is_closed_by_the_command_timeout(string role, string tls)
     {
@@ -172,7 +172,7 @@ public sealed class SmtpTimeoutTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("MTA", "none")]
+    [InlineData("MTA", "starttls")]
     [InlineData("MSA", "starttls")]
     public async Task Whole_lines_inside_DATA_cannot_outlast_the_session_timeout(string role, string tls)
     {
@@ -191,7 +191,7 @@ public sealed class SmtpTimeoutTests : IAsyncLifetime
     [Fact]
     public async Task Whole_commands_cannot_outlast_the_session_timeout()
     {
-        using var c = await Open("MTA", "none");
+        using var c = await Open("MTA", "starttls");
         var (reply, _) = await DripUntilClosed(c, "NOOP\r\n", wholeLines: true);
         Assert.True(reply is not null, $"still open after {Bound.TotalSeconds} s");
         // The NOOP replies come first; the last reply is the 421.
