@@ -26,8 +26,11 @@ public sealed class ResourceBudgetTests(ITestOutputHelper output)
 {
     private const int SlowPerListener = 10;
     private const int HeavyPerListener = 10;
-    /// <summary>RSS the attack may add to the lab process (measured: see the test output and the closing figures in README).</summary>
-    private const long MaxGrowthBytes = 96L << 20;
+    /// <summary>
+    /// RSS the attack may add to the lab process. Measured on 2 cores: 84 MiB before, 93 MiB under attack
+    /// (+9 MiB); before issue 20's fixes +139 to +211 MiB (IMAP held 4 MiB pre-login literals).
+    /// </summary>
+    private const long MaxGrowthBytes = 48L << 20;
     /// <summary>A normal client's whole exchange; it takes well under a second on a quiet lab.</summary>
     private static readonly TimeSpan NormalClientLimit = TimeSpan.FromSeconds(15);
     private const string MaxMessageSize = "4MiB";
