@@ -94,6 +94,9 @@ public static class FuzzTargets
         }
     }
 
+    private static string Show<T>(List<(T Status, string Payload)> results) =>
+        string.Join(", ", results.Select(r => $"{r.Status} {r.Payload.Length}"));
+
     /// <summary>The bytes as a sequence of segments of <paramref name="size"/> octets (as a pipe may hand them over).</summary>
     internal static ReadOnlySequence<byte> Segments(byte[] bytes, int size)
     {
@@ -133,7 +136,8 @@ public static class FuzzTargets
         var limits = SmtpLimits.Default;
         var lines = FrameSmtp(input, chunk, limits.MaxCommandLine);
         // Framing must not depend on how the bytes were cut up.
-        Check(lines.SequenceEqual(FrameSmtp(input, 0, limits.MaxCommandLine)), "SMTP framing depends on packet boundaries");
+        var whole = FrameSmtp(input, 0, limits.MaxCommandLine);
+        Check(lines.SequenceEqual(whole), $"SMTP framing depends on packet boundaries (in pieces of {chunk}: {Show(lines)}; at once: {Show(whole)})");
         foreach (var (status, line) in lines)
         {
             if (status != FrameStatus.Line) continue;
@@ -235,7 +239,8 @@ public static class FuzzTargets
     {
         var (chunk, input) = Split(data);
         var frames = FrameImap(input, chunk);
-        Check(frames.SequenceEqual(FrameImap(input, 0)), "IMAP framing depends on packet boundaries");
+        var whole = FrameImap(input, 0);
+        Check(frames.SequenceEqual(whole), $"IMAP framing depends on packet boundaries (in pieces of {chunk}: {Show(frames)}; at once: {Show(whole)})");
         foreach (var (status, frame) in frames)
         {
             if (status != ImapFrameStatus.Complete) continue;

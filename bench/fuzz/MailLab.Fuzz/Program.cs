@@ -34,7 +34,9 @@ if (args.Length == 1)
     return 0;
 }
 
+// Replay: one line per failing file, then each distinct failure (type and our innermost frame) once, in full.
 var failed = 0;
+var distinct = new Dictionary<string, (string File, Exception Error)>();
 var files = args.Skip(1).SelectMany<string, string>(a => Directory.Exists(a)
     ? Directory.EnumerateFiles(a, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
     : [a]);
@@ -48,8 +50,13 @@ foreach (var file in files)
     {
         failed++;
         var frame = e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("MailLab.", StringComparison.Ordinal))?.Trim();
-        Console.WriteLine($"{file}: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} | {frame}");
+        Console.WriteLine($"{file}: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+        distinct.TryAdd($"{e.GetType().Name} {frame}", (file, e));
     }
+}
+foreach (var (key, (file, error)) in distinct)
+{
+    Console.WriteLine($"\n== {key}\n   first seen in {file}\n{error}");
 }
 Console.Error.WriteLine($"{failed} failing input(s)");
 return failed == 0 ? 0 : 1;
