@@ -158,10 +158,25 @@ for t in "${targets[@]}"; do
     fi
 done
 
+# Triage: replay this run's crashes through an uninstrumented build and list each distinct failure
+# (exception type and innermost MailLab frame) once. Hangs are not replayed here (they would hang).
+triage=$(for t in "${targets[@]}"; do compgen -G "$out/afl/$t/default/crashes/id:*" >/dev/null && echo "$t"; done)
+if [[ -n "$triage" ]]; then
+    dotnet build "$here/MailLab.Fuzz/MailLab.Fuzz.csproj" -c Release -nologo -v quiet >&2
+    {
+        echo
+        echo "Distinct crashes (replayed without instrumentation):"
+        echo
+        for t in $triage; do
+            dotnet "$here/MailLab.Fuzz/bin/Release/net10.0/MailLab.Fuzz.dll" "$t" "$out/afl/$t/default/crashes" 2>/dev/null \
+                | grep '^== ' | sed "s/^== /- $t: /"
+        done
+    } >> "$report"
+fi
 {
     echo
-    echo "Crashes and hangs (if any) are in bench/fuzz/findings/TARGET/; replay one with"
-    echo "\`dotnet bench/fuzz/MailLab.Fuzz/bin/Release/net10.0/MailLab.Fuzz.dll TARGET FILE\` (uninstrumented build)."
+    echo "Crashes and hangs (if any) are in bench/fuzz/findings/TARGET/; replay them with"
+    echo "\`dotnet bench/fuzz/MailLab.Fuzz/bin/Release/net10.0/MailLab.Fuzz.dll TARGET FILE|DIR\` (uninstrumented build)."
 } >> "$report"
 cat "$report"
 echo "report: $report" >&2
