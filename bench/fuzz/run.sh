@@ -102,7 +102,11 @@ for t in "${targets[@]}"; do
     mkdir -p "$work"
     echo "== $t: fuzzing for $seconds s" >&2
     set +e
-    afl-fuzz -i "$corpus/$t" -o "$work" -V "$seconds" -t "$timeout_ms" -m none \
+    dict=()
+    if [[ -f "$here/dict/$t.dict" ]]; then
+        dict=(-x "$here/dict/$t.dict")   # tokens of the target's grammar
+    fi
+    afl-fuzz -i "$corpus/$t" -o "$work" -V "$seconds" -t "$timeout_ms" -m none "${dict[@]}" \
         -- dotnet "$bin/MailLab.Fuzz.dll" "$t" > "$work/afl.log" 2>&1
     rc=$?
     set -e
