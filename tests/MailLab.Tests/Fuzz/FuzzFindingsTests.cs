@@ -73,4 +73,27 @@ public sealed class FuzzFindingsTests : LabTest
         Assert.Equal(Refused(line.Length), Refused(7));
         Assert.Null(Refused(7)); // an 80-octet tag is not kept: "* BAD" (RFC 3501 §7.1.3 allows the untagged form)
     }
+
+    // zone-file, afl id:000001: a record whose type has no shape text and too few values threw
+    // KeyNotFoundException from the error message itself, instead of reporting the error.
+    [Fact]
+    public void A_zone_record_of_an_unlisted_type_without_data_is_an_error_not_an_exception()
+    {
+        var input = Convert.FromHexString("3b203120326820206e730a6e7fff330a6e31582220330a6e31582220494e2041414141203a3a310a74783330302020");
+        FuzzTargets.ZoneFile(input);
+        var result = MailLab.Server.Dns.ZoneFileParser.Parse(Encoding.UTF8.GetString(input), "fuzz.zone", "fuzz.test");
+        Assert.NotEmpty(result.Errors);
+    }
+
+    // dkim-signature, afl hang id:000004: WithoutSignatureValue looped for ever on a field ending in CRLF
+    // whose last tag-spec was not b=.
+    [Theory]
+    [InlineData("v=1; a=v=1; arct :arct :e; bh12j8\r\n")]
+    [InlineData("DKIM-Signature: v=1; d=uc.test\r\n")]
+    public async Task Removing_b_from_a_field_without_it_returns_the_field_unchanged(string raw)
+    {
+        var done = Task.Run(() => MailLab.MailAuth.Dkim.DkimVerifier.WithoutSignatureValue(raw));
+        Assert.Same(done, await Task.WhenAny(done, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Equal(raw, await done);
+    }
 }
