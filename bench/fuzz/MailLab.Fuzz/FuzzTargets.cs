@@ -372,10 +372,10 @@ public static class FuzzTargets
     private static class MacroContexts
     {
         public static readonly SpfMacroContext[] All =
-    [
-        new() { Ip = IPAddress.Parse("192.0.2.7"), Sender = "strong-bad@email.example.com", Domain = "email.example.com", Helo = "mx.example.org", Receiver = "mx.uc.test", Now = DateTimeOffset.UnixEpoch },
-        new() { Ip = IPAddress.Parse("2001:db8::cb01"), Sender = "@", Domain = "", Helo = "", Now = DateTimeOffset.UnixEpoch, ValidatedDomain = _ => Task.FromResult("mx.example.org") },
-    ];
+        [
+            new() { Ip = IPAddress.Parse("192.0.2.7"), Sender = "strong-bad@email.example.com", Domain = "email.example.com", Helo = "mx.example.org", Receiver = "mx.uc.test", Now = DateTimeOffset.UnixEpoch },
+            new() { Ip = IPAddress.Parse("2001:db8::cb01"), Sender = "@", Domain = "", Helo = "", Now = DateTimeOffset.UnixEpoch, ValidatedDomain = _ => Task.FromResult("mx.example.org") },
+        ];
     }
 
     private static void Expand(string text, bool explain)
@@ -482,11 +482,11 @@ public static class FuzzTargets
     private static class Sections
     {
         public static readonly FetchItem[] All =
-    [
-        .. new[] { "BODY[]", "BODY[HEADER]", "BODY[TEXT]", "BODY[1]", "BODY[1.MIME]", "BODY[2.1]", "BODY[1.2.HEADER]", "BODY[3.TEXT]",
-            "BODY[HEADER.FIELDS (FROM SUBJECT)]", "BODY[2.HEADER.FIELDS.NOT (TO)]", "BODY[]<5.10>", "RFC822.HEADER", "RFC822.TEXT" }
-            .Select(s => FetchItem.Parse(s, out _) ?? throw new InvalidOperationException(s)),
-    ];
+        [
+            .. new[] { "BODY[]", "BODY[HEADER]", "BODY[TEXT]", "BODY[1]", "BODY[1.MIME]", "BODY[2.1]", "BODY[1.2.HEADER]", "BODY[3.TEXT]",
+                "BODY[HEADER.FIELDS (FROM SUBJECT)]", "BODY[2.HEADER.FIELDS.NOT (TO)]", "BODY[]<5.10>", "RFC822.HEADER", "RFC822.TEXT" }
+                .Select(s => FetchItem.Parse(s, out _) ?? throw new InvalidOperationException(s)),
+        ];
     }
 
     /// <summary>
