@@ -256,14 +256,17 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         int i = raw.IndexOf(':') + 1;
         while (i > 0 && i < raw.Length)
         {
-            int end = raw.IndexOf(';', i);
-            if (end < 0) end = raw.EndsWith("\r\n", StringComparison.Ordinal) ? raw.Length - 2 : raw.Length;
+            int semicolon = raw.IndexOf(';', i);
+            int end = semicolon >= 0 ? semicolon : raw.EndsWith("\r\n", StringComparison.Ordinal) ? raw.Length - 2 : raw.Length;
             int eq = raw.IndexOf('=', i);
             if (eq >= 0 && eq < end && DkimTags.Trim(raw[i..eq]) == "b")
             {
                 return raw[..(eq + 1)] + raw[end..];
             }
-            i = end + 1;
+            // The last tag-spec: without b= in it there is nothing to remove (before, a field ending in
+            // CRLF looped here for ever).
+            if (semicolon < 0) break;
+            i = semicolon + 1;
         }
         return raw;
     }

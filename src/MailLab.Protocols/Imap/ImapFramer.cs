@@ -102,7 +102,7 @@ public sealed class ImapFramer(int maxLine, long maxLiteral)
                 {
                     if (frame.WrittenCount == 0)
                     {
-                        frame.Write(buffer.Slice(0, Math.Min(pending, 64)).ToArray()); // keeps the tag for the BAD
+                        frame.Write(buffer.Slice(0, Math.Min(pending, RefusedKept)).ToArray()); // keeps the tag for the BAD
                     }
                     buffer = buffer.Slice(buffer.End);
                     Refuse();
@@ -131,7 +131,7 @@ public sealed class ImapFramer(int maxLine, long maxLiteral)
             {
                 if (frame.WrittenCount == 0)
                 {
-                    frame.Write(line.Slice(0, Math.Min(line.Length, 64)).ToArray());
+                    frame.Write(line.Slice(0, Math.Min(line.Length, RefusedKept)).ToArray());
                 }
                 Refuse();
                 return ImapFrameStatus.LineTooLong;
@@ -201,11 +201,15 @@ public sealed class ImapFramer(int maxLine, long maxLiteral)
         }
     }
 
+    // Only the start is kept, for the tag of the BAD/NO: the same 64 octets however the command arrived
+    // (whole or in pieces), and never a copy of a refused command of up to MaxCommand octets.
     private void Refuse()
     {
-        lastRefused = frame.WrittenSpan.ToArray();
+        lastRefused = frame.WrittenSpan[..Math.Min(frame.WrittenCount, RefusedKept)].ToArray();
         Reset();
     }
+
+    private const int RefusedKept = 64;
 
     /// <summary>True when the line ends with <c>{digits}</c> or <c>{digits+}</c> (RFC 3501 §9 literal, RFC 7888 literal+).</summary>
     public static bool TryLiteralAtEnd(ReadOnlySpan<byte> line, out long size, out bool sync)

@@ -27,7 +27,7 @@ public static class SmtpParameters
             // esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); esmtp-value = 1*(%d33-60 / %d62-126),
             // UTF-8 allowed by RFC 6531 §3.3.
             if (!IsKeyword(key) || (value is not null && (value.Length == 0 || value.Any(c => c is < '!' or '=' or '\x7F'))))
-                return SmtpReply.SyntaxError($"Bad parameter syntax: {item}");
+                return SmtpReply.SyntaxError($"Bad parameter syntax: {Printable(item)}");
             if (!(isMail ? MailKeys : RcptKeys).Contains(key))
             {
                 // RFC 5321 §4.1.1.11: a parameter we do not know gets 555.
@@ -42,6 +42,18 @@ public static class SmtpParameters
             result[key] = value;
         }
         return null;
+    }
+
+    // The client's text goes back in the reply: a CR or LF would inject reply lines (SmtpReply refuses
+    // them) and other controls reach terminals, so each control shows as '?', and at most 64 characters.
+    private static string Printable(string item)
+    {
+        var shown = string.Create(Math.Min(item.Length, 64), item, (span, s) =>
+        {
+            for (int i = 0; i < span.Length; i++)
+                span[i] = char.IsControl(s[i]) ? '?' : s[i];
+        });
+        return item.Length > 64 ? shown + "..." : shown;
     }
 
     private static SmtpReply? Check(string key, ref string? value)

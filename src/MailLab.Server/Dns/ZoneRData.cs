@@ -32,7 +32,7 @@ internal static class ZoneRData
         if (d.Count < need || (exact && d.Count > need))
         {
             var at = d.Count > need ? d[need] : d.Count > 0 ? d[^1] : typeToken;
-            error(at, $"{type} needs {Shapes[type]}: {need} value{(need == 1 ? "" : "s")}{(exact ? "" : " or more")}, found {d.Count}");
+            error(at, $"{type} needs {Shapes.GetValueOrDefault(type, "its data")}: {need} value{(need == 1 ? "" : "s")}{(exact ? "" : " or more")}, found {d.Count}");
             return null;
         }
         if (type != DnsType.TXT && d.FirstOrDefault(t => t.Quoted) is { } quoted)
