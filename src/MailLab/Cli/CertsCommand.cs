@@ -80,7 +80,7 @@ internal static class CertsCommand
         Console.WriteLine("Trust it with openssl (STARTTLS on a site's MSA; -crlf sends the CRLF line ends SMTP needs):");
         foreach (var s in def.Sites)
         {
-            Console.WriteLine($"  openssl s_client -starttls smtp -connect {s.Address}:{s.Ports.Submission} -CAfile {caFile} -verify_hostname {s.PrimaryHostName} -verify_return_error -crlf");
+            Console.WriteLine($"  openssl s_client -starttls smtp -connect {s.Address}:{s.Ports.Submission} -CAfile {caFile} -verify_hostname {s.PrimaryHostName} -verify_return_error -crlf -nocommands");
         }
         Console.WriteLine("With swaks:");
         Console.WriteLine($"  swaks --tls --tls-verify --tls-ca-path {caFile} ...");

@@ -203,7 +203,7 @@ public sealed class LabStartupCliTests
         var (code, output, _) = await MailLabProcess.Run(Isolated(), "certs", "--data", data);
         Assert.Equal(0, code);
         Assert.Contains(ca, output);
-        Assert.Contains($"openssl s_client -starttls smtp -connect 127.0.1.1:5587 -CAfile {ca} -verify_hostname mx.uc.test -verify_return_error -crlf", output);
+        Assert.Contains($"openssl s_client -starttls smtp -connect 127.0.1.1:5587 -CAfile {ca} -verify_hostname mx.uc.test -verify_return_error -crlf -nocommands", output);
         Assert.Contains("Thunderbird", output);
     }
 
