@@ -30,8 +30,10 @@ public static class ServerTls
         }
         var length = pending.Buffer.Length;
         var raw = Encoding.UTF8.GetString(pending.Buffer.Slice(0, Math.Min(length, 120)).ToArray());
+        // A lone base64 line is a SASL response sent ahead of its challenge: as secret as the verbs.
         bool secret = raw.Contains("AUTH", StringComparison.OrdinalIgnoreCase) || raw.Contains("PASS", StringComparison.OrdinalIgnoreCase)
-            || raw.Contains("APOP", StringComparison.OrdinalIgnoreCase) || raw.Contains("LOGIN", StringComparison.OrdinalIgnoreCase);
+            || raw.Contains("APOP", StringComparison.OrdinalIgnoreCase) || raw.Contains("LOGIN", StringComparison.OrdinalIgnoreCase)
+            || raw.Split('\n').Any(line => SecretRedaction.IsCredentialBlob(line.Trim()));
         var preview = secret ? trace.Secret(raw) : raw;
         reader.AdvanceTo(pending.Buffer.End);
         trace.Emit(TraceKind.PlaintextInjection,

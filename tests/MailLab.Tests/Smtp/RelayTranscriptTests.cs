@@ -267,6 +267,21 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_base64_credential_pipelined_after_STARTTLS_is_not_shown_in_the_injection_preview()
+    {
+        await using var t = await Mta();
+        await t.Expect("EHLO x.test", "250");
+        // A client that sends its SASL response ahead of the challenge, in the plaintext part.
+        await t.SendRawAsync("STARTTLS\r\nAGFsaWNlQHVjLnRlc3QAbGFiLWFsaWNl\r\n");
+        Assert.StartsWith("220 2.0.0", await t.ReplyAsync());
+        await t.HandshakeAsync();
+        var injection = Assert.Single(lab.Events(TraceKind.PlaintextInjection));
+        Assert.DoesNotContain("AGFsaWNl", injection.Field("Preview"));
+        Assert.DoesNotContain("AGFsaWNl", injection.Text);
+        Assert.Equal("34", injection.Field("Octets"));
+    }
+
+    [Fact]
     public async Task STARTTLS_discards_injected_plaintext_and_requires_EHLO_again()
     {
         await using var t = await Mta();
