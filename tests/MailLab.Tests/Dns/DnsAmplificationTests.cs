@@ -12,6 +12,7 @@ using MailLab.Server.Trace;
 using MailLab.Tests.Interop;
 using MailLab.Tests.Support;
 
+using static MailLab.Tests.Dns.DnsServerTests;
 using static MailLab.Tests.Dns.RawDns;
 
 namespace MailLab.Tests.Dns;
@@ -19,12 +20,6 @@ namespace MailLab.Tests.Dns;
 /// <summary>Issue 20 item 18: ANY is answered per RFC 8482 and UDP answers are rate-limited per client.</summary>
 public class DnsAmplificationTests
 {
-    private static LookupClient Client(IPEndPoint server, bool tcp = false) => new(new LookupClientOptions(new NameServer(server))
-    {
-        UseCache = false, Recursion = false, ThrowDnsErrors = false, UseTcpOnly = tcp, UseTcpFallback = true,
-        Retries = 0, Timeout = TimeSpan.FromSeconds(3),
-    });
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

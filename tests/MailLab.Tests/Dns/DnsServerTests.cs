@@ -8,7 +8,8 @@ namespace MailLab.Tests.Dns;
 /// <summary>The lab DNS over real loopback sockets, with DnsClient as the client.</summary>
 public class DnsServerTests
 {
-    private static LookupClient Client(IPEndPoint server, bool tcp = false) => new(new LookupClientOptions(new NameServer(server))
+    /// <summary>A DnsClient that asks only <paramref name="server"/>, once, without caching (shared by the DNS tests).</summary>
+    internal static LookupClient Client(IPEndPoint server, bool tcp = false) => new(new LookupClientOptions(new NameServer(server))
     {
         UseCache = false, Recursion = false, ThrowDnsErrors = false, UseTcpOnly = tcp, UseTcpFallback = true,
         Retries = 0, Timeout = TimeSpan.FromSeconds(3),
