@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
+using MailLab.Server.Trace;
 using MimeKit;
 
 namespace MailLab.Server.Reports;
@@ -173,13 +174,14 @@ public static class AggregateReportReader
     public static string Table(AggregateReport r)
     {
         string[] head = ["source IP", "count", "header_from", "SPF result", "SPF aligned", "DKIM result", "DKIM aligned", "disposition"];
+        // A report is anyone's mail: its values reach a terminal escaped, like the trace's console (issue 20 item 12).
         var rows = r.Rows.Select(x => new[]
         {
             x.SourceIp, x.Count.ToString(), x.HeaderFrom, x.SpfResults, Yes(x.Spf), x.DkimResults, Yes(x.Dkim), x.Disposition,
-        }).ToList();
+        }.Select(ConsoleEscaping.Escape).ToArray()).ToList();
         var widths = head.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(row => row[i].Length))).ToArray();
         var sb = new StringBuilder();
-        sb.Append($"aggregate report {r.ReportId} from {r.OrgName} for {r.PolicyDomain} (p={r.Policy}), {r.Begin:u} .. {r.End:u}\n");
+        sb.Append(ConsoleEscaping.Escape($"aggregate report {r.ReportId} from {r.OrgName} for {r.PolicyDomain} (p={r.Policy}), {r.Begin:u} .. {r.End:u}")).Append('\n');
         foreach (var line in rows.Prepend(head))
         {
             sb.Append("  ").Append(string.Join("  ", line.Select((v, i) => v.PadRight(widths[i]))).TrimEnd()).Append('\n');

@@ -1,4 +1,5 @@
 using System.Text;
+using MailLab.Server.Trace;
 using MimeKit;
 
 namespace MailLab.Server.Reports;
@@ -66,14 +67,15 @@ public static class FailureReportReader
     /// <summary>What <c>maillab dmarc report show</c> prints for one failure report: a labelled field a line.</summary>
     public static string Describe(FailureReport r)
     {
-        var sb = new StringBuilder($"failure report (ARF): {r.Subject}\n");
+        // A report is anyone's mail: its values reach a terminal escaped, like the trace's console (issue 20 item 12).
+        var sb = new StringBuilder($"failure report (ARF): {ConsoleEscaping.Escape(r.Subject)}\n");
         var present = Shown.SelectMany(name => r.Fields.Where(f => f.Name.Equals(name, StringComparison.OrdinalIgnoreCase))).ToList();
         int width = present.Count == 0 ? 0 : present.Max(f => f.Name.Length);
-        foreach (var (name, value) in present) sb.Append("  ").Append((name + ":").PadRight(width + 2)).Append(value).Append('\n');
+        foreach (var (name, value) in present) sb.Append("  ").Append((name + ":").PadRight(width + 2)).Append(ConsoleEscaping.Escape(value)).Append('\n');
         var reported = r.ReportedHeaders.Split('\n')
             .Where(l => l.StartsWith("From:", StringComparison.OrdinalIgnoreCase) || l.StartsWith("Subject:", StringComparison.OrdinalIgnoreCase))
             .Select(l => l.TrimEnd('\r'));
-        foreach (var l in reported) sb.Append("  reported message ").Append(l).Append('\n');
+        foreach (var l in reported) sb.Append("  reported message ").Append(ConsoleEscaping.Escape(l)).Append('\n');
         return sb.ToString();
     }
 }

@@ -63,6 +63,27 @@ public sealed class AggregateReportTests
         Assert.DoesNotContain("<np>", old);
     }
 
+    [Fact]
+    public void Control_characters_in_a_report_reach_the_table_escaped()
+    {
+        // Anyone can mail a report to postmaster. XML 1.0 forbids ESC, but allows a CR (a forged line),
+        // C1 controls (U+009B is CSI on many terminals) and bidi overrides: none may reach the terminal raw.
+        var xml = """
+            <feedback><report_metadata><org_name>evil&#xd;aggregate report forged</org_name><report_id>r1</report_id>
+            <date_range><begin>1700000000</begin><end>1700000600</end></date_range></report_metadata>
+            <policy_published><domain>bank.test</domain><p>reject</p></policy_published>
+            <record><row><source_ip>127.0.3.1</source_ip><count>1</count><policy_evaluated><disposition>none</disposition>
+            <dkim>fail</dkim><spf>fail</spf></policy_evaluated></row><identifiers><header_from>bank.test&#x9b;2J&#x202e;</header_from></identifiers></record>
+            </feedback>
+            """;
+        var table = AggregateReportReader.Table(AggregateReportReader.ParseXml(System.Text.Encoding.UTF8.GetBytes(xml)));
+        Assert.DoesNotContain('\r', table);
+        Assert.DoesNotContain('\u009b', table);
+        Assert.DoesNotContain('\u202e', table);
+        Assert.Contains(@"evil\raggregate report forged", table);
+        Assert.Contains(@"bank.test\x9b2J\u202e", table);
+    }
+
     public static TheoryData<string> StalwartSamples() => new(Directory.GetFiles(Path.Combine(Data, "aggregate", "stalwart"), "*.json").Select(Path.GetFileNameWithoutExtension).Order()!);
 
     [Theory]
