@@ -119,10 +119,11 @@ public sealed class LabRuntime : IAsyncDisposable
             new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit);
         try
         {
+            var peers = new LabPeers(lab.Sites.Where(s => !only.Includes(s.Name)).Select(s => s.IPAddress));
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
-                var site = new LabSite(lab, def, cert, tracer, mda, queue);
+                var site = new LabSite(lab, def, cert, tracer, mda, queue, peers);
                 site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 TraceDkimKeys(site, tracer);
                 sites.Add(site);
@@ -219,7 +220,7 @@ public sealed class LabRuntime : IAsyncDisposable
     {
         foreach (var k in site.DkimKeys!.Created)
         {
-            tracer.For(site.Name, TraceRole.MSA).Emit(TraceKind.DkimStep,
+            tracer.ForLab(LabOrigin.Host, site.Name, TraceRole.MSA).Emit(TraceKind.DkimStep,
                 $"DKIM key made for {k.Domain}: {MailAuth.Dkim.DkimSignature.Name(k.Key.Algorithm)} {k.Key.Bits} bits in {k.KeyFile}, published at {MailAuth.Dkim.DkimVerifier.KeyName(k.Selector, k.Domain)}",
                 ("Step", "keygen"), ("Domain", k.Domain), ("Selector", k.Selector), ("Algorithm", MailAuth.Dkim.DkimSignature.Name(k.Key.Algorithm)),
                 ("KeyBits", k.Key.Bits), ("KeyFile", k.KeyFile), ("Record", k.Record));
@@ -235,8 +236,8 @@ public sealed class LabRuntime : IAsyncDisposable
         }
         catch (ListenerBindException ex)
         {
-            tracer.Emit(ex.Site, Enum.Parse<TraceRole>(ex.Role), null, null, TraceKind.ListenerFailed, ex.Message,
-                new Dictionary<string, object?> { ["EndPoint"] = ex.EndPoint, ["Reason"] = ex.Reason });
+            tracer.ForLab(LabOrigin.Host, ex.Site, Enum.Parse<TraceRole>(ex.Role)).Emit(TraceKind.ListenerFailed, ex.Message,
+                ("EndPoint", ex.EndPoint), ("Reason", ex.Reason));
             throw;
         }
     }

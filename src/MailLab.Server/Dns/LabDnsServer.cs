@@ -113,7 +113,7 @@ public sealed class LabDnsServer : IAsyncDisposable
     public void Start()
     {
         if (udp is null || tcp is null) throw new InvalidOperationException("Bind first");
-        tracer.For("lab", TraceRole.DNS).Emit(TraceKind.ListenerStarted, $"DNS listening on {Info.Address}:{Info.Port} (UDP and TCP)",
+        tracer.ForLab(LabOrigin.Host, "lab", TraceRole.DNS).Emit(TraceKind.ListenerStarted, $"DNS listening on {Info.Address}:{Info.Port} (UDP and TCP)",
             ("Address", Info.Address), ("Port", Info.Port), ("Tls", Info.Tls));
         tasks.Add(UdpLoopAsync(udp));
         tasks.Add(TcpLoopAsync(tcp));

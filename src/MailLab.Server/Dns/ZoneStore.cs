@@ -186,7 +186,7 @@ public sealed class ZoneStore : IAsyncDisposable
     }
 
     private void Trace(string site, TraceKind kind, string text, params (string, object?)[] fields) =>
-        tracer.For(site, TraceRole.DNS).Emit(kind, text, fields);
+        tracer.ForLab(LabOrigin.Host, site, TraceRole.DNS).Emit(kind, text, fields);
 
     /// <summary>Loads every zone and starts watching the directory.</summary>
     public void Start()

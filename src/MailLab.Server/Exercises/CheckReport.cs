@@ -64,6 +64,7 @@ public sealed record CheckReport(
         {
             var first = g.First().Event;
             string who = first.Session is null ? $"{first.Site} {first.Role}" : $"{first.Site} {first.Role} session {first.Session}";
+            if (first.Lab is not null) who += $" (the lab's {first.Lab})";
             string what = string.Join(", ", g.Select(e => e.Event.Message is null ? e.Event.Kind.ToString() : $"{e.Event.Kind} {e.Event.Message}"));
             return $"{who} at {Time(first.Time)}: {what}";
         }));

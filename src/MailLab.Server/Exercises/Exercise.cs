@@ -23,6 +23,8 @@ public sealed record Objective(string Id, string Description, IReadOnlyList<Even
 /// <summary>
 /// A pattern one trace event must match: its kind, optionally role and site, field conditions, and
 /// links to events matched by earlier patterns of the same objective (same session, same message, after).
+/// <paramref name="Lab"/>: the pattern may also match an event the lab itself caused (<see cref="TraceEvent.Lab"/>),
+/// such as the relay of the student's message; without it only events of the student's own connections match.
 /// </summary>
 public sealed record EventPattern(
     string? Name,
@@ -32,7 +34,8 @@ public sealed record EventPattern(
     IReadOnlyList<FieldCondition> Fields,
     int? SameSessionAs,
     int? SameMessageAs,
-    int? After)
+    int? After,
+    bool Lab = false)
 {
     /// <summary>A short description for "not yet" output: "SpfResult (MTA, bank)".</summary>
     public string Describe()
@@ -40,6 +43,7 @@ public sealed record EventPattern(
         var parts = new List<string>();
         if (Role is not null) parts.Add(Role.Value.ToString());
         if (Site is not null) parts.Add(Site);
+        if (Lab) parts.Add("by the lab");
         parts.AddRange(Fields.Select(f => f.ToString()));
         return parts.Count == 0 ? Kind.ToString() : $"{Kind} ({string.Join(", ", parts)})";
     }

@@ -18,7 +18,7 @@ public static partial class ExerciseReader
 
     private static readonly string[] RootKeys = ["exercise", "title", "lab-switches", "objectives"];
     private static readonly string[] ObjectiveKeys = ["id", "description", "events"];
-    private static readonly string[] EventKeys = ["name", "kind", "role", "site", "fields", "same-session-as", "same-message-as", "after"];
+    private static readonly string[] EventKeys = ["name", "kind", "role", "site", "fields", "same-session-as", "same-message-as", "after", "lab"];
     private static readonly string[] OperatorKeys = ["equals", "not", "in", "contains", "regex", "exists", "same-as"];
 
     /// <summary>Reads <c>objectives.yml</c> in <paramref name="directory"/>.</summary>
@@ -116,6 +116,12 @@ public static partial class ExerciseReader
                 names.Add(name);
             }
         }
+        if (events.Count > 0 && events.Count == names.Count && events.All(e => e.Lab))
+        {
+            // The lab's own work is never the student's: an objective needs an act of the student's to anchor it.
+            f.Error(map.Required("events")!, map.Path("events"), "every event has 'lab: true'; at least one must be the student's own act (docs: lab-exercises/README.md)");
+            return null;
+        }
         return id is null || description is null || events.Count == 0 || events.Count < names.Count ? null : new Objective(id, description, events);
     }
 
@@ -135,6 +141,7 @@ public static partial class ExerciseReader
         int? sameSession = Ref("same-session-as");
         int? sameMessage = Ref("same-message-as");
         int? after = Ref("after");
+        bool lab = map.Optional("lab") is { } l && f.Bool(l, map.Path("lab")) == true;
         var conditions = new List<FieldCondition>();
         if (map.Optional("fields") is { } fieldsNode)
         {
@@ -157,7 +164,7 @@ public static partial class ExerciseReader
                 }
             }
         }
-        return kind is null ? null : new EventPattern(name, kind.Value, role, site, conditions, sameSession, sameMessage, after);
+        return kind is null ? null : new EventPattern(name, kind.Value, role, site, conditions, sameSession, sameMessage, after, lab);
     }
 
     private static IEnumerable<FieldCondition> ReadConditions(YamlFields f, string field, YamlNode value, string path, List<string?> earlier)

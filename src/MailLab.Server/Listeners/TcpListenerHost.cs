@@ -74,7 +74,7 @@ public sealed class TcpListenerHost : IAsyncDisposable
     public void Start()
     {
         if (socket is null) throw new InvalidOperationException("Bind first");
-        trace.Emit(TraceKind.ListenerStarted, $"{Info.Role} listening on {Info.Address}:{Info.Port} (TLS: {Info.Tls})",
+        trace.AsLab(LabOrigin.Host).Emit(TraceKind.ListenerStarted, $"{Info.Role} listening on {Info.Address}:{Info.Port} (TLS: {Info.Tls})",
             ("Address", Info.Address), ("Port", Info.Port), ("Tls", Info.Tls));
         acceptLoop = AcceptLoopAsync(socket);
     }

@@ -44,7 +44,7 @@ public sealed partial class RelayClient
     public async Task<IReadOnlyList<AttemptResult>> DeliverAsync(LabSite site, QueueEntry entry, string domain,
         IReadOnlyList<string> recipients, string messagePath, CancellationToken ct)
     {
-        var qtrace = site.Tracer.For(site.Name, TraceRole.QUEUE).WithMessage(entry.Id);
+        var qtrace = site.Tracer.ForLab(LabOrigin.Relay, site.Name, TraceRole.QUEUE).WithMessage(entry.Id);
         MxLookup lookup;
         try
         {
@@ -91,7 +91,7 @@ public sealed partial class RelayClient
     private async Task<(bool TryNext, IReadOnlyList<AttemptResult> Results)> TryHostAsync(LabSite site, QueueEntry entry, MxHost host,
         IPAddress address, IReadOnlyList<string> recipients, string messagePath, CancellationToken ct)
     {
-        var trace = site.Tracer.For(site.Name, TraceRole.MTA, "R" + Interlocked.Increment(ref sessions)).WithMessage(entry.Id);
+        var trace = site.Tracer.ForLab(LabOrigin.Relay, site.Name, TraceRole.MTA, "R" + Interlocked.Increment(ref sessions)).WithMessage(entry.Id);
         var local = site.Definition.IPAddress;
         var port = relayPortFor(address) ?? settings.RelayPort;
         var remote = new IPEndPoint(address, port);

@@ -58,9 +58,9 @@ public sealed class RelayWorker : IAsyncDisposable
         {
             foreach (var e in loaded) entries[e.Id] = e;
         }
-        tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.QueueLoaded,
+        tracer.ForLab(LabOrigin.Host, "lab", TraceRole.QUEUE).Emit(TraceKind.QueueLoaded,
             $"queue {queue.Directory}: {loaded.Count} entries resumed{(errors.Count > 0 ? $", {errors.Count} unreadable" : "")}",
-            new Dictionary<string, object?> { ["Directory"] = queue.Directory, ["Entries"] = loaded.Count, ["Errors"] = errors.ToArray(), ["TemporaryRemoved"] = cleaned });
+            ("Directory", queue.Directory), ("Entries", loaded.Count), ("Errors", errors.ToArray()), ("TemporaryRemoved", cleaned));
         loop = Task.Run(() => RunAsync(stop.Token));
     }
 
@@ -92,8 +92,8 @@ public sealed class RelayWorker : IAsyncDisposable
             {
                 if (queue.TakeFlushRequest())
                 {
-                    tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.QueueFlushRequested,
-                        "flush requested: retrying every deferred recipient now", new Dictionary<string, object?> { ["Source"] = RelayQueue.FlushFile });
+                    tracer.ForLab(LabOrigin.Relay, "lab", TraceRole.QUEUE).Emit(TraceKind.QueueFlushRequested,
+                        "flush requested: retrying every deferred recipient now", ("Source", RelayQueue.FlushFile));
                     Flush();
                 }
                 StartDue(ct);
@@ -105,8 +105,8 @@ public sealed class RelayWorker : IAsyncDisposable
             }
             catch (IOException ex)
             {
-                tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.InternalError, $"queue worker: {ex.Message}",
-                    new Dictionary<string, object?> { ["Reason"] = ex.Message });
+                tracer.ForLab(LabOrigin.Relay, "lab", TraceRole.QUEUE).Emit(TraceKind.InternalError, $"queue worker: {ex.Message}",
+                    ("Reason", ex.Message));
                 // Not Task.Delay(..., ct): a stop during this pause must end the loop, not fault it.
                 await Task.WhenAny(Task.Delay(PollInterval, ct)).ConfigureAwait(false);
             }
@@ -145,15 +145,15 @@ public sealed class RelayWorker : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or Store.StoreException)
         {
-            tracer.Emit(entry.Site, TraceRole.QUEUE, null, entry.Id, TraceKind.InternalError, $"queue entry {entry.Id}: {ex.Message}",
-                new Dictionary<string, object?> { ["Reason"] = ex.Message });
+            tracer.ForLab(LabOrigin.Relay, entry.Site, TraceRole.QUEUE).WithMessage(entry.Id).Emit(TraceKind.InternalError, $"queue entry {entry.Id}: {ex.Message}",
+                ("Reason", ex.Message));
         }
         catch (Exception ex)
         {
             // A bug must cost one attempt (the entry stays queued and is retried), never the worker or the lab's stop.
-            tracer.Emit(entry.Site, TraceRole.QUEUE, null, entry.Id, TraceKind.InternalError,
+            tracer.ForLab(LabOrigin.Relay, entry.Site, TraceRole.QUEUE).WithMessage(entry.Id).Emit(TraceKind.InternalError,
                 $"queue entry {entry.Id}: internal error {ex.GetType().Name}: {ex.Message}",
-                new Dictionary<string, object?> { ["Reason"] = ex.Message, ["Error"] = ex.ToString() });
+                ("Reason", ex.Message), ("Error", ex.ToString()));
         }
         finally
         {
@@ -164,7 +164,7 @@ public sealed class RelayWorker : IAsyncDisposable
     private async Task ProcessAsync(QueueEntry entry, CancellationToken ct)
     {
         var site = sites.FirstOrDefault(s => s.Name.Equals(entry.Site, StringComparison.OrdinalIgnoreCase)) ?? sites[0];
-        var trace = tracer.For(site.Name, TraceRole.QUEUE).WithMessage(entry.Id);
+        var trace = tracer.ForLab(LabOrigin.Relay, site.Name, TraceRole.QUEUE).WithMessage(entry.Id);
         var now = DateTimeOffset.UtcNow;
         List<QueueRecipient> due;
         lock (gate)
@@ -209,7 +209,7 @@ public sealed class RelayWorker : IAsyncDisposable
         var failed = entry.Recipients.Where(r => r.State == RecipientState.Failed).ToList();
         if (failed.Count > 0 && !entry.DsnSent)
         {
-            await BounceAsync(site, entry, failed, trace, ct).ConfigureAwait(false);
+            await BounceAsync(site, entry, failed, trace.AsLab(LabOrigin.Dsn), ct).ConfigureAwait(false);
             entry.DsnSent = true;
             queue.Save(entry);
         }
@@ -275,8 +275,8 @@ public sealed class RelayWorker : IAsyncDisposable
         {
             foreach (var ex in task.Exception?.InnerExceptions ?? [])
             {
-                tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.InternalError, $"queue worker stopped with {ex.GetType().Name}: {ex.Message}",
-                    new Dictionary<string, object?> { ["Reason"] = ex.Message, ["Error"] = ex.ToString() });
+                tracer.ForLab(LabOrigin.Relay, "lab", TraceRole.QUEUE).Emit(TraceKind.InternalError, $"queue worker stopped with {ex.GetType().Name}: {ex.Message}",
+                    ("Reason", ex.Message), ("Error", ex.ToString()));
             }
         }
     }

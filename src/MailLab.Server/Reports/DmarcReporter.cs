@@ -69,8 +69,8 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, DmarcReportLog l
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                tracer.Emit("lab", TraceRole.QUEUE, null, null, TraceKind.DmarcReportSent, $"DMARC reports not sent: {ex.Message}",
-                    new Dictionary<string, object?> { ["Reason"] = ex.Message });
+                tracer.ForLab(LabOrigin.Report, "lab", TraceRole.QUEUE).Emit(TraceKind.DmarcReportSent, $"DMARC reports not sent: {ex.Message}",
+                    ("Reason", ex.Message));
             }
         }
     }
@@ -152,7 +152,7 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, DmarcReportLog l
             {
                 ["PolicyDomain"] = policyDomain, ["ReportId"] = reportId, ["Messages"] = entries.Count, ["SentTo"] = sent.ToArray(),
                 ["Refused"] = refused.ToArray(), ["Size"] = gz.Length, ["Begin"] = begin.ToUnixTimeSeconds(), ["End"] = end.ToUnixTimeSeconds(),
-            });
+            }, LabOrigin.Report);
         return outcome;
     }
 

@@ -68,7 +68,7 @@ public static class FailureReporter
             var reporter = site.Definition.Domains[0];
             id = await ReportMail.QueueAsync(site, site.Queue, Compose(site.HostName, reporter, r, failed, to), reporter, to, ct).ConfigureAwait(false);
         }
-        trace.Emit(TraceKind.DmarcReportSent,
+        trace.AsLab(LabOrigin.Report).Emit(TraceKind.DmarcReportSent,
             $"DMARC failure report for {r.FromDomain} (fo={string.Join(':', r.Record.Fo)}) to {(to.Count == 0 ? "nobody" : string.Join(", ", to))}" +
             string.Concat(refused.Select(x => $"; refused {x}")),
             ("Report", "failure"), ("PolicyDomain", r.PolicyDomain), ("SentTo", to.ToArray()), ("Refused", refused.ToArray()), ("QueueId", id));

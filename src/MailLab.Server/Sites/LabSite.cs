@@ -16,9 +16,10 @@ public sealed class LabSite
 {
     /// <summary>Creates the running form of a site.</summary>
     public LabSite(LabDefinition lab, SiteDefinition definition, X509Certificate2 certificate, Tracer tracer, LocalDelivery mda,
-        Relay.RelayQueue? queue = null)
+        Relay.RelayQueue? queue = null, LabPeers? peers = null)
     {
         Queue = queue;
+        Peers = peers ?? LabPeers.AllInProcess;
         Lab = lab;
         Definition = definition;
         Certificate = certificate;
@@ -26,6 +27,9 @@ public sealed class LabSite
         Mda = mda;
         CertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
     }
+
+    /// <summary>How this site tells the lab's own clients (its relay) from a student's.</summary>
+    public LabPeers Peers { get; }
 
     /// <summary>The certificate prepared once for every TLS handshake of the site.</summary>
     public SslStreamCertificateContext CertificateContext { get; }

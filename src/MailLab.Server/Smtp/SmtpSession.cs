@@ -21,6 +21,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private readonly SmtpProfile profile;
     private readonly TraceContext trace;
     private readonly IPEndPoint remote;
+    private readonly bool labRelay;
     private readonly IPEndPoint local;
     private readonly LabLimits limits;
     private readonly SmtpLimits protocolLimits;
@@ -53,7 +54,9 @@ public sealed partial class SmtpSession : IAsyncDisposable
         this.local = local;
         limits = site.Lab.Limits;
         protocolLimits = new SmtpLimits { MaxRecipients = limits.MaxRecipients, MaxMessageSize = limits.MaxMessageSize };
-        trace = site.Tracer.For(site.Name, profile.Role, sessionId);
+        labRelay = site.Peers.IsRelay(remote);
+        // A session the lab's own relay opened is the lab's work, whatever message it carries (docs/events.md §1).
+        trace = labRelay ? site.Tracer.ForLab(LabOrigin.Relay, site.Name, profile.Role, sessionId) : site.Tracer.For(site.Name, profile.Role, sessionId);
         stream = transport;
         reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
         framer = new SmtpLineFramer(protocolLimits.MaxCommandLine);
@@ -70,7 +73,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         trace.Emit(TraceKind.SessionOpened,
             $"connection from {remote} to {profile.Name} {local}{(profile.ImplicitTls ? " (implicit TLS)" : "")}",
             ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
-            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls), ("LabRelay", Listeners.LabRelayConnections.IsOwn(remote)));
+            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls), ("LabRelay", labRelay));
         commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
         try
         {
