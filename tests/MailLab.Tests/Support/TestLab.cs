@@ -46,6 +46,7 @@ public sealed class TestLab : IAsyncDisposable
             users:
               - { address: bob@bank.test, password: lab-bob }
               - { address: ceo@bank.test, password: lab-ceo }
+              - { address: postmaster@bank.test, password: lab-postmaster }
           - name: evil
             domains: [evil.test]
             host-names: [mx.evil.test]

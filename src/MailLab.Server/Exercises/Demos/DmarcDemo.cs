@@ -1,12 +1,16 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using DnsClient;
+using MailKit.Net.Pop3;
+using MailKit.Security;
 
 namespace MailLab.Server.Exercises.Demos;
 
 /// <summary>
 /// Exercise 5: a legitimate message that passes DMARC; then, as bank.test's DNS administrator, its
 /// policy set to none, quarantine and reject in turn by editing the zone file the lab serves, with a
-/// forged CEO message after each step. The zone is put back as it was at the end.
+/// forged CEO message after each step; last, as bank's postmaster, the failure report (ruf=) that the
+/// first forgery caused, read over POP3. The zone is put back as it was at the end.
 /// </summary>
 internal sealed partial class DmarcDemo : IExerciseDemo
 {
@@ -40,6 +44,28 @@ internal sealed partial class DmarcDemo : IExerciseDemo
             await File.WriteAllTextAsync(zoneFile, original, CancellationToken.None);
             ctx.Out.WriteLine($"   ({zoneFile} is back as it was.)");
         }
+        await ReadFailureReportAsync(ctx, bank, ct);
+    }
+
+    /// <summary>Logs in to bank's POP3 as its postmaster and downloads the failure reports (RFC 7489 §7.3, ARF) there.</summary>
+    private static async Task ReadFailureReportAsync(DemoContext ctx, string bank, CancellationToken ct)
+    {
+        var postmaster = ctx.Site("bank").Users.FirstOrDefault(u => u.Address.StartsWith("postmaster@", StringComparison.OrdinalIgnoreCase))
+            ?? throw new DemoException($"the lab file gives {bank} no postmaster user with a password to read its reports");
+        var pop3s = ctx.EndPoint("bank", "POP3", "implicit");
+        ctx.Step($"As {postmaster.Address}: the failure report the p=none forgery caused, over POP3 ({pop3s})");
+        await ctx.WaitForMessageAsync(postmaster.Address, "Feedback-Type: auth-failure", TimeSpan.FromSeconds(30), ct);
+        using var pop = new Pop3Client(new DemoProtocolLogger(ctx.Out)) { ServerCertificateValidationCallback = ctx.ValidateServer, Timeout = 30_000 };
+        if (ctx.Student is not null) pop.LocalEndPoint = new IPEndPoint(ctx.Student, 0);
+        await pop.ConnectAsync(pop3s.Address.ToString(), pop3s.Port, SecureSocketOptions.SslOnConnect, ct);
+        await pop.AuthenticateAsync(postmaster.Address, postmaster.Password, ct);
+        int count = await pop.GetMessageCountAsync(ct);
+        for (int i = 0; i < count; i++)
+        {
+            var m = await pop.GetMessageAsync(i, ct);
+            ctx.Out.WriteLine($"   downloaded: \"{m.Subject}\" ({m.Body?.ContentType.MimeType})");
+        }
+        await pop.DisconnectAsync(true, ct);
     }
 
     /// <summary>The zone with the _dmarc record's p= replaced and the SOA serial raised.</summary>
