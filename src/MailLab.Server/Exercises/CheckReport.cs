@@ -33,7 +33,8 @@ public sealed record CheckReport(
         o.WriteLine($"exercise {Exercise.Number}: {Exercise.Title}");
         string files = Trace.Files.Count == 0 ? "no trace files (has the lab run with this --data?)" : string.Join(", ", Trace.Files);
         o.WriteLine($"trace: {files}");
-        var scope = new List<string> { $"{EventsJudged} of {Trace.Events.Count} events judged" };
+        int lab = Trace.Events.Count(e => e.Lab is not null);
+        var scope = new List<string> { $"{EventsJudged} of {Trace.Events.Count} events judged", $"{lab} of all are the lab's own work (Lab), credited to nobody" };
         if (Student is not null) scope.Add($"student {Student}");
         if (Since is not null) scope.Add($"since {Time(Since.Value)}");
         if (Trace.UnreadableLines > 0) scope.Add($"{Trace.UnreadableLines} unreadable lines skipped");

@@ -7,7 +7,7 @@ public class DefaultLabTests
     private static readonly string[][] ExpectedUsers =
     [
         ["alice@uc.test", "carol@uc.test", "dave@uc.test"],
-        ["bob@bank.test", "ceo@bank.test"],
+        ["bob@bank.test", "ceo@bank.test", "postmaster@bank.test"],
         ["mallory@evil.test", "eve@evil.test"],
     ];
 
