@@ -98,18 +98,22 @@ public sealed partial class SmtpSession
         var headers = HeaderSummary.Read(spool);
         var envelopeDomain = DomainOf(env.MailFrom);
         var mismatch = headers.FromDomain is not null && !string.Equals(headers.FromDomain, envelopeDomain, StringComparison.OrdinalIgnoreCase);
+        // RFC 6409 §8: at the MSA the author is read as the receiver's DMARC reads it, once, for the trace and the rule.
+        var author = profile.Submission ? MailAuth.Dmarc.FromExtractor.Extract(spool.Head(MailAuth.Dmarc.FromExtractor.MaxHeaderBytes).Span) : null;
+        bool? fromIsUser = author is null || user is null || author.Problem == MailAuth.Dmarc.FromProblem.Missing ? null
+            : author.Problem is null && string.Equals(author.Address, user.Address, StringComparison.OrdinalIgnoreCase);
         // Envelope and header From side by side: the lecture's point that the client shows only the latter.
         mtrace.Emit(TraceKind.MessageReceived,
             $"message {id}: envelope MAIL FROM <{env.MailFrom}>, header From: {headers.From ?? "(none)"}{(mismatch ? "  <-- differ" : "")}; {spool.Length} octets for {string.Join(", ", env.Recipients)}",
             ("MailFrom", env.MailFrom), ("HeaderFrom", headers.From), ("HeaderFromDomain", headers.FromDomain),
             ("EnvelopeDomain", envelopeDomain), ("FromMismatch", mismatch), ("Recipients", env.Recipients.ToArray()),
             ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
-            ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null));
+            ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null),
+            ("FromIsAuthenticatedUser", fromIsUser));
 
-        if (profile.Submission)
+        if (author is not null)
         {
             // RFC 6409 §8: the envelope check alone would let alice have carol's From signed for uc.test.
-            var author = MailAuth.Dmarc.FromExtractor.Extract(spool.Head(MailAuth.Dmarc.FromExtractor.MaxHeaderBytes).Span);
             var fromDecision = SmtpPolicy.CheckHeaderFrom(new HeaderFromContext(site, profile, user, author));
             if (!fromDecision.Accepted)
             {

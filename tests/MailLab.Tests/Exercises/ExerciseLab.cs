@@ -12,6 +12,7 @@ namespace MailLab.Tests.Exercises;
 internal sealed class ExerciseLab : IAsyncDisposable
 {
     private readonly Serilog.Core.Logger logger;
+    private bool disposed;
 
     private ExerciseLab(TestLab lab, Serilog.Core.Logger logger, LabRuntime runtime)
     {
@@ -26,16 +27,23 @@ internal sealed class ExerciseLab : IAsyncDisposable
 
     public string DataDirectory => Lab.DataDirectory;
 
-    public static ExerciseLab Start(Exercise exercise)
+    /// <summary>Starts a lab with the exercise's lab switches (as 'maillab exercise start' does).</summary>
+    /// <param name="data">Reuse this data directory (a second run of the lab, as after Ctrl-C and 'maillab up'); default: a new one.</param>
+    /// <param name="defaultSwitches">Ignore the exercise's switches: the default lab, as 'maillab up' starts it.</param>
+    public static ExerciseLab Start(Exercise exercise, string? data = null, bool defaultSwitches = false)
     {
-        bool On(string key) => exercise.LabSwitches.TryGetValue(key, out bool v) && v;
+        bool On(string key) => !defaultSwitches && exercise.LabSwitches.TryGetValue(key, out bool v) && v;
         string yaml = TestLab.LabYaml(plaintextAuth: On("allow-plaintext-auth"), revealSecrets: On("reveal-secrets"),
             forgery: On("allow-sender-forgery"), rejectSpfFail: On("reject-spf-fail"),
             dmarcMonitorOnly: On("dmarc-monitor-only"), showDmarcVerdict: On("show-dmarc-verdict")); // the switches as the default lab sets them unless the exercise says
+        yaml = yaml.Replace("  enable-vrfy: false", $"  enable-vrfy: {(On("enable-vrfy") ? "true" : "false")}\n  enable-apop: {(On("enable-apop") ? "true" : "false")}");
         // Exercise 6 reads mail over POP3 and IMAP: every site serves both, on free ports.
         yaml = yaml.Replace("ports: { mta: 0, submission: 0, submissions: 0 }",
             "ports: { mta: 0, submission: 0, submissions: 0, pop3: 0, pop3s: 0, imap: 0, imaps: 0 }");
-        var lab = TestLab.FromYaml(yaml, On("reveal-secrets"));
+        // uc.test's colleagues of the default lab: exercise 10 cracks dave's password, exercise 11 forges carol's From.
+        yaml = yaml.Replace("      - { address: alice@uc.test, password: lab-alice }",
+            "      - { address: alice@uc.test, password: lab-alice }\n      - { address: carol@uc.test, password: lab-carol }\n      - { address: dave@uc.test, password: lab-dave }");
+        var lab = TestLab.FromYaml(yaml, On("reveal-secrets"), data);
         var logger = TraceLogging.Create(lab.DataDirectory, console: false);
         var runtime = LabRuntime.Start(lab.Definition, lab.DataDirectory, new Tracer(new TraceStream(), logger, On("reveal-secrets")));
         return new ExerciseLab(lab, logger, runtime);
@@ -44,6 +52,8 @@ internal sealed class ExerciseLab : IAsyncDisposable
     /// <summary>Stops the lab and flushes the trace file.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (disposed) return;
+        disposed = true;
         await Runtime.DisposeAsync();
         await logger.DisposeAsync();
     }

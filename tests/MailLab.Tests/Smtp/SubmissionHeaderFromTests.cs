@@ -43,6 +43,8 @@ public sealed class SubmissionHeaderFromTests
         await t.Expect(Message(from), "250 2.0.0");
         Assert.Empty(lab.Events(TraceKind.PolicyRejected));
         Assert.Single(await lab.Store.ListAsync("alice@uc.test", "INBOX", default));
+        // The trace says whether the author was the logged-in user (null: no From to judge).
+        Assert.Equal(from.Length == 0 ? null : "True", Assert.Single(lab.Events(TraceKind.MessageReceived)).Field("FromIsAuthenticatedUser"));
     }
 
     [Theory]
@@ -67,6 +69,7 @@ public sealed class SubmissionHeaderFromTests
         Assert.Equal("550", refused.Field("Code"));
         Assert.Equal("5.7.1", refused.Field("Enhanced"));
         Assert.StartsWith("header From", refused.Field("Reason"));
+        Assert.Equal("False", lab.Events(TraceKind.MessageReceived)[0].Field("FromIsAuthenticatedUser"));
         Assert.Empty(await lab.Store.ListAsync("alice@uc.test", "INBOX", default)); // nothing delivered
         Assert.Empty(lab.Queue.LoadAll());                                          // nothing queued
         await t.Expect("NOOP", "250");                                              // the session goes on
@@ -98,6 +101,8 @@ public sealed class SubmissionHeaderFromTests
         await t.Expect(Message("From: The CEO <ceo@bank.test>\r\n"), "250 2.0.0");
         Assert.Empty(lab.Events(TraceKind.PolicyRejected));
         Assert.Single(await lab.Store.ListAsync("alice@uc.test", "INBOX", default));
+        // Accepted, and the trace marks it as another author than the user (exercise 11 judges this).
+        Assert.Equal("False", Assert.Single(lab.Events(TraceKind.MessageReceived)).Field("FromIsAuthenticatedUser"));
     }
 
     [Fact]
@@ -108,5 +113,6 @@ public sealed class SubmissionHeaderFromTests
         await t.Expect("EHLO mx.evil.test", "250");
         await t.StartData("mallory@evil.test", "alice@uc.test");
         await t.Expect(Message("From: carol@uc.test\r\n"), "250 2.0.0");
+        Assert.Null(Assert.Single(lab.Events(TraceKind.MessageReceived)).Field("FromIsAuthenticatedUser"));
     }
 }

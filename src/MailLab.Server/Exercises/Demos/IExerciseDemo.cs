@@ -24,6 +24,10 @@ public static class ExerciseDemos
         new Pop3ImapDemo(),
         new RelayDemo(),
         new DnsDemo(),
+        new VrfyDemo(),
+        new ApopDemo(),
+        new SenderForgeryDemo(),
+        new SecretsDemo(),
     ];
 
     /// <summary>The demo of exercise <paramref name="number"/>, or null when it has none.</summary>

@@ -61,6 +61,16 @@ public sealed class LineDialogue : IAsyncDisposable
         return await ReadReplyAsync(ct);
     }
 
+    /// <summary>Reads one more line as it comes (a POP3 multi-line body, say), printed like a reply.</summary>
+    public async Task<string> ReadLineAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ReplyTimeout);
+        string line = await reader.ReadLineAsync(timeout.Token) ?? throw new DemoException("the server closed the connection");
+        log.WriteLine($"S: {line}");
+        return line;
+    }
+
     private async Task<SmtpLikeReply> ReadReplyAsync(CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
