@@ -33,8 +33,8 @@ public sealed record CheckReport(
         o.WriteLine($"exercise {Exercise.Number}: {Exercise.Title}");
         string files = Trace.Files.Count == 0 ? "no trace files (has the lab run with this --data?)" : string.Join(", ", Trace.Files);
         o.WriteLine($"trace: {files}");
-        int lab = Trace.Events.Count(e => e.Lab is not null);
-        var scope = new List<string> { $"{EventsJudged} of {Trace.Events.Count} events judged", $"{lab} of all are the lab's own work (Lab), credited to nobody" };
+        int lab = Trace.Events.Count(e => e.Origin is not null);
+        var scope = new List<string> { $"{EventsJudged} of {Trace.Events.Count} events judged", $"{lab} of all are the lab's own work (Origin), credited to nobody" };
         if (Student is not null) scope.Add($"student {Student}");
         if (Since is not null) scope.Add($"since {Time(Since.Value)}");
         if (Trace.UnreadableLines > 0) scope.Add($"{Trace.UnreadableLines} unreadable lines skipped");
@@ -65,7 +65,7 @@ public sealed record CheckReport(
         {
             var first = g.First().Event;
             string who = first.Session is null ? $"{first.Site} {first.Role}" : $"{first.Site} {first.Role} session {first.Session}";
-            if (first.Lab is not null) who += $" (the lab's {first.Lab})";
+            if (first.Origin is not null) who += $" (the lab's {first.Origin})";
             string what = string.Join(", ", g.Select(e => e.Event.Message is null ? e.Event.Kind.ToString() : $"{e.Event.Kind} {e.Event.Message}"));
             return $"{who} at {Time(first.Time)}: {what}";
         }));

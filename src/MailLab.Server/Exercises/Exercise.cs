@@ -23,7 +23,7 @@ public sealed record Objective(string Id, string Description, IReadOnlyList<Even
 /// <summary>
 /// A pattern one trace event must match: its kind, optionally role and site, field conditions, and
 /// links to events matched by earlier patterns of the same objective (same session, same message, after).
-/// <paramref name="Lab"/>: the pattern may also match an event the lab itself caused (<see cref="TraceEvent.Lab"/>),
+/// <paramref name="Lab"/>: the pattern may also match an event the lab itself caused (<see cref="TraceEvent.Origin"/>),
 /// such as the relay of the student's message; without it only events of the student's own connections match.
 /// </summary>
 public sealed record EventPattern(

@@ -53,11 +53,11 @@ public static class ObjectiveChecker
 
     /// <summary>
     /// The pattern's own conditions: kind, role, site and fields that need no other event. An event the
-    /// lab caused (<see cref="TraceEvent.Lab"/>) matches only a pattern that allows it (<c>lab: true</c>).
+    /// lab caused (<see cref="TraceEvent.Origin"/>) matches only a pattern that allows it (<c>lab: true</c>).
     /// </summary>
     public static bool OwnMatch(EventPattern p, TraceEvent e) =>
         e.Kind == p.Kind
-        && (e.Lab is null || p.Lab)
+        && (e.Origin is null || p.Lab)
         && (p.Role is null || e.Role == p.Role)
         && (p.Site is null || string.Equals(e.Site, p.Site, StringComparison.OrdinalIgnoreCase))
         && p.Fields.All(c => c.Operator == ConditionOperator.SameAs || Holds(c, Values(e, c.Field), null));

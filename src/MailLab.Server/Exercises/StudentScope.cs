@@ -47,7 +47,7 @@ public static class StudentScope
 
     private static bool Owns(TraceEvent e, string student)
     {
-        if (e.Lab is not null) return false; // the lab's own connections are nobody's, whatever address they come from
+        if (e.Origin is not null) return false; // the lab's own connections are nobody's, whatever address they come from
         if (IPAddress.TryParse(student, out var ip))
         {
             return e.Field("Client") is { } client && IPAddress.TryParse(client, out var c) && Same(c, ip);

@@ -56,7 +56,7 @@ public static class TraceFileReader
     private enum LineResult { Event, UnknownKind, Unreadable }
 
     /// <summary>The common properties of a compact JSON line; everything else is a kind's own field.</summary>
-    private static readonly HashSet<string> Common = ["@t", "@mt", "@l", "@m", "@x", "@i", "@r", "Text", "Site", "Role", "Kind", "Seq", "Session", "Message", "Lab"];
+    private static readonly HashSet<string> Common = ["@t", "@mt", "@l", "@m", "@x", "@i", "@r", "Text", "Site", "Role", "Kind", "Seq", "Session", "Message", "Origin"];
 
     private static LineResult Parse(string line, out TraceEvent? e)
     {
@@ -92,7 +92,7 @@ public static class TraceFileReader
                 String(root, "Text") ?? "",
                 TraceFields.Own([.. fields]))
             {
-                Lab = String(root, "Lab"),
+                Origin = String(root, "Origin"),
             };
             return LineResult.Event;
         }

@@ -5,7 +5,7 @@ namespace MailLab.Server.Sites;
 
 /// <summary>
 /// Tells the lab's own clients apart from everyone else's, so their work is traced as the lab's
-/// (<see cref="Trace.TraceEvent.Lab"/>). In one process the relay's registered end points say it
+/// (<see cref="Trace.TraceEvent.Origin"/>). In one process the relay's registered end points say it
 /// exactly (<see cref="LabRelayConnections"/>: a student who binds a site's address is still a student).
 /// A site that runs in another process (<c>--only</c>, the classroom containers) has an address of
 /// its own on the lab network that no workstation can use, so there the address says it.

@@ -1,7 +1,7 @@
 namespace MailLab.Server.Trace;
 
 /// <summary>
-/// The values of <see cref="TraceEvent.Lab"/>: what in the lab itself caused an event. A closed list,
+/// The values of <see cref="TraceEvent.Origin"/>: what in the lab itself caused an event. A closed list,
 /// documented in docs/events.md §1; exercises never count such an event as a student's act.
 /// </summary>
 public static class LabOrigin

@@ -10,10 +10,10 @@ public sealed record TraceContext(Tracer Tracer, string Site, TraceRole Role, st
     public TraceContext WithMessage(string? message) => this with { Message = message };
 
     /// <summary>What in the lab causes this context's events (<see cref="LabOrigin"/>), or null for a connection from outside the lab.</summary>
-    public string? Lab { get; init; }
+    public string? Origin { get; init; }
 
     /// <summary>The same context, for work the lab itself does (<paramref name="lab"/>: a <see cref="LabOrigin"/> value).</summary>
-    public TraceContext AsLab(string lab) => this with { Lab = lab };
+    public TraceContext AsLab(string lab) => this with { Origin = lab };
 
     /// <summary>The same context under another role (for example the MDA behind an MTA session).</summary>
     public TraceContext As(TraceRole role) => this with { Role = role };
@@ -21,7 +21,7 @@ public sealed record TraceContext(Tracer Tracer, string Site, TraceRole Role, st
     /// <summary>Emits an event with fields given as name/value pairs.</summary>
     public TraceEvent Emit(TraceKind kind, string text, params (string Name, object? Value)[] fields) =>
         // params hands us a fresh array: the event can keep it without a copy.
-        Tracer.Emit(Site, Role, Session, Message, kind, text, TraceFields.Own(fields), Lab);
+        Tracer.Emit(Site, Role, Session, Message, kind, text, TraceFields.Own(fields), Origin);
 
     /// <summary>Masks a secret unless the lab reveals secrets.</summary>
     public string Secret(string value) => Tracer.RevealSecrets ? value : Tracer.Redacted;

@@ -20,7 +20,7 @@ public sealed record TraceEvent(
     /// report or bounce mail, start-up), or null when a connection from outside the lab did: a student's
     /// act or what it directly caused in that connection. Exercises never credit a student with a lab event.
     /// </summary>
-    public string? Lab { get; init; }
+    public string? Origin { get; init; }
 
     /// <summary>A field's value as a string, or null when the event has no such field.</summary>
     public string? Field(string name) => Fields.TryGetValue(name, out var v) ? v?.ToString() : null;

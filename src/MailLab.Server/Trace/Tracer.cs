@@ -34,19 +34,19 @@ public sealed class Tracer
     public TraceContext For(string site, TraceRole role, string? session = null) => new(this, site, role, session, null);
 
     /// <summary>A context for the lab's own work (<paramref name="lab"/>: a <see cref="LabOrigin"/> value).</summary>
-    public TraceContext ForLab(string lab, string site, TraceRole role, string? session = null) => new(this, site, role, session, null) { Lab = lab };
+    public TraceContext ForLab(string lab, string site, TraceRole role, string? session = null) => new(this, site, role, session, null) { Origin = lab };
 
     /// <summary>Emits one event; <c>Text</c> and every string field are capped (<see cref="TraceLimits.MaxValueOctets"/>).</summary>
     public TraceEvent Emit(
         string site, TraceRole role, string? session, string? message, TraceKind kind, string text,
-        IReadOnlyDictionary<string, object?>? fields = null, string? lab = null)
+        IReadOnlyDictionary<string, object?>? fields = null, string? origin = null)
     {
         // Every value is capped here, once, so no emitter can put an unbounded string in the trace (TraceLimits).
         var e = new TraceEvent(
             Interlocked.Increment(ref sequence), DateTimeOffset.UtcNow, site, role, session, message, kind, TraceLimits.Cap(text),
             fields is null ? TraceFields.Empty : TraceFields.From(fields).Select(TraceLimits.CapValue))
         {
-            Lab = lab ?? (role == TraceRole.HOST ? LabOrigin.Host : null),
+            Origin = origin ?? (role == TraceRole.HOST ? LabOrigin.Host : null),
         };
         Stream.Append(e);
         if (logger is not null)
@@ -71,7 +71,7 @@ public sealed class Tracer
         };
         if (e.Session is not null) props.Add(new("Session", new ScalarValue(e.Session)));
         if (e.Message is not null) props.Add(new("Message", new ScalarValue(e.Message)));
-        if (e.Lab is not null) props.Add(new("Lab", new ScalarValue(e.Lab)));
+        if (e.Origin is not null) props.Add(new("Origin", new ScalarValue(e.Origin)));
         foreach (var (name, value) in e.Fields)
         {
             props.Add(new(name, ToValue(value)));

@@ -48,12 +48,12 @@ public sealed class LabOnlyActivityTests(ITestOutputHelper output)
             es.Any(e => e.Kind == TraceKind.DsnSent) && es.Any(e => e.Kind == TraceKind.DmarcEvaluated && e.Site == "uc")
             && es.Count(e => e.Kind == TraceKind.QueueEntryRemoved) >= 1);
         Assert.Contains(events, e => e.Kind == TraceKind.DmarcReportSent);
-        Assert.Contains(events, e => e.Kind == TraceKind.LocalDelivery && e.Lab == LabOrigin.Dsn);
-        Assert.Contains(events, e => e.Kind == TraceKind.SessionOpened && e.Field("LabRelay") == "True" && e.Lab == LabOrigin.Relay);
+        Assert.Contains(events, e => e.Kind == TraceKind.LocalDelivery && e.Origin == LabOrigin.Dsn);
+        Assert.Contains(events, e => e.Kind == TraceKind.SessionOpened && e.Field("LabRelay") == "True" && e.Origin == LabOrigin.Relay);
 
         // Every event is the lab's, so that nothing in this trace can ever be a student's.
-        var unmarked = events.Where(e => e.Lab is null).Select(e => $"{e.Site} {e.Role} {e.Kind}: {e.Text}").ToList();
-        Assert.True(unmarked.Count == 0, "events without Lab:\n" + string.Join("\n", unmarked));
+        var unmarked = events.Where(e => e.Origin is null).Select(e => $"{e.Site} {e.Role} {e.Kind}: {e.Text}").ToList();
+        Assert.True(unmarked.Count == 0, "events without Origin:\n" + string.Join("\n", unmarked));
 
         foreach (var student in new string?[] { null, "127.0.0.1", "127.0.1.1", "127.0.2.1", "postmaster@bank.test", "alice@uc.test" })
         {
@@ -80,8 +80,8 @@ public sealed class LabOnlyActivityTests(ITestOutputHelper output)
         }
         var events = await WaitForTrace(lab.DataDirectory, es => es.Any(e => e.Kind == TraceKind.LocalDelivery && e.Site == "bank"));
         // The relay made the lab ask the DNS: those questions are in the trace, as the lab's.
-        Assert.Contains(events, e => e.Kind == TraceKind.RelayAttempt && e.Field("Step") == "mx-lookup" && e.Lab == LabOrigin.Relay);
-        Assert.Contains(events, e => e.Kind == TraceKind.DmarcEvaluated && e.Site == "bank" && e.Lab == LabOrigin.Relay);
+        Assert.Contains(events, e => e.Kind == TraceKind.RelayAttempt && e.Field("Step") == "mx-lookup" && e.Origin == LabOrigin.Relay);
+        Assert.Contains(events, e => e.Kind == TraceKind.DmarcEvaluated && e.Site == "bank" && e.Origin == LabOrigin.Relay);
 
         foreach (var student in new string?[] { null, StudentC.ToString(), "alice@uc.test" })
         {
