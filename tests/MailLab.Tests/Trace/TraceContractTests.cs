@@ -72,12 +72,41 @@ public sealed partial class TraceContractTests
                 continue;
             }
             var declared = TraceContract.FieldsOf(kind).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-            var missing = declared.Except(docs).ToList();
-            var extra = docs.Except(declared).ToList();
+            var names = docs.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+            var missing = declared.Except(names).ToList();
+            var extra = names.Except(declared).ToList();
             if (missing.Count > 0) problems.Add($"{kind}: declared but not in a Field table: {string.Join(", ", missing)}");
             if (extra.Count > 0) problems.Add($"{kind}: in a Field table but not declared in TraceContract.cs: {string.Join(", ", extra)}");
         }
         Assert.True(problems.Count == 0, "docs/events.md and TraceContract.cs disagree:\n" + string.Join("\n", problems));
+    }
+
+    [Fact]
+    public void Docs_events_md_gives_each_field_its_declared_type()
+    {
+        var documented = DocumentedFields(File.ReadAllLines(RepositoryFile("docs/events.md")), out _);
+        var problems = new List<string>();
+        foreach (var (kind, fields) in documented)
+        {
+            foreach (var (name, typeText) in fields)
+            {
+                // "string or null", "integer, only on ...", "list of strings": the words before any qualifier.
+                var words = TypeQualifier().Split(typeText.Trim().ToLowerInvariant())[0].Trim();
+                TraceFieldType? documentedType = words switch
+                {
+                    "string" => TraceFieldType.String,
+                    "integer" => TraceFieldType.Integer,
+                    "number" => TraceFieldType.Number,
+                    "boolean" or "bool" => TraceFieldType.Boolean,
+                    "array of strings" or "list of strings" or "string array" or "string[]" => TraceFieldType.StringList,
+                    _ => null,
+                };
+                var declared = TraceContract.TypeOf(kind, name);
+                if (declared is not null && documentedType != declared)
+                    problems.Add($"{kind}.{name}: documented as '{typeText}', declared {declared}");
+            }
+        }
+        Assert.True(problems.Count == 0, "docs/events.md gives types that TraceContract.cs does not:\n" + string.Join("\n", problems));
     }
 
     [Fact]
@@ -87,23 +116,23 @@ public sealed partial class TraceContractTests
         var lines = File.ReadAllLines(RepositoryFile("docs/events.md"));
         var full = DocumentedFields(lines, out _);
         var withoutUid = DocumentedFields(lines.Where(l => !l.StartsWith("| `Uid` | integer | the message's UID", StringComparison.Ordinal)).ToArray(), out _);
-        Assert.Contains("Uid", full[TraceKind.LocalDelivery]);
-        Assert.DoesNotContain("Uid", withoutUid[TraceKind.LocalDelivery]);
+        Assert.Contains(("Uid", "integer"), full[TraceKind.LocalDelivery]);
+        Assert.DoesNotContain(withoutUid[TraceKind.LocalDelivery], f => f.Name == "Uid");
         var withExtra = DocumentedFields([.. lines.Select(l => l.StartsWith("| `Folder` | string | the folder (`INBOX` today)", StringComparison.Ordinal) ? l + "\n| `Flags` | string | x | x |" : l)
             .SelectMany(l => l.Split('\n'))], out _);
-        Assert.Contains("Flags", withExtra[TraceKind.LocalDelivery]);
+        Assert.Contains(("Flags", "string"), withExtra[TraceKind.LocalDelivery]);
     }
 
     /// <summary>
     /// Section 4's layout, kept regular on purpose: a kind is documented under a <c>#### </c> heading whose
     /// backquoted names before any "(" are kinds (<c>#### `AuthSucceeded` / `AuthFailed` (POP3)</c>); every
     /// table under it whose first header cell is <c>Field</c> lists fields, each row's first cell naming one
-    /// or more in backquotes (<c>`Begin`, `End`</c>). A kind documented under several headings (one per
-    /// role) gets the union.
+    /// or more in backquotes (<c>`Begin`, `End`</c>), its second cell their type (one for all, or one per
+    /// name: <c>string, integer</c>). A kind documented under several headings (one per role) gets the union.
     /// </summary>
-    private static Dictionary<TraceKind, HashSet<string>> DocumentedFields(string[] lines, out List<string> unknownHeadings)
+    private static Dictionary<TraceKind, List<(string Name, string Type)>> DocumentedFields(string[] lines, out List<string> unknownHeadings)
     {
-        var result = new Dictionary<TraceKind, HashSet<string>>();
+        var result = new Dictionary<TraceKind, List<(string Name, string Type)>>();
         unknownHeadings = [];
         List<TraceKind> kinds = [];
         bool inFieldTable = false, inTable = false;
@@ -119,7 +148,7 @@ public sealed partial class TraceContractTests
                     if (Enum.TryParse<TraceKind>(m.Groups[1].Value, ignoreCase: false, out var kind))
                     {
                         kinds.Add(kind);
-                        if (!result.ContainsKey(kind)) result[kind] = new HashSet<string>(StringComparer.Ordinal);
+                        if (!result.ContainsKey(kind)) result[kind] = [];
                     }
                     else
                     {
@@ -133,7 +162,8 @@ public sealed partial class TraceContractTests
                 inTable = inFieldTable = false;
                 continue;
             }
-            var first = line.Trim('|').Split('|')[0].Trim();
+            var cells = line.Trim('|').Split('|');
+            var first = cells[0].Trim();
             if (!inTable)
             {
                 inTable = true;
@@ -141,9 +171,14 @@ public sealed partial class TraceContractTests
                 continue;
             }
             if (!inFieldTable || first.Trim('-', ':', ' ').Length == 0) continue;
+            var names = Quoted().Matches(first).Select(m => m.Groups[1].Value).ToList();
+            var types = cells.Length > 1 ? cells[1].Split(", ") : [""];
             foreach (var kind in kinds)
             {
-                foreach (Match m in Quoted().Matches(first)) result[kind].Add(m.Groups[1].Value);
+                for (int i = 0; i < names.Count; i++)
+                {
+                    result[kind].Add((names[i], (types.Length == names.Count ? types[i] : cells.ElementAtOrDefault(1) ?? "").Trim()));
+                }
             }
         }
         return result;
@@ -160,4 +195,7 @@ public sealed partial class TraceContractTests
 
     [GeneratedRegex("`([A-Za-z]+)`")]
     private static partial Regex Quoted();
+
+    [GeneratedRegex(" or null|, only| \\(|,? absent| on ")]
+    private static partial Regex TypeQualifier();
 }
