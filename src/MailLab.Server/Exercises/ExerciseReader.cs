@@ -105,15 +105,17 @@ public static partial class ExerciseReader
         string? description = map.Required("description") is { } d ? f.String(d, map.Path("description")) : null;
         var events = new List<EventPattern>();
         var names = new List<string?>();
+        var kinds = new List<TraceKind?>();
         if (map.Required("events") is { } evNode && f.Sequence(evNode, map.Path("events")) is { } items)
         {
             if (items.Count == 0) f.Error(evNode, map.Path("events"), "must list at least one event");
             for (int k = 0; k < items.Count; k++)
             {
                 // A pattern with an error keeps its name, so later links to it are not reported too.
-                var e = ReadEvent(f, items[k], $"{map.Path("events")}[{k}]", names, out string? name);
+                var e = ReadEvent(f, items[k], $"{map.Path("events")}[{k}]", names, kinds, out string? name, out TraceKind? kind);
                 if (e is not null) events.Add(e);
                 names.Add(name);
+                kinds.Add(kind);
             }
         }
         if (events.Count > 0 && events.Count == names.Count && events.All(e => e.Lab))
@@ -125,16 +127,19 @@ public static partial class ExerciseReader
         return id is null || description is null || events.Count == 0 || events.Count < names.Count ? null : new Objective(id, description, events);
     }
 
-    private static EventPattern? ReadEvent(YamlFields f, YamlNode node, string path, List<string?> earlier, out string? name)
+    // earlierKinds[i] is the kind of the earlier event earlier[i] (null when it had none that parsed).
+    private static EventPattern? ReadEvent(
+        YamlFields f, YamlNode node, string path, List<string?> earlier, List<TraceKind?> earlierKinds, out string? name, out TraceKind? kind)
     {
         name = null;
+        kind = null;
         if (f.Map(node, path, EventKeys) is not { } map) return null;
         name = map.Optional("name") is { } n ? f.String(n, map.Path("name")) : null;
         if (name is not null && earlier.Contains(name, StringComparer.Ordinal))
         {
             f.Error(map.Optional("name")!, map.Path("name"), $"'{name}' names an earlier event of this objective already");
         }
-        TraceKind? kind = map.Required("kind") is { } k ? Enum<TraceKind>(f, k, map.Path("kind")) : null;
+        kind = map.Required("kind") is { } k ? Enum<TraceKind>(f, k, map.Path("kind")) : null;
         TraceRole? role = map.Optional("role") is { } r ? Enum<TraceRole>(f, r, map.Path("role")) : null;
         string? site = map.Optional("site") is { } s ? f.String(s, map.Path("site")) : null;
         int? Ref(string key) => map.Optional(key) is { } v ? Reference(f, v, map.Path(key), earlier) : null;
@@ -160,14 +165,32 @@ public static partial class ExerciseReader
                         f.Error(keyNode, fieldPath, $"'{field}' is not a trace field name (PascalCase, like MailFrom; see docs/events.md)");
                         continue;
                     }
-                    conditions.AddRange(ReadConditions(f, field, value, fieldPath, earlier));
+                    // A field the kind does not have would make the objective impossible to meet (TraceContract).
+                    if (kind is { } own && !TraceContract.IsKnown(own, field))
+                    {
+                        f.Error(keyNode, fieldPath, NotAField(own, field, null));
+                        continue;
+                    }
+                    conditions.AddRange(ReadConditions(f, field, value, fieldPath, earlier, earlierKinds));
                 }
             }
         }
         return kind is null ? null : new EventPattern(name, kind.Value, role, site, conditions, sameSession, sameMessage, after, lab);
     }
 
-    private static IEnumerable<FieldCondition> ReadConditions(YamlFields f, string field, YamlNode value, string path, List<string?> earlier)
+    // "'X' is not a field of K (did you mean 'Y'?)", or the kind's fields when nothing is close.
+    private static string NotAField(TraceKind kind, string field, string? referenced)
+    {
+        string of = referenced is null ? $"{kind}" : $"{kind}, the kind of '{referenced}'";
+        return TraceContract.Suggest(kind, field) is { } near
+            ? $"'{field}' is not a field of {of} (did you mean '{near}'?)"
+            : TraceContract.FieldsOf(kind).Count == 0
+                ? $"'{field}' is not a field of {of}; it has no fields of its own, only the common {string.Join(", ", TraceContract.CommonNames)}"
+                : $"'{field}' is not a field of {of}; its fields are: {string.Join(", ", TraceContract.FieldsOf(kind).Select(x => x.Name))}, and the common {string.Join(", ", TraceContract.CommonNames)}";
+    }
+
+    private static IEnumerable<FieldCondition> ReadConditions(
+        YamlFields f, string field, YamlNode value, string path, List<string?> earlier, List<TraceKind?> earlierKinds)
     {
         if (value is YamlScalarNode scalar)
         {
@@ -198,6 +221,8 @@ public static partial class ExerciseReader
                         int dot = target.IndexOf('.');
                         int? refEvent = dot > 0 ? Reference(f, v, p, earlier, target[..dot]) : null;
                         if (dot <= 0) f.Error(v, p, $"'{target}' must be EVENT.Field, the name of an earlier event and one of its fields");
+                        else if (refEvent is int r && earlierKinds[r] is { } refKind && !TraceContract.IsKnown(refKind, target[(dot + 1)..]))
+                            f.Error(v, p, NotAField(refKind, target[(dot + 1)..], target[..dot]));
                         else if (refEvent is not null)
                             yield return new FieldCondition(field, ConditionOperator.SameAs, [target], RefEvent: refEvent, RefField: target[(dot + 1)..]);
                     }

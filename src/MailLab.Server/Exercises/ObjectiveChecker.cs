@@ -101,7 +101,7 @@ public static class ObjectiveChecker
     /// <summary>
     /// A field's values as text (one for a scalar, each element for an array), or null when the
     /// event has no such field or it is null. Booleans are <c>true</c>/<c>false</c> as in the JSON
-    /// file; Session, Message, Site and Text name the common properties.
+    /// file; Session, Message, Site, Text and Origin name the common properties.
     /// </summary>
     public static IReadOnlyList<string>? Values(TraceEvent e, string field)
     {
@@ -113,6 +113,7 @@ public static class ObjectiveChecker
                 "Message" => e.Message,
                 "Site" => e.Site,
                 "Text" => e.Text,
+                "Origin" => e.Origin,
                 _ => null,
             };
         }

@@ -1,8 +1,9 @@
 namespace MailLab.Server.Trace;
 
 /// <summary>
-/// The closed vocabulary of trace events (DESIGN.md §4). Exercises are judged from these, so each
-/// kind and its fields are a public contract documented in docs/events.md: add, never rename.
+/// The closed vocabulary of trace events. Exercises are judged from these, so each
+/// kind and its fields (declared in <see cref="TraceContract"/>) are a public contract documented in
+/// docs/events.md: add, never rename.
 /// </summary>
 public enum TraceKind
 {

@@ -27,6 +27,12 @@ public sealed class Tracer
     /// <summary>Lab switch: when false, secrets (AUTH payloads, passwords) are masked.</summary>
     public bool RevealSecrets { get; }
 
+    /// <summary>
+    /// Whether <see cref="Emit"/> holds events to <see cref="TraceContract"/>; <see cref="TraceContract.Strict"/>
+    /// when the tracer was made (on in the tests, off in a running lab).
+    /// </summary>
+    public bool CheckContract { get; init; } = TraceContract.Strict;
+
     /// <summary>The text that replaces a secret in the trace.</summary>
     public const string Redacted = "<redacted>";
 
@@ -36,11 +42,16 @@ public sealed class Tracer
     /// <summary>A context for the lab's own work (<paramref name="lab"/>: a <see cref="LabOrigin"/> value).</summary>
     public TraceContext ForLab(string lab, string site, TraceRole role, string? session = null) => new(this, site, role, session, null) { Origin = lab };
 
-    /// <summary>Emits one event; <c>Text</c> and every string field are capped (<see cref="TraceLimits.MaxValueOctets"/>).</summary>
+    /// <summary>
+    /// Emits one event; <c>Text</c> and every string field are capped (<see cref="TraceLimits.MaxValueOctets"/>).
+    /// In <see cref="TraceContract.Strict"/> mode, a field the kind does not declare throws <see cref="TraceContractException"/>.
+    /// </summary>
     public TraceEvent Emit(
         string site, TraceRole role, string? session, string? message, TraceKind kind, string text,
         IReadOnlyDictionary<string, object?>? fields = null, string? origin = null)
     {
+        // Checked only in strict mode (tests): see TraceContract.Strict for why a running lab does not check.
+        if (CheckContract && fields is not null) TraceContract.Check(kind, text, fields);
         // Every value is capped here, once, so no emitter can put an unbounded string in the trace (TraceLimits).
         var e = new TraceEvent(
             Interlocked.Increment(ref sequence), DateTimeOffset.UtcNow, site, role, session, message, kind, TraceLimits.Cap(text),

@@ -78,6 +78,56 @@ public sealed class ExerciseReaderTests
     }
 
     [Fact]
+    public void A_misspelled_field_is_an_error_at_its_place_with_the_kind_s_spelling()
+    {
+        // Before TraceContract, 'Dispositon' was accepted and the objective could never be met.
+        var errors = Errors(Recorded.WorkedExample.Replace("Disposition: reject", "Dispositon: reject"));
+        Assert.Equal(["test.yml:18:11: objectives[0].events[1].fields.Dispositon: 'Dispositon' is not a field of DmarcEvaluated (did you mean 'Disposition'?)"], errors);
+    }
+
+    [Fact]
+    public void A_field_of_another_kind_is_an_error_that_lists_the_kind_s_fields()
+    {
+        // MailFrom is a field of EnvelopeMailFrom and MessageReceived, not of ReplySent.
+        var errors = Errors(Recorded.WorkedExample.Replace("Code: { regex: \"^5\" }", "MailFrom: ceo@bank.test"));
+        var error = Assert.Single(errors);
+        Assert.StartsWith("test.yml:23:11: objectives[0].events[2].fields.MailFrom: 'MailFrom' is not a field of ReplySent; its fields are: Code, Enhanced, Lines,", error);
+        Assert.EndsWith("and the common Session, Message, Site, Text", error);
+    }
+
+    [Fact]
+    public void Declared_fields_and_the_common_properties_are_accepted_in_patterns()
+    {
+        var e = Recorded.Parse(Recorded.WorkedExample
+            .Replace("Domain: bank.test", "Domain: bank.test\n          MailFrom: ceo@bank.test\n          Session: { exists: true }\n          Message: { exists: false }\n          Site: bank\n          Text: { contains: sender }"));
+        Assert.Equal(["Domain", "MailFrom", "Session", "Message", "Site", "Text"], e.Objectives[0].Events[0].Fields.Select(c => c.Field));
+    }
+
+    [Fact]
+    public void Same_as_names_a_field_of_the_referenced_event_s_kind()
+    {
+        // 'mail' is an EnvelopeMailFrom: it has MailFrom, not HeaderFrom.
+        var yaml = Recorded.WorkedExample.Replace("Disposition: reject", "Disposition: reject\n          FromDomain: { same-as: mail.HeaderFrom }");
+        var error = Assert.Single(Errors(yaml));
+        Assert.Equal("test.yml:19:34: objectives[0].events[1].fields.FromDomain.same-as: 'HeaderFrom' is not a field of EnvelopeMailFrom, the kind of 'mail'; its fields are: MailFrom, Domain, AuthenticatedUser, Parameters, and the common Session, Message, Site, Text", error);
+        Assert.Contains("(did you mean 'Domain'?)", Assert.Single(Errors(yaml.Replace("mail.HeaderFrom", "mail.Domian"))));
+        var ok = Recorded.Parse(yaml.Replace("mail.HeaderFrom", "mail.Domain"));
+        Assert.Equal("Domain", ok.Objectives[0].Events[1].Fields.Single(c => c.Operator == ConditionOperator.SameAs).RefField);
+    }
+
+    [Fact]
+    public void Every_shipped_objectives_file_loads_without_an_error()
+    {
+        var catalog = ExerciseCatalog.Load(Path.Combine(AppContext.BaseDirectory, ExerciseCatalog.DirectoryName));
+        Assert.Empty(catalog.Errors);
+        Assert.True(catalog.Exercises.Count >= 8, $"only {catalog.Exercises.Count} exercises found");
+        foreach (var p in catalog.Exercises.SelectMany(e => e.Objectives).SelectMany(o => o.Events))
+        {
+            Assert.All(p.Fields, c => Assert.True(TraceContract.IsKnown(p.Kind, c.Field), $"{p.Kind}.{c.Field}"));
+        }
+    }
+
+    [Fact]
     public void Catalog_skips_a_broken_exercise_and_names_it()
     {
         string dir = TempDir.New("exercises");

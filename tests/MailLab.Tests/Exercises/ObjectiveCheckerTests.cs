@@ -75,32 +75,33 @@ public sealed class ObjectiveCheckerTests
         Assert.All(r.Evidence, e => Assert.Equal("C2", e.Event.Session));
     }
 
+    // Every field named is one MessageReceived declares (TraceContract): the reader refuses any other.
     [Theory]
-    [InlineData("Result: FAIL", true)]                          // equals ignores case
-    [InlineData("Result: pass", false)]
-    [InlineData("Result: { not: pass }", true)]
-    [InlineData("Missing: { not: pass }", true)]                // a missing field is "not equal"
-    [InlineData("Result: { in: [softfail, fail] }", true)]
-    [InlineData("Domain: { contains: BANK }", true)]
-    [InlineData("Domain: { regex: \"^bank\\\\.test$\" }", true)]
-    [InlineData("Domain: { regex: \"^uc\\\\.\" }", false)]
-    [InlineData("Explanation: { exists: true }", false)]        // present but null
-    [InlineData("Explanation: { exists: false }", true)]
-    [InlineData("Missing: { exists: false }", true)]
-    [InlineData("Lookups: 2", true)]                            // numbers compare as written
-    [InlineData("Matched: true", true)]                         // booleans as true / false
-    [InlineData("Answers: { contains: \"-all\" }", true)]       // any element of an array
-    [InlineData("Answers: other", false)]
-    [InlineData("Answers: { not: \"v=spf1 ip4:127.0.2.1 -all\" }", false)]
-    [InlineData("Result: { in: [fail], not: fail }", false)]    // several keys: all must hold
+    [InlineData("Subject: FAIL", true)]                          // equals ignores case
+    [InlineData("Subject: pass", false)]
+    [InlineData("Subject: { not: pass }", true)]
+    [InlineData("MessageId: { not: pass }", true)]              // a field the event lacks is "not equal"
+    [InlineData("Subject: { in: [softfail, fail] }", true)]
+    [InlineData("HeaderFromDomain: { contains: BANK }", true)]
+    [InlineData("HeaderFromDomain: { regex: \"^bank\\\\.test$\" }", true)]
+    [InlineData("HeaderFromDomain: { regex: \"^uc\\\\.\" }", false)]
+    [InlineData("HeaderFrom: { exists: true }", false)]          // present but null
+    [InlineData("HeaderFrom: { exists: false }", true)]
+    [InlineData("MessageId: { exists: false }", true)]
+    [InlineData("Size: 2", true)]                                // numbers compare as written
+    [InlineData("Tls: true", true)]                              // booleans as true / false
+    [InlineData("Recipients: { contains: \"carol\" }", true)]    // any element of an array
+    [InlineData("Recipients: other", false)]
+    [InlineData("Recipients: { not: \"bob@bank.test\" }", false)]
+    [InlineData("Subject: { in: [fail], not: fail }", false)]    // several keys: all must hold
     [InlineData("Site: BANK", true)]                             // the common properties by name
     public void Field_conditions(string condition, bool met)
     {
-        var trace = new Recorded().Add("bank", TraceRole.MTA, "C1", TraceKind.SpfResult,
-            ("Result", "fail"), ("Domain", "bank.test"), ("Explanation", null), ("Lookups", 2L), ("Matched", true),
-            ("Answers", new[] { "v=spf1 ip4:127.0.2.1 -all", "second" }));
+        var trace = new Recorded().Add("bank", TraceRole.MTA, "C1", TraceKind.MessageReceived,
+            ("Subject", "fail"), ("HeaderFromDomain", "bank.test"), ("HeaderFrom", null), ("Size", 2L), ("Tls", true),
+            ("Recipients", new[] { "bob@bank.test", "carol@bank.test" }));
         var yaml = One($"""
-              - kind: SpfResult
+              - kind: MessageReceived
                 fields:
                   {condition}
         """);

@@ -17,7 +17,8 @@ public class TraceBudgetTests
         var huge = new string('x', 1_000_000);
         for (int i = 0; i < 300; i++)
         {
-            trace.Emit(TraceKind.CommandReceived, "C: " + huge, ("Line", huge), ("Lines", Enumerable.Repeat("é" + huge, 1_000).ToArray()), ("Count", i));
+            // ReplySent declares a string (Line), a string list (Lines) and an integer (Untraced): TraceContract.
+            trace.Emit(TraceKind.ReplySent, "C: " + huge, ("Line", huge), ("Lines", Enumerable.Repeat("é" + huge, 1_000).ToArray()), ("Untraced", i));
             Assert.True(stream.RetainedBytes <= budget, $"{stream.RetainedBytes} bytes retained after {i + 1} events");
         }
 
@@ -25,7 +26,7 @@ public class TraceBudgetTests
         Assert.NotEmpty(kept);
         Assert.Equal(kept.Sum(TraceLimits.ApproximateBytes), stream.RetainedBytes); // what left the ring was subtracted
         var last = kept[^1];
-        Assert.Equal("299", last.Field("Count"));
+        Assert.Equal("299", last.Field("Untraced"));
         Assert.EndsWith($"…(1000003 octets, {1_000_003 - TraceLimits.MaxValueOctets} not shown)", last.Text);
         Assert.EndsWith($"…(1000000 octets, {1_000_000 - TraceLimits.MaxValueOctets} not shown)", last.Field("Line"));
         var lines = (string[])last.Fields["Lines"]!;
