@@ -228,6 +228,7 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         };
         foreach (var (k, v) in Environment()) psi.Environment[k] = v;
         psi.Environment.Remove("MAILLAB_DATA");
+        string zonesBefore = ZoneFiles();
         using var p = Process.Start(psi)!;
         p.StandardInput.Close(); // a command that reads the terminal gets end of input
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -243,6 +244,9 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
             throw Fail(s.Line, $"'{s.Command}' did not finish within {CommandTimeout.TotalSeconds:0} s\n{await stdout}{await stderr}");
         }
         string output = (await stdout) + (await stderr);
+        // The lab polls its zone files twice a second; a student reads the change with dig a moment later.
+        // The runner reloads at once instead, so the next command never races the poller.
+        if (ZoneFiles() != zonesBefore) runtime!.Dns?.Zones.Refresh();
         Log(s.Line, $"$ {s.Command}\n{Shorten(output)}(exit {p.ExitCode})");
         if (p.ExitCode != 0 && !s.ExpectedExit.Contains(p.ExitCode))
         {
@@ -250,6 +254,9 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
             throw Fail(s.Line, $"'{s.Command}' exited {p.ExitCode} (expected {expected}):\n{Shorten(output)}");
         }
     }
+
+    private string ZoneFiles() => string.Join("\n", Directory.GetFiles(Path.Combine(data, "zones"), "*.zone").Order(StringComparer.Ordinal)
+        .Select(f => new FileInfo(f)).Select(f => $"{f.Name} {f.LastWriteTimeUtc.Ticks} {f.Length}"));
 
     /// <summary>Waits (bounded) until the relay queue has nothing waiting, as a student waits for the console to go quiet.</summary>
     private async Task WaitForQueueAsync()
@@ -444,9 +451,13 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
             lock (seen) seen.Clear();
         }
 
-        /// <summary>After QUIT or LOGOUT the server closes the connection, and the client exits.</summary>
+        /// <summary>
+        /// After QUIT or LOGOUT the server closes the connection; the client then ends at the student's
+        /// Ctrl-D (nc keeps reading the terminal until then; openssl ends by itself).
+        /// </summary>
         private async Task WaitClosedAsync(int line)
         {
+            process.StandardInput.Close();
             using var cts = new CancellationTokenSource(ReplyTimeout);
             try
             {
@@ -466,11 +477,7 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         /// <summary>Ends the client as a student does (Ctrl-C) when the dialogue did not close it.</summary>
         public async ValueTask DisposeAsync()
         {
-            if (!closed && !process.HasExited)
-            {
-                process.StandardInput.Close();
-                process.Kill(entireProcessTree: true);
-            }
+            if (!closed && !process.HasExited) process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
             process.Dispose();
         }
