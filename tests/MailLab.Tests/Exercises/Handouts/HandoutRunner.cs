@@ -390,7 +390,8 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
                 throw runner.Fail(step.Line, $"'{step.Command}': no {what} within {ReplyTimeout.TotalSeconds:0} s\n{Seen()}");
             }
             closed = true;
-            throw runner.Fail(step.Line, $"'{step.Command}': the connection ended before {what}\n{Seen()}");
+            await process.WaitForExitAsync();
+            throw runner.Fail(step.Line, $"'{step.Command}': the connection ended (exit {process.ExitCode}) before {what}\n{Seen()}");
         }
 
         private string Seen()
