@@ -156,11 +156,10 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
             switchesSeen[name] = on;
         }
         File.WriteAllText(labFile, yaml);
-        var lab = TestLab.FromYaml(yaml, data: data);
+        _ = TestLab.FromYaml(yaml, data: data); // copies the tests' lab CA and DKIM keys into the data directory (none made per test)
         logger = TraceLogging.Create(data, console: false);
         bool reveal = switches.Any(s => s is ("reveal-secrets", true));
         runtime = LabRuntime.Start(LabDefinitionLoader.Load(labFile), data, new Tracer(new TraceStream(), logger, reveal));
-        GC.KeepAlive(lab);
         // The per-user record 'maillab up' writes, so every maillab command finds this lab by itself.
         File.WriteAllText(Path.Combine(state, "current.json"), JsonSerializer.Serialize(new
         {
