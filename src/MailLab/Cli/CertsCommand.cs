@@ -39,7 +39,7 @@ internal static class CertsCommand
                 Console.Error.WriteLine($"maillab: {caFile} is not a readable certificate: {ex.Message}");
                 return 1;
             }
-            using (ca) Print(caFile, ca, def!);
+            using (ca) Print(caFile, ca, def!, BoundListeners(dir));
             return 0;
         });
 
@@ -64,14 +64,28 @@ internal static class CertsCommand
                 Console.Error.WriteLine($"maillab: {ex.Message}");
                 return 1;
             }
-            Print(ca.CertificatePath, ca.Certificate, def!);
+            Print(ca.CertificatePath, ca.Certificate, def!, []);
             return 0;
         });
         cmd.Subcommands.Add(create);
         return cmd;
     }
 
-    private static void Print(string caFile, X509Certificate2 ca, MailLab.Server.Lab.LabDefinition def)
+    /// <summary>The running lab's bound listeners (listeners.json); empty when it does not run or the file is unreadable.</summary>
+    private static IReadOnlyList<MailLab.Server.Listeners.ListenerInfo> BoundListeners(string dir)
+    {
+        try
+        {
+            return MailLab.Server.Exercises.Demos.DemoContext.ReadListeners(dir);
+        }
+        catch (MailLab.Server.Exercises.Demos.DemoException)
+        {
+            return [];
+        }
+    }
+
+    // bound: the running lab's listeners; their ports win over the lab file's (a port 0 there means "any free port").
+    private static void Print(string caFile, X509Certificate2 ca, MailLab.Server.Lab.LabDefinition def, IReadOnlyList<MailLab.Server.Listeners.ListenerInfo> bound)
     {
         Console.WriteLine($"Lab CA certificate: {caFile}");
         Console.WriteLine($"  subject {ca.Subject}, SHA-256 {ca.GetCertHashString(HashAlgorithmName.SHA256)}");
@@ -80,7 +94,9 @@ internal static class CertsCommand
         Console.WriteLine("Trust it with openssl (STARTTLS on a site's MSA; -crlf sends the CRLF line ends SMTP needs):");
         foreach (var s in def.Sites)
         {
-            Console.WriteLine($"  openssl s_client -starttls smtp -connect {s.Address}:{s.Ports.Submission} -CAfile {caFile} -verify_hostname {s.PrimaryHostName} -verify_return_error -crlf -nocommands");
+            var msa = bound.FirstOrDefault(l => l.Site == s.Name && l.Role == "MSA" && l.Tls == "starttls");
+            string endPoint = msa is null ? $"{s.Address}:{s.Ports.Submission}" : $"{msa.Address}:{msa.Port}";
+            Console.WriteLine($"  openssl s_client -starttls smtp -connect {endPoint} -CAfile {caFile} -verify_hostname {s.PrimaryHostName} -verify_return_error -crlf -nocommands");
         }
         Console.WriteLine("With swaks:");
         Console.WriteLine($"  swaks --tls --tls-verify --tls-ca-path {caFile} ...");

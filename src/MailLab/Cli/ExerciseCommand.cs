@@ -24,10 +24,13 @@ internal static class ExerciseCommand
 
         var showN = Number();
         var showDir = ExercisesOption();
-        var show = new Command("show", "Print an exercise's handout and its objectives");
+        var showData = CommonOptions.Data();
+        var show = new Command("show", "Print an exercise's handout, with the running lab's addresses, ports and data directory in its commands "
+            + "(the handouts are written for the default lab), and its objectives");
         show.Arguments.Add(showN);
         show.Options.Add(showDir);
-        show.SetAction(parse => Show(parse.GetValue(showN), parse.GetValue(showDir)));
+        show.Options.Add(showData);
+        show.SetAction(parse => Show(parse.GetValue(showN), parse.GetValue(showDir), parse.GetValue(showData)));
         cmd.Subcommands.Add(show);
 
         var startN = Number();
@@ -116,10 +119,21 @@ internal static class ExerciseCommand
         return catalog.Errors.Count == 0 ? 0 : 2;
     }
 
-    private static int Show(int n, DirectoryInfo? dir)
+    private static int Show(int n, DirectoryInfo? dir, DirectoryInfo? dataDir)
     {
         if (Find(dir, n) is not { } e) return 2;
-        Console.WriteLine(File.Exists(e.HandoutPath) ? File.ReadAllText(e.HandoutPath).TrimEnd() : $"(no handout: {e.HandoutPath} is missing)");
+        if (!File.Exists(e.HandoutPath))
+        {
+            Console.WriteLine($"(no handout: {e.HandoutPath} is missing)");
+        }
+        else
+        {
+            string handout = File.ReadAllText(e.HandoutPath);
+            var (text, note) = RenderForRunningLab(handout, CommonOptions.Locate(dataDir));
+            Console.WriteLine(note);
+            Console.WriteLine();
+            Console.WriteLine(text.TrimEnd());
+        }
         Console.WriteLine();
         Console.WriteLine($"Objectives ('maillab exercise check {e.Number}' judges them from the trace):");
         foreach (var o in e.Objectives)
@@ -132,6 +146,35 @@ internal static class ExerciseCommand
                 + $" ('maillab exercise start {e.Number}' starts the lab with them)");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The handout with the running lab's addresses, ports and data directory (from its listeners.json),
+    /// and a one-line note saying which lab it was rendered for; as written when no lab runs.
+    /// </summary>
+    private static (string Text, string Note) RenderForRunningLab(string handout, CommonOptions.DataDirectory data)
+    {
+        string listenersFile = Path.Combine(data.Path, "listeners.json");
+        // Without a recorded running lab, ./maillab-data may be a stopped lab's: its listeners.json is stale.
+        if (data.Source == "default" || !File.Exists(listenersFile))
+        {
+            return (handout, "(no running lab found: the handout as written, for the default lab; start the lab with 'maillab up' "
+                + "and 'show' puts its addresses and ports into the commands)");
+        }
+        IReadOnlyList<MailLab.Server.Listeners.ListenerInfo> running;
+        try
+        {
+            running = DemoContext.ReadListeners(data.Path);
+        }
+        catch (DemoException ex)
+        {
+            return (handout, $"(the handout as written, for the default lab: {ex.Message})");
+        }
+        var defaults = HandoutRenderer.ConfiguredListeners(MailLab.Server.Lab.LabDefinitionLoader.LoadDefault());
+        var r = HandoutRenderer.Render(handout, defaults, running, data.Path);
+        string note = $"(rendered for the running lab in {data.Path}: its addresses, ports and data directory are in the commands)";
+        foreach (var u in r.Unmapped) note += $"\n(note: {u})";
+        return (r.Text, note);
     }
 
     private static async Task<int> CheckAsync(int n, DirectoryInfo? dir, DirectoryInfo? dataDir, string? student, string? sinceText, CancellationToken ct)

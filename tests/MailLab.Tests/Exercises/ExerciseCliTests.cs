@@ -23,6 +23,34 @@ public sealed class ExerciseCliTests
     }
 
     [Fact]
+    public async Task Show_renders_the_handout_for_the_running_lab_and_says_so_or_prints_it_as_written_without_one()
+    {
+        string exercises = Path.Combine(AppContext.BaseDirectory, ExerciseCatalog.DirectoryName);
+        string data = TempDir.New("show-lab");
+        // A lab on other addresses and ports, as its listeners.json says.
+        File.WriteAllText(Path.Combine(data, "listeners.json"), System.Text.Json.JsonSerializer.Serialize(new[]
+        {
+            new MailLab.Server.Listeners.ListenerInfo("uc", "MTA", "127.0.51.1", 40025, "starttls"),
+            new MailLab.Server.Listeners.ListenerInfo("bank", "MTA", "127.0.52.1", 41025, "starttls"),
+            new MailLab.Server.Listeners.ListenerInfo("evil", "MTA", "127.0.53.1", 42025, "starttls"),
+        }));
+        var rendered = await MailLabProcess.Run("exercise", "show", "1", "--exercises", exercises, "--data", data);
+        Assert.Equal(0, rendered.Code);
+        Assert.StartsWith($"(rendered for the running lab in {data}:", rendered.Out);
+        Assert.Contains("nc -C 127.0.52.1 41025          # or: telnet 127.0.52.1 41025", rendered.Out);
+        Assert.Contains($"cat {data}/mail/bank.test/bob/INBOX/new/*", rendered.Out);
+        Assert.DoesNotContain("127.0.2.1", rendered.Out[rendered.Out.IndexOf("# Exercise 1", StringComparison.Ordinal)..]);
+        // The table's MSA ports: this lab has no MSA, so they stay as written and the note says so.
+        Assert.Contains("(note: the running lab has no MSA listener (starttls) for site 'bank': 127.0.2.1 port 5587 left as written)", rendered.Out);
+
+        var asWritten = await MailLabProcess.Run(new MailLabProcess.Options(WorkingDirectory: TempDir.New("show-nolab")),
+            "exercise", "show", "1", "--exercises", exercises);
+        Assert.Equal(0, asWritten.Code);
+        Assert.StartsWith("(no running lab found: the handout as written, for the default lab;", asWritten.Out);
+        Assert.Contains("nc -C 127.0.2.1 2525", asWritten.Out);
+    }
+
+    [Fact]
     public async Task Check_reads_the_trace_file_and_prints_met_with_evidence_or_not_yet()
     {
         string exercises = TempDir.New("ex-cli");

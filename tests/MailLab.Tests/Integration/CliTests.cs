@@ -120,4 +120,22 @@ public sealed class CliTests
         Assert.Contains("in use", err);
         Assert.Single(err.Trim().Split('\n'));
     }
+
+    [Fact]
+    public async Task Certs_prints_the_ports_the_running_lab_listens_on_not_the_lab_files()
+    {
+        // A lab started with port 0 (any free port) listens elsewhere than its file says: the openssl
+        // lines must carry the bound port from listeners.json, or a student copies ':0'.
+        string data = TempDir.New("certs-ports");
+        MailLabProcess.SeedCa(data);
+        File.WriteAllText(Path.Combine(data, "listeners.json"), System.Text.Json.JsonSerializer.Serialize(new[]
+        {
+            new MailLab.Server.Listeners.ListenerInfo("uc", "MSA", "127.0.1.1", 40587, "starttls"),
+            new MailLab.Server.Listeners.ListenerInfo("uc", "MSA", "127.0.1.1", 40465, "implicit"),
+        }));
+        var (code, output, _) = await MailLabProcess.Run("certs", "--data", data);
+        Assert.Equal(0, code);
+        Assert.Contains("-connect 127.0.1.1:40587 ", output);
+        Assert.Contains("-connect 127.0.2.1:5587 ", output); // bank is not in listeners.json: its configured port
+    }
 }
