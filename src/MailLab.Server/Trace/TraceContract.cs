@@ -49,7 +49,7 @@ public static class TraceContract
         [TraceKind.EnvelopeMailFrom] = "MailFrom Domain AuthenticatedUser Parameters:list",
         [TraceKind.EnvelopeRcptTo] = "RcptTo Domain Local:bool",
         [TraceKind.PolicyRejected] = "Stage Address Reason Code:int Enhanced",
-        [TraceKind.MessageReceived] = "MailFrom HeaderFrom HeaderFromDomain EnvelopeDomain FromMismatch:bool Recipients:list Size:int Subject MessageId Helo Client AuthenticatedUser Tls:bool",
+        [TraceKind.MessageReceived] = "MailFrom HeaderFrom HeaderFromDomain EnvelopeDomain FromMismatch:bool Recipients:list Size:int Subject MessageId Helo Client AuthenticatedUser Tls:bool FromIsAuthenticatedUser:bool",
         [TraceKind.MessageRejected] = "Reason Size:int Code:int",
         [TraceKind.HeaderAdded] = "Header Value Recipient",
         [TraceKind.LimitExceeded] = "Limit Max:num User",
