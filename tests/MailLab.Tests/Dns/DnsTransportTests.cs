@@ -93,4 +93,31 @@ public class DnsTransportTests
         var name = await new DnsTransport((IPEndPoint)silent.LocalEndPoint!).QueryAsync("a..b.test", DnsType.A);
         Assert.Equal((DnsQueryError?)DnsQueryError.BadName, name.Error);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_lab_resolvers_questions_are_the_labs_and_the_same_address_unregistered_is_a_students(bool tcp)
+    {
+        await using var dns = DnsTestServer.Start();
+        var site = IPAddress.Parse("127.0.1.1");
+        Assert.True((await new DnsTransport(dns.EndPoint, site, labResolver: true).QueryAsync("bank.test", DnsType.MX, tcp)).Ok);
+        Assert.True((await new DnsTransport(dns.EndPoint, site).QueryAsync("bank.test", DnsType.TXT, tcp)).Ok); // dig -b 127.0.1.1
+        var events = dns.Tracer.Stream.Query().Where(e => e.Kind is TraceKind.DnsQuery or TraceKind.DnsAnswer).ToList();
+        Assert.Equal([(TraceKind.DnsQuery, "MX", LabOrigin.Resolver), (TraceKind.DnsAnswer, "MX", LabOrigin.Resolver),
+            (TraceKind.DnsQuery, "TXT", null), (TraceKind.DnsAnswer, "TXT", null)],
+            events.Select(e => (e.Kind, e.Field("Type"), e.Lab)));
+        Assert.All(events.Where(e => e.Kind == TraceKind.DnsQuery), e => Assert.Equal("127.0.1.1", e.Field("Client")));
+    }
+
+    [Fact]
+    public async Task A_site_run_in_another_process_is_known_by_its_address()
+    {
+        // The DNS runs alone (--only dns): the sites' resolvers are in other processes, so their addresses say it.
+        await using var dns = DnsTestServer.Start(peers: new MailLab.Server.Sites.LabPeers([IPAddress.Parse("127.0.2.1")]));
+        await new DnsTransport(dns.EndPoint, IPAddress.Parse("127.0.2.1")).QueryAsync("uc.test", DnsType.TXT);
+        await new DnsTransport(dns.EndPoint, IPAddress.Parse("127.0.0.1")).QueryAsync("uc.test", DnsType.MX);
+        var asked = dns.Events(TraceKind.DnsQuery).Select(e => (e.Field("Client"), e.Lab)).ToList();
+        Assert.Equal([("127.0.2.1", LabOrigin.Resolver), ("127.0.0.1", (string?)null)], asked);
+    }
 }
