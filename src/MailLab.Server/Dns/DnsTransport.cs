@@ -72,6 +72,10 @@ public sealed class DnsTransport
         byte[]? query = DnsWire.WriteQuery(id, name, (ushort)type, edns: !tcp, out string? problem);
         if (query is null) return new DnsQueryResult(null, DnsQueryError.BadName, $"not a name that can be asked: {problem}", tcp);
         string qname = DnsNames.Normalize(name);
+        if (Source is not null && Source.AddressFamily != Server.AddressFamily)
+        {
+            return NoAnswer($"cannot ask {Server.Address} from {Source}: not the same address family", tcp);
+        }
         if (!tcp)
         {
             var udp = await UdpAsync(query, id, qname, type, ct).ConfigureAwait(false);

@@ -92,6 +92,11 @@ public class DnsTransportTests
 
         var name = await new DnsTransport((IPEndPoint)silent.LocalEndPoint!).QueryAsync("a..b.test", DnsType.A);
         Assert.Equal((DnsQueryError?)DnsQueryError.BadName, name.Error);
+
+        // A source of the other address family (a site on ::1, the DNS on IPv4) cannot be bound: an error value too.
+        var family = await new DnsTransport((IPEndPoint)silent.LocalEndPoint!, IPAddress.IPv6Loopback).QueryAsync("bank.test", DnsType.A);
+        Assert.Equal((DnsQueryError?)DnsQueryError.NoAnswer, family.Error);
+        Assert.Contains("address family", family.Reason);
     }
 
     [Theory]
