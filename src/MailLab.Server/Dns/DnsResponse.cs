@@ -57,7 +57,8 @@ public sealed record OpaqueData(byte[] Octets) : DnsRData
 /// <summary>
 /// Reads a DNS response without I/O (RFC 1035 §4.1): header, at most one question, and the records
 /// of every section, with name compression (§4.1.4) followed under a jump limit. A, AAAA, NS, CNAME,
-/// PTR, MX, TXT and SOA data are decoded; other types are kept as octets. Anything malformed is a
+/// PTR, MX, TXT and SOA data are decoded (and SRV, TLSA and HINFO, the other types the lab serves);
+/// other types are kept as octets. Anything malformed is a
 /// null with the reason, never an exception: records cut short, record data that does not fill its
 /// RDLENGTH exactly, a compression pointer outside the message or in a loop, more records than
 /// <see cref="MaxRecords"/>. A truncated response (TC) yields its header and question only: its
@@ -250,6 +251,50 @@ public static class DnsResponseParser
                 var t = m.Slice(p, 20);
                 return new SoaData(mname, rname, BinaryPrimitives.ReadUInt32BigEndian(t), BinaryPrimitives.ReadUInt32BigEndian(t[4..]),
                     BinaryPrimitives.ReadUInt32BigEndian(t[8..]), BinaryPrimitives.ReadUInt32BigEndian(t[12..]), BinaryPrimitives.ReadUInt32BigEndian(t[16..]));
+            }
+            case DnsType.SRV:
+            {
+                // RFC 2782: priority, weight, port, target.
+                if (length < 7)
+                {
+                    problem = "SRV data shorter than its three numbers and a name";
+                    return null;
+                }
+                var n = m.Slice(p, 6);
+                p += 6;
+                string? target = Name(m, ref p, end, out problem);
+                return target is null ? null : Filled(p, end, ref problem, new SrvData(BinaryPrimitives.ReadUInt16BigEndian(n),
+                    BinaryPrimitives.ReadUInt16BigEndian(n[2..]), BinaryPrimitives.ReadUInt16BigEndian(n[4..]), target));
+            }
+            case DnsType.TLSA:
+                // RFC 6698 §2.1: usage, selector, matching type, association data.
+                if (length < 3)
+                {
+                    problem = "TLSA data shorter than its three numbers";
+                    return null;
+                }
+                return new TlsaData(m[start], m[start + 1], m[start + 2], m[(start + 3)..end].ToArray());
+            case DnsType.HINFO:
+            {
+                // RFC 1035 §3.3.2: two character-strings, CPU and OS.
+                var parts = new List<string>();
+                while (p < end && parts.Count < 2)
+                {
+                    int n = m[p++];
+                    if (p + n > end)
+                    {
+                        problem = "an HINFO character-string runs past its record's data";
+                        return null;
+                    }
+                    parts.Add(System.Text.Encoding.Latin1.GetString(m.Slice(p, n)));
+                    p += n;
+                }
+                if (parts.Count != 2 || p != end)
+                {
+                    problem = "HINFO data is not exactly two character-strings";
+                    return null;
+                }
+                return new HinfoData(parts[0], parts[1]);
             }
             default:
                 return new OpaqueData(m[start..end].ToArray());

@@ -29,7 +29,10 @@ public class DnsResponseParserTests
         new DnsRecord("www.bank.test", DnsType.CNAME, 3600, new NameData("mx.bank.test")),
         new DnsRecord("bank.test", DnsType.NS, 3600, new NameData("ns.bank.test")),
         Soa,
-        new DnsRecord("bank.test", DnsType.TLSA, 3600, new OpaqueData([3, 1, 1, 0xAB, 0xCD])),
+        new DnsRecord("_25._tcp.mx.bank.test", DnsType.TLSA, 3600, new TlsaData(3, 1, 1, [0xAB, 0xCD])),
+        new DnsRecord("_submission._tcp.bank.test", DnsType.SRV, 3600, new SrvData(0, 1, 587, "mail.bank.test")),
+        new DnsRecord("bank.test", DnsType.HINFO, 3600, new HinfoData("RFC8482", "")),
+        new DnsRecord("bank.test", (DnsType)99, 3600, new OpaqueData([3, 1, 1, 0xAB, 0xCD])), // a type the client does not know
     };
 
     [Theory]
