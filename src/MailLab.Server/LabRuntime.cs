@@ -114,12 +114,13 @@ public sealed class LabRuntime : IAsyncDisposable
         var hosts = new List<TcpListenerHost>();
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
+        // Sites run in other processes (--only) are known by their addresses; this process's by their sockets.
+        var peers = new LabPeers(lab.Sites.Where(s => !only.Includes(s.Name)).Select(s => s.IPAddress));
         // The DNS counts its own TCP connections (a limiter of its own), so mail clients cannot starve it nor it them.
         var dns = zones is null ? null : new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer,
-            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit);
+            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit) { Peers = peers };
         try
         {
-            var peers = new LabPeers(lab.Sites.Where(s => !only.Includes(s.Name)).Select(s => s.IPAddress));
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
@@ -154,13 +155,19 @@ public sealed class LabRuntime : IAsyncDisposable
         var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only);
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
-        // An in-process lab DNS tells the resolver when its zones change, so a cached answer never outlives an edit.
-        var labResolver = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
         var reportLog = new Reports.DmarcReportLog(Path.Combine(dataDirectory, "dmarc"));
         foreach (var site in sites)
         {
-            var siteResolver = new LabSpfResolver(labResolver);
+            // Each site's resolver asks from the site's own address, as a mail host's resolver asks from
+            // the host's (in the classroom containers that is the container's address): the lab DNS's trace
+            // and a packet capture tell its lookups from a student's dig, which asks from 127.0.0.1. Its
+            // sockets are registered, so the lab DNS marks them as the lab's even where a student binds
+            // the same address. An in-process lab DNS tells it when its zones change, so a cached answer
+            // never outlives an edit.
+            site.Resolver = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
+                source: site.Definition.IPAddress, labResolver: true);
+            var siteResolver = new LabSpfResolver(site.Resolver);
             site.SpfResolver = siteResolver; // the MTA's SPF check asks the lab DNS too
             site.DkimResolver = siteResolver; // and so do its DKIM key lookups
             site.Reports = reportLog;
@@ -177,7 +184,9 @@ public sealed class LabRuntime : IAsyncDisposable
         if (sites.Count > 0)
         {
             // Mail is routed by MX through the lab DNS, as on the internet (a test may pass a fixed table).
-            var client = new RelayClient(resolver ?? labResolver, runtime.MtaPortFor, lab.Relay, ca.Certificate);
+            // Each site's queue looks up MX records through its own site's resolver.
+            Func<LabSite, IMxResolver> mxFor = resolver is null ? s => s.Resolver! : _ => resolver;
+            var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate);
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
             runtime.Reports = new Reports.DmarcReporter(sites, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);

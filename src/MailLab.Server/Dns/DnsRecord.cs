@@ -126,6 +126,19 @@ public static class DnsNames
     /// <summary>Lower case, trailing dot removed.</summary>
     public static string Normalize(string name) => name.TrimEnd('.').ToLowerInvariant();
 
+    /// <summary>
+    /// The reverse-lookup name of <paramref name="address"/>: <c>1.2.0.127.in-addr.arpa</c> (RFC 1035 §3.5),
+    /// or the nibbles of an IPv6 address under <c>ip6.arpa</c> (RFC 3596 §2.5); no trailing dot.
+    /// </summary>
+    public static string ReverseName(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        byte[] b = address.GetAddressBytes();
+        if (b.Length == 4) return $"{b[3]}.{b[2]}.{b[1]}.{b[0]}.in-addr.arpa";
+        var nibbles = b.Reverse().SelectMany(x => new[] { x & 0xF, x >> 4 }).Select(n => n.ToString("x", CultureInfo.InvariantCulture));
+        return string.Join('.', nibbles) + ".ip6.arpa";
+    }
+
     /// <summary>The name with its trailing dot, as zone files and dig print it.</summary>
     public static string Absolute(string name) => name.Length == 0 ? "." : name + ".";
 

@@ -92,35 +92,123 @@ public static class DnsWire
     }
 
     /// <summary>Reads a possibly compressed name; labels are returned lower case, dot separated, no trailing dot.</summary>
-    internal static string? ReadName(ReadOnlySpan<byte> m, ref int pos)
+    internal static string? ReadName(ReadOnlySpan<byte> m, ref int pos) => ReadName(m, ref pos, out _);
+
+    /// <summary>Pointers followed at most in one name: more is a compression loop (a name has at most 127 labels).</summary>
+    public const int MaxCompressionJumps = 64;
+
+    /// <summary>
+    /// Reads a possibly compressed name (RFC 1035 §4.1.4); labels are returned lower case, dot separated,
+    /// no trailing dot. Null with <paramref name="problem"/> saying why: cut short, a pointer outside the
+    /// message, a pointer loop, a reserved label type, a name over 255 octets.
+    /// </summary>
+    internal static string? ReadName(ReadOnlySpan<byte> m, ref int pos, out string? problem)
     {
         var sb = new StringBuilder();
         int p = pos, jumps = 0;
         bool jumped = false;
+        problem = null;
         while (true)
         {
-            if (p >= m.Length) return null;
+            if (p >= m.Length)
+            {
+                problem = "a name is cut short";
+                return null;
+            }
             byte len = m[p];
             if ((len & 0xC0) == 0xC0)
             {
-                if (p + 1 >= m.Length || ++jumps > 64) return null; // a pointer loop
+                if (p + 1 >= m.Length)
+                {
+                    problem = "a compression pointer is cut short";
+                    return null;
+                }
+                if (++jumps > MaxCompressionJumps)
+                {
+                    problem = "a compression pointer loop";
+                    return null;
+                }
                 if (!jumped) pos = p + 2;
                 jumped = true;
                 p = ((len & 0x3F) << 8) | m[p + 1];
+                if (p >= m.Length)
+                {
+                    problem = $"a compression pointer to offset {p}, outside the {m.Length}-octet message";
+                    return null;
+                }
                 continue;
             }
-            if ((len & 0xC0) != 0) return null;
+            if ((len & 0xC0) != 0)
+            {
+                problem = $"a label type 0x{len & 0xC0:X2} that RFC 1035 reserves";
+                return null;
+            }
             p++;
             if (len == 0) break;
-            if (p + len > m.Length) return null;
-            if (m.Slice(p, len).Contains((byte)'.')) return null; // a dot inside a label: not a host name we could hold
+            if (p + len > m.Length)
+            {
+                problem = "a label is cut short";
+                return null;
+            }
+            if (m.Slice(p, len).Contains((byte)'.'))
+            {
+                problem = "a dot inside a label"; // not a host name we could hold
+                return null;
+            }
             if (sb.Length > 0) sb.Append('.');
             sb.Append(Encoding.Latin1.GetString(m.Slice(p, len)).ToLowerInvariant());
             p += len;
-            if (sb.Length > 255) return null;
+            if (sb.Length > 255)
+            {
+                problem = "a name longer than 255 octets"; // RFC 1035 §2.3.4
+                return null;
+            }
         }
         if (!jumped) pos = p;
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Writes a query for one question (RFC 1035 §4.1): RD clear (the lab DNS is authoritative and does not
+    /// recurse), and an EDNS0 OPT offering <see cref="OurEdnsSize"/> octets over UDP (RFC 6891 §6.1.2).
+    /// Null with <paramref name="problem"/> when <paramref name="name"/> cannot be a DNS name (RFC 1035 §2.3.4).
+    /// </summary>
+    public static byte[]? WriteQuery(ushort id, string name, ushort qtype, bool edns, out string? problem)
+    {
+        problem = null;
+        string n = DnsNames.Normalize(name);
+        if (n.Length > 0)
+        {
+            if (!n.All(char.IsAscii))
+            {
+                problem = "not ASCII (the lab's names are; IDNs are asked in their xn-- form)";
+                return null;
+            }
+            if (!DnsNames.CanExist(n))
+            {
+                problem = "an empty label, a label over 63 octets or a name over 253 octets (RFC 1035 §2.3.4)";
+                return null;
+            }
+        }
+        var w = new DnsWriter();
+        w.U16(id);
+        w.U16(0); // QR=0, opcode QUERY, RD=0
+        w.U16(1);
+        w.U16(0);
+        w.U16(0);
+        w.U16((ushort)(edns ? 1 : 0));
+        w.Name(n, compress: false);
+        w.U16(qtype);
+        w.U16(1); // class IN
+        if (edns)
+        {
+            w.Name("");
+            w.U16((ushort)DnsType.OPT);
+            w.U16(OurEdnsSize);
+            w.U32(0);
+            w.U16(0);
+        }
+        return w.ToArray();
     }
 
     /// <summary>
@@ -240,6 +328,7 @@ internal sealed class DnsWriter
             case HinfoData h:
                 foreach (string s in new[] { h.Cpu, h.Os }) { buf.Add((byte)s.Length); Raw(Encoding.ASCII.GetBytes(s)); }
                 break;
+            case OpaqueData o: Raw(o.Octets); break;
             case TlsaData tlsa: buf.Add(tlsa.Usage); buf.Add(tlsa.Selector); buf.Add(tlsa.MatchingType); Raw(tlsa.Association); break;
         }
         int len = buf.Count - lengthAt - 2;

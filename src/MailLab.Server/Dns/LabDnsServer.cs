@@ -2,13 +2,15 @@ using System.Net;
 using System.Net.Sockets;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
+using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Dns;
 
 /// <summary>
 /// The lab's authoritative DNS server: UDP and TCP on one address and port, answering from the
-/// <see cref="ZoneStore"/>'s current zones. Every query and answer is traced (DnsQuery, DnsAnswer).
+/// <see cref="ZoneStore"/>'s current zones. Every query and answer is traced (DnsQuery, DnsAnswer);
+/// a query from the lab's own resolver (<see cref="Peers"/>) is traced as the lab's (<see cref="LabOrigin.Resolver"/>).
 /// </summary>
 public sealed class LabDnsServer : IAsyncDisposable
 {
@@ -46,6 +48,12 @@ public sealed class LabDnsServer : IAsyncDisposable
         this.limiter = limiter ?? new ConnectionLimiter(new LabLimits().MaxConnections, new LabLimits().MaxConnectionsPerClient);
         rateLimiter = rateLimit > 0 ? new ResponseRateLimiter(rateLimit) : null;
     }
+
+    /// <summary>
+    /// How the lab's own resolvers are told from everyone else: in this process by their registered
+    /// sockets (<see cref="LabResolverSockets"/>), for sites run in other processes by the sites' addresses.
+    /// </summary>
+    public LabPeers Peers { get; init; } = LabPeers.AllInProcess;
 
     /// <summary>Idle time a TCP connection may wait between queries.</summary>
     public TimeSpan TcpIdleTimeout { get; init; } = DefaultTcpIdleTimeout;
@@ -215,7 +223,7 @@ public sealed class LabDnsServer : IAsyncDisposable
         if (limiter.TryAcquire(remote.Address) is { } refused)
         {
             // DNS has no "go away" message: closing is the refusal (RFC 7766 §6.2.3 lets a server close at any time).
-            tracer.For("lab", TraceRole.DNS, session).Emit(TraceKind.SessionRefused, $"DNS connection from {remote} refused: {refused}",
+            For("lab", session, remote, "tcp").Emit(TraceKind.SessionRefused, $"DNS connection from {remote} refused: {refused}",
                 ("Client", remote.Address.ToString()), ("Reason", refused));
             return;
         }
@@ -262,7 +270,7 @@ public sealed class LabDnsServer : IAsyncDisposable
             : q?.EdnsUdpSize is { } edns ? Math.Min((int)edns, (int)DnsWire.OurEdnsSize) : DnsWire.ClassicUdpLimit;
         if (q is null)
         {
-            var t = tracer.For("lab", TraceRole.DNS, session);
+            var t = For("lab", session, client, transport);
             t.Emit(TraceKind.DnsQuery, $"malformed query from {client.Address} over {transport}: {problem}",
                 ("Client", client.Address.ToString()), ("Name", null), ("Type", null), ("Transport", transport), ("Problem", problem));
             if (message.Length < 12 || (message[2] & 0x80) != 0) return null; // no header, or a response: never answer it
@@ -273,7 +281,7 @@ public sealed class LabDnsServer : IAsyncDisposable
         DnsAnswer answer = q.Opcode != 0 ? new DnsAnswer(DnsRcode.NotImp, false, [], [], null)
             : q.QClass is not (1 or 255) ? new DnsAnswer(DnsRcode.Refused, false, [], [], null)
             : DnsAnswerer.Answer(zones.Current, q.Name, q.QType);
-        var trace = tracer.For(answer.Zone?.Site ?? zones.Current.Find(q.Name)?.Site ?? "lab", TraceRole.DNS, session);
+        var trace = For(answer.Zone?.Site ?? zones.Current.Find(q.Name)?.Site ?? "lab", session, client, transport);
         trace.Emit(TraceKind.DnsQuery, $"{client.Address} asks {DnsNames.Absolute(q.Name)} {type} over {transport}",
             ("Client", client.Address.ToString()), ("Name", q.Name), ("Type", type), ("Transport", transport), ("Id", (int)q.Id));
         byte[] reply = DnsWire.WriteResponse(q, id, answer.Rcode, answer.Authoritative, answer.Answers, answer.Authority, limit, out bool truncated);
@@ -285,6 +293,15 @@ public sealed class LabDnsServer : IAsyncDisposable
             ("Authoritative", answer.Authoritative), ("Truncated", truncated), ("Transport", transport));
         return reply;
     }
+
+    /// <summary>
+    /// The trace context of a query from <paramref name="client"/>: the lab's (<see cref="LabOrigin.Resolver"/>)
+    /// when one of the lab's resolvers asked, else a client's own (a student's <c>dig</c>, from any address).
+    /// </summary>
+    private TraceContext For(string site, string session, IPEndPoint client, string transport) =>
+        Peers.IsResolver(client, transport == "tcp" ? ProtocolType.Tcp : ProtocolType.Udp)
+            ? tracer.ForLab(LabOrigin.Resolver, site, TraceRole.DNS, session)
+            : tracer.For(site, TraceRole.DNS, session);
 
     /// <summary>Stops both sockets and waits for open TCP connections to end.</summary>
     public async Task StopAsync()

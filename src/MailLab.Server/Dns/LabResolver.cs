@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using DnsClient;
-using DnsClient.Protocol;
 
 namespace MailLab.Server.Dns;
 
@@ -30,14 +28,15 @@ public sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, string
 }
 
 /// <summary>
-/// The mail side's resolver: asks the lab DNS only, over UDP with TCP fallback on a truncated answer,
-/// and keeps answers for their TTL like a real MTA's resolver (RFC 1035 §7.4; negative answers for the
-/// SOA minimum, RFC 2308 §5), but never longer than <see cref="MaxCacheTtl"/>. Errors are values,
-/// never exceptions, and are not cached.
+/// The mail side's resolver: asks the lab DNS only, over UDP with TCP fallback on a truncated answer
+/// (<see cref="DnsTransport"/>), and keeps answers for their TTL like a real MTA's resolver (RFC 1035 §7.4;
+/// negative answers for the SOA minimum, RFC 2308 §5), but never longer than <see cref="MaxCacheTtl"/>.
+/// Errors are values, never exceptions, and are not cached.
 /// </summary>
 /// <remarks>
-/// The cache is our own rather than DnsClient's: DnsClient's cannot be emptied when the zones change
-/// and keeps negative answers for a fixed time, not the SOA's.
+/// The lab gives each site a resolver of its own that asks from the site's address, as a real mail
+/// host's resolver asks from the host's: a packet capture and the lab DNS's trace (DnsQuery Client)
+/// then tell the MTA's and the queue's lookups from a student's <c>dig</c>, which asks from 127.0.0.1.
 /// </remarks>
 public sealed class LabResolver : Relay.IMxResolver
 {
@@ -50,37 +49,34 @@ public sealed class LabResolver : Relay.IMxResolver
     /// <summary>Answers kept at most; a full cache is emptied (a lab has a few dozen names).</summary>
     public const int MaxCacheEntries = 10_000;
 
-    private readonly LookupClient client;
+    private readonly DnsTransport transport;
     private readonly Func<object>? generation;
-    private readonly ConcurrentDictionary<(string Name, QueryType Type), CachedAnswer> cache = new();
+    private readonly ConcurrentDictionary<(string Name, DnsType Type), CachedAnswer> cache = new();
     private object? cachedGeneration;
 
-    private sealed record CachedAnswer(IDnsQueryResponse Response, long ExpiresAt);
+    private sealed record CachedAnswer(DnsResponse Response, long ExpiresAt);
 
     /// <summary>
     /// A resolver that asks the lab DNS at <paramref name="server"/>. <paramref name="generation"/>, when
     /// given, returns an object that changes whenever the served zones change (the in-process lab DNS's
     /// zone set): the cache is emptied then, so an edit is seen at the next lookup, not after the TTL.
+    /// <paramref name="source"/>: the address to ask from (a site's; null lets the system choose).
+    /// <paramref name="labResolver"/>: the lab's own resolver, whose questions the lab DNS traces as the lab's
+    /// (<see cref="Trace.LabOrigin.Resolver"/>); a command-line tool a student runs is not.
     /// </summary>
-    public LabResolver(IPEndPoint server, TimeSpan? timeout = null, Func<object>? generation = null)
+    public LabResolver(IPEndPoint server, TimeSpan? timeout = null, Func<object>? generation = null, IPAddress? source = null,
+        bool labResolver = false)
     {
         Server = server;
         this.generation = generation;
-        client = new LookupClient(new LookupClientOptions(new NameServer(server))
-        {
-            UseCache = false, // answers are cached here (see the remarks)
-            UseTcpFallback = true,
-            Recursion = false,
-            ThrowDnsErrors = false,
-            ContinueOnDnsError = false,
-            ContinueOnEmptyResponse = false,
-            Retries = 1,
-            Timeout = timeout ?? TimeSpan.FromSeconds(2),
-        });
+        transport = new DnsTransport(server, source, timeout ?? TimeSpan.FromSeconds(2), retries: 1, labResolver);
     }
 
     /// <summary>The lab DNS endpoint.</summary>
     public IPEndPoint Server { get; }
+
+    /// <summary>The address the questions are asked from, or null for the system's choice.</summary>
+    public IPAddress? Source => transport.Source;
 
     /// <summary>The outbound relay's view of <see cref="ResolveMxAsync"/>.</summary>
     async Task<Relay.MxLookup> Relay.IMxResolver.ResolveAsync(string domain, CancellationToken ct)
@@ -96,13 +92,13 @@ public sealed class LabResolver : Relay.IMxResolver
     public async Task<MxResult> ResolveMxAsync(string domain, CancellationToken ct = default)
     {
         domain = DnsNames.Normalize(domain);
-        var (response, error) = await QueryAsync(domain, QueryType.MX, ct);
+        var (response, error) = await QueryAsync(domain, DnsType.MX, ct);
         if (error is not null) return new MxResult([], false, false, false, error);
         if (IsNoSuchDomain(response!))
         {
-            return new MxResult([], false, false, true, null) { Refused = response!.Header.ResponseCode == DnsHeaderResponseCode.Refused };
+            return new MxResult([], false, false, true, null) { Refused = response!.Rcode == DnsRcode.Refused };
         }
-        var mx = response!.Answers.MxRecords().ToList();
+        var mx = response!.AnswerData<MxData>(DnsType.MX).ToList();
         if (mx.Count == 0)
         {
             // RFC 5321 §5.1: no MX records, so the domain itself is the exchanger, with preference 0.
@@ -118,7 +114,7 @@ public sealed class LabResolver : Relay.IMxResolver
         var hosts = new List<MxHost>();
         foreach (var r in mx.OrderBy(r => r.Preference))
         {
-            string host = DnsNames.Normalize(r.Exchange.Value);
+            string host = r.Exchange;
             var addresses = await AddressesAsync(host, ct);
             if (addresses.IsTempError) return new MxResult(hosts, false, false, false, $"{host}: {addresses.TempError}");
             hosts.Add(new MxHost(r.Preference, host, addresses.Values));
@@ -126,58 +122,56 @@ public sealed class LabResolver : Relay.IMxResolver
         return new MxResult(hosts, false, false, false, null);
     }
 
-    private static bool IsNull(MxRecord r) => r.Preference == 0 && DnsNames.Normalize(r.Exchange.Value).Length == 0;
+    private static bool IsNull(MxData r) => r.Preference == 0 && r.Exchange.Length == 0;
 
     /// <summary>The TXT records at <paramref name="name"/>, each with its character-strings joined (RFC 7208 §3.3).</summary>
     public async Task<DnsLookup<string>> TxtAsync(string name, CancellationToken ct = default)
     {
-        var (response, error) = await QueryAsync(DnsNames.Normalize(name), QueryType.TXT, ct);
+        var (response, error) = await QueryAsync(DnsNames.Normalize(name), DnsType.TXT, ct);
         if (error is not null) return new DnsLookup<string>([], false, error);
         bool nx = IsNoSuchDomain(response!);
-        return new DnsLookup<string>(response!.Answers.TxtRecords().Select(t => string.Concat(t.Text)).ToList(), nx, null);
+        return new DnsLookup<string>(response!.AnswerData<TxtData>(DnsType.TXT).Select(t => t.Text).ToList(), nx, null);
     }
 
     /// <summary>The IPv4 then IPv6 addresses of <paramref name="name"/>.</summary>
     public async Task<DnsLookup<IPAddress>> AddressesAsync(string name, CancellationToken ct = default)
     {
         name = DnsNames.Normalize(name);
-        var (a, errorA) = await QueryAsync(name, QueryType.A, ct);
+        var (a, errorA) = await QueryAsync(name, DnsType.A, ct);
         if (errorA is not null) return new DnsLookup<IPAddress>([], false, errorA);
         if (IsNoSuchDomain(a!)) return new DnsLookup<IPAddress>([], true, null);
-        var (aaaa, errorAaaa) = await QueryAsync(name, QueryType.AAAA, ct);
+        var (aaaa, errorAaaa) = await QueryAsync(name, DnsType.AAAA, ct);
         if (errorAaaa is not null) return new DnsLookup<IPAddress>([], false, errorAaaa);
-        var list = a!.Answers.ARecords().Select(r => r.Address).Concat(aaaa!.Answers.AaaaRecords().Select(r => r.Address)).ToList();
+        var list = a!.AnswerData<AddressData>(DnsType.A).Concat(aaaa!.AnswerData<AddressData>(DnsType.AAAA)).Select(r => r.Address).ToList();
         return new DnsLookup<IPAddress>(list, false, null);
     }
 
     /// <summary>The A (<see cref="System.Net.Sockets.AddressFamily.InterNetwork"/>) or AAAA records of <paramref name="name"/>.</summary>
     public async Task<DnsLookup<IPAddress>> AddressesAsync(string name, System.Net.Sockets.AddressFamily family, CancellationToken ct = default)
     {
-        var type = family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? QueryType.AAAA : QueryType.A;
+        var type = family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? DnsType.AAAA : DnsType.A;
         var (response, error) = await QueryAsync(DnsNames.Normalize(name), type, ct);
         if (error is not null) return new DnsLookup<IPAddress>([], false, error);
-        var list = type == QueryType.A
-            ? response!.Answers.ARecords().Select(r => r.Address).ToList()
-            : response!.Answers.AaaaRecords().Select(r => r.Address).ToList();
+        var list = response!.AnswerData<AddressData>(type).Select(r => r.Address).ToList();
         return new DnsLookup<IPAddress>(list, IsNoSuchDomain(response), null);
     }
 
     /// <summary>The MX records of <paramref name="name"/> as published (preference, exchange), without resolving addresses.</summary>
     public async Task<DnsLookup<(int Preference, string Exchange)>> MxRecordsAsync(string name, CancellationToken ct = default)
     {
-        var (response, error) = await QueryAsync(DnsNames.Normalize(name), QueryType.MX, ct);
+        var (response, error) = await QueryAsync(DnsNames.Normalize(name), DnsType.MX, ct);
         if (error is not null) return new DnsLookup<(int, string)>([], false, error);
-        var list = response!.Answers.MxRecords().Select(r => ((int)r.Preference, DnsNames.Normalize(r.Exchange.Value))).ToList();
+        var list = response!.AnswerData<MxData>(DnsType.MX).Select(r => ((int)r.Preference, r.Exchange)).ToList();
         return new DnsLookup<(int, string)>(list, IsNoSuchDomain(response), null);
     }
 
     /// <summary>The PTR names of <paramref name="address"/>'s reverse name (RFC 1035 §3.5, RFC 3596 §2.5).</summary>
     public async Task<DnsLookup<string>> PtrAsync(IPAddress address, CancellationToken ct = default)
     {
-        var name = address.GetArpaName();
-        var (response, error) = await QueryAsync(name, QueryType.PTR, ct);
+        var name = DnsNames.ReverseName(address);
+        var (response, error) = await QueryAsync(name, DnsType.PTR, ct);
         if (error is not null) return new DnsLookup<string>([], false, error);
-        var list = response!.Answers.PtrRecords().Select(r => DnsNames.Normalize(r.PtrDomainName.Value)).ToList();
+        var list = response!.AnswerData<NameData>(DnsType.PTR).Select(r => r.Target).ToList();
         return new DnsLookup<string>(list, IsNoSuchDomain(response), null);
     }
 
@@ -186,25 +180,24 @@ public sealed class LabResolver : Relay.IMxResolver
     /// does not exist for lab mail, so REFUSED counts as NXDOMAIN (mail to it bounces at once, SPF
     /// finds no record) instead of a temporary error that would keep mail queued for an hour.
     /// </summary>
-    private static bool IsNoSuchDomain(IDnsQueryResponse r) =>
-        r.Header.ResponseCode is DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused;
+    private static bool IsNoSuchDomain(DnsResponse r) => r.Rcode is DnsRcode.NXDomain or DnsRcode.Refused;
 
     /// <summary>
     /// How long <paramref name="r"/> may be kept: the smallest answer TTL (RFC 2181 §5.2), or for a
     /// negative answer the SOA's TTL and minimum, whichever is less (RFC 2308 §5); capped at
     /// <see cref="MaxCacheTtl"/>. A negative answer without a SOA is not cached (RFC 2308 §5), nor is REFUSED.
     /// </summary>
-    private static TimeSpan? CacheTtl(IDnsQueryResponse r)
+    private static TimeSpan? CacheTtl(DnsResponse r)
     {
-        if (r.Header.ResponseCode == DnsHeaderResponseCode.Refused) return null;
+        if (r.Rcode == DnsRcode.Refused) return null;
         uint seconds;
         if (r.Answers.Count > 0)
         {
-            seconds = (uint)r.Answers.Min(a => a.InitialTimeToLive);
+            seconds = r.Answers.Min(a => a.Ttl);
         }
-        else if (r.Authorities.OfType<SoaRecord>().FirstOrDefault() is { } soa)
+        else if (r.Authority.FirstOrDefault(a => a.Type == DnsType.SOA) is { Data: SoaData soa } soaRecord)
         {
-            seconds = Math.Min((uint)soa.InitialTimeToLive, soa.Minimum);
+            seconds = Math.Min(soaRecord.Ttl, soa.Minimum);
         }
         else
         {
@@ -216,7 +209,7 @@ public sealed class LabResolver : Relay.IMxResolver
     }
 
     /// <summary>One query; NOERROR, NXDOMAIN and REFUSED are answers, anything else is a temporary error with its reason.</summary>
-    private async Task<(IDnsQueryResponse? Response, string? Error)> QueryAsync(string name, QueryType type, CancellationToken ct)
+    private async Task<(DnsResponse? Response, string? Error)> QueryAsync(string name, DnsType type, CancellationToken ct)
     {
         var gen = generation?.Invoke();
         if (!ReferenceEquals(gen, Volatile.Read(ref cachedGeneration)))
@@ -226,33 +219,25 @@ public sealed class LabResolver : Relay.IMxResolver
         }
         long now = Environment.TickCount64;
         if (cache.TryGetValue((name, type), out var hit) && hit.ExpiresAt > now) return (hit.Response, null);
-        try
+        var result = await transport.QueryAsync(name, type, tcp: false, ct).ConfigureAwait(false);
+        if (result.Response is not { } response)
         {
-            var response = await client.QueryAsync(name, type, QueryClass.IN, ct);
-            var rcode = response.Header.ResponseCode;
-            if (rcode is DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain or DnsHeaderResponseCode.Refused)
+            return (null, result.Error switch
             {
-                if (CacheTtl(response) is { } ttl && ReferenceEquals(gen, Volatile.Read(ref cachedGeneration)))
-                {
-                    if (cache.Count >= MaxCacheEntries) cache.Clear();
-                    cache[(name, type)] = new CachedAnswer(response, now + (long)ttl.TotalMilliseconds);
-                }
-                return (response, null);
+                DnsQueryError.BadName => $"{name} {type}: {result.Reason}",
+                DnsQueryError.Malformed => $"{name} {type}: a bad answer from the lab DNS at {Server}: {result.Reason}",
+                _ => $"{name} {type}: no answer from the lab DNS at {Server}: {result.Reason}",
+            });
+        }
+        if (response.Rcode is DnsRcode.NoError or DnsRcode.NXDomain or DnsRcode.Refused)
+        {
+            if (CacheTtl(response) is { } ttl && ReferenceEquals(gen, Volatile.Read(ref cachedGeneration)))
+            {
+                if (cache.Count >= MaxCacheEntries) cache.Clear();
+                cache[(name, type)] = new CachedAnswer(response, now + (long)ttl.TotalMilliseconds);
             }
-            return (null, $"{name} {type}: the lab DNS answered {rcode} ({response.ErrorMessage})");
+            return (response, null);
         }
-        catch (ArgumentException ex)
-        {
-            // DnsClient refuses to build a query for a malformed name: an error value, never a throw.
-            return (null, $"{name} {type}: not a name that can be asked: {ex.Message}");
-        }
-        catch (DnsResponseException ex)
-        {
-            return (null, $"{name} {type}: no answer from the lab DNS at {Server}: {ex.Message}");
-        }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or TimeoutException)
-        {
-            return (null, $"{name} {type}: no answer from the lab DNS at {Server}: {ex.Message}");
-        }
+        return (null, $"{name} {type}: the lab DNS answered {response.Status}");
     }
 }

@@ -23,15 +23,21 @@ namespace MailLab.Server.Relay;
 public sealed partial class RelayClient
 {
     private static long sessions;
-    private readonly IMxResolver resolver;
+    private readonly Func<LabSite, IMxResolver> resolverFor;
     private readonly Func<IPAddress, int?> relayPortFor;
     private readonly RelaySettings settings;
     private readonly X509Certificate2 labCa;
 
     /// <summary>Creates a client; <paramref name="relayPortFor"/> gives a lab site's MTA port for its address, else null.</summary>
     public RelayClient(IMxResolver resolver, Func<IPAddress, int?> relayPortFor, RelaySettings settings, X509Certificate2 labCa)
+        : this(_ => resolver, relayPortFor, settings, labCa)
     {
-        this.resolver = resolver;
+    }
+
+    /// <summary>A client whose MX lookups for a site's queue go through <paramref name="resolverFor"/>(site): each site's own resolver.</summary>
+    public RelayClient(Func<LabSite, IMxResolver> resolverFor, Func<IPAddress, int?> relayPortFor, RelaySettings settings, X509Certificate2 labCa)
+    {
+        this.resolverFor = resolverFor;
         this.relayPortFor = relayPortFor;
         this.settings = settings;
         this.labCa = labCa;
@@ -48,7 +54,7 @@ public sealed partial class RelayClient
         MxLookup lookup;
         try
         {
-            lookup = await resolver.ResolveAsync(domain, ct).ConfigureAwait(false);
+            lookup = await resolverFor(site).ResolveAsync(domain, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using MailLab.Server.Dns;
 using MailLab.Server.Listeners;
 
 namespace MailLab.Server.Sites;
@@ -23,6 +25,14 @@ public sealed class LabPeers
 
     /// <summary>Whether a connection from <paramref name="remote"/> is the lab's own relay (this process's or another site's).</summary>
     public bool IsRelay(IPEndPoint remote) => LabRelayConnections.IsOwn(remote) || otherProcessSites.Contains(Normal(remote.Address));
+
+    /// <summary>
+    /// Whether a DNS query from <paramref name="remote"/> over <paramref name="protocol"/> is the lab's own
+    /// resolver's: this process's by its registered socket (<see cref="LabResolverSockets"/>), another
+    /// process's site by its address (each site's resolver asks from the site's address).
+    /// </summary>
+    public bool IsResolver(IPEndPoint remote, ProtocolType protocol) =>
+        LabResolverSockets.IsOwn(protocol, remote) || otherProcessSites.Contains(Normal(remote.Address));
 
     private static IPAddress Normal(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 }

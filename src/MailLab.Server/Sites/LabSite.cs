@@ -28,6 +28,12 @@ public sealed class LabSite
         CertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
     }
 
+    /// <summary>
+    /// The site's own resolver (asks the lab DNS from the site's address); its queue's MX lookups and,
+    /// through <see cref="SpfResolver"/>, its MTA's SPF, DKIM and DMARC lookups use it. Null in a site built without a lab DNS.
+    /// </summary>
+    public Dns.LabResolver? Resolver { get; set; }
+
     /// <summary>How this site tells the lab's own clients (its relay) from a student's.</summary>
     public LabPeers Peers { get; }
 

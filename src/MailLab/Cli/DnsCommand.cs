@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
-using DnsClient;
 using MailLab.Server.Dns;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
@@ -23,14 +22,16 @@ internal static class DnsCommand
         var qdata = CommonOptions.Data();
         var server = new Option<string?>("--server") { Description = "The DNS to ask, ADDR:PORT. Default: the running lab's (from <data>/listeners.json)" };
         var tcp = new Option<bool>("--tcp") { Description = "Ask over TCP instead of UDP" };
+        var source = new Option<string?>("--source") { Description = "The local address to ask from, like dig -b (default: the system's choice, 127.0.0.1 towards the lab)" };
         var query = new Command("query", "Ask the lab DNS one question and print the answer like dig");
         query.Arguments.Add(name);
         query.Arguments.Add(type);
         query.Options.Add(qdata);
         query.Options.Add(server);
         query.Options.Add(tcp);
+        query.Options.Add(source);
         query.SetAction((parse, ct) => QueryAsync(parse.GetValue(name)!, parse.GetValue(type)!, parse.GetValue(qdata),
-            parse.GetValue(server), parse.GetValue(tcp), ct));
+            parse.GetValue(server), parse.GetValue(tcp), parse.GetValue(source), ct));
         dns.Subcommands.Add(query);
         return dns;
     }
@@ -68,73 +69,61 @@ internal static class DnsCommand
         return bad == 0 ? 0 : 1;
     }
 
-    private static async Task<int> QueryAsync(string name, string typeText, DirectoryInfo? data, string? serverText, bool tcp, CancellationToken ct)
+    private static async Task<int> QueryAsync(string name, string typeText, DirectoryInfo? data, string? serverText, bool tcp,
+        string? sourceText, CancellationToken ct)
     {
-        if (!Enum.TryParse(typeText, ignoreCase: true, out QueryType type) || int.TryParse(typeText, out _))
+        if (!Enum.TryParse(typeText, ignoreCase: true, out DnsType type) || int.TryParse(typeText, out _) || type == DnsType.OPT)
         {
             Console.Error.WriteLine($"maillab: '{typeText}' is not a record type (A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, ANY)");
             return 2;
         }
-        if (FindServer(data, serverText, out var server) is { } failed) return failed;
-        if (type == QueryType.PTR && IPAddress.TryParse(name, out var ip)) name = ip.GetArpaName();
-
-        var client = DigClient.Create(server, tcp);
-        IDnsQueryResponse r;
-        try
+        IPAddress? from = null;
+        if (sourceText is not null && !IPAddress.TryParse(sourceText, out from))
         {
-            r = await client.QueryAsync(name, type, QueryClass.IN, ct);
+            Console.Error.WriteLine($"maillab: --source '{sourceText}' is not an IP address");
+            return 2;
         }
-        catch (DnsResponseException ex)
+        if (FindServer(data, serverText, out var server) is { } failed) return failed;
+        if (type == DnsType.PTR && IPAddress.TryParse(name, out var ip)) name = DnsNames.ReverseName(ip);
+
+        // Our own client (DnsTransport), as the lab's resolver uses: it can ask from a given address.
+        var result = await new DnsTransport(server, from, TimeSpan.FromSeconds(3), retries: 0).QueryAsync(name, type, tcp, ct);
+        if (result.Response is not { } r)
         {
-            Console.Error.WriteLine($";; no answer from {server.Address}#{server.Port}: {ex.Message}");
+            Console.Error.WriteLine($";; no answer from {server.Address}#{server.Port}: {result.Reason}");
             return 1;
         }
-        var h = r.Header;
         var flags = new List<string> { "qr" };
-        if (h.HasAuthorityAnswer) flags.Add("aa");
-        if (h.ResultTruncated) flags.Add("tc");
-        if (h.RecursionDesired) flags.Add("rd");
-        if (h.RecursionAvailable) flags.Add("ra");
-        Console.WriteLine($";; ->>HEADER<<- opcode: QUERY, status: {Status(h.ResponseCode)}, id: {h.Id}");
-        Console.WriteLine($";; flags: {string.Join(' ', flags)}; QUERY: {h.QuestionCount}, ANSWER: {h.AnswerCount}, AUTHORITY: {h.NameServerCount}, ADDITIONAL: {h.AdditionalCount}");
+        if (r.Authoritative) flags.Add("aa");
+        if (r.Truncated) flags.Add("tc");
+        if (r.RecursionDesired) flags.Add("rd");
+        if (r.RecursionAvailable) flags.Add("ra");
+        int additional = r.Additional.Count + (r.EdnsUdpSize is null ? 0 : 1);
+        Console.WriteLine($";; ->>HEADER<<- opcode: QUERY, status: {r.Status}, id: {r.Id}");
+        Console.WriteLine($";; flags: {string.Join(' ', flags)}; QUERY: {(r.QuestionName is null ? 0 : 1)}, ANSWER: {r.Answers.Count}, AUTHORITY: {r.Authority.Count}, ADDITIONAL: {additional}");
         Console.WriteLine();
         Console.WriteLine(";; QUESTION SECTION:");
         Console.WriteLine($";{DnsNames.Absolute(DnsNames.Normalize(name))}\t\tIN\t{type}");
         Section("ANSWER", r.Answers);
-        Section("AUTHORITY", r.Authorities);
+        Section("AUTHORITY", r.Authority);
+        Section("ADDITIONAL", r.Additional);
         Console.WriteLine();
-        Console.WriteLine($";; SERVER: {server.Address}#{server.Port} ({(tcp ? "TCP" : "UDP, TCP if truncated")})");
-        Console.WriteLine($";; MSG SIZE  rcvd: {r.MessageSize}");
+        Console.WriteLine($";; SERVER: {server.Address}#{server.Port} ({(result.Tcp ? "TCP" : "UDP")}){(from is null ? "" : $" from {from}")}");
+        Console.WriteLine($";; MSG SIZE  rcvd: {r.Size}");
         return 0;
     }
 
-    private static void Section(string title, IReadOnlyList<DnsClient.Protocol.DnsResourceRecord> records)
+    private static void Section(string title, IReadOnlyList<DnsRecord> records)
     {
         if (records.Count == 0) return;
         Console.WriteLine();
         Console.WriteLine($";; {title} SECTION:");
         foreach (var rec in records)
         {
-            // DnsClient prints "name ttl IN TYPE data", which is zone-file syntax, but its TTL counts
-            // down from the moment the answer arrived (cache semantics): show the TTL as received.
-            var text = rec.ToString();
-            var gap = text.IndexOfAny([' ', '\t']);
-            var rest = text[gap..].TrimStart();
-            var afterTtl = rest.IndexOfAny([' ', '\t']);
-            Console.WriteLine($"{text[..gap]} \t{rec.InitialTimeToLive}{rest[afterTtl..]}");
+            // Zone-file syntax with the TTL as received.
+            Console.WriteLine($"{DnsNames.Absolute(rec.Name)} \t{rec.Ttl}\tIN\t{rec.Type}\t{rec.Data.ToZoneText()}");
         }
     }
-
-    private static string Status(DnsHeaderResponseCode code) => code switch
-    {
-        DnsHeaderResponseCode.NoError => "NOERROR",
-        DnsHeaderResponseCode.NotExistentDomain => "NXDOMAIN",
-        DnsHeaderResponseCode.Refused => "REFUSED",
-        DnsHeaderResponseCode.FormatError => "FORMERR",
-        DnsHeaderResponseCode.ServerFailure => "SERVFAIL",
-        DnsHeaderResponseCode.NotImplemented => "NOTIMP",
-        _ => code.ToString().ToUpperInvariant(),
-    };
 
     /// <summary>
     /// The DNS to ask: --server, else the running lab's from listeners.json in the data directory

@@ -40,7 +40,7 @@ public sealed class DnsTestServer : IAsyncDisposable
     public IPEndPoint EndPoint => Server.EndPoint;
 
     public static DnsTestServer Start(string? longTxt = null, ConnectionLimiter? limiter = null, int rateLimit = LabDns.DefaultRateLimit,
-        TimeSpan? tcpIdle = null)
+        TimeSpan? tcpIdle = null, MailLab.Server.Sites.LabPeers? peers = null)
     {
         string dir = TempDir.New("dns");
         foreach (var (name, text) in LabZones.DefaultZones())
@@ -54,6 +54,7 @@ public sealed class DnsTestServer : IAsyncDisposable
         var server = new LabDnsServer("127.0.9.1", 0, zones, tracer, limiter, rateLimit)
         {
             TcpIdleTimeout = tcpIdle ?? LabDnsServer.DefaultTcpIdleTimeout,
+            Peers = peers ?? MailLab.Server.Sites.LabPeers.AllInProcess,
         };
         server.Bind();
         zones.Start();

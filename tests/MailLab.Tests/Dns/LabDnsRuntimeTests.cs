@@ -117,6 +117,17 @@ public class LabDnsRuntimeTests
         Assert.Matches(@"1\.3\.0\.127\.in-addr\.arpa\.\s+3600\s+IN\s+PTR\s+mx\.evil\.test\.", ptr.Out);
 
         Assert.Contains(lab.Events(TraceKind.DnsQuery), e => (string?)e.Fields["Name"] == "ghost.bank.test" && (string?)e.Fields["Transport"] == "tcp");
+
+        // --source asks from a given address, like dig -b; the answer to ANY is RFC 8482's HINFO.
+        var from = await ExternalTool.Run("dotnet", [Dll, "dns", "query", "bank.test", "ANY", "--data", lab.DataDirectory, "--source", "127.0.0.43"]);
+        Assert.True(from.Code == 0, from.Err);
+        Assert.Matches(@"bank\.test\.\s+3600\s+IN\s+HINFO\s+""RFC8482"" """"", from.Out);
+        Assert.Contains($";; SERVER: {ep.Address}#{ep.Port} (UDP) from 127.0.0.43", from.Out);
+        var asked = Assert.Single(lab.Events(TraceKind.DnsQuery), e => e.Field("Type") == "ANY");
+        Assert.Equal(("127.0.0.43", (string?)null), (asked.Field("Client"), asked.Origin));
+        var bad = await ExternalTool.Run("dotnet", [Dll, "dns", "query", "bank.test", "MX", "--data", lab.DataDirectory, "--source", "nowhere"]);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("not an IP address", bad.Err);
     }
 
     [Fact]

@@ -13,8 +13,14 @@ namespace MailLab.Tests.Exercises;
 /// </summary>
 public sealed class ExerciseDemoTests(ITestOutputHelper output)
 {
-    /// <summary>The student's workstation: the demo connects from it; the lab's own clients use the site addresses.</summary>
-    private static readonly IPAddress Student = IPAddress.Loopback;
+    /// <summary>
+    /// Student A's workstation: the demo makes every connection and DNS question from it (not 127.0.0.1, the
+    /// address a client gets without asking, so a step that forgets the student's address is caught); the
+    /// lab's own clients use the site addresses. Student B, next to it, did nothing.
+    /// </summary>
+    private static readonly IPAddress Student = IPAddress.Parse("127.0.0.41");
+
+    private const string OtherStudent = "127.0.0.42";
 
     internal static ExerciseCatalog Catalog { get; } = ExerciseCatalog.Load(Path.Combine(AppContext.BaseDirectory, ExerciseCatalog.DirectoryName));
 
@@ -53,7 +59,7 @@ public sealed class ExerciseDemoTests(ITestOutputHelper output)
             Assert.All(report.Results, r => Assert.Equal(r.Objective.Events.Count, r.Evidence.Count));
 
             // Another student's address sees none of it.
-            var other = await CheckReport.RunAsync(exercise, lab.DataDirectory, "127.0.0.9", null);
+            var other = await CheckReport.RunAsync(exercise, lab.DataDirectory, OtherStudent, null);
             Assert.All(other.Results, r => Assert.False(r.Met, $"{r.Objective.Id} met for a student who did nothing"));
             // Nor does a window that starts after the demo.
             var later = await CheckReport.RunAsync(exercise, lab.DataDirectory, null, DateTimeOffset.UtcNow.AddSeconds(1));

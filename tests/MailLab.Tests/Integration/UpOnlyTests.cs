@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using MailKit.Net.Smtp;
 using MailKit.Security;
+using MailLab.Server.Exercises;
 using MailLab.Server.Listeners;
+using MailLab.Server.Trace;
+using MailLab.Tests.Interop;
 using MailLab.Tests.Support;
 using MimeKit;
 
@@ -91,6 +94,18 @@ public sealed class UpOnlyTests
             var ucTrace = await File.ReadAllTextAsync(Path.Combine(ucData, "trace", "trace.jsonl"));
             Assert.Contains($"10 mx.bank.test 127.0.2.1", ucTrace); // the MX lookup, answered by the DNS process
             Assert.False(Directory.Exists(Path.Combine(ucData, "mail", "bank.test"))); // uc did not deliver it itself
+
+            // The DNS process knows the other processes' resolvers by the sites' addresses: their questions are the lab's.
+            var dnsEvents = await WaitForDnsTrace(dnsData, e => e.Field("Name") == "_dmarc.uc.test");
+            var mx = dnsEvents.First(e => e.Kind == TraceKind.DnsQuery && e.Field("Name") == "bank.test" && e.Field("Type") == "MX");
+            Assert.Equal(("127.0.1.1", LabOrigin.Resolver), (mx.Field("Client"), mx.Origin));
+            var dmarc = dnsEvents.First(e => e.Kind == TraceKind.DnsQuery && e.Field("Name") == "_dmarc.uc.test");
+            Assert.Equal(("127.0.2.1", LabOrigin.Resolver), (dmarc.Field("Client"), dmarc.Origin));
+            // A student's dig from 127.0.0.1 is not.
+            var dig = await ExternalTool.Run("dig", [$"@{dns.Address}", "-p", dns.Port.ToString(), "mx", "evil.test", "+norecurse", "+time=3", "+tries=1"]);
+            Assert.True(dig.Code == 0, dig.Err);
+            var student = (await WaitForDnsTrace(dnsData, e => e.Field("Name") == "evil.test")).First(e => e.Kind == TraceKind.DnsQuery && e.Field("Name") == "evil.test");
+            Assert.Equal(("127.0.0.1", (string?)null), (student.Field("Client"), student.Origin));
         }
         finally
         {
@@ -100,6 +115,19 @@ public sealed class UpOnlyTests
                 await p.WaitForExitAsync();
                 p.Dispose();
             }
+        }
+    }
+
+    /// <summary>The DNS process's trace file once it holds a DnsQuery matching <paramref name="match"/> (it is flushed once a second).</summary>
+    private static async Task<IReadOnlyList<TraceEvent>> WaitForDnsTrace(string dnsData, Func<TraceEvent, bool> match)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var events = (await TraceFileReader.ReadAsync(dnsData)).Events;
+            if (events.Any(e => e.Kind == TraceKind.DnsQuery && match(e))) return events;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the DNS process's trace file does not hold the query");
+            await Task.Delay(100);
         }
     }
 

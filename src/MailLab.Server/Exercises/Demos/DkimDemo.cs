@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using DnsClient;
+using MailLab.Server.Dns;
 
 namespace MailLab.Server.Exercises.Demos;
 
@@ -29,7 +29,7 @@ internal sealed partial class DkimDemo : IExerciseDemo
             ?? throw new DemoException("the delivered message has no DKIM-Signature: does the MSA sign?");
         string d = Tag(signature, "d"), s = Tag(signature, "s");
         ctx.Step($"The public key for d={d} s={s} is a TXT record at {s}._domainkey.{d}");
-        await DnsDemo.AskAsync(ctx, $"{s}._domainkey.{d}", QueryType.TXT, ct);
+        await DnsDemo.AskAsync(ctx, $"{s}._domainkey.{d}", DnsType.TXT, ct);
 
         // In transit: the attacker has the signed message, minus what the final hop added for Bob.
         string copy = string.Join("\r\n", delivered.Split("\r\n").Where(l =>

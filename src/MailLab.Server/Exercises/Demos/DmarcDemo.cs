@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using DnsClient;
 using MailKit.Net.Pop3;
 using MailKit.Security;
+using MailLab.Server.Dns;
 
 namespace MailLab.Server.Exercises.Demos;
 
@@ -90,8 +90,8 @@ internal sealed partial class DmarcDemo : IExerciseDemo
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            var answer = await DnsDemo.AskAsync(ctx, "_dmarc." + domain, QueryType.TXT, ct);
-            if (answer.Answers.TxtRecords().Any(t => string.Concat(t.Text).Contains($"p={policy}", StringComparison.Ordinal))) return;
+            var answer = await DnsDemo.AskAsync(ctx, "_dmarc." + domain, DnsType.TXT, ct);
+            if (answer.AnswerData<TxtData>(DnsType.TXT).Any(t => t.Text.Contains($"p={policy}", StringComparison.Ordinal))) return;
             if (DateTime.UtcNow > deadline) throw new DemoException($"the lab DNS still does not serve p={policy} for {domain}; is the zone file valid?");
             await Task.Delay(300, ct);
         }

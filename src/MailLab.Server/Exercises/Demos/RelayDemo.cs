@@ -1,4 +1,4 @@
-using DnsClient;
+using MailLab.Server.Dns;
 
 namespace MailLab.Server.Exercises.Demos;
 
@@ -19,7 +19,7 @@ internal sealed class RelayDemo : IExerciseDemo
         string alice = ctx.User("uc").Address, bob = ctx.User("bank").Address;
 
         ctx.Step($"Which host takes mail for {bank}? The MSA's queue will ask the same question (dig mx {bank})");
-        await DnsDemo.AskAsync(ctx, bank, QueryType.MX, ct);
+        await DnsDemo.AskAsync(ctx, bank, DnsType.MX, ct);
 
         ctx.Step($"Submit as {alice} to {ctx.Domain("uc")}'s MSA, for {bob} at another site");
         var message = Submission.Message(alice, bob, "across the lab", "Two hops: uc's MSA queues it, uc's MTA client relays it to bank's MTA.");
