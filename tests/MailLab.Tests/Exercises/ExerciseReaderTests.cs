@@ -92,7 +92,7 @@ public sealed class ExerciseReaderTests
         var errors = Errors(Recorded.WorkedExample.Replace("Code: { regex: \"^5\" }", "MailFrom: ceo@bank.test"));
         var error = Assert.Single(errors);
         Assert.StartsWith("test.yml:23:11: objectives[0].events[2].fields.MailFrom: 'MailFrom' is not a field of ReplySent; its fields are: Code, Enhanced, Lines,", error);
-        Assert.EndsWith("and the common Session, Message, Site, Text", error);
+        Assert.EndsWith("and the common Session, Message, Site, Text, Origin", error);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class ExerciseReaderTests
         // 'mail' is an EnvelopeMailFrom: it has MailFrom, not HeaderFrom.
         var yaml = Recorded.WorkedExample.Replace("Disposition: reject", "Disposition: reject\n          FromDomain: { same-as: mail.HeaderFrom }");
         var error = Assert.Single(Errors(yaml));
-        Assert.Equal("test.yml:19:34: objectives[0].events[1].fields.FromDomain.same-as: 'HeaderFrom' is not a field of EnvelopeMailFrom, the kind of 'mail'; its fields are: MailFrom, Domain, AuthenticatedUser, Parameters, and the common Session, Message, Site, Text", error);
+        Assert.Equal("test.yml:19:34: objectives[0].events[1].fields.FromDomain.same-as: 'HeaderFrom' is not a field of EnvelopeMailFrom, the kind of 'mail'; its fields are: MailFrom, Domain, AuthenticatedUser, Parameters, and the common Session, Message, Site, Text, Origin", error);
         Assert.Contains("(did you mean 'Domain'?)", Assert.Single(Errors(yaml.Replace("mail.HeaderFrom", "mail.Domian"))));
         var ok = Recorded.Parse(yaml.Replace("mail.HeaderFrom", "mail.Domain"));
         Assert.Equal("Domain", ok.Objectives[0].Events[1].Fields.Single(c => c.Operator == ConditionOperator.SameAs).RefField);
