@@ -103,12 +103,14 @@ public sealed class LabOnlyActivityTests(ITestOutputHelper output)
     private async Task<List<string>> MetObjectives(string data, string? student)
     {
         var met = new List<string>();
+        var counts = new List<string>();
         foreach (var exercise in Catalog.Exercises)
         {
             var report = await CheckReport.RunAsync(exercise, data, student, null);
             met.AddRange(report.Results.Where(r => r.Met).Select(r => $"{exercise.Number}/{r.Objective.Id}"));
+            counts.Add($"{exercise.Number}: {report.Results.Count(r => r.Met)}/{report.Results.Count}");
         }
-        output.WriteLine($"--student {student ?? "(none)"}: {(met.Count == 0 ? "nothing met" : string.Join(" ", met))}");
+        output.WriteLine($"--student {student ?? "(none)"}: {(met.Count == 0 ? "nothing met" : string.Join(" ", met))} [{string.Join(", ", counts)}]");
         return met;
     }
 
