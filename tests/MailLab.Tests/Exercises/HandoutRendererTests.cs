@@ -16,7 +16,9 @@ public sealed class HandoutRendererTests
         new("uc", "POP3", "10.1.0.5", 40110, "starttls"), new("uc", "POP3", "10.1.0.5", 40995, "implicit"),
         new("uc", "IMAP", "10.1.0.5", 40143, "starttls"), new("uc", "IMAP", "10.1.0.5", 40993, "implicit"),
         new("bank", "MTA", "10.2.0.5", 41025, "starttls"), new("bank", "MSA", "10.2.0.5", 41587, "starttls"), new("bank", "MSA", "10.2.0.5", 41465, "implicit"),
-        new("bank", "POP3", "10.2.0.5", 41110, "starttls"), new("bank", "IMAP", "10.2.0.5", 41143, "starttls"),
+        // bank serves POP3 over TLS (exercise 5 reads its failure report there) but, here, no IMAPS.
+        new("bank", "POP3", "10.2.0.5", 41110, "starttls"), new("bank", "POP3", "10.2.0.5", 41995, "implicit"),
+        new("bank", "IMAP", "10.2.0.5", 41143, "starttls"),
         new("evil", "MTA", "10.3.0.5", 42025, "starttls"), new("evil", "MSA", "10.3.0.5", 42587, "starttls"), new("evil", "MSA", "10.3.0.5", 42465, "implicit"),
         new("evil", "POP3", "10.3.0.5", 42110, "starttls"), new("evil", "POP3", "10.3.0.5", 42995, "implicit"),
         new("evil", "IMAP", "10.3.0.5", 42143, "starttls"), new("evil", "IMAP", "10.3.0.5", 42993, "implicit"),
