@@ -57,6 +57,18 @@ public sealed class TraceFileReaderTests
     }
 
     [Fact]
+    public void Events_that_reach_the_file_out_of_order_stay_in_their_run_and_session()
+    {
+        // Two threads emit at once: 101 is written before 100. Before, the step back started a new run, and
+        // the session's later events lost their session (an objective in it was then never met, now and then).
+        TraceEvent E(long seq, string session) =>
+            new(seq, DateTimeOffset.UnixEpoch, "bank", TraceRole.POP3, session, null, TraceKind.MailboxAccess, "t", TraceFields.Empty);
+        var numbered = RecordedEvent.Number([E(99, "C7"), E(101, "C8"), E(100, "C7"), E(102, "C7"), E(1, "C1"), E(2, "C1"), E(5000, "C9"), E(3, "C1")]);
+        Assert.Equal([1, 1, 1, 1, 2, 2, 2, 3], numbered.Select(e => e.Run));
+        Assert.Equal(["1/C7", "1/C8", "1/C7", "1/C7"], numbered.Take(4).Select(e => e.SessionKey));
+    }
+
+    [Fact]
     public async Task No_trace_directory_means_no_events()
     {
         var read = await TraceFileReader.ReadAsync(TempDir.New("notrace"));

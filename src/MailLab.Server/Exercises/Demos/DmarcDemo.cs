@@ -60,6 +60,7 @@ internal sealed partial class DmarcDemo : IExerciseDemo
         await pop.ConnectAsync(pop3s.Address.ToString(), pop3s.Port, SecureSocketOptions.SslOnConnect, ct);
         await pop.AuthenticateAsync(postmaster.Address, postmaster.Password, ct);
         int count = await pop.GetMessageCountAsync(ct);
+        if (count == 0) throw new DemoException($"{postmaster.Address}'s maildrop is empty over POP3, although the report is in its Maildir");
         for (int i = 0; i < count; i++)
         {
             var m = await pop.GetMessageAsync(i, ct);
