@@ -200,14 +200,7 @@ public static class DnsWire
         w.Name(n, compress: false);
         w.U16(qtype);
         w.U16(1); // class IN
-        if (edns)
-        {
-            w.Name("");
-            w.U16((ushort)DnsType.OPT);
-            w.U16(OurEdnsSize);
-            w.U32(0);
-            w.U16(0);
-        }
+        if (edns) w.Opt();
         return w.ToArray();
     }
 
@@ -244,15 +237,7 @@ public static class DnsWire
         }
         foreach (var r in answers) w.Record(r);
         foreach (var r in authority) w.Record(r);
-        if (q?.EdnsUdpSize is not null)
-        {
-            // RFC 6891 §6.1.2: root owner, class = our payload size, TTL = ext-rcode 0, version 0, no flags.
-            w.Name("");
-            w.U16((ushort)DnsType.OPT);
-            w.U16(OurEdnsSize);
-            w.U32(0);
-            w.U16(0);
-        }
+        if (q?.EdnsUdpSize is not null) w.Opt();
         return w.ToArray();
     }
 }
@@ -334,6 +319,19 @@ internal sealed class DnsWriter
         int len = buf.Count - lengthAt - 2;
         buf[lengthAt] = (byte)(len >> 8);
         buf[lengthAt + 1] = (byte)len;
+    }
+
+    /// <summary>
+    /// The EDNS OPT pseudo-record (RFC 6891 §6.1.2): root owner, class = our UDP payload size,
+    /// TTL = extended rcode 0, version 0, no flags; no options.
+    /// </summary>
+    public void Opt()
+    {
+        Name("");
+        U16((ushort)DnsType.OPT);
+        U16(DnsWire.OurEdnsSize);
+        U32(0);
+        U16(0);
     }
 
     public byte[] ToArray() => buf.ToArray();
