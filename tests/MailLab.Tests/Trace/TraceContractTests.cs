@@ -59,6 +59,17 @@ public sealed partial class TraceContractTests
     }
 
     [Fact]
+    public void Docs_events_md_lists_exactly_the_Origin_values_in_LabOrigin()
+    {
+        var lines = File.ReadAllLines(RepositoryFile("docs/events.md"));
+        int start = Array.FindIndex(lines, l => l.StartsWith("The values of `Origin`", StringComparison.Ordinal));
+        Assert.True(start >= 0, "docs/events.md has no table of the values of Origin");
+        var documented = lines.Skip(start + 1).SkipWhile(l => !l.StartsWith('|')).TakeWhile(l => l.StartsWith('|')).Skip(2)
+            .Select(l => l.Split('|')[1].Trim().Trim('`')).ToList();
+        Assert.Equal(LabOrigin.All, documented);
+    }
+
+    [Fact]
     public void Docs_events_md_documents_every_kind_with_exactly_its_declared_fields()
     {
         var documented = DocumentedFields(File.ReadAllLines(RepositoryFile("docs/events.md")), out var unknownHeadings);
