@@ -1,4 +1,3 @@
-using System.Text;
 using MailLab.Server.Relay;
 using MailLab.Server.Smtp;
 using MailLab.Server.Trace;
@@ -14,18 +13,12 @@ namespace MailLab.Tests.Relay;
 /// </summary>
 public sealed class RecipientCaseTests
 {
-    private static string Plain(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
-
     [Fact]
     public async Task The_queue_keeps_a_remote_local_part_as_given()
     {
         await using var lab = TestLab.Create();
         await using var t = await SmtpTranscript.StartAsync(lab.Site("uc"), SmtpProfile.SubmissionProfile(false), "127.0.0.1");
-        await t.Expect("EHLO laptop", "250");
-        await t.Expect("STARTTLS", "220");
-        await t.HandshakeAsync();
-        await t.Expect("EHLO laptop", "250");
-        await t.Expect("AUTH PLAIN " + Plain("alice@uc.test", "lab-alice"), "235");
+        await t.LogInOverStartTlsAsync("alice@uc.test", "lab-alice");
         await t.Expect("MAIL FROM:<alice@uc.test>", "250");
         await t.Expect("RCPT TO:<Bob.Smith@Bank.Test>", "250");
         await t.Expect("RCPT TO:<bob.smith@bank.test>", "250");   // another mailbox as far as we know

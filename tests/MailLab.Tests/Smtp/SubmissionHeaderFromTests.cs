@@ -1,4 +1,3 @@
-using System.Text;
 using MailLab.Server.Smtp;
 using MailLab.Server.Trace;
 using MailLab.Tests.Support;
@@ -12,16 +11,10 @@ namespace MailLab.Tests.Smtp;
 /// </summary>
 public sealed class SubmissionHeaderFromTests
 {
-    private static string Plain(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
-
     private static async Task<SmtpTranscript> AliceInData(TestLab lab)
     {
         var t = await SmtpTranscript.StartAsync(lab.Site("uc"), SmtpProfile.SubmissionProfile(false), "127.0.0.1");
-        await t.Expect("EHLO laptop", "250");
-        await t.Expect("STARTTLS", "220");
-        await t.HandshakeAsync();
-        await t.Expect("EHLO laptop", "250");
-        await t.Expect("AUTH PLAIN " + Plain("alice@uc.test", "lab-alice"), "235");
+        await t.LogInOverStartTlsAsync("alice@uc.test", "lab-alice");
         await t.StartData("alice@uc.test", "alice@uc.test");
         return t;
     }
@@ -82,11 +75,7 @@ public sealed class SubmissionHeaderFromTests
     {
         await using var lab = TestLab.Create();
         await using var t = await SmtpTranscript.StartAsync(lab.Site("uc"), SmtpProfile.SubmissionProfile(false), "127.0.0.1");
-        await t.Expect("EHLO laptop", "250");
-        await t.Expect("STARTTLS", "220");
-        await t.HandshakeAsync();
-        await t.Expect("EHLO laptop", "250");
-        await t.Expect("AUTH PLAIN " + Plain("alice@uc.test", "lab-alice"), "235");
+        await t.LogInOverStartTlsAsync("alice@uc.test", "lab-alice");
         await t.StartData("alice@uc.test", "bob@bank.test");
         await t.Expect("From: ceo@bank.test\r\nSubject: pay\r\n\r\nNow.\r\n.", "550 5.7.1");
         Assert.Empty(lab.Queue.LoadAll());

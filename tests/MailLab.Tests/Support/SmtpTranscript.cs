@@ -44,6 +44,19 @@ public sealed class SmtpTranscript : Transcript
         return reply;
     }
 
+    /// <summary>The AUTH PLAIN initial response for <paramref name="user"/> (RFC 4616 §2).</summary>
+    public static string Plain(string user, string password) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
+
+    /// <summary>On the submission port: EHLO, STARTTLS and the handshake, EHLO again, AUTH PLAIN, each expected to succeed.</summary>
+    public async Task LogInOverStartTlsAsync(string user, string password)
+    {
+        await Expect("EHLO laptop", "250");
+        await Expect("STARTTLS", "220");
+        await HandshakeAsync();
+        await Expect("EHLO laptop", "250");
+        await Expect("AUTH PLAIN " + Plain(user, password), "235");
+    }
+
     /// <summary>MAIL, RCPT and DATA, each expected to succeed; the caller sends the content next.</summary>
     public async Task StartData(string mailFrom, string rcptTo)
     {
