@@ -24,8 +24,9 @@ public sealed class ImapTranscript : Transcript
         var remote = new IPEndPoint(IPAddress.Parse("127.0.3.1"), 40000);
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 143);
         var t = new ImapTranscript(client, site);
-        var session = new ImapSession(site, implicitTls, server, remote, local, "I" + Random.Shared.Next(1000, 9999));
-        t.Run(session, (s, ct) => s.RunAsync(ct));
+        var id = "I" + Random.Shared.Next(1000, 9999);
+        var session = new ImapSession(site, implicitTls, server, remote, local, id);
+        t.Run(session, id, (s, ct) => s.RunAsync(ct));
         if (implicitTls)
         {
             await t.HandshakeAsync();

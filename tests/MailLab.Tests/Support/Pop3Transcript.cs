@@ -33,8 +33,9 @@ public sealed class Pop3Transcript : Transcript
         var remote = new IPEndPoint(IPAddress.Loopback, 40000);
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 110);
         var started = new Pop3Transcript(client, site, byteByByte);
-        var session = new Pop3Session(site, implicitTls, server, remote, local, "P" + Random.Shared.Next(1000, 9999));
-        started.Run(session, (s, ct) => s.RunAsync(ct));
+        var id = "P" + Random.Shared.Next(1000, 9999);
+        var session = new Pop3Session(site, implicitTls, server, remote, local, id);
+        started.Run(session, id, (s, ct) => s.RunAsync(ct));
         if (implicitTls)
         {
             await started.HandshakeAsync();

@@ -20,8 +20,9 @@ public sealed class SmtpTranscript : Transcript
         var remote = new IPEndPoint(IPAddress.Parse(clientIp), 40000);
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 25);
         var started = new SmtpTranscript(client, site);
-        var session = new SmtpSession(site, profile, server, remote, local, "T" + Random.Shared.Next(1000, 9999));
-        started.Run(session, (s, ct) => s.RunAsync(ct));
+        var id = "T" + Random.Shared.Next(1000, 9999);
+        var session = new SmtpSession(site, profile, server, remote, local, id);
+        started.Run(session, id, (s, ct) => s.RunAsync(ct));
         if (profile.ImplicitTls)
         {
             await started.HandshakeAsync();

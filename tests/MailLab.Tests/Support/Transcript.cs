@@ -38,7 +38,9 @@ public abstract class Transcript : IAsyncDisposable
     public void Shutdown() => shutdown.Cancel();
 
     /// <summary>Runs <paramref name="session"/> (the server end of the pipe) in the background and disposes it when done.</summary>
-    protected void Run<TSession>(TSession session, Func<TSession, CancellationToken, Task> run) where TSession : IAsyncDisposable =>
+    protected void Run<TSession>(TSession session, string id, Func<TSession, CancellationToken, Task> run) where TSession : IAsyncDisposable
+    {
+        sessionId = id;
         Session = Task.Run(async () =>
         {
             await using (session)
@@ -46,6 +48,9 @@ public abstract class Transcript : IAsyncDisposable
                 await run(session, shutdown.Token);
             }
         });
+    }
+
+    private string? sessionId;
 
     public Task SendAsync(string line) => SendRawAsync(line + "\r\n");
 
@@ -75,6 +80,7 @@ public abstract class Transcript : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {
         }
+        if (sessionId is not null && Session.IsCompleted) TraceDump.Write(Site.Tracer, sessionId);
         timeout.Dispose();
         shutdown.Dispose();
         GC.SuppressFinalize(this);
