@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MailLab.Fuzz;
+using MailLab.Tests.Support;
 
 namespace MailLab.Tests.Fuzz;
 
@@ -11,20 +12,7 @@ public class FuzzCorpusTests
 {
     public static TheoryData<string> Targets() => new(FuzzTargets.All.Keys);
 
-    internal static string CorpusDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "MailLab.sln")))
-                {
-                    return Path.Combine(dir.FullName, "bench", "fuzz", "corpus");
-                }
-            }
-            throw new DirectoryNotFoundException("MailLab.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
+    internal static string CorpusDirectory => Repository.File(Path.Combine("bench", "fuzz", "corpus"));
 
     [Fact]
     public void Every_target_has_a_corpus_and_every_corpus_a_target()

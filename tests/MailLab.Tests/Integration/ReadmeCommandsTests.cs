@@ -9,18 +9,10 @@ namespace MailLab.Tests.Integration;
 /// </summary>
 public sealed class ReadmeCommandsTests
 {
-    private static string RepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MailLab.sln"))) return Path.Combine(dir.FullName, relative);
-        }
-        throw new FileNotFoundException("no MailLab.sln above " + AppContext.BaseDirectory);
-    }
 
     private static IEnumerable<string> CommandSpans()
     {
-        var readme = File.ReadAllText(RepositoryFile("README.md"));
+        var readme = File.ReadAllText(Repository.File("README.md"));
         var table = readme[readme.IndexOf("\n## Commands", StringComparison.Ordinal)..];
         table = table[..table.IndexOf("\n\n", table.IndexOf("| command", StringComparison.Ordinal), StringComparison.Ordinal)];
         foreach (var row in table.Split('\n').Where(l => l.StartsWith("| `maillab", StringComparison.Ordinal)))
@@ -61,11 +53,11 @@ public sealed class ReadmeCommandsTests
     [Fact]
     public void The_readme_test_command_is_the_one_ci_runs()
     {
-        var readme = File.ReadAllText(RepositoryFile("README.md"));
+        var readme = File.ReadAllText(Repository.File("README.md"));
         var twoCommands = readme[readme.IndexOf("## The two commands", StringComparison.Ordinal)..];
         twoCommands = twoCommands[..twoCommands.IndexOf("```\n", twoCommands.IndexOf("```sh", StringComparison.Ordinal) + 5, StringComparison.Ordinal)];
         Assert.Contains("\ntests/run.sh\n", twoCommands);
-        Assert.Contains("TEST_CMD='bash tests/run.sh'", File.ReadAllText(RepositoryFile(".ci/run")));
-        Assert.Contains("dotnet test MailLab.sln", File.ReadAllText(RepositoryFile("tests/run.sh")));
+        Assert.Contains("TEST_CMD='bash tests/run.sh'", File.ReadAllText(Repository.File(".ci/run")));
+        Assert.Contains("dotnet test MailLab.sln", File.ReadAllText(Repository.File("tests/run.sh")));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MailLab.Server.Trace;
+using MailLab.Tests.Support;
 
 namespace MailLab.Tests.Trace;
 
@@ -61,7 +62,7 @@ public sealed partial class TraceContractTests
     [Fact]
     public void Docs_events_md_lists_exactly_the_Origin_values_in_LabOrigin()
     {
-        var lines = File.ReadAllLines(RepositoryFile("docs/events.md"));
+        var lines = File.ReadAllLines(Repository.File("docs/events.md"));
         int start = Array.FindIndex(lines, l => l.StartsWith("The values of `Origin`", StringComparison.Ordinal));
         Assert.True(start >= 0, "docs/events.md has no table of the values of Origin");
         var documented = lines.Skip(start + 1).SkipWhile(l => !l.StartsWith('|')).TakeWhile(l => l.StartsWith('|')).Skip(2)
@@ -72,7 +73,7 @@ public sealed partial class TraceContractTests
     [Fact]
     public void Docs_events_md_documents_every_kind_with_exactly_its_declared_fields()
     {
-        var documented = DocumentedFields(File.ReadAllLines(RepositoryFile("docs/events.md")), out var unknownHeadings);
+        var documented = DocumentedFields(File.ReadAllLines(Repository.File("docs/events.md")), out var unknownHeadings);
         Assert.True(unknownHeadings.Count == 0, $"docs/events.md has #### headings naming no TraceKind: {string.Join(", ", unknownHeadings)}");
         var problems = new List<string>();
         foreach (var kind in Enum.GetValues<TraceKind>())
@@ -95,7 +96,7 @@ public sealed partial class TraceContractTests
     [Fact]
     public void Docs_events_md_gives_each_field_its_declared_type()
     {
-        var documented = DocumentedFields(File.ReadAllLines(RepositoryFile("docs/events.md")), out _);
+        var documented = DocumentedFields(File.ReadAllLines(Repository.File("docs/events.md")), out _);
         var problems = new List<string>();
         foreach (var (kind, fields) in documented)
         {
@@ -124,7 +125,7 @@ public sealed partial class TraceContractTests
     public void The_docs_parser_sees_a_field_removed_from_a_table_and_one_added()
     {
         // The parser must be able to fail: remove a row, then add a row, and look for the difference.
-        var lines = File.ReadAllLines(RepositoryFile("docs/events.md"));
+        var lines = File.ReadAllLines(Repository.File("docs/events.md"));
         var full = DocumentedFields(lines, out _);
         var withoutUid = DocumentedFields(lines.Where(l => !l.StartsWith("| `Uid` | integer | the message's UID", StringComparison.Ordinal)).ToArray(), out _);
         Assert.Contains(("Uid", "integer"), full[TraceKind.LocalDelivery]);
@@ -195,14 +196,6 @@ public sealed partial class TraceContractTests
         return result;
     }
 
-    private static string RepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MailLab.sln"))) return Path.Combine(dir.FullName, relative);
-        }
-        throw new FileNotFoundException("no MailLab.sln above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex("`([A-Za-z]+)`")]
     private static partial Regex Quoted();
