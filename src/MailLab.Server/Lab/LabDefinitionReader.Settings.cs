@@ -1,0 +1,272 @@
+using System.Net;
+using YamlDotNet.RepresentationModel;
+
+namespace MailLab.Server.Lab;
+
+// The lab-wide sections: limits, relay, dns and dmarc, and the duration and number rules they share.
+internal sealed partial class LabDefinitionReader
+{
+    private DmarcSettings ReadDmarc(YamlNode node)
+    {
+        var defaults = new DmarcSettings();
+        FieldMap? map = f.Map(node, "dmarc", DmarcKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        var mode = defaults.Mode;
+        if (map.Optional("mode") is { } modeNode && f.String(modeNode, map.Path("mode")) is { } modeText)
+        {
+            switch (modeText.ToLowerInvariant())
+            {
+                case "rfc9989": mode = MailAuth.Dmarc.DmarcMode.Rfc9989; break;
+                case "rfc7489": mode = MailAuth.Dmarc.DmarcMode.Rfc7489; break;
+                default: f.Error(modeNode, map.Path("mode"), $"'{modeText}' is not a DMARC mode; use rfc9989 or rfc7489"); break;
+            }
+        }
+
+        var suffixes = new List<string>();
+        if (map.Optional("public-suffixes") is { } listNode && f.StringList(listNode, map.Path("public-suffixes"), nonEmpty: false) is { } items)
+        {
+            foreach ((YamlNode itemNode, string text, string field) in items)
+            {
+                if (LabNames.NormalizeDomain(text) is { Length: > 0 } d && !d.Contains(' '))
+                {
+                    suffixes.Add(d);
+                }
+                else
+                {
+                    f.Error(itemNode, field, $"'{text}' is not a domain name");
+                }
+            }
+        }
+
+        TimeSpan interval = defaults.ReportInterval;
+        if (map.Optional("report-interval") is { } iNode && f.String(iNode, map.Path("report-interval")) is { } iText
+            && ParseDuration(iNode, map.Path("report-interval"), iText) is { } i)
+        {
+            interval = i;
+        }
+
+        return new DmarcSettings { Mode = mode, PublicSuffixes = suffixes, ReportInterval = interval };
+    }
+
+    private LabLimits ReadLimits(YamlNode node)
+    {
+        var defaults = new LabLimits();
+        FieldMap? map = f.Map(node, "limits", LimitKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        int Count(string key, int fallback) =>
+            map.Optional(key) is { } v && Positive(v, map.Path(key), f.Integer(v, map.Path(key)), int.MaxValue) is { } n ? (int)n : fallback;
+
+        TimeSpan Duration(string key, TimeSpan fallback)
+        {
+            if (map.Optional(key) is not { } v || f.String(v, map.Path(key)) is not { } text)
+            {
+                return fallback;
+            }
+
+            if (!LabUnits.TryParseDuration(text, out TimeSpan value))
+            {
+                f.Error(v, map.Path(key), text.StartsWith('-') ? "must be positive" : $"'{text}' is not a duration; use {LabUnits.DurationForms}");
+            }
+            else if (value <= TimeSpan.Zero)
+            {
+                f.Error(v, map.Path(key), "must be positive");
+            }
+            else
+            {
+                return value;
+            }
+
+            return fallback;
+        }
+
+        long size = defaults.MaxMessageSize;
+        if (map.Optional("max-message-size") is { } sizeNode && f.String(sizeNode, map.Path("max-message-size")) is { } sizeText)
+        {
+            if (!LabUnits.TryParseSize(sizeText, out long parsed))
+            {
+                f.Error(sizeNode, map.Path("max-message-size"), sizeText.StartsWith('-') ? "must be positive" : $"'{sizeText}' is not a size; use {LabUnits.SizeForms}");
+            }
+            else if (Positive(sizeNode, map.Path("max-message-size"), parsed, long.MaxValue) is { } positive)
+            {
+                size = positive;
+            }
+        }
+
+        return new LabLimits
+        {
+            MaxRecipients = Count("max-recipients", defaults.MaxRecipients),
+            MaxMessageSize = size,
+            MaxConnectionsPerClient = Count("max-connections-per-client", defaults.MaxConnectionsPerClient),
+            MaxConnections = Count("max-connections", defaults.MaxConnections),
+            CommandTimeout = Duration("command-timeout", defaults.CommandTimeout),
+            SessionTimeout = Duration("session-timeout", defaults.SessionTimeout),
+            MaxAuthFailures = Count("max-auth-failures", defaults.MaxAuthFailures),
+            AuthFailureDelay = Duration("auth-failure-delay", defaults.AuthFailureDelay),
+            Pop3IdleTimeout = Duration("pop3-idle-timeout", defaults.Pop3IdleTimeout),
+            ImapIdleTimeout = ImapIdle(),
+            ImapConnectionsPerUser = Count("imap-connections-per-user", defaults.ImapConnectionsPerUser),
+        };
+
+        // RFC 3501 §5.4: an inactivity autologout timer must be at least 30 minutes.
+        TimeSpan ImapIdle()
+        {
+            var value = Duration("imap-idle-timeout", defaults.ImapIdleTimeout);
+            if (value < TimeSpan.FromMinutes(30) && map.Optional("imap-idle-timeout") is { } v)
+            {
+                f.Error(v, map.Path("imap-idle-timeout"), "must be at least 30m (RFC 3501 5.4)");
+                return defaults.ImapIdleTimeout;
+            }
+            return value;
+        }
+    }
+
+    private RelaySettings ReadRelay(YamlNode node)
+    {
+        var defaults = new RelaySettings();
+        FieldMap? map = f.Map(node, "relay", RelayKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        int port = defaults.RelayPort;
+        if (map.Optional("relay-port") is { } portNode && f.Integer(portNode, map.Path("relay-port")) is { } p)
+        {
+            if (p is < 1 or > 65535)
+            {
+                f.Error(portNode, map.Path("relay-port"), $"port {p} is out of range (use 1..65535)");
+            }
+            else
+            {
+                port = (int)p;
+            }
+        }
+
+        IReadOnlyList<TimeSpan> intervals = defaults.RetryIntervals;
+        if (map.Optional("retry-intervals") is { } listNode && f.StringList(listNode, map.Path("retry-intervals"), nonEmpty: true) is { } items)
+        {
+            var parsed = new List<TimeSpan>();
+            foreach ((YamlNode itemNode, string text, string field) in items)
+            {
+                if (ParseDuration(itemNode, field, text) is { } d)
+                {
+                    parsed.Add(d);
+                }
+            }
+
+            if (parsed.Count == items.Count)
+            {
+                intervals = parsed;
+            }
+        }
+
+        TimeSpan lifetime = defaults.QueueLifetime;
+        if (map.Optional("queue-lifetime") is { } lifeNode && f.String(lifeNode, map.Path("queue-lifetime")) is { } lifeText
+            && ParseDuration(lifeNode, map.Path("queue-lifetime"), lifeText) is { } life)
+        {
+            lifetime = life;
+        }
+
+        return new RelaySettings { RelayPort = port, RetryIntervals = intervals, QueueLifetime = lifetime };
+    }
+
+    private TimeSpan? ParseDuration(YamlNode node, string field, string text)
+    {
+        if (!LabUnits.TryParseDuration(text, out TimeSpan value))
+        {
+            f.Error(node, field, text.StartsWith('-') ? "must be positive" : $"'{text}' is not a duration; use {LabUnits.DurationForms}");
+            return null;
+        }
+
+        if (value <= TimeSpan.Zero)
+        {
+            f.Error(node, field, "must be positive");
+            return null;
+        }
+
+        return value;
+    }
+
+    private LabDns ReadDns(YamlNode node)
+    {
+        var defaults = new LabDns();
+        FieldMap? map = f.Map(node, "dns", DnsKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        string address = defaults.Address;
+        if (map.Optional("address") is { } addressNode && f.String(addressNode, map.Path("address")) is { } addressText)
+        {
+            if (LabNames.TryParseIp(addressText, out _))
+            {
+                address = addressText;
+            }
+            else
+            {
+                f.Error(addressNode, map.Path("address"), $"'{addressText}' is not an IP address");
+            }
+        }
+
+        int port = defaults.Port;
+        if (map.Optional("port") is { } portNode && f.Integer(portNode, map.Path("port")) is { } p)
+        {
+            if (p is < 0 or > 65535)
+            {
+                f.Error(portNode, map.Path("port"), $"port {p} is out of range (use 1..65535, or 0 for an ephemeral port)");
+            }
+            else
+            {
+                port = (int)p;
+            }
+        }
+
+        if (port != 0 && LabNames.TryParseIp(address, out IPAddress ip))
+        {
+            // UDP and TCP share the port; TCP is what clashes with the SMTP listeners.
+            ClaimEndpoint(ip, port, map.Path(map.Optional("port") is null ? "address" : "port"), map.Optional("port") ?? map.Optional("address") ?? node);
+        }
+
+        string zones = map.Optional("zones") is { } zonesNode && f.String(zonesNode, map.Path("zones")) is { } z ? z : defaults.Zones;
+
+        int rateLimit = defaults.RateLimit;
+        if (map.Optional("rate-limit") is { } rateNode && f.Integer(rateNode, map.Path("rate-limit")) is { } rate)
+        {
+            if (rate is < 0 or > 1_000_000)
+            {
+                f.Error(rateNode, map.Path("rate-limit"), $"must be 0 (off) or a number of responses per second per client up to 1000000, not {rate}");
+            }
+            else
+            {
+                rateLimit = (int)rate;
+            }
+        }
+
+        return new LabDns { Address = address, Port = port, Zones = zones, RateLimit = rateLimit };
+    }
+
+    private long? Positive(YamlNode node, string field, long? value, long max)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value <= 0 || value > max)
+        {
+            f.Error(node, field, value <= 0 ? "must be positive" : $"must be at most {max}");
+            return null;
+        }
+
+        return value;
+    }
+}
