@@ -25,10 +25,11 @@ var lab = LabDefinitionLoader.Parse(Yaml, "bench-lab.yml");
 await using var runtime = LabRuntime.Start(lab, data, new Tracer(new TraceStream(), null, false));
 var uc = runtime.Sites.First(x => x.Name == "uc");
 var bank = runtime.Sites.First(x => x.Name == "bank");
+var dns = runtime.ReceiveServicesOf("bank")!;
 
 var body = "From: Alice <alice@uc.test>\r\nTo: bob@bank.test\r\nSubject: figures\r\nDate: Sat, 28 Nov 2026 12:00:00 +0000\r\nMessage-ID: <bench@uc.test>\r\n\r\nThe quarterly figures.\r\n";
 var message = Encoding.ASCII.GetBytes(body);
-foreach (var key in uc.DkimKeys!.For("uc.test"))
+foreach (var key in runtime.DkimKeys(uc.Name).For("uc.test"))
 {
     message = Encoding.ASCII.GetBytes(DkimSigner.Sign(message, key.Key, "uc.test", key.Selector, DateTimeOffset.UtcNow) + Encoding.ASCII.GetString(message));
 }
@@ -36,10 +37,10 @@ var client = IPAddress.Parse("127.0.1.1");
 
 async Task<DmarcCheckResult> CheckOne(CancellationToken ct)
 {
-    var spf = await SpfCheck.EvaluateAsync(bank.SpfResolver, bank.HostName, client, "mx.uc.test", "alice@uc.test", false, ct);
-    var dkim = await DkimCheck.VerifyAsync(bank.DkimResolver, message, ct);
-    var inputs = dkim.Verifications.Select(v => new DmarcDkimInput(v.Domain ?? "", Enum.Parse<DkimOutcome>(v.Result.ToString()), v.Selector)).ToList();
-    return await DmarcCheck.EvaluateAsync(bank.Dmarc!, message, "alice@uc.test", spf, inputs, bank.Lab.Switches, ct);
+    var spf = await SpfCheck.EvaluateAsync(dns.Spf, bank.HostName, client, "mx.uc.test", "alice@uc.test", false, ct);
+    var dkim = await DkimCheck.VerifyAsync(dns.Dkim, message, ct);
+    var inputs = dkim.Verifications.Select(v => new DmarcDkimInput(v.Domain ?? "", DkimVerifyStage.Outcome(v.Result), v.Selector)).ToList();
+    return await DmarcCheck.EvaluateAsync(dns.Dmarc, FromExtractor.Extract(message), "alice@uc.test", spf, inputs, bank.Lab.Switches, ct);
 }
 
 var first = await CheckOne(default);

@@ -23,6 +23,8 @@ public sealed class LabRuntime : IAsyncDisposable
 {
     private readonly List<TcpListenerHost> listeners;
     private RelayWorker? relay;
+    private IReadOnlyDictionary<string, Dkim.DkimKeySet> dkimKeys = new Dictionary<string, Dkim.DkimKeySet>();
+    private readonly Dictionary<string, Checks.ReceiveServices> receive = [];
 
     private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
         MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners, LabDnsServer? dns, RelayQueue queue,
@@ -111,6 +113,9 @@ public sealed class LabRuntime : IAsyncDisposable
         // One lab-wide total; per-client counts per listener (each host gets limiter.ForListener()).
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
+        var dkimKeys = new Dictionary<string, Dkim.DkimKeySet>();
+        // The MTA's profile needs the DNS-backed services, known once the DNS is bound; no session starts before that.
+        var mtaProfiles = new Dictionary<string, SmtpProfile>();
         var hosts = new List<TcpListenerHost>();
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
@@ -125,12 +130,16 @@ public sealed class LabRuntime : IAsyncDisposable
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
                 var site = new LabSite(lab, def, cert, tracer, mda, queue, peers);
-                site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
-                TraceDkimKeys(site, tracer);
+                var keys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
+                dkimKeys[def.Name] = keys;
+                TraceDkimKeys(site, keys, tracer);
                 sites.Add(site);
-                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter.ForListener()));
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter.ForListener()));
+                // The MSA signs with the site's keys as its last header change (Checks.ReceivePipeline.Msa).
+                var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys) };
+                var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys) };
+                hosts.Add(Smtp(site, SmtpProfile.Relay, () => mtaProfiles[def.Name], def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
+                hosts.Add(Smtp(site, msa, () => msa, def.Ports.Submission, "starttls", limiter.ForListener()));
+                hosts.Add(Smtp(site, msas, () => msas, def.Ports.Submissions, "implicit", limiter.ForListener()));
                 if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter.ForListener()));
                 if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter.ForListener()));
                 if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter.ForListener()));
@@ -152,11 +161,12 @@ public sealed class LabRuntime : IAsyncDisposable
             dns?.Unbind();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only);
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only) { dkimKeys = dkimKeys };
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
         var reportLog = new Reports.DmarcReportLog(Path.Combine(dataDirectory, "dmarc"));
+        var receive = runtime.receive;
         foreach (var site in sites)
         {
             // Each site's resolver asks from the site's own address, as a mail host's resolver asks from
@@ -167,11 +177,12 @@ public sealed class LabRuntime : IAsyncDisposable
             // never outlives an edit.
             site.Resolver = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
                 source: site.Definition.IPAddress, labResolver: true);
+            // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
             var siteResolver = new LabSpfResolver(site.Resolver);
-            site.SpfResolver = siteResolver; // the MTA's SPF check asks the lab DNS too
-            site.DkimResolver = siteResolver; // and so do its DKIM key lookups
-            site.Reports = reportLog;
-            site.Dmarc = new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes);
+            var services = new Checks.ReceiveServices(siteResolver, siteResolver,
+                new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog);
+            receive[site.Name] = services;
+            mtaProfiles[site.Name] = SmtpProfile.Relay with { Receive = Checks.ReceivePipeline.Mta(services) };
         }
         onBound?.Invoke(runtime);
         zones?.Start();
@@ -189,7 +200,7 @@ public sealed class LabRuntime : IAsyncDisposable
             var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate);
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
-            runtime.Reports = new Reports.DmarcReporter(sites, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
+            runtime.Reports = new Reports.DmarcReporter(sites, s => receive[s.Name].Spf, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
             runtime.Reports.Start();
         }
         string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
@@ -225,9 +236,15 @@ public sealed class LabRuntime : IAsyncDisposable
         return null;
     }
 
-    private static void TraceDkimKeys(LabSite site, Tracer tracer)
+    /// <summary>The DNS-backed services of a site's MTA (SPF, DKIM, DMARC, reports); null for a site this process does not run.</summary>
+    public Checks.ReceiveServices? ReceiveServicesOf(string site) => receive.GetValueOrDefault(site);
+
+    /// <summary>The DKIM signing keys of a site this process runs (its MSA signs with them).</summary>
+    public Dkim.DkimKeySet DkimKeys(string site) => dkimKeys[site];
+
+    private static void TraceDkimKeys(LabSite site, Dkim.DkimKeySet keys, Tracer tracer)
     {
-        foreach (var k in site.DkimKeys!.Created)
+        foreach (var k in keys.Created)
         {
             tracer.ForLab(LabOrigin.Host, site.Name, TraceRole.MSA).Emit(TraceKind.DkimStep,
                 $"DKIM key made for {k.Domain}: {MailAuth.Dkim.DkimSignature.Name(k.Key.Algorithm)} {k.Key.Bits} bits in {k.KeyFile}, published at {MailAuth.Dkim.DkimVerifier.KeyName(k.Selector, k.Domain)}",
@@ -251,15 +268,17 @@ public sealed class LabRuntime : IAsyncDisposable
         }
     }
 
-    private static TcpListenerHost Smtp(LabSite site, SmtpProfile profile, int port, string tls, ConnectionLimiter limiter)
+    // profile names the listener and its role; session gives each session its profile with the receive
+    // stages (read when the session starts, after the DNS-backed services exist).
+    private static TcpListenerHost Smtp(LabSite site, SmtpProfile profile, Func<SmtpProfile> session, int port, string tls, ConnectionLimiter limiter)
     {
         var info = new ListenerInfo(site.Name, profile.Name, site.Definition.Address, port, tls);
         return new TcpListenerHost(
             info,
             async (stream, remote, local, id, shutdown) =>
             {
-                await using var session = new SmtpSession(site, profile, stream, remote, local, id);
-                await session.RunAsync(shutdown);
+                await using var smtp = new SmtpSession(site, session(), stream, remote, local, id);
+                await smtp.RunAsync(shutdown);
             },
             // RFC 5321 §3.8: a server that must refuse a connection may answer 421 and close.
             reason => Encoding.ASCII.GetBytes($"421 4.7.0 {site.HostName} Service not available: {reason}\r\n"),

@@ -1,4 +1,7 @@
 using MailLab.MailAuth.Dkim;
+using MailLab.MailAuth.Dmarc;
+using MailLab.Protocols.Smtp;
+using MailLab.Server.Trace;
 
 namespace MailLab.Server.Checks;
 
@@ -58,6 +61,71 @@ public static class DkimCheck
             {
                 return MailAuth.Spf.DnsAnswer<string>.Failed($"DKIM key lookups took longer than {Timeout.TotalSeconds:0} s");
             }
+        }
+    }
+}
+
+/// <summary>
+/// The MTA's DKIM stage: verifies every DKIM-Signature at the end of DATA (RFC 6376 §6) and traces each
+/// step and verdict. It never refuses: DMARC reads the results.
+/// </summary>
+public sealed class DkimVerifyStage(IDkimResolver resolver) : ReceiveCheck
+{
+    /// <inheritdoc />
+    public override async Task<SmtpReply?> MessageAsync(ReceiveContext c)
+    {
+        var message = await c.Message.BytesAsync(c.Token);
+        DkimCheckResult result;
+        try
+        {
+            result = await DkimCheck.VerifyAsync(resolver, message, c.Token);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && c.Token.IsCancellationRequested))
+        {
+            // Defence in depth: a check that throws is a bug; it costs a temperror verdict, not the session
+            // (a queued message would otherwise fail the same way at every retry).
+            result = DkimCheck.InternalError(CheckFailure.Trace("dkim", ex, c.Trace));
+        }
+        c.Results.Set(result);
+        if (result.Ran) Render(result, c.Trace);
+        return null;
+    }
+
+    /// <summary>A verifier's verdict as DMARC's input (RFC 7489 §4.2 takes the RFC 8601 DKIM results).</summary>
+    public static DkimOutcome Outcome(DkimResultCode code) => code switch
+    {
+        DkimResultCode.None => DkimOutcome.None,
+        DkimResultCode.Pass => DkimOutcome.Pass,
+        DkimResultCode.Fail => DkimOutcome.Fail,
+        DkimResultCode.Neutral => DkimOutcome.Neutral,
+        DkimResultCode.TempError => DkimOutcome.TempError,
+        DkimResultCode.PermError => DkimOutcome.PermError,
+        DkimResultCode.Policy => DkimOutcome.Policy,
+        _ => throw new ArgumentOutOfRangeException(nameof(code), code, "no DMARC input for this DKIM result"),
+    };
+
+    private static void Render(DkimCheckResult result, TraceContext trace)
+    {
+        if (result.None)
+        {
+            trace.Emit(TraceKind.DkimResult, "DKIM: none (the message has no DKIM-Signature)",
+                ("Result", "none"), ("Reason", "no DKIM-Signature"));
+        }
+        foreach (var v in result.Verifications)
+        {
+            foreach (var step in v.Steps)
+            {
+                trace.Emit(TraceKind.DkimStep, $"DKIM #{v.Index} {step}",
+                    ("Index", v.Index), ("Step", step.Step), ("Detail", step.Detail), ("Ok", step.Ok),
+                    ("Query", step.Query), ("Answer", step.Answer), ("Domain", v.Domain), ("Selector", v.Selector));
+            }
+            trace.Emit(TraceKind.DkimResult, $"DKIM #{v.Index} {v}",
+                ("Index", v.Index), ("Result", v.Keyword), ("Domain", v.Domain), ("Selector", v.Selector),
+                ("Algorithm", v.Algorithm), ("Reason", v.Reason), ("BodyHashClaimed", v.BodyHashClaimed),
+                ("BodyHashComputed", v.BodyHashComputed), ("HeaderHashComputed", v.HeaderHashComputed),
+                ("Identity", v.Identity), ("Canonicalization", v.Canonicalization), ("KeyQuery", v.KeyQuery),
+                ("KeyAnswer", v.KeyAnswer), ("KeyBits", v.KeyBits), ("BodyLength", v.BodyLength),
+                ("SignedHeaders", v.SignedHeaders.ToArray()), ("UnsignedHeaders", v.UnsignedHeaders.ToArray()));
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using MailLab.MailAuth.Spf;
-using MailLab.Server.Smtp;
+using MailLab.Server.Trace;
 
 namespace MailLab.Server.Checks;
 
@@ -95,4 +95,50 @@ public static class SpfCheck
 
     private static bool IsDomainName(string helo) =>
         helo.Length > 0 && !helo.StartsWith('[') && !IPAddress.TryParse(helo, out _) && helo.Contains('.');
+}
+
+/// <summary>
+/// The MTA's SPF stage: <see cref="SpfCheck"/> at MAIL time for HELO and MAIL FROM, every step traced,
+/// the result kept for DMARC, Received-SPF and Authentication-Results. With a null resolver (no lab DNS)
+/// both identities are "none (no resolver)".
+/// </summary>
+public sealed class SpfStage(ISpfResolver? resolver) : ReceiveCheck
+{
+    /// <inheritdoc />
+    public override async Task<PolicyDecision?> MailFromAsync(MailFromContext c)
+    {
+        // The client IP as seen on the socket: the only identity the client cannot choose (RFC 7208 §4.1).
+        SpfCheckResult result;
+        try
+        {
+            result = await SpfCheck.EvaluateAsync(resolver, c.Host, c.Client, c.Helo, c.MailFrom,
+                c.Site.Lab.Switches.RejectSpfFail, c.Token);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && c.Token.IsCancellationRequested))
+        {
+            // Defence in depth: a check that throws is a bug; it costs a temperror verdict, not the session.
+            var reason = CheckFailure.Trace("spf", ex, c.Trace);
+            result = SpfCheck.InternalError(c.Host, c.Client, c.Helo, c.MailFrom, reason);
+        }
+        Render(result.Helo, c.Trace);
+        Render(result.MailFrom, c.Trace);
+        c.Results.Set(result);
+        return result.Refusal;
+    }
+
+    private static void Render(SpfResult r, TraceContext trace)
+    {
+        foreach (var step in r.Steps)
+        {
+            trace.Emit(TraceKind.SpfStep, $"SPF {r.Identity}: {step}",
+                ("Identity", r.Identity), ("Domain", step.Domain), ("Term", step.Term), ("Query", step.Query),
+                ("Answer", step.Answer), ("Matched", step.Matched), ("Lookups", step.Lookups),
+                ("VoidLookups", step.VoidLookups), ("Note", step.Note));
+        }
+        var why = r.Problem ?? r.DecidingTerm;
+        trace.Emit(TraceKind.SpfResult,
+            $"SPF {r.Identity} {r.Sender} from {r.ClientIp}: {r.Keyword}{(why is null ? "" : $" ({why})")}",
+            ("Identity", r.Identity), ("Result", r.Keyword), ("Domain", r.Domain), ("DecidingTerm", r.DecidingTerm),
+            ("Explanation", r.Explanation), ("Problem", r.Problem), ("ClientIp", r.ClientIp?.ToString()), ("Sender", r.Sender));
+    }
 }

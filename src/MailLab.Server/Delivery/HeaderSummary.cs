@@ -13,12 +13,15 @@ public sealed record HeaderSummary(string? From, string? Sender, string? Subject
     public string? FromDomain { get; init; }
 
     /// <summary>Reads the header section at the start of <paramref name="content"/>; tolerant of broken input.</summary>
-    public static HeaderSummary Read(MessageSpool content)
+    public static HeaderSummary Read(MessageSpool content) => Read(content.Head(256 * 1024));
+
+    /// <summary>Reads the summary from the first bytes of a message (its header section).</summary>
+    public static HeaderSummary Read(ReadOnlyMemory<byte> head)
     {
         HeaderList headers;
         try
         {
-            using var stream = OpenHead(content.Head(256 * 1024));
+            using var stream = OpenHead(head);
             headers = HeaderList.Load(stream);
         }
         catch (FormatException)

@@ -18,7 +18,7 @@ public sealed record ReportOutcome(string Site, string PolicyDomain, string Repo
 /// gzipped and attached to a mail queued through the lab to each authorised rua address. Runs on an
 /// interval and whenever <c>maillab dmarc report send</c> drops <see cref="SendFile"/>.
 /// </summary>
-public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, DmarcReportLog log, Tracer tracer, TimeSpan interval, DmarcMode mode)
+public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, Func<LabSite, MailAuth.Spf.ISpfResolver?> dnsFor, DmarcReportLog log, Tracer tracer, TimeSpan interval, DmarcMode mode)
     : IAsyncDisposable
 {
     /// <summary>The request file the CLI creates in <c>&lt;data&gt;/dmarc</c>; removed once the reports are queued.</summary>
@@ -124,7 +124,7 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, DmarcReportLog l
         var record = DmarcRecord.Parse(entries[^1].Record, out _);
         var sent = new List<string>();
         var refused = new List<string>();
-        var dns = site.SpfResolver is null ? null : new SpfBackedDmarcResolver(site.SpfResolver);
+        var dns = dnsFor(site) is { } resolver ? new SpfBackedDmarcResolver(resolver) : null;
         foreach (var rua in record?.Rua ?? [])
         {
             if (rua.MaxSizeBytes > 0 && gz.Length > rua.MaxSizeBytes)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using MailLab.MailAuth.Dmarc;
-using MailLab.Server.Checks;
 using MailLab.Server.Delivery;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
@@ -48,12 +47,11 @@ public static class FailureReporter
     }
 
     /// <summary>Queues one report per authorised ruf address; returns the addresses it went to.</summary>
-    public static async Task<IReadOnlyList<string>> SendAsync(LabSite site, DmarcCheckResult check, FailedMessage failed, TraceContext trace,
-        CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> SendAsync(LabSite site, MailAuth.Spf.ISpfResolver resolver, DmarcResult r, FailedMessage failed,
+        TraceContext trace, CancellationToken ct)
     {
-        var r = check.Result;
-        if (!Wanted(r, failed.Headers) || site.Queue is null || site.SpfResolver is null) return [];
-        var dns = new SpfBackedDmarcResolver(site.SpfResolver);
+        if (!Wanted(r, failed.Headers) || site.Queue is null) return [];
+        var dns = new SpfBackedDmarcResolver(resolver);
         var to = new List<string>();
         var refused = new List<string>();
         foreach (var ruf in r.Record!.Ruf)

@@ -29,8 +29,8 @@ public sealed class LabSite
     }
 
     /// <summary>
-    /// The site's own resolver (asks the lab DNS from the site's address); its queue's MX lookups and,
-    /// through <see cref="SpfResolver"/>, its MTA's SPF, DKIM and DMARC lookups use it. Null in a site built without a lab DNS.
+    /// The site's own resolver (asks the lab DNS from the site's address); its queue's MX lookups and
+    /// its MTA's SPF, DKIM and DMARC lookups use it. Null in a site built without a lab DNS.
     /// </summary>
     public Dns.LabResolver? Resolver { get; set; }
 
@@ -58,23 +58,6 @@ public sealed class LabSite
     /// <summary>The lab's outbound queue; null when relaying to other domains is not available.</summary>
     public Relay.RelayQueue? Queue { get; }
 
-    /// <summary>
-    /// The DNS the MTA's SPF check asks (the lab DNS); null in sessions without a DNS, where SPF is skipped.
-    /// Set by <see cref="LabRuntime"/> once the DNS endpoint is known.
-    /// </summary>
-    public MailAuth.Spf.ISpfResolver? SpfResolver { get; internal set; }
-
-    /// <summary>Where the MTA collects aggregate-report data (<c>&lt;data&gt;/dmarc</c>); null in sessions without a lab runtime.</summary>
-    public Reports.DmarcReportLog? Reports { get; internal set; }
-
-    /// <summary>The MTA's DMARC evaluator over the same DNS; null where SPF is skipped too.</summary>
-    public MailAuth.Dmarc.DmarcEvaluator? Dmarc { get; internal set; }
-
-    /// <summary>The DNS the MTA's DKIM check asks for key records (the lab DNS); null in sessions without a DNS.</summary>
-    public MailAuth.Dkim.IDkimResolver? DkimResolver { get; internal set; }
-
-    /// <summary>The site's DKIM signing keys, used by the MSA; null when the site does not sign.</summary>
-    public Dkim.DkimKeySet? DkimKeys { get; internal set; }
     /// <summary>Logged-in IMAP sessions per user of this site (limit <c>imap-connections-per-user</c>).</summary>
     public Imap.ImapUserLimiter ImapUsers { get; } = new();
 

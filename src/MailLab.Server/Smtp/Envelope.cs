@@ -12,14 +12,11 @@ public sealed class Envelope
     /// <summary>Whether the client declared BODY=8BITMIME (RFC 6152).</summary>
     public bool EightBit { get; set; }
 
-    /// <summary>SPF for HELO and MAIL FROM, evaluated at MAIL time by the MTA (null at the MSA); DMARC reads it later.</summary>
-    public Checks.SpfCheckResult? Spf { get; set; }
-
     /// <summary>
-    /// DKIM: every signature verified by the MTA at the end of DATA (null at the MSA and before DATA ends).
-    /// DMARC and the Authentication-Results builder read it.
+    /// What the profile's checks returned for this transaction: SPF at MAIL time (MTA), then DKIM and DMARC
+    /// at the end of DATA; later stages read them.
     /// </summary>
-    public Checks.DkimCheckResult? Dkim { get; set; }
+    public Checks.CheckResults Results { get; init; } = new();
 
     /// <summary>Accepted forward-paths, in order, each with where it goes.</summary>
     public List<string> Recipients { get; } = [];

@@ -1,28 +1,15 @@
 using MailLab.Protocols.Smtp;
+using MailLab.Server.Checks;
 using MailLab.Server.Lab;
 using MailLab.Server.Sites;
 
 namespace MailLab.Server.Smtp;
-
-/// <summary>What a policy check decided: accept or not, the reply to give, and why (for the trace).</summary>
-public sealed record PolicyDecision(bool Accepted, SmtpReply Reply, string Reason)
-{
-    /// <summary>An acceptance with its positive reply.</summary>
-    public static PolicyDecision Accept(SmtpReply reply) => new(true, reply, "accepted");
-
-    /// <summary>A refusal with its reply and reason.</summary>
-    public static PolicyDecision Refuse(int code, string enhanced, string text, string reason) =>
-        new(false, new SmtpReply(code, enhanced, [text]), reason);
-}
 
 /// <summary>What the MAIL check sees.</summary>
 public sealed record SenderContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, bool Tls, SmtpCommand Command, SmtpLimits Limits);
 
 /// <summary>What the RCPT check sees.</summary>
 public sealed record RecipientContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, Envelope Envelope, string Path, SmtpCommand Command, SmtpLimits Limits);
-
-/// <summary>What the header From check at the end of DATA sees: the author as <see cref="MailAuth.Dmarc.FromExtractor"/> read it.</summary>
-public sealed record HeaderFromContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, MailAuth.Dmarc.AuthorDomain Author);
 
 /// <summary>
 /// The relay and submission rules as functions returning values: they never touch the socket.
@@ -55,34 +42,6 @@ public static class SmtpPolicy
             return PolicyDecision.Refuse(553, "5.7.1", $"Sender address <{path}> not owned by user {c.User.Address}", "sender/login mismatch");
         }
         return PolicyDecision.Accept(new SmtpReply(250, "2.1.0", [$"Sender <{path}> OK"]));
-    }
-
-    /// <summary>
-    /// The MSA's rule for the header From (RFC 6409 §8: the MSA may enforce the author identity), read
-    /// the way the receiving MTA's DMARC reads it: one From field naming one mailbox, the authenticated
-    /// user's own address (compared case-insensitively, as lab users are); the display name is free text.
-    /// A message without From passes unchanged (nothing to forge; kept as before). The switch
-    /// allow-sender-forgery turns the rule off, as it does for the envelope sender.
-    /// </summary>
-    public static PolicyDecision CheckHeaderFrom(HeaderFromContext c)
-    {
-        var ok = PolicyDecision.Accept(new SmtpReply(250, "2.0.0", ["header From OK"]));
-        if (!c.Profile.Submission || c.User is null || c.Site.Lab.Switches.AllowSenderForgery) return ok;
-        var a = c.Author;
-        if (a.Problem == MailAuth.Dmarc.FromProblem.Missing) return ok;
-        if (a.Problem is not null)
-        {
-            return PolicyDecision.Refuse(550, "5.7.1",
-                $"From header cannot be checked ({a.ProblemKeyword}: {a.Reason}); it must name only your address {c.User.Address}",
-                "header From " + a.ProblemKeyword);
-        }
-        if (!string.Equals(a.Address, c.User.Address, StringComparison.OrdinalIgnoreCase))
-        {
-            return PolicyDecision.Refuse(550, "5.7.1",
-                $"From: <{a.Address}> is not your address; you are authenticated as {c.User.Address} (RFC 6409 §8)",
-                "header From not the user's");
-        }
-        return ok;
     }
 
     /// <summary>Checks a RCPT command: no open relay, known local users only, recipient limit.</summary>

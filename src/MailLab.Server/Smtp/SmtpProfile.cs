@@ -20,6 +20,12 @@ public sealed record SmtpProfile
     /// </summary>
     public bool Submission { get; init; }
 
+    /// <summary>
+    /// What this listener does with a message: its checks, header modifiers and delivery target, in order.
+    /// The defaults have no DNS-backed stages; <see cref="LabRuntime"/> gives each site's profiles theirs.
+    /// </summary>
+    public Checks.ReceivePipeline Receive { get; init; } = Checks.ReceivePipeline.Mta(null);
+
     /// <summary>TLS from the first byte (RFC 8314 §3.3, port 465) instead of STARTTLS.</summary>
     public bool ImplicitTls { get; init; }
 
@@ -28,5 +34,5 @@ public sealed record SmtpProfile
 
     /// <summary>The submission profile on 587 (STARTTLS) or 465 (implicit TLS).</summary>
     public static SmtpProfile SubmissionProfile(bool implicitTls) =>
-        new() { Name = "MSA", Role = TraceRole.MSA, Submission = true, ImplicitTls = implicitTls };
+        new() { Name = "MSA", Role = TraceRole.MSA, Submission = true, ImplicitTls = implicitTls, Receive = Checks.ReceivePipeline.Msa(null) };
 }

@@ -1,8 +1,7 @@
-using System.Text;
 using MailLab.Protocols.Smtp;
+using MailLab.Server.Checks;
 using MailLab.Server.Delivery;
 using MailLab.Server.Trace;
-using MimeKit.Utils;
 
 namespace MailLab.Server.Smtp;
 
@@ -91,132 +90,62 @@ public sealed partial class SmtpSession
         return null;
     }
 
+    // The receive path of one message, top to bottom: the view parsed once, the profile's checks (which
+    // return values and may refuse), its header modifiers, its delivery target, the reply.
     private async Task AcceptAsync(Envelope env, MessageSpool spool)
     {
         var id = QueueId.New();
         var mtrace = trace.WithMessage(id);
-        var headers = HeaderSummary.Read(spool);
+        await using var message = new MessageView(spool);
+        var headers = message.Headers;
         var envelopeDomain = DomainOf(env.MailFrom);
         var mismatch = headers.FromDomain is not null && !string.Equals(headers.FromDomain, envelopeDomain, StringComparison.OrdinalIgnoreCase);
-        // RFC 6409 §8: at the MSA the author is read as the receiver's DMARC reads it, once, for the trace and the rule.
-        var author = profile.Submission ? MailAuth.Dmarc.FromExtractor.Extract(spool.Head(MailAuth.Dmarc.FromExtractor.MaxHeaderBytes).Span) : null;
-        bool? fromIsUser = author is null || user is null || author.Problem == MailAuth.Dmarc.FromProblem.Missing ? null
-            : author.Problem is null && string.Equals(author.Address, user.Address, StringComparison.OrdinalIgnoreCase);
+        // RFC 6409 §8: for an authenticated user the author is read as the receiver's DMARC reads it, once, for the trace and the rule.
+        bool? fromIsUser = user is null || message.Author.Problem == MailAuth.Dmarc.FromProblem.Missing ? null
+            : message.Author.Problem is null && string.Equals(message.Author.Address, user.Address, StringComparison.OrdinalIgnoreCase);
         // Envelope and header From side by side: the lecture's point that the client shows only the latter.
         mtrace.Emit(TraceKind.MessageReceived,
-            $"message {id}: envelope MAIL FROM <{env.MailFrom}>, header From: {headers.From ?? "(none)"}{(mismatch ? "  <-- differ" : "")}; {spool.Length} octets for {string.Join(", ", env.Recipients)}",
+            $"message {id}: envelope MAIL FROM <{env.MailFrom}>, header From: {headers.From ?? "(none)"}{(mismatch ? "  <-- differ" : "")}; {message.Size} octets for {string.Join(", ", env.Recipients)}",
             ("MailFrom", env.MailFrom), ("HeaderFrom", headers.From), ("HeaderFromDomain", headers.FromDomain),
             ("EnvelopeDomain", envelopeDomain), ("FromMismatch", mismatch), ("Recipients", env.Recipients.ToArray()),
-            ("Size", spool.Length), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
+            ("Size", message.Size), ("Subject", headers.Subject), ("MessageId", headers.MessageId),
             ("Helo", helo), ("Client", remote.Address.ToString()), ("AuthenticatedUser", user?.Address), ("Tls", tls is not null),
             ("FromIsAuthenticatedUser", fromIsUser));
 
-        if (author is not null)
+        var c = new ReceiveContext
         {
-            // RFC 6409 §8: the envelope check alone would let alice have carol's From signed for uc.test.
-            var fromDecision = SmtpPolicy.CheckHeaderFrom(new HeaderFromContext(site, profile, user, author));
-            if (!fromDecision.Accepted)
+            Site = site, ProfileName = profile.Name, Client = remote.Address, Helo = helo ?? "", Esmtp = esmtp, User = user,
+            Tls = tlsDetails, MailFrom = env.MailFrom, Recipients = env.Recipients, Utf8 = env.Utf8, QueueId = id,
+            Trace = mtrace, Token = idle.Token, Message = message, Results = env.Results,
+        };
+        var pipeline = profile.Receive;
+        foreach (var check in pipeline.Checks)
+        {
+            if (await check.MessageAsync(c) is { } refusal)
             {
-                TraceRefusal("DATA", author.Address ?? author.FieldValue ?? "", fromDecision, mtrace);
-                Reply(fromDecision.Reply);
+                Reply(refusal);
                 return;
             }
         }
-
-        env.Dkim = await CheckDkimAsync(spool, mtrace);
-        // DMARC takes the DKIM results as plain values: d=, verdict, s= per signature.
-        var dkim = DkimInputs(env.Dkim);
-        var dmarc = await CheckDmarcAsync(env, spool, dkim, mtrace);
-        if (dmarc?.Refusal is { } refusal)
+        foreach (var modifier in pipeline.Modifiers)
         {
-            mtrace.Emit(TraceKind.MessageRejected, $"message refused: {refusal.Reply.Lines[0]}",
-                ("Reason", refusal.Reason), ("Size", spool.Length), ("Code", refusal.Reply.Code));
-            Reply(refusal.Reply);
-            return;
+            await modifier.ModifyAsync(c);
         }
-
-        var added = new StringBuilder();
-        var original = spool;
-        spool = await AuthenticationHeadersAsync(env, spool, dmarc, dkim, added, mtrace);
-        try
-        {
-            await DeliverAsync(env, spool, id, mtrace, added, headers, dmarc?.Folder ?? "INBOX");
-        }
-        finally
-        {
-            if (!ReferenceEquals(spool, original)) await spool.DisposeAsync();
-        }
+        Reply(await pipeline.Target.DeliverAsync(c));
     }
 
-    private async Task DeliverAsync(Envelope env, MessageSpool spool, string id, TraceContext mtrace, StringBuilder added,
-        HeaderSummary headers, string folder)
+    /// <summary>
+    /// The profile's checks at MAIL time (SPF at the MTA): their results start the transaction's
+    /// <see cref="CheckResults"/>; the first refusal ends it.
+    /// </summary>
+    private async Task<(CheckResults Results, PolicyDecision? Refusal)> CheckMailFromAsync(string mailFrom)
     {
-        if (env.Spf is { Ran: true } spf)
+        var results = new CheckResults();
+        var c = new MailFromContext(site, remote.Address, helo ?? "", mailFrom, results, trace, commandWait?.Token ?? CancellationToken.None);
+        foreach (var check in profile.Receive.Checks)
         {
-            // RFC 7208 §9.1: Received-SPF is a trace field, prepended above the Received field this receiver adds.
-            var value = spf.MailFrom.ToReceivedSpfValue();
-            added.Append("Received-SPF: ").Append(value).Append("\r\n");
-            mtrace.Emit(TraceKind.HeaderAdded, $"Received-SPF: {value}", ("Header", "Received-SPF"), ("Value", value));
+            if (await check.MailFromAsync(c) is { } refusal) return (results, refusal);
         }
-        var received = ReceivedHeader.Format(new ReceivedInfo(
-            helo ?? "", remote.Address, Host, $"MailLab {profile.Name}", esmtp, user is not null, env.Utf8,
-            tlsDetails, id, env.Recipients.Count == 1 ? env.Recipients[0] : null, DateTimeOffset.Now));
-        added.Append(received);
-        mtrace.Emit(TraceKind.HeaderAdded, received.TrimEnd().Replace("\r\n\t", " "), ("Header", "Received"), ("Value", received[10..].TrimEnd()));
-        if (profile.Submission)
-        {
-            // RFC 6409 §8.3 and §8.2: the MSA may add a missing Message-ID and Date.
-            if (headers.MessageId is null) AddHeader(added, mtrace, "Message-ID", $"<{id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{Host}>");
-            if (headers.Date is null) AddHeader(added, mtrace, "Date", DateUtils.FormatDate(DateTimeOffset.Now));
-            // DKIM signing is the last header change (RFC 6376 §5): the signatures go on top.
-            added.Insert(0, await SignDkimAsync(env, headers, added.ToString(), spool, mtrace));
-        }
-
-        // Local recipients go to the MDA, remote ones (authenticated submission only) into the queue;
-        // the queue entry is prepared first and committed after the MDA, both before the 250.
-        var local = env.Recipients.Where(r => site.IsLocalDomain(DomainOf(r))).ToList();
-        var remoteRcpts = env.Recipients.Where(r => !site.IsLocalDomain(DomainOf(r))).ToList();
-        Relay.PendingQueueEntry? queued = null;
-        var stage = "queue";
-        try
-        {
-            if (remoteRcpts.Count > 0)
-            {
-                queued = await site.Queue!.PrepareAsync(id, env.MailFrom, site.Name, env.Utf8, remoteRcpts, added.ToString(), spool, idle.Token);
-            }
-            if (local.Count > 0)
-            {
-                stage = "mda";
-                await site.Mda.DeliverAsync(new AcceptedMessage(id, env.MailFrom, added.ToString(), spool),
-                    local, folder, mtrace, idle.Token);
-            }
-            if (queued is not null)
-            {
-                stage = "queue";
-                queued.Commit();
-                mtrace.As(TraceRole.QUEUE).Emit(TraceKind.QueueEntryAdded,
-                    $"queued {id} for relay to {string.Join(", ", remoteRcpts.Select(r => $"<{r}>"))} ({queued.Entry.Size} octets)",
-                    ("MailFrom", env.MailFrom), ("Recipients", remoteRcpts.ToArray()), ("Size", queued.Entry.Size),
-                    ("Path", Path.Combine(site.Queue!.Directory, id)));
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Store.StoreException)
-        {
-            queued?.Abort();
-            if (stage == "queue")
-            {
-                mtrace.As(TraceRole.QUEUE).Emit(TraceKind.DeliveryFailed, $"could not queue the message: {ex.Message}",
-                    ("Recipients", remoteRcpts.ToArray()), ("Reason", ex.Message));
-            }
-            Reply(451, "4.3.0", "Local delivery failed, please try again later");
-            return;
-        }
-        Reply(250, "2.0.0", $"Ok: queued as {id}");
-    }
-
-    private static void AddHeader(StringBuilder added, TraceContext trace, string name, string value)
-    {
-        added.Append(name).Append(": ").Append(value).Append("\r\n");
-        trace.Emit(TraceKind.HeaderAdded, $"{name}: {value} (was missing)", ("Header", name), ("Value", value));
+        return (results, null);
     }
 }

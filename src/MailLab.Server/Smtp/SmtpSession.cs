@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using MailLab.Protocols.Smtp;
+using MailLab.Server.Checks;
 using MailLab.Server.Lab;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
@@ -255,8 +256,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
             Error(decision.Reply);
             return;
         }
-        var spf = await CheckSpfAsync(command.Path ?? "");
-        if (spf?.Refusal is { } refusal)
+        var (checks, refusal) = await CheckMailFromAsync(command.Path ?? "");
+        if (refusal is not null)
         {
             TraceRefusal("MAIL", command.Path ?? "", refusal);
             Error(refusal.Reply);
@@ -267,7 +268,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
             MailFrom = command.Path ?? "",
             Utf8 = command.Parameters.ContainsKey("SMTPUTF8"),
             EightBit = command.Parameters.TryGetValue("BODY", out var body) && body == "8BITMIME",
-            Spf = spf,
+            Results = checks,
         };
         state = next;
         trace.Emit(TraceKind.EnvelopeMailFrom, $"envelope sender <{envelope.MailFrom}>{(user is null ? "" : $" (authenticated as {user.Address})")}",
@@ -341,10 +342,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    private void TraceRefusal(string stage, string address, PolicyDecision decision, TraceContext? on = null) =>
-        (on ?? trace).Emit(TraceKind.PolicyRejected, $"{stage} <{address}> refused: {decision.Reason} ({decision.Reply.Code} {decision.Reply.Enhanced})",
-            ("Stage", stage), ("Address", address), ("Reason", decision.Reason),
-            ("Code", decision.Reply.Code), ("Enhanced", decision.Reply.Enhanced));
+    private void TraceRefusal(string stage, string address, PolicyDecision decision) => decision.TraceRefusal(trace, stage, address);
 
     internal static string DomainOf(string address)
     {

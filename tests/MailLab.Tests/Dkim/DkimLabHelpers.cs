@@ -16,7 +16,7 @@ internal static class DkimLabHelpers
     /// <summary>Signs <paramref name="message"/> with the running lab's uc.test keys (both), as uc's MSA would.</summary>
     public static string SignAsUc(TestLab lab, string message, DateTimeOffset? now = null, TimeSpan? validity = null)
     {
-        var keys = lab.Runtime!.Sites.First(s => s.Name == "uc").DkimKeys!.For("uc.test");
+        var keys = lab.Runtime!.DkimKeys("uc").For("uc.test");
         var bytes = Encoding.UTF8.GetBytes(message);
         return string.Concat(keys.Select(k => DkimSigner.Sign(bytes, k.Key, k.Domain, k.Selector, now ?? DateTimeOffset.UtcNow, validity))) + message;
     }

@@ -1,0 +1,67 @@
+using MailLab.MailAuth.Dmarc;
+using MailLab.Server.Delivery;
+
+namespace MailLab.Server.Checks;
+
+/// <summary>
+/// One received message as every stage sees it, parsed once: the head (header section) read once,
+/// the header summary for the trace, the author as DMARC reads it, and the whole message read at most
+/// once, when a stage first needs it. Two From parsers stay on purpose: <see cref="Headers"/> is what
+/// the trace has always shown (MimeKit's reading), <see cref="Author"/> is RFC 7489's strict reading.
+/// </summary>
+public sealed class MessageView : IAsyncDisposable
+{
+    private readonly MessageSpool original;
+    private ReadOnlyMemory<byte>? head;
+    private AuthorDomain? author;
+    private byte[]? bytes;
+
+    /// <summary>Creates the view of the message in <paramref name="content"/> (the caller keeps owning it).</summary>
+    public MessageView(MessageSpool content)
+    {
+        original = content;
+        Content = content;
+        Size = content.Length;
+        Headers = HeaderSummary.Read(Head);
+    }
+
+    /// <summary>The message as it will be delivered (a header rewrite may replace it).</summary>
+    public MessageSpool Content { get; private set; }
+
+    /// <summary>The size of the message as received, in octets.</summary>
+    public long Size { get; }
+
+    /// <summary>The first <see cref="FromExtractor.MaxHeaderBytes"/> octets: the header section.</summary>
+    public ReadOnlyMemory<byte> Head => head ??= original.Head(FromExtractor.MaxHeaderBytes);
+
+    /// <summary>From, Subject, Message-ID, Date as the trace shows them.</summary>
+    public HeaderSummary Headers { get; }
+
+    /// <summary>The author (RFC 5322 From) as DMARC reads it (RFC 7489 §6.6.1), parsed on first use.</summary>
+    public AuthorDomain Author => author ??= FromExtractor.Extract(Head.Span);
+
+    /// <summary>The whole message as received (CRLF), read from the spool at most once.</summary>
+    public async ValueTask<byte[]> BytesAsync(CancellationToken ct)
+    {
+        if (bytes is not null) return bytes;
+        // Bounded by max-message-size.
+        using var buffer = new MemoryStream((int)Math.Min(original.Length, int.MaxValue));
+        await original.CopyToAsync(buffer, ct);
+        return bytes = buffer.ToArray();
+    }
+
+    /// <summary>Replaces the content to deliver (a header rewrite); the view's reading stays that of the message as received.</summary>
+    public async Task ReplaceAsync(MessageSpool rewritten)
+    {
+        // The received copy is no longer needed: its spill file goes now (its owner's dispose is then a no-op).
+        if (!ReferenceEquals(Content, original)) await Content.DisposeAsync();
+        await original.DisposeAsync();
+        Content = rewritten;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (!ReferenceEquals(Content, original)) await Content.DisposeAsync();
+    }
+}
