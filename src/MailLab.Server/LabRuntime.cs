@@ -4,6 +4,7 @@ using System.Text.Json;
 using MailLab.Server.Certificates;
 using MailLab.Server.Delivery;
 using MailLab.Server.Dns;
+using MailLab.Server.Imap;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Pop3;
@@ -124,17 +125,19 @@ public sealed class LabRuntime : IAsyncDisposable
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
-                var site = new LabSite(lab, def, cert, tracer, mda, queue, peers);
+                var site = new LabSite(lab, def, cert, tracer, mda, peers);
                 site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 TraceDkimKeys(site, tracer);
                 sites.Add(site);
-                hosts.Add(Smtp(site, SmtpProfile.Relay, def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter.ForListener()));
-                hosts.Add(Smtp(site, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter.ForListener()));
+                hosts.Add(Smtp(site, queue, SmtpProfile.Relay, def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
+                hosts.Add(Smtp(site, queue, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter.ForListener()));
+                hosts.Add(Smtp(site, queue, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter.ForListener()));
                 if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter.ForListener()));
                 if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter.ForListener()));
-                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter.ForListener()));
-                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter.ForListener()));
+                // imap-connections-per-user counts a user's sessions on both IMAP listeners of the site.
+                var imapUsers = new ImapUserLimiter();
+                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imapUsers, imap, implicitTls: false, limiter.ForListener()));
+                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imapUsers, imaps, implicitTls: true, limiter.ForListener()));
             }
             foreach (var h in hosts)
             {
@@ -157,6 +160,7 @@ public sealed class LabRuntime : IAsyncDisposable
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
         var reportLog = new Reports.DmarcReportLog(Path.Combine(dataDirectory, "dmarc"));
+        var resolvers = new Dictionary<LabSite, LabResolver>();
         foreach (var site in sites)
         {
             // Each site's resolver asks from the site's own address, as a mail host's resolver asks from
@@ -165,9 +169,9 @@ public sealed class LabRuntime : IAsyncDisposable
             // sockets are registered, so the lab DNS marks them as the lab's even where a student binds
             // the same address. An in-process lab DNS tells it when its zones change, so a cached answer
             // never outlives an edit.
-            site.Resolver = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
+            var siteDns = resolvers[site] = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
                 source: site.Definition.IPAddress, labResolver: true);
-            var siteResolver = new LabSpfResolver(site.Resolver);
+            var siteResolver = new LabSpfResolver(siteDns);
             site.SpfResolver = siteResolver; // the MTA's SPF check asks the lab DNS too
             site.DkimResolver = siteResolver; // and so do its DKIM key lookups
             site.Reports = reportLog;
@@ -185,11 +189,12 @@ public sealed class LabRuntime : IAsyncDisposable
         {
             // Mail is routed by MX through the lab DNS, as on the internet (a test may pass a fixed table).
             // Each site's queue looks up MX records through its own site's resolver.
-            Func<LabSite, IMxResolver> mxFor = resolver is null ? s => s.Resolver! : _ => resolver;
+            var mx = resolvers.ToDictionary(r => r.Key, r => (IMxResolver)new LabMxResolver(r.Value));
+            Func<LabSite, IMxResolver> mxFor = resolver is null ? s => mx[s] : _ => resolver;
             var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate);
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
-            runtime.Reports = new Reports.DmarcReporter(sites, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
+            runtime.Reports = new Reports.DmarcReporter(sites, queue, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
             runtime.Reports.Start();
         }
         string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
@@ -251,14 +256,14 @@ public sealed class LabRuntime : IAsyncDisposable
         }
     }
 
-    private static TcpListenerHost Smtp(LabSite site, SmtpProfile profile, int port, string tls, ConnectionLimiter limiter)
+    private static TcpListenerHost Smtp(LabSite site, RelayQueue queue, SmtpProfile profile, int port, string tls, ConnectionLimiter limiter)
     {
         var info = new ListenerInfo(site.Name, profile.Name, site.Definition.Address, port, tls);
         return new TcpListenerHost(
             info,
             async (stream, remote, local, id, shutdown) =>
             {
-                await using var session = new SmtpSession(site, profile, stream, remote, local, id);
+                await using var session = new SmtpSession(site, profile, stream, remote, local, id, queue);
                 await session.RunAsync(shutdown);
             },
             // RFC 5321 §3.8: a server that must refuse a connection may answer 421 and close.
@@ -283,14 +288,14 @@ public sealed class LabRuntime : IAsyncDisposable
             site.Tracer.For(site.Name, TraceRole.POP3));
     }
 
-    private static TcpListenerHost Imap(LabSite site, int port, bool implicitTls, ConnectionLimiter limiter)
+    private static TcpListenerHost Imap(LabSite site, ImapUserLimiter users, int port, bool implicitTls, ConnectionLimiter limiter)
     {
         var info = new ListenerInfo(site.Name, "IMAP", site.Definition.Address, port, implicitTls ? "implicit" : "starttls");
         return new TcpListenerHost(
             info,
             async (stream, remote, local, id, shutdown) =>
             {
-                await using var session = new Imap.ImapSession(site, implicitTls, stream, remote, local, id);
+                await using var session = new ImapSession(site, implicitTls, stream, remote, local, id, users);
                 await session.RunAsync(shutdown);
             },
             // RFC 3501 §7.1.5: BYE may be the greeting of a server that refuses the connection.

@@ -18,8 +18,9 @@ public sealed record PolicyDecision(bool Accepted, SmtpReply Reply, string Reaso
 /// <summary>What the MAIL check sees.</summary>
 public sealed record SenderContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, bool Tls, SmtpCommand Command, SmtpLimits Limits);
 
-/// <summary>What the RCPT check sees.</summary>
-public sealed record RecipientContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, Envelope Envelope, string Path, SmtpCommand Command, SmtpLimits Limits);
+/// <summary>What the RCPT check sees; <paramref name="Queue"/>: the outbound queue, null when relaying to other domains is not available.</summary>
+public sealed record RecipientContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, Envelope Envelope, string Path, SmtpCommand Command, SmtpLimits Limits,
+    Relay.RelayQueue? Queue);
 
 /// <summary>What the header From check at the end of DATA sees: the author as <see cref="MailAuth.Dmarc.FromExtractor"/> read it.</summary>
 public sealed record HeaderFromContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, MailAuth.Dmarc.AuthorDomain Author);
@@ -102,7 +103,7 @@ public static class SmtpPolicy
         {
             if (c.Profile.Submission && c.User is not null)
             {
-                if (c.Site.Queue is null)
+                if (c.Queue is null)
                 {
                     return PolicyDecision.Refuse(451, "4.4.0", $"<{c.Path}>: relay to other domains is not available in this lab", "no outbound queue");
                 }

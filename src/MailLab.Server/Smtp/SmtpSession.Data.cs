@@ -182,7 +182,7 @@ public sealed partial class SmtpSession
         {
             if (remoteRcpts.Count > 0)
             {
-                queued = await site.Queue!.PrepareAsync(id, env.MailFrom, site.Name, env.Utf8, remoteRcpts, added.ToString(), spool, idle.Token);
+                queued = await queue!.PrepareAsync(id, env.MailFrom, site.Name, env.Utf8, remoteRcpts, added.ToString(), spool, idle.Token);
             }
             if (local.Count > 0)
             {
@@ -197,7 +197,7 @@ public sealed partial class SmtpSession
                 mtrace.As(TraceRole.QUEUE).Emit(TraceKind.QueueEntryAdded,
                     $"queued {id} for relay to {string.Join(", ", remoteRcpts.Select(r => $"<{r}>"))} ({queued.Entry.Size} octets)",
                     ("MailFrom", env.MailFrom), ("Recipients", remoteRcpts.ToArray()), ("Size", queued.Entry.Size),
-                    ("Path", Path.Combine(site.Queue!.Directory, id)));
+                    ("Path", Path.Combine(queue!.Directory, id)));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Store.StoreException)

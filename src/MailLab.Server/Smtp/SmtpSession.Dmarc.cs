@@ -43,7 +43,7 @@ public sealed partial class SmtpSession
         var delivery = check.Disposition switch { DmarcPolicy.Reject => "reject", DmarcPolicy.Quarantine => "spam", _ => "delivered" };
         try
         {
-            await FailureReporter.SendAsync(site, check, new FailedMessage(env.MailFrom, env.Recipients.ToList(), remote.Address.ToString(),
+            await FailureReporter.SendAsync(site, queue, check.Result, new FailedMessage(env.MailFrom, env.Recipients.ToList(), remote.Address.ToString(),
                 headers, ar, delivery), mtrace, idle.Token);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
