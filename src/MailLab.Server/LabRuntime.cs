@@ -129,7 +129,7 @@ public sealed class LabRuntime : IAsyncDisposable
                 site.DkimKeys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 TraceDkimKeys(site, tracer);
                 sites.Add(site);
-                hosts.Add(Smtp(site, queue, SmtpProfile.Relay, def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
+                hosts.Add(Smtp(site, queue, SmtpProfile.Mta, def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
                 hosts.Add(Smtp(site, queue, SmtpProfile.SubmissionProfile(implicitTls: false), def.Ports.Submission, "starttls", limiter.ForListener()));
                 hosts.Add(Smtp(site, queue, SmtpProfile.SubmissionProfile(implicitTls: true), def.Ports.Submissions, "implicit", limiter.ForListener()));
                 if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter.ForListener()));
@@ -215,7 +215,7 @@ public sealed class LabRuntime : IAsyncDisposable
     {
         foreach (var l in listeners)
         {
-            if (l.Info.Role == SmtpProfile.Relay.Name && IPAddress.TryParse(l.Info.Address, out var a) && a.Equals(address))
+            if (l.Info.Role == SmtpProfile.Mta.Name && IPAddress.TryParse(l.Info.Address, out var a) && a.Equals(address))
             {
                 return l.Info.Port;
             }

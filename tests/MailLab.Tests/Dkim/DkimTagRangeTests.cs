@@ -166,7 +166,7 @@ public sealed class DkimTagRangeTests
         bank.SpfResolver = dns;
         bank.DkimResolver = dns;
         bank.Dmarc = new DmarcEvaluator(new SpfBackedDmarcResolver(dns));
-        await using var t = await SmtpTranscript.StartAsync(bank, SmtpProfile.Relay, "127.0.3.1");
+        await using var t = await SmtpTranscript.StartAsync(bank, SmtpProfile.Mta, "127.0.3.1");
         await t.Expect("EHLO mx.evil.test", "250");
         await t.Expect("MAIL FROM:<mallory@evil.test>", "250");
         await t.Expect("RCPT TO:<bob@bank.test>", "250");
