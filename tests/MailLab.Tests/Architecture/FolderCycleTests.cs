@@ -41,11 +41,10 @@ public class FolderCycleTests
                 text.Append($"  {edge.Key.From} -> {edge.Key.To}: {edge.Value.User} uses {edge.Value.Used}\n");
             }
             var first = cycle[0];
-            foreach (var f in cycle.Skip(1))
+            var loops = cycle.Skip(1).Select(f => string.Join(" -> ", graph.Path(first, f)!.Concat(graph.Path(f, first)!.Skip(1)))).Distinct();
+            foreach (var loop in loops)
             {
-                var there = graph.Path(first, f)!;
-                var back = graph.Path(f, first)!;
-                text.Append($"  loop: {string.Join(" -> ", there.Concat(back.Skip(1)))}\n");
+                text.Append($"  loop: {loop}\n");
             }
         }
         return text.ToString();
