@@ -4,6 +4,7 @@ using System.Text.Json;
 using MailLab.Server.Certificates;
 using MailLab.Server.Delivery;
 using MailLab.Server.Dns;
+using MailLab.Server.Imap;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Pop3;
@@ -129,7 +130,7 @@ public sealed class LabRuntime : IAsyncDisposable
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
-                var site = new LabSite(lab, def, cert, tracer, mda, queue, peers);
+                var site = new LabSite(lab, def, cert, tracer, mda, peers);
                 var keys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 dkimKeys[def.Name] = keys;
                 TraceDkimKeys(site, keys, tracer);
@@ -137,13 +138,15 @@ public sealed class LabRuntime : IAsyncDisposable
                 // The MSA signs with the site's keys as its last header change (Checks.ReceivePipeline.Msa).
                 var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys) };
                 var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys) };
-                hosts.Add(Smtp(site, SmtpProfile.Relay, () => mtaProfiles[def.Name], def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
-                hosts.Add(Smtp(site, msa, () => msa, def.Ports.Submission, "starttls", limiter.ForListener()));
-                hosts.Add(Smtp(site, msas, () => msas, def.Ports.Submissions, "implicit", limiter.ForListener()));
+                hosts.Add(Smtp(site, queue, SmtpProfile.Mta, () => mtaProfiles[def.Name], def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
+                hosts.Add(Smtp(site, queue, msa, () => msa, def.Ports.Submission, "starttls", limiter.ForListener()));
+                hosts.Add(Smtp(site, queue, msas, () => msas, def.Ports.Submissions, "implicit", limiter.ForListener()));
                 if (def.Ports.Pop3 is { } pop3) hosts.Add(Pop3(site, implicitTls: false, pop3, limiter.ForListener()));
                 if (def.Ports.Pop3s is { } pop3s) hosts.Add(Pop3(site, implicitTls: true, pop3s, limiter.ForListener()));
-                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imap, implicitTls: false, limiter.ForListener()));
-                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imaps, implicitTls: true, limiter.ForListener()));
+                // imap-connections-per-user counts a user's sessions on both IMAP listeners of the site.
+                var imapUsers = new ImapUserLimiter();
+                if (def.Ports.Imap is { } imap) hosts.Add(Imap(site, imapUsers, imap, implicitTls: false, limiter.ForListener()));
+                if (def.Ports.Imaps is { } imaps) hosts.Add(Imap(site, imapUsers, imaps, implicitTls: true, limiter.ForListener()));
             }
             foreach (var h in hosts)
             {
@@ -167,6 +170,7 @@ public sealed class LabRuntime : IAsyncDisposable
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
         var reportLog = new Reports.DmarcReportLog(Path.Combine(dataDirectory, "dmarc"));
         var receive = runtime.receive;
+        var resolvers = new Dictionary<LabSite, LabResolver>();
         foreach (var site in sites)
         {
             // Each site's resolver asks from the site's own address, as a mail host's resolver asks from
@@ -175,14 +179,14 @@ public sealed class LabRuntime : IAsyncDisposable
             // sockets are registered, so the lab DNS marks them as the lab's even where a student binds
             // the same address. An in-process lab DNS tells it when its zones change, so a cached answer
             // never outlives an edit.
-            site.Resolver = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
+            var siteDns = resolvers[site] = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
                 source: site.Definition.IPAddress, labResolver: true);
             // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
-            var siteResolver = new LabSpfResolver(site.Resolver);
+            var siteResolver = new LabSpfResolver(siteDns);
             var services = new Checks.ReceiveServices(siteResolver, siteResolver,
                 new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog);
             receive[site.Name] = services;
-            mtaProfiles[site.Name] = SmtpProfile.Relay with { Receive = Checks.ReceivePipeline.Mta(services) };
+            mtaProfiles[site.Name] = SmtpProfile.Mta with { Receive = Checks.ReceivePipeline.Mta(services) };
         }
         onBound?.Invoke(runtime);
         zones?.Start();
@@ -196,11 +200,12 @@ public sealed class LabRuntime : IAsyncDisposable
         {
             // Mail is routed by MX through the lab DNS, as on the internet (a test may pass a fixed table).
             // Each site's queue looks up MX records through its own site's resolver.
-            Func<LabSite, IMxResolver> mxFor = resolver is null ? s => s.Resolver! : _ => resolver;
+            var mx = resolvers.ToDictionary(r => r.Key, r => (IMxResolver)new LabMxResolver(r.Value));
+            Func<LabSite, IMxResolver> mxFor = resolver is null ? s => mx[s] : _ => resolver;
             var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate);
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
-            runtime.Reports = new Reports.DmarcReporter(sites, s => receive[s.Name].Spf, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
+            runtime.Reports = new Reports.DmarcReporter(sites, queue, s => receive[s.Name].Spf, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
             runtime.Reports.Start();
         }
         string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
@@ -221,7 +226,7 @@ public sealed class LabRuntime : IAsyncDisposable
     {
         foreach (var l in listeners)
         {
-            if (l.Info.Role == SmtpProfile.Relay.Name && IPAddress.TryParse(l.Info.Address, out var a) && a.Equals(address))
+            if (l.Info.Role == SmtpProfile.Mta.Name && IPAddress.TryParse(l.Info.Address, out var a) && a.Equals(address))
             {
                 return l.Info.Port;
             }
@@ -270,14 +275,15 @@ public sealed class LabRuntime : IAsyncDisposable
 
     // profile names the listener and its role; session gives each session its profile with the receive
     // stages (read when the session starts, after the DNS-backed services exist).
-    private static TcpListenerHost Smtp(LabSite site, SmtpProfile profile, Func<SmtpProfile> session, int port, string tls, ConnectionLimiter limiter)
+    private static TcpListenerHost Smtp(LabSite site, RelayQueue queue, SmtpProfile profile, Func<SmtpProfile> session, int port, string tls,
+        ConnectionLimiter limiter)
     {
         var info = new ListenerInfo(site.Name, profile.Name, site.Definition.Address, port, tls);
         return new TcpListenerHost(
             info,
             async (stream, remote, local, id, shutdown) =>
             {
-                await using var smtp = new SmtpSession(site, session(), stream, remote, local, id);
+                await using var smtp = new SmtpSession(site, session(), stream, remote, local, id, queue);
                 await smtp.RunAsync(shutdown);
             },
             // RFC 5321 §3.8: a server that must refuse a connection may answer 421 and close.
@@ -302,14 +308,14 @@ public sealed class LabRuntime : IAsyncDisposable
             site.Tracer.For(site.Name, TraceRole.POP3));
     }
 
-    private static TcpListenerHost Imap(LabSite site, int port, bool implicitTls, ConnectionLimiter limiter)
+    private static TcpListenerHost Imap(LabSite site, ImapUserLimiter users, int port, bool implicitTls, ConnectionLimiter limiter)
     {
         var info = new ListenerInfo(site.Name, "IMAP", site.Definition.Address, port, implicitTls ? "implicit" : "starttls");
         return new TcpListenerHost(
             info,
             async (stream, remote, local, id, shutdown) =>
             {
-                await using var session = new Imap.ImapSession(site, implicitTls, stream, remote, local, id);
+                await using var session = new ImapSession(site, implicitTls, stream, remote, local, id, users);
                 await session.RunAsync(shutdown);
             },
             // RFC 3501 §7.1.5: BYE may be the greeting of a server that refuses the connection.

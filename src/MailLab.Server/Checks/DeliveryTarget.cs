@@ -29,7 +29,7 @@ public sealed class DeliveryTarget
         {
             if (remoteRcpts.Count > 0)
             {
-                queued = await site.Queue!.PrepareAsync(id, c.MailFrom, site.Name, c.Utf8, remoteRcpts, added, spool, c.Token);
+                queued = await c.Queue!.PrepareAsync(id, c.MailFrom, site.Name, c.Utf8, remoteRcpts, added, spool, c.Token);
             }
             if (local.Count > 0)
             {
@@ -43,7 +43,7 @@ public sealed class DeliveryTarget
                 c.Trace.As(TraceRole.QUEUE).Emit(TraceKind.QueueEntryAdded,
                     $"queued {id} for relay to {string.Join(", ", remoteRcpts.Select(r => $"<{r}>"))} ({queued.Entry.Size} octets)",
                     ("MailFrom", c.MailFrom), ("Recipients", remoteRcpts.ToArray()), ("Size", queued.Entry.Size),
-                    ("Path", Path.Combine(site.Queue!.Directory, id)));
+                    ("Path", Path.Combine(c.Queue!.Directory, id)));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Store.StoreException)

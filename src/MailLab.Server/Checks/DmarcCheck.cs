@@ -162,7 +162,7 @@ public sealed class DmarcStage(ReceiveServices dns) : ReceiveCheck
         var delivery = check.Disposition switch { DmarcPolicy.Reject => "reject", DmarcPolicy.Quarantine => "spam", _ => "delivered" };
         try
         {
-            await FailureReporter.SendAsync(c.Site, dns.Spf, check.Result, new FailedMessage(c.MailFrom, c.Recipients.ToList(), c.Client.ToString(),
+            await FailureReporter.SendAsync(c.Site, c.Queue, dns.Spf, check.Result, new FailedMessage(c.MailFrom, c.Recipients.ToList(), c.Client.ToString(),
                 headers, ar, delivery), c.Trace, c.Token);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -104,6 +104,9 @@ public sealed class ReceiveContext
     /// <summary>The queue id this message got.</summary>
     public required string QueueId { get; init; }
 
+    /// <summary>The lab's outbound queue (remote recipients, reports); null where relaying to other domains is not available.</summary>
+    public required Relay.RelayQueue? Queue { get; init; }
+
     /// <summary>The message's trace (events carry the queue id).</summary>
     public required TraceContext Trace { get; init; }
 

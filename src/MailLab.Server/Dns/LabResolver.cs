@@ -38,7 +38,7 @@ public sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, string
 /// host's resolver asks from the host's: a packet capture and the lab DNS's trace (DnsQuery Client)
 /// then tell the MTA's and the queue's lookups from a student's <c>dig</c>, which asks from 127.0.0.1.
 /// </remarks>
-public sealed class LabResolver : Relay.IMxResolver
+public sealed class LabResolver
 {
     /// <summary>
     /// The longest an answer is kept, whatever its TTL: the lab hot-reloads zone files and students edit
@@ -77,16 +77,6 @@ public sealed class LabResolver : Relay.IMxResolver
 
     /// <summary>The address the questions are asked from, or null for the system's choice.</summary>
     public IPAddress? Source => transport.Source;
-
-    /// <summary>The outbound relay's view of <see cref="ResolveMxAsync"/>.</summary>
-    async Task<Relay.MxLookup> Relay.IMxResolver.ResolveAsync(string domain, CancellationToken ct)
-    {
-        var r = await ResolveMxAsync(domain, ct).ConfigureAwait(false);
-        if (r.TempError is { } reason) return new Relay.TempError(reason);
-        if (r.NxDomain) return new Relay.NoSuchDomain(r.Refused ? "REFUSED" : "NXDOMAIN");
-        if (r.NullMx) return new Relay.NullMx();
-        return new Relay.MxHosts(r.Hosts.Select(h => new Relay.MxHost(h.Preference, h.Host, h.Addresses)).ToList());
-    }
 
     /// <summary>The mail exchangers of <paramref name="domain"/>, with their addresses (RFC 5321 §5.1, RFC 7505).</summary>
     public async Task<MxResult> ResolveMxAsync(string domain, CancellationToken ct = default)

@@ -139,7 +139,7 @@ public sealed partial class ImapSession
             }
             return;
         }
-        var slot = site.ImapUsers.TryAcquire(found.Address, limits.ImapConnectionsPerUser);
+        var slot = users.TryAcquire(found.Address, limits.ImapConnectionsPerUser);
         if (slot is null)
         {
             trace.Emit(TraceKind.LimitExceeded, $"{found.Address} already has {limits.ImapConnectionsPerUser} IMAP sessions",

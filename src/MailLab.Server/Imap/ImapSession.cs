@@ -51,6 +51,7 @@ public sealed partial class ImapSession : IAsyncDisposable
     private const int TracedUntagged = 20;
 
     private readonly LabSite site;
+    private readonly ImapUserLimiter users;
     private readonly bool implicitTls;
     private readonly TraceContext trace;
     private readonly IPEndPoint remote;
@@ -77,10 +78,14 @@ public sealed partial class ImapSession : IAsyncDisposable
     private string closeReason = "client closed the connection";
     private bool closing;
 
-    /// <summary>Creates a session for one accepted connection.</summary>
-    public ImapSession(LabSite site, bool implicitTls, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId)
+    /// <summary>
+    /// Creates a session for one accepted connection; <paramref name="users"/>: the site's logged-in IMAP
+    /// sessions per user (limit <c>imap-connections-per-user</c>), shared by all its IMAP listeners.
+    /// </summary>
+    public ImapSession(LabSite site, bool implicitTls, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId, ImapUserLimiter users)
     {
         this.site = site;
+        this.users = users;
         this.implicitTls = implicitTls;
         this.remote = remote;
         this.local = local;

@@ -7,7 +7,7 @@ namespace MailLab.Server.Listeners;
 /// (one client address on one listener), <c>max-connections</c> for the whole lab. The lab makes one
 /// root limiter and gives each listener its own <see cref="ForListener"/>, so idle connections to a
 /// site's MSA or POP3 cannot use up the address's slots at its MTA (issue 20). Connections of the lab's
-/// own relay (<see cref="LabRelayConnections"/>) are counted but never refused: see docs/architecture.md.
+/// own relay (<see cref="Sites.LabRelayConnections"/>) are counted but never refused: see docs/architecture.md.
 /// </summary>
 public sealed class ConnectionLimiter
 {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Listeners;

@@ -4,7 +4,7 @@ namespace MailLab.Server.Relay;
 
 /// <summary>
 /// What the outbound relay needs from DNS: the mail exchangers of a domain. The lab DNS resolver
-/// implements it; <see cref="StaticMxResolver"/> is a fixed table for tests and for labs without DNS.
+/// answers it through <see cref="LabMxResolver"/>; <see cref="StaticMxResolver"/> is a fixed table for tests and for labs without DNS.
 /// </summary>
 public interface IMxResolver
 {

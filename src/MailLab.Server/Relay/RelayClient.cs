@@ -7,7 +7,6 @@ using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MailLab.Server.Lab;
-using MailLab.Server.Listeners;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 using MimeKit;

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using MailLab.MailAuth.Dmarc;
 using MailLab.Server.Delivery;
+using MailLab.Server.Relay;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 using MimeKit;
@@ -16,9 +17,11 @@ public sealed record ReportOutcome(string Site, string PolicyDomain, string Repo
 /// <summary>
 /// Sends aggregate reports (RFC 9990 / RFC 7489 §7.2): per reporting site and policy domain, the XML
 /// gzipped and attached to a mail queued through the lab to each authorised rua address. Runs on an
-/// interval and whenever <c>maillab dmarc report send</c> drops <see cref="SendFile"/>.
+/// interval and whenever <c>maillab dmarc report send</c> drops <see cref="SendFile"/>. The reports go
+/// out through <paramref name="queue"/>, the lab's outbound queue.
 /// </summary>
-public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, Func<LabSite, MailAuth.Spf.ISpfResolver?> dnsFor, DmarcReportLog log, Tracer tracer, TimeSpan interval, DmarcMode mode)
+public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, RelayQueue queue, Func<LabSite, MailAuth.Spf.ISpfResolver?> dnsFor, DmarcReportLog log,
+    Tracer tracer, TimeSpan interval, DmarcMode mode)
     : IAsyncDisposable
 {
     /// <summary>The request file the CLI creates in <c>&lt;data&gt;/dmarc</c>; removed once the reports are queued.</summary>
@@ -138,10 +141,10 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, Func<LabSite, Ma
             else refused.Add($"{rua.Address} ({why})");
         }
         string? queueId = null;
-        if (sent.Count > 0 && site.Queue is not null)
+        if (sent.Count > 0)
         {
             var message = Compose(meta, policyDomain, reporterDomain, sent, gz, begin, end);
-            queueId = await ReportMail.QueueAsync(site, site.Queue, message, reporterDomain, sent, ct).ConfigureAwait(false);
+            queueId = await ReportMail.QueueAsync(site, queue, message, reporterDomain, sent, ct).ConfigureAwait(false);
         }
         var outcome = new ReportOutcome(site.Name, policyDomain, reportId, entries.Count,
             entries.Select(e => (e.SourceIp, e.Disposition, e.DkimAligned, e.SpfAligned)).Distinct().Count(), sent, refused, queueId);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using MailLab.MailAuth.Dmarc;
 using MailLab.Server.Delivery;
+using MailLab.Server.Relay;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 using MimeKit;
@@ -46,11 +47,11 @@ public static class FailureReporter
             && l.Contains("multipart/report", StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>Queues one report per authorised ruf address; returns the addresses it went to.</summary>
-    public static async Task<IReadOnlyList<string>> SendAsync(LabSite site, MailAuth.Spf.ISpfResolver resolver, DmarcResult r, FailedMessage failed,
-        TraceContext trace, CancellationToken ct)
+    /// <summary>Queues one report per authorised ruf address in <paramref name="queue"/> (none without one); returns the addresses it went to.</summary>
+    public static async Task<IReadOnlyList<string>> SendAsync(LabSite site, RelayQueue? queue, MailAuth.Spf.ISpfResolver resolver, DmarcResult r,
+        FailedMessage failed, TraceContext trace, CancellationToken ct)
     {
-        if (!Wanted(r, failed.Headers) || site.Queue is null) return [];
+        if (!Wanted(r, failed.Headers) || queue is null) return [];
         var dns = new SpfBackedDmarcResolver(resolver);
         var to = new List<string>();
         var refused = new List<string>();
@@ -64,7 +65,7 @@ public static class FailureReporter
         if (to.Count > 0)
         {
             var reporter = site.Definition.Domains[0];
-            id = await ReportMail.QueueAsync(site, site.Queue, Compose(site.HostName, reporter, r, failed, to), reporter, to, ct).ConfigureAwait(false);
+            id = await ReportMail.QueueAsync(site, queue, Compose(site.HostName, reporter, r, failed, to), reporter, to, ct).ConfigureAwait(false);
         }
         trace.AsLab(LabOrigin.Report).Emit(TraceKind.DmarcReportSent,
             $"DMARC failure report for {r.FromDomain} (fo={string.Join(':', r.Record.Fo)}) to {(to.Count == 0 ? "nobody" : string.Join(", ", to))}" +

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using MailLab.Server.Dns;
-using MailLab.Server.Listeners;
 
 namespace MailLab.Server.Sites;
 

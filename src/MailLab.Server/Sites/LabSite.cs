@@ -9,16 +9,16 @@ using MailLab.Server.Trace;
 namespace MailLab.Server.Sites;
 
 /// <summary>
-/// One running site: its definition, certificate and the services its listeners share
-/// (tracer, MDA). Every protocol session of the site gets this object.
+/// One running site's identity, built whole: its definition, certificate, tracer, MDA, peers and users.
+/// Every protocol session of the site gets this object; services only one role uses (the outbound queue,
+/// the site's resolver, the IMAP per-user limiter) are passed to that role by <see cref="LabRuntime"/>.
 /// </summary>
 public sealed class LabSite
 {
     /// <summary>Creates the running form of a site.</summary>
     public LabSite(LabDefinition lab, SiteDefinition definition, X509Certificate2 certificate, Tracer tracer, LocalDelivery mda,
-        Relay.RelayQueue? queue = null, LabPeers? peers = null)
+        LabPeers? peers = null)
     {
-        Queue = queue;
         Peers = peers ?? LabPeers.AllInProcess;
         Lab = lab;
         Definition = definition;
@@ -27,12 +27,6 @@ public sealed class LabSite
         Mda = mda;
         CertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
     }
-
-    /// <summary>
-    /// The site's own resolver (asks the lab DNS from the site's address); its queue's MX lookups and
-    /// its MTA's SPF, DKIM and DMARC lookups use it. Null in a site built without a lab DNS.
-    /// </summary>
-    public Dns.LabResolver? Resolver { get; set; }
 
     /// <summary>How this site tells the lab's own clients (its relay) from a student's.</summary>
     public LabPeers Peers { get; }
@@ -55,11 +49,6 @@ public sealed class LabSite
     /// <summary>The site's mail delivery agent.</summary>
     public LocalDelivery Mda { get; }
 
-    /// <summary>The lab's outbound queue; null when relaying to other domains is not available.</summary>
-    public Relay.RelayQueue? Queue { get; }
-
-    /// <summary>Logged-in IMAP sessions per user of this site (limit <c>imap-connections-per-user</c>).</summary>
-    public Imap.ImapUserLimiter ImapUsers { get; } = new();
 
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;

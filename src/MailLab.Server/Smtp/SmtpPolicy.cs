@@ -8,8 +8,9 @@ namespace MailLab.Server.Smtp;
 /// <summary>What the MAIL check sees.</summary>
 public sealed record SenderContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, bool Tls, SmtpCommand Command, SmtpLimits Limits);
 
-/// <summary>What the RCPT check sees.</summary>
-public sealed record RecipientContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, Envelope Envelope, string Path, SmtpCommand Command, SmtpLimits Limits);
+/// <summary>What the RCPT check sees; <paramref name="Queue"/>: the outbound queue, null when relaying to other domains is not available.</summary>
+public sealed record RecipientContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, Envelope Envelope, string Path, SmtpCommand Command, SmtpLimits Limits,
+    Relay.RelayQueue? Queue);
 
 /// <summary>
 /// The relay and submission rules as functions returning values: they never touch the socket.
@@ -61,7 +62,7 @@ public static class SmtpPolicy
         {
             if (c.Profile.Submission && c.User is not null)
             {
-                if (c.Site.Queue is null)
+                if (c.Queue is null)
                 {
                     return PolicyDecision.Refuse(451, "4.4.0", $"<{c.Path}>: relay to other domains is not available in this lab", "no outbound queue");
                 }

@@ -29,8 +29,8 @@ public sealed record SmtpProfile
     /// <summary>TLS from the first byte (RFC 8314 §3.3, port 465) instead of STARTTLS.</summary>
     public bool ImplicitTls { get; init; }
 
-    /// <summary>The relay profile: accepts mail for the site's own domains from anyone, no AUTH.</summary>
-    public static SmtpProfile Relay { get; } = new() { Name = "MTA", Role = TraceRole.MTA };
+    /// <summary>The inbound MTA profile (port 25): accepts mail for the site's own domains from anyone, no AUTH. ("Relay" names only the outbound queue, Relay/.)</summary>
+    public static SmtpProfile Mta { get; } = new() { Name = "MTA", Role = TraceRole.MTA };
 
     /// <summary>The submission profile on 587 (STARTTLS) or 465 (implicit TLS).</summary>
     public static SmtpProfile SubmissionProfile(bool implicitTls) =>

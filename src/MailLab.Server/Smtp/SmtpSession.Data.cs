@@ -115,7 +115,7 @@ public sealed partial class SmtpSession
         var c = new ReceiveContext
         {
             Site = site, ProfileName = profile.Name, Client = remote.Address, Helo = helo ?? "", Esmtp = esmtp, User = user,
-            Tls = tlsDetails, MailFrom = env.MailFrom, Recipients = env.Recipients, Utf8 = env.Utf8, QueueId = id,
+            Tls = tlsDetails, MailFrom = env.MailFrom, Recipients = env.Recipients, Utf8 = env.Utf8, QueueId = id, Queue = queue,
             Trace = mtrace, Token = idle.Token, Message = message, Results = env.Results,
         };
         var pipeline = profile.Receive;

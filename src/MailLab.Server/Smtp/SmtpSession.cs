@@ -19,6 +19,7 @@ namespace MailLab.Server.Smtp;
 public sealed partial class SmtpSession : IAsyncDisposable
 {
     private readonly LabSite site;
+    private readonly Relay.RelayQueue? queue;
     private readonly SmtpProfile profile;
     private readonly TraceContext trace;
     private readonly IPEndPoint remote;
@@ -46,10 +47,12 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private bool closing;
     private bool deadlineArmed; // the idle timer was last set to the session deadline, not the command timeout
 
-    /// <summary>Creates a session for one accepted connection.</summary>
-    public SmtpSession(LabSite site, SmtpProfile profile, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId)
+    /// <summary>Creates a session for one accepted connection; <paramref name="queue"/>: the outbound queue, null when relaying to other domains is not available.</summary>
+    public SmtpSession(LabSite site, SmtpProfile profile, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId,
+        Relay.RelayQueue? queue = null)
     {
         this.site = site;
+        this.queue = queue;
         this.profile = profile;
         this.remote = remote;
         this.local = local;
@@ -286,7 +289,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
             // RFC 5321 §4.1.1.3: <Postmaster> without a domain means this server's postmaster.
             path = "postmaster@" + site.Definition.Domains[0];
         }
-        var decision = SmtpPolicy.CheckRecipient(new RecipientContext(site, profile, user, env, path, command, protocolLimits));
+        var decision = SmtpPolicy.CheckRecipient(new RecipientContext(site, profile, user, env, path, command, protocolLimits, queue));
         if (!decision.Accepted)
         {
             if (decision.Reply.Code == 452)

@@ -163,7 +163,7 @@ public sealed class DkimTagRangeTests
         await using var lab = TestLab.Create();
         var bank = lab.Site("bank");
         var dns = new ThrowingDns();
-        var relay = SmtpProfile.Relay with { Receive = Server.Checks.ReceivePipeline.Mta(new(dns, dns, new DmarcEvaluator(new SpfBackedDmarcResolver(dns)), Reports: null)) };
+        var relay = SmtpProfile.Mta with { Receive = Server.Checks.ReceivePipeline.Mta(new(dns, dns, new DmarcEvaluator(new SpfBackedDmarcResolver(dns)), Reports: null)) };
         await using var t = await SmtpTranscript.StartAsync(bank, relay, "127.0.3.1");
         await t.Expect("EHLO mx.evil.test", "250");
         await t.Expect("MAIL FROM:<mallory@evil.test>", "250");

@@ -40,7 +40,7 @@ public sealed class FuzzFindingsTests : LabTest
     [Fact]
     public async Task The_MTA_answers_a_parameter_with_a_bare_CR_and_the_session_goes_on()
     {
-        await using var t = await SmtpTranscript.StartAsync(lab.Site("bank"), SmtpProfile.Relay);
+        await using var t = await SmtpTranscript.StartAsync(lab.Site("bank"), SmtpProfile.Mta);
         await t.Expect("EHLO evil.test", "250");
         await t.SendRawAsync("MAIL FROM:<ceo@bank.test> SIZE=1\r2\r\n");
         Assert.StartsWith("501 5.5.4 Bad parameter syntax", await t.ReplyAsync());

@@ -1,5 +1,6 @@
 using System.Net;
 using MailLab.Server.Listeners;
+using MailLab.Server.Sites;
 
 namespace MailLab.Tests.Integration;
 

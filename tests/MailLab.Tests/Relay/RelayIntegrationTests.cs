@@ -135,7 +135,7 @@ public sealed class RelayIntegrationTests
     public async Task MTA_still_refuses_to_relay_without_authentication()
     {
         await using var lab = TestLab.Create();
-        await using var t = await SmtpTranscript.StartAsync(lab.Site("uc"), MailLab.Server.Smtp.SmtpProfile.Relay, "127.0.3.1");
+        await using var t = await SmtpTranscript.StartAsync(lab.Site("uc"), MailLab.Server.Smtp.SmtpProfile.Mta, "127.0.3.1");
         await t.Expect("EHLO mx.evil.test", "250");
         await t.Expect("MAIL FROM:<mallory@evil.test>", "250");
         await t.Expect("RCPT TO:<bob@bank.test>", "554 5.7.1");

@@ -18,7 +18,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await lab.DisposeAsync();
 
-    private Task<SmtpTranscript> Mta(string clientIp = "127.0.3.1") => SmtpTranscript.StartAsync(lab.Site("bank"), SmtpProfile.Relay, clientIp);
+    private Task<SmtpTranscript> Mta(string clientIp = "127.0.3.1") => SmtpTranscript.StartAsync(lab.Site("bank"), SmtpProfile.Mta, clientIp);
 
     private async Task<string> Inbox(string user, int expected = 1)
     {
@@ -341,7 +341,7 @@ public sealed class RelayTranscriptTests : IAsyncLifetime
     public async Task An_idle_client_gets_421_after_the_command_timeout()
     {
         await using var quick = TestLab.Create(commandTimeout: "1s");
-        await using var t = await SmtpTranscript.StartAsync(quick.Site("bank"), SmtpProfile.Relay);
+        await using var t = await SmtpTranscript.StartAsync(quick.Site("bank"), SmtpProfile.Mta);
         await t.Expect("EHLO x.test", "250");
         var started = DateTime.UtcNow;
         Assert.StartsWith("421 4.4.2", await t.ReplyAsync()); // nothing sent: the server gives up

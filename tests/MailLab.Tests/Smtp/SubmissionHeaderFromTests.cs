@@ -98,7 +98,7 @@ public sealed class SubmissionHeaderFromTests
     public async Task The_MTA_does_not_apply_the_submission_rule()
     {
         await using var lab = TestLab.Create();
-        await using var t = await SmtpTranscript.StartAsync(lab.Site("uc"), SmtpProfile.Relay, "127.0.3.1");
+        await using var t = await SmtpTranscript.StartAsync(lab.Site("uc"), SmtpProfile.Mta, "127.0.3.1");
         await t.Expect("EHLO mx.evil.test", "250");
         await t.StartData("mallory@evil.test", "alice@uc.test");
         await t.Expect(Message("From: carol@uc.test\r\n"), "250 2.0.0");

@@ -114,7 +114,7 @@ public sealed class SpfCheckTests
     public async Task A_transcript_MTA_without_DNS_skips_SPF_and_adds_no_header()
     {
         var lab = TestLab.Create();
-        await using var t = await SmtpTranscript.StartAsync(lab.Site("bank"), SmtpProfile.Relay);
+        await using var t = await SmtpTranscript.StartAsync(lab.Site("bank"), SmtpProfile.Mta);
         await t.Expect("HELO evil.test", "250");
         await t.Expect("MAIL FROM:<ceo@bank.test>", "250");
         var result = Assert.Single(lab.Events(TraceKind.SpfResult), e => e.Field("Identity") == "mailfrom");

@@ -25,7 +25,7 @@ public sealed class ImapTranscript : Transcript
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 143);
         var t = new ImapTranscript(client, site);
         var id = "I" + Random.Shared.Next(1000, 9999);
-        var session = new ImapSession(site, implicitTls, server, remote, local, id);
+        var session = new ImapSession(site, implicitTls, server, remote, local, id, TestLab.RolesOf(site).ImapUsers);
         t.Run(session, id, (s, ct) => s.RunAsync(ct));
         if (implicitTls)
         {

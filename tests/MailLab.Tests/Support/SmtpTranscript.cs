@@ -21,7 +21,7 @@ public sealed class SmtpTranscript : Transcript
         var local = new IPEndPoint(IPAddress.Parse(site.Definition.Address), 25);
         var started = new SmtpTranscript(client, site);
         var id = "T" + Random.Shared.Next(1000, 9999);
-        var session = new SmtpSession(site, profile, server, remote, local, id);
+        var session = new SmtpSession(site, profile, server, remote, local, id, TestLab.RolesOf(site).Queue);
         started.Run(session, id, (s, ct) => s.RunAsync(ct));
         if (profile.ImplicitTls)
         {

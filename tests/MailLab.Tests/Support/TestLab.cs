@@ -1,5 +1,6 @@
 using MailLab.Server;
 using MailLab.Server.Delivery;
+using MailLab.Server.Imap;
 using MailLab.Server.Lab;
 using MailLab.Server.Relay;
 using MailLab.Server.Sites;
@@ -65,8 +66,21 @@ public sealed class TestLab : IAsyncDisposable
         var mda = new LocalDelivery(ownStore, Path.Combine(data, "spool"));
         Queue = new RelayQueue(Path.Combine(data, "queue"));
         Sites = lab.Sites.Select(s => new LabSite(lab, s,
-            TestPki.Ca.GetOrCreateServerCertificate(s.Name, s.HostNames, [System.Net.IPAddress.Parse(s.Address)]), tracer, mda, Queue)).ToList();
+            TestPki.Ca.GetOrCreateServerCertificate(s.Name, s.HostNames, [System.Net.IPAddress.Parse(s.Address)]), tracer, mda)).ToList();
+        foreach (var site in Sites)
+        {
+            roles.Add(site, new SiteRoles(Queue, new ImapUserLimiter()));
+        }
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LabSite, SiteRoles> roles = new();
+
+    /// <summary>The per-role services LabRuntime passes to a site's sessions, as this test lab gives them to its transcripts.</summary>
+    public sealed record SiteRoles(RelayQueue Queue, ImapUserLimiter ImapUsers);
+
+    /// <summary>The per-role services of a site of a test lab (the transcripts pass them to the sessions they start).</summary>
+    public static SiteRoles RolesOf(LabSite site) =>
+        roles.TryGetValue(site, out var r) ? r : throw new InvalidOperationException($"site {site.Name} is not from a TestLab");
 
     public string DataDirectory { get; }
     public LabDefinition Definition { get; }

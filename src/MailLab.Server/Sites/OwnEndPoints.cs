@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 
-namespace MailLab.Server.Listeners;
+namespace MailLab.Server.Sites;
 
 /// <summary>
 /// Local end points of sockets this process's lab clients have open, so a server of the same process

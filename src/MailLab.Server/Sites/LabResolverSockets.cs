@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using MailLab.Server.Listeners;
 
-namespace MailLab.Server.Dns;
+namespace MailLab.Server.Sites;
 
 /// <summary>
 /// The local end points of the sockets this process's lab resolvers are asking the lab DNS from, per

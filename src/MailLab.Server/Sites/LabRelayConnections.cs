@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace MailLab.Server.Listeners;
+namespace MailLab.Server.Sites;
 
 /// <summary>
 /// The local end points of the outbound connections this process's relay has open, so that a listener
