@@ -9,14 +9,7 @@ namespace MailLab.Tests.Integration;
 /// </summary>
 public sealed class ReadmeCommandsTests
 {
-    private static string RepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MailLab.sln"))) return Path.Combine(dir.FullName, relative);
-        }
-        throw new FileNotFoundException("no MailLab.sln above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryFile(string relative) => Repository.PathOf(relative);
 
     private static IEnumerable<string> CommandSpans()
     {

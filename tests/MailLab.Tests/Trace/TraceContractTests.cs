@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MailLab.Server.Trace;
+using MailLab.Tests.Support;
 
 namespace MailLab.Tests.Trace;
 
@@ -195,14 +196,7 @@ public sealed partial class TraceContractTests
         return result;
     }
 
-    private static string RepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MailLab.sln"))) return Path.Combine(dir.FullName, relative);
-        }
-        throw new FileNotFoundException("no MailLab.sln above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryFile(string relative) => Repository.PathOf(relative);
 
     [GeneratedRegex("`([A-Za-z]+)`")]
     private static partial Regex Quoted();
