@@ -9,6 +9,7 @@ using MailLab.Protocols.Imap;
 using MailLab.Protocols.Pop3;
 using MailLab.Protocols.Sasl;
 using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 using MailLab.Server.Delivery;
 using MailLab.Server.Dns;
 using MailLab.Server.Imap;
@@ -154,7 +155,7 @@ public static class FuzzTargets
 
     private static List<(FrameStatus, string)> FrameSmtp(byte[] input, int chunk, int maxLine)
     {
-        var framer = new SmtpLineFramer(maxLine);
+        var framer = new CrlfLineFramer(maxLine);
         return Drive(input, chunk, FrameStatus.NeedMoreData, seq =>
         {
             var buffer = seq;

@@ -1,10 +1,8 @@
-using MailLab.Protocols.Smtp;
-
 namespace MailLab.Protocols.Sasl;
 
 /// <summary>
 /// The LOGIN mechanism (draft-murchison-sasl-login): the server asks "Username:" then "Password:",
-/// each base64 in a 334 reply; the client answers each with one base64 line.
+/// each base64 in a challenge (SMTP: a 334 reply); the client answers each with one base64 line.
 /// </summary>
 public static class SaslLogin
 {
@@ -16,12 +14,6 @@ public static class SaslLogin
 
     /// <summary>base64("Password:").</summary>
     public const string PasswordChallenge = "UGFzc3dvcmQ6";
-
-    /// <summary>334 VXNlcm5hbWU6 (RFC 4954 §4: continuation replies have no enhanced code).</summary>
-    public static SmtpReply UsernameReply { get; } = new(334, null, UsernameChallenge);
-
-    /// <summary>334 UGFzc3dvcmQ6.</summary>
-    public static SmtpReply PasswordReply { get; } = new(334, null, PasswordChallenge);
 
     /// <summary>Decodes a client answer (user name or password); false on bad base64 or invalid UTF-8.</summary>
     public static bool TryDecode(string base64, out string value) => SaslBase64.TryDecodeUtf8(base64, out value);

@@ -1,3 +1,5 @@
+using MailLab.Protocols.Text;
+
 namespace MailLab.Protocols.Smtp;
 
 /// <summary>
@@ -40,4 +42,7 @@ public sealed record SmtpLimits
 
     /// <summary>Largest message accepted (RFC 1870 SIZE is advertised with it); 10 MiB by default.</summary>
     public long MaxMessageSize { get; init; } = 10 * 1024 * 1024;
+
+    /// <summary>A framer for command lines of at most <see cref="MaxCommandLine"/> octets.</summary>
+    public CrlfLineFramer NewCommandFramer() => new(MaxCommandLine);
 }

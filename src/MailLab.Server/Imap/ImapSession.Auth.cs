@@ -26,31 +26,13 @@ public sealed partial class ImapSession
             return;
         }
         Ok(c.Tag, "Begin TLS negotiation now");
-        await FlushAsync();
         // STYLE.md 8 and RFC 2595 §3.1: pipelined plaintext after STARTTLS is never run after TLS.
-        ServerTls.DiscardPipelined(reader, trace, "STARTTLS");
-        await reader.CompleteAsync();
-        if (!await HandshakeAsync())
+        if (!await connection.StartTlsAsync("STARTTLS"))
         {
-            closing = true;
             return;
         }
         // RFC 3501 §6.2.1: capabilities learnt before TLS are forgotten; the client asks again.
         framer = NewFramer();
-    }
-
-    private async Task<bool> HandshakeAsync()
-    {
-        var (ssl, error) = await ServerTls.HandshakeAsync(stream, site, trace, implicitTls);
-        if (ssl is null)
-        {
-            closeReason = error ?? "TLS handshake failed";
-            return false;
-        }
-        tls = ssl;
-        stream = ssl;
-        reader = NewReader(stream);
-        return true;
     }
 
     private bool PlaintextRefused => tls is null && !site.Lab.Switches.AllowPlaintextAuth;

@@ -18,7 +18,7 @@ namespace MailLab.Server.Imap;
 /// <see cref="MessageStore"/>; the selected mailbox is a <see cref="MailboxView"/> kept in step with
 /// changes made by anyone else.
 /// </summary>
-public sealed partial class ImapSession : IAsyncDisposable
+public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
 {
     /// <summary>
     /// Longest command line (literals excluded), in octets. RFC 7162 §4 asks for at least 8192; 65536
@@ -52,31 +52,20 @@ public sealed partial class ImapSession : IAsyncDisposable
 
     private readonly LabSite site;
     private readonly ImapUserLimiter users;
-    private readonly bool implicitTls;
     private readonly TraceContext trace;
-    private readonly IPEndPoint remote;
-    private readonly IPEndPoint local;
     private readonly LabLimits limits;
     private readonly MessageStore store;
     private readonly HeaderCache headers;
-    private readonly SessionOutput output = new();
+    private readonly Connection connection;
     private readonly ImapWriter w;
-    private readonly CancellationTokenSource idle = new();
-    private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
-    private CancellationTokenSource? commandWait;
-    private Stream stream;
-    private PipeReader reader;
     private ImapFramer framer;
     private ImapState state = ImapState.NotAuthenticated;
-    private SslStream? tls;
     private UserDefinition? user;
     private IDisposable? userSlot;
     private MailboxView? selected;
     private int authFailures;
     private int errors;
     private int untaggedThisCommand;
-    private string closeReason = "client closed the connection";
-    private bool closing;
 
     /// <summary>
     /// Creates a session for one accepted connection; <paramref name="users"/>: the site's logged-in IMAP
@@ -86,29 +75,39 @@ public sealed partial class ImapSession : IAsyncDisposable
     {
         this.site = site;
         this.users = users;
-        this.implicitTls = implicitTls;
-        this.remote = remote;
-        this.local = local;
         limits = site.Lab.Limits;
         store = site.Mda.Store;
         headers = HeaderCache.For(store);
         trace = site.Tracer.For(site.Name, TraceRole.IMAP, sessionId);
-        stream = transport;
-        reader = NewReader(stream);
+        connection = new Connection(site, trace, transport, remote, local, new ConnectionOptions
+        {
+            Service = "IMAP",
+            Profile = implicitTls ? "imaps" : "imap",
+            ImplicitTls = implicitTls,
+            // RFC 3501 §5.4: the autologout timer is at least 30 minutes.
+            IdleTimeout = limits.ImapIdleTimeout,
+            // Zero-byte reads: while the client is silent (IDLE, or between commands) no buffer is rented; one
+            // is taken from the pool only when octets have arrived, and returned once they are consumed. Over
+            // TLS the zero-byte read also lets SslStream hand back its own buffer while it waits.
+            ReaderBufferSize = 4096,
+            ZeroByteReads = true,
+        });
         framer = NewFramer();
-        w = new ImapWriter(output);
+        w = new ImapWriter(connection.Output);
     }
+
+    // The connection's state under the names the command handlers (ImapSession.*.cs) use.
+    private PipeReader reader => connection.Reader;
+    private CancellationTokenSource idle => connection.Idle;
+    private CancellationTokenSource? commandWait => connection.CommandWait;
+    private SslStream? tls => connection.Tls;
+    private SessionOutput output => connection.Output;
+    private bool closing { get => connection.Closing; set => connection.Closing = value; }
 
     /// <summary>The session id stamped on its trace events.</summary>
     public string? Id => trace.Session;
 
     private string Host => site.HostName;
-
-    // Zero-byte reads: while the client is silent (IDLE, or between commands) no buffer is rented; one
-    // is taken from the pool only when octets have arrived, and returned once they are consumed. Over
-    // TLS the zero-byte read also lets SslStream hand back its own buffer while it waits.
-    private static PipeReader NewReader(Stream s) =>
-        PipeReader.Create(s, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true, useZeroByteReads: true));
 
     // After login an APPEND literal may be as large as the lab's message size limit (the APPENDLIMIT
     // advertised); before it, literals are small (CompleteLoginAsync raises the limit).
@@ -119,51 +118,29 @@ public sealed partial class ImapSession : IAsyncDisposable
     private string LimitNote => LoggedIn ? "" : " before login";
 
     /// <summary>Runs the session until LOGOUT, a fatal error, a timeout or <paramref name="shutdown"/>.</summary>
-    public async Task RunAsync(CancellationToken shutdown)
+    public Task RunAsync(CancellationToken shutdown) => connection.RunAsync(this, shutdown);
+
+    async Task ISessionProtocol.ServeAsync()
     {
-        trace.Emit(TraceKind.SessionOpened,
-            $"connection from {remote} to IMAP {local}{(implicitTls ? " (implicit TLS)" : "")}",
-            ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
-            ("Profile", implicitTls ? "imaps" : "imap"), ("ImplicitTls", implicitTls));
-        commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
-        try
+        // RFC 3501 §7.1.1 greeting; the CAPABILITY code saves the client a round trip.
+        Untagged($"OK [CAPABILITY {Capabilities()}] {Host} IMAP4rev1 MailLab ready");
+        while (!closing)
         {
-            if (implicitTls && !await HandshakeAsync())
+            var command = await ReadCommandAsync(connection.CommandToken);
+            if (command is null)
             {
-                return;
+                break;
             }
-            // RFC 3501 §7.1.1 greeting; the CAPABILITY code saves the client a round trip.
-            Untagged($"OK [CAPABILITY {Capabilities()}] {Host} IMAP4rev1 MailLab ready");
-            while (!closing)
-            {
-                var command = await ReadCommandAsync(commandWait.Token);
-                if (command is null)
-                {
-                    break;
-                }
-                await HandleAsync(command.Value);
-            }
-            await FlushAsync();
-        }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-        {
-            await TryByeAsync("Server shutting down", "lab shutting down");
-        }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested)
-        {
-            // RFC 3501 §5.4: the autologout timer is at least 30 minutes.
-            await TryByeAsync("Autologout; idle for too long", "idle timeout");
-        }
-        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
-        {
-            closeReason = $"connection error: {ex.Message}";
-        }
-        finally
-        {
-            trace.Emit(TraceKind.SessionClosed, $"session closed: {closeReason}",
-                ("Reason", closeReason), ("DurationMs", (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds));
+            await HandleAsync(command.Value);
         }
     }
+
+    Task ISessionProtocol.EndAsync(SessionEnd end) => end == SessionEnd.Shutdown
+        ? TryByeAsync("Server shutting down", "lab shutting down")
+        // RFC 3501 §5.4: the autologout timer is at least 30 minutes.
+        : TryByeAsync("Autologout; idle for too long", "idle timeout");
+
+    string ISessionProtocol.OnClosed() => "";
 
     /// <summary>
     /// Reads one whole command (answering synchronising literals with "+"); null when the client went
@@ -177,7 +154,7 @@ public sealed partial class ImapSession : IAsyncDisposable
             {
                 await FlushAsync();
                 framer.Trim();
-                idle.CancelAfter(limits.ImapIdleTimeout);
+                connection.ArmClientWait();
                 result = await reader.ReadAsync(token);
             }
             var buffer = result.Buffer;
@@ -342,7 +319,7 @@ public sealed partial class ImapSession : IAsyncDisposable
     private void Logout()
     {
         Untagged($"BYE {Host} IMAP4rev1 server logging out");
-        closeReason = "LOGOUT";
+        connection.CloseReason = "LOGOUT";
         closing = true;
         state = ImapState.Logout;
     }
@@ -475,25 +452,14 @@ public sealed partial class ImapSession : IAsyncDisposable
             return;
         }
         Untagged("BYE " + text);
-        closeReason = reason;
+        connection.CloseReason = reason;
         closing = true;
     }
 
     // Sends the responses and gives the output buffer back: what follows is a wait for the client.
-    private async ValueTask FlushAsync()
-    {
-        await SendAsync();
-        output.Release();
-    }
+    private ValueTask FlushAsync() => connection.FlushAsync();
 
-    private async ValueTask SendAsync()
-    {
-        if (output.WrittenCount == 0) return;
-        idle.CancelAfter(limits.ImapIdleTimeout);
-        await stream.WriteAsync(output.WrittenMemory, idle.Token);
-        await stream.FlushAsync(idle.Token);
-        output.ResetWrittenCount();
-    }
+    private ValueTask SendAsync() => connection.SendAsync();
 
     // Long answers (FETCH of many messages) go out in pieces rather than growing the buffer; the
     // buffer is kept for the next piece.
@@ -502,11 +468,7 @@ public sealed partial class ImapSession : IAsyncDisposable
     private async Task TryByeAsync(string text, string reason)
     {
         Bye(text, reason);
-        if (!await FinalReply.TrySendAsync(stream, output.WrittenMemory))
-        {
-            closeReason = reason + " (client unreachable)";
-        }
-        output.ResetWrittenCount();
+        await connection.SendFinalAsync(reason);
     }
 
     private void TraceCommand(ImapCommand command, ReadOnlyMemory<byte> frame)
@@ -555,20 +517,6 @@ public sealed partial class ImapSession : IAsyncDisposable
     {
         selected?.Dispose();
         userSlot?.Dispose();
-        if (tls is not null)
-        {
-            try
-            {
-                await tls.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2));
-            }
-            catch (Exception ex) when (ex is IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
-            {
-            }
-        }
-        commandWait?.Dispose();
-        idle.Dispose();
-        await reader.CompleteAsync();
-        await stream.DisposeAsync();
-        output.Release(); // no write is in flight any more: RunAsync has returned
+        await connection.DisposeAsync();
     }
 }

@@ -1,6 +1,6 @@
 using MailLab.Protocols.Pop3;
 using MailLab.Protocols.Sasl;
-using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 using MailLab.Server.Lab;
 using MailLab.Server.Trace;
 
@@ -32,7 +32,7 @@ public sealed partial class Pop3Session
 
     private async Task<bool> ApopAsync(Pop3Command command)
     {
-        if (tls is null && !site.Lab.Switches.EnableApop)
+        if (connection.Tls is null && !site.Lab.Switches.EnableApop)
         {
             return Error(Pop3Reply.Negative("APOP is disabled before STLS (lab switch enable-apop)", Pop3RespCode.Auth));
         }
@@ -74,14 +74,12 @@ public sealed partial class Pop3Session
     /// <summary>Sends the empty "+ " continuation (RFC 5034 §4) and reads the client's line; null if cancelled or gone.</summary>
     private async Task<string?> ChallengeAsync()
     {
-        System.Buffers.BuffersExtensions.Write(replies, "+ \r\n"u8);
+        System.Buffers.BuffersExtensions.Write(connection.Output, "+ \r\n"u8);
         trace.Emit(TraceKind.ReplySent, "S: + ", ("Status", "+"), ("RespCode", null), ("ReplyText", ""));
-        framer.MaxLine = Pop3Limits.MaxAuthLine;
-        var (status, line) = await ReadLineAsync(commandWait!.Token);
-        framer.MaxLine = Pop3Limits.MaxCommandLine;
+        var (status, line) = await connection.ReadLineAsync(Pop3Limits.MaxAuthLine);
         if (status is null)
         {
-            closing = true;
+            connection.Closing = true;
             return null;
         }
         if (status == FrameStatus.LineTooLong)
@@ -108,7 +106,7 @@ public sealed partial class Pop3Session
                 ("Mechanism", mechanism), ("Login", login), ("User", login), ("Password", trace.Secret(secret)), ("Failures", authFailures));
             // A delay per failure slows password guessing; the limit ends the session, [AUTH] per RFC 3206 §5.
             await FlushAsync();
-            await Task.Delay(limits.AuthFailureDelay, commandWait!.Token);
+            await Task.Delay(limits.AuthFailureDelay, connection.CommandToken);
             if (authFailures >= limits.MaxAuthFailures)
             {
                 trace.Emit(TraceKind.LimitExceeded, $"{authFailures} failed logins: closing",
@@ -118,8 +116,8 @@ public sealed partial class Pop3Session
             }
             return Error(Pop3Reply.Negative("Authentication failed", Pop3RespCode.Auth)); // RFC 3206 §5
         }
-        trace.Emit(TraceKind.AuthSucceeded, $"{mechanism} login succeeded: {found.Address}{(tls is null ? " (over plaintext!)" : "")}",
-            ("Mechanism", mechanism), ("User", found.Address), ("Tls", tls is not null));
+        trace.Emit(TraceKind.AuthSucceeded, $"{mechanism} login succeeded: {found.Address}{(connection.Tls is null ? " (over plaintext!)" : "")}",
+            ("Mechanism", mechanism), ("User", found.Address), ("Tls", connection.Tls is not null));
 
         var maildropPath = Store.MailboxPath(found.Address, "INBOX");
         if (MaildropLocks.TryAcquire(maildropPath, lockOwner) is { } holder)
@@ -132,12 +130,12 @@ public sealed partial class Pop3Session
         lockedMaildrop = maildropPath;
         try
         {
-            if (await MaildropUpdate.RecoverAsync(Store, maildropPath, found.Address, commandWait!.Token) is > 0 and var finished)
+            if (await MaildropUpdate.RecoverAsync(Store, maildropPath, found.Address, connection.CommandToken) is > 0 and var finished)
             {
                 trace.Emit(TraceKind.MailboxAccess, $"finished an interrupted UPDATE of {found.Address}: {finished} messages removed",
                     ("User", found.Address), ("Folder", "INBOX"), ("Action", "delete"), ("Messages", finished));
             }
-            maildrop = new Maildrop(await Store.ListAsync(found.Address, "INBOX", commandWait.Token));
+            maildrop = new Maildrop(await Store.ListAsync(found.Address, "INBOX", connection.CommandToken));
         }
         catch (IOException ex)
         {

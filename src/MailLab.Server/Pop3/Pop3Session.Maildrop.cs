@@ -59,24 +59,24 @@ public sealed partial class Pop3Session
     /// <summary>RETR or TOP: the stored bytes, dot-stuffed, streamed in chunks; the trace gets a summary.</summary>
     private async Task<bool> SendMessageAsync(MaildropEntry e, int? lines, Pop3Reply status)
     {
-        await using var file = await Store.OpenReadAsync(e.Message, commandWait!.Token);
+        await using var file = await Store.OpenReadAsync(e.Message, connection.CommandToken);
         if (file is null)
         {
             // Expunged by IMAP since the snapshot: the number stays, the content is gone.
             return Error(Pop3Reply.Negative($"message {e.Number} is no longer in the maildrop", Pop3RespCode.SysPerm));
         }
-        Encoding.ASCII.GetBytes(status.Render(), replies);
+        Encoding.ASCII.GetBytes(status.Render(), connection.Output);
         var stuffer = new Pop3DotStuffer(lines);
         var buffer = ArrayPool<byte>.Shared.Rent(BodyChunk);
         try
         {
             int n;
-            while (!stuffer.IsComplete && (n = await file.ReadAsync(buffer.AsMemory(0, BodyChunk), commandWait.Token)) > 0)
+            while (!stuffer.IsComplete && (n = await file.ReadAsync(buffer.AsMemory(0, BodyChunk), connection.CommandToken)) > 0)
             {
-                stuffer.Write(buffer.AsSpan(0, n), replies);
-                if (replies.WrittenCount >= BodyChunk)
+                stuffer.Write(buffer.AsSpan(0, n), connection.Output);
+                if (connection.Output.WrittenCount >= BodyChunk)
                 {
-                    await FlushAsync();
+                    await connection.SendAsync(); // more of the message follows: the buffer is kept
                 }
             }
         }
@@ -84,7 +84,7 @@ public sealed partial class Pop3Session
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        stuffer.Finish(replies);
+        stuffer.Finish(connection.Output);
         var what = lines is null ? "message" : $"header and {lines} body lines";
         trace.Emit(TraceKind.ReplySent, $"S: {status.Render().TrimEnd()} [{what}: {stuffer.MessageOctets} octets, not logged]",
             ("Status", status.Status), ("RespCode", null), ("ReplyText", status.Text), ("BodyOctets", stuffer.MessageOctets));
@@ -124,7 +124,7 @@ public sealed partial class Pop3Session
         }
         // RFC 1939 §6: the UPDATE state. Only now are the marked messages removed.
         var doomed = maildrop!.All.Where(e => e.Deleted).Select(e => e.Message).ToList();
-        var failed = await MaildropUpdate.ApplyAsync(Store, lockedMaildrop!, user!.Address, doomed, commandWait!.Token);
+        var failed = await MaildropUpdate.ApplyAsync(Store, lockedMaildrop!, user!.Address, doomed, connection.CommandToken);
         foreach (var m in doomed.Where(m => !failed.Contains(m)))
         {
             trace.Emit(TraceKind.MailboxAccess, $"{user.Address}: message UIDL {m.UniqueId} deleted",

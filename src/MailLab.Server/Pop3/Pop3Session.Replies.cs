@@ -1,6 +1,5 @@
 using System.Text;
 using MailLab.Protocols.Pop3;
-using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Pop3;
@@ -15,7 +14,7 @@ public sealed partial class Pop3Session
     private void Reply(Pop3Reply reply)
     {
         var text = reply.Render();
-        Encoding.UTF8.GetBytes(text, replies);
+        Encoding.UTF8.GetBytes(text, connection.Output);
         trace.Emit(TraceKind.ReplySent, "S: " + text.TrimEnd(),
             ("Status", reply.Status), ("RespCode", reply.Code), ("ReplyText", reply.Text));
     }
@@ -24,8 +23,8 @@ public sealed partial class Pop3Session
     private void ReplyLines(Pop3Reply reply, IReadOnlyList<string> lines)
     {
         var text = reply.Render();
-        Encoding.UTF8.GetBytes(text, replies);
-        Encoding.UTF8.GetBytes(Pop3MultiLine.Render(lines), replies);
+        Encoding.UTF8.GetBytes(text, connection.Output);
+        Encoding.UTF8.GetBytes(Pop3MultiLine.Render(lines), connection.Output);
         var shown = lines.Count <= 10 ? string.Join(" | ", lines) : string.Join(" | ", lines.Take(10)) + $" | ... {lines.Count - 10} more";
         trace.Emit(TraceKind.ReplySent, $"S: {text.TrimEnd()} [{lines.Count} lines: {shown}]",
             ("Status", reply.Status), ("RespCode", reply.Code), ("ReplyText", reply.Text), ("BodyLines", lines.Count),
@@ -45,28 +44,16 @@ public sealed partial class Pop3Session
     private void Close(Pop3Reply reply, string reason)
     {
         Reply(reply);
-        closeReason = reason;
-        closing = true;
+        connection.CloseReason = reason;
+        connection.Closing = true;
     }
 
-    private async ValueTask FlushAsync()
-    {
-        if (replies.WrittenCount == 0) return;
-        // A client that stops reading is caught by the same autologout timer (RFC 1939 §3).
-        idle.CancelAfter(limits.Pop3IdleTimeout);
-        await stream.WriteAsync(replies.WrittenMemory, commandWait?.Token ?? idle.Token);
-        await stream.FlushAsync(commandWait?.Token ?? idle.Token);
-        replies.ResetWrittenCount();
-    }
+    private ValueTask FlushAsync() => connection.FlushAsync();
 
     private async Task TryFinalReplyAsync(Pop3Reply reply, string reason)
     {
         Close(reply, reason);
-        if (!await FinalReply.TrySendAsync(stream, replies.WrittenMemory))
-        {
-            closeReason = reason + " (client unreachable)";
-        }
-        replies.ResetWrittenCount();
+        await connection.SendFinalAsync(reason);
     }
 
     private void TraceCommand(string line, Pop3ParseResult parsed)

@@ -1,9 +1,6 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
-using System.Net.Security;
 using MailLab.Protocols.Pop3;
-using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Sites;
@@ -17,46 +14,39 @@ namespace MailLab.Server.Pop3;
 /// The protocol state lives in <see cref="Pop3StateTable"/>, the parsing in <see cref="Pop3CommandParser"/>;
 /// this class reads lines, runs the commands against the store and writes the replies.
 /// </summary>
-public sealed partial class Pop3Session : IAsyncDisposable
+public sealed partial class Pop3Session : IAsyncDisposable, ISessionProtocol
 {
     private static long instances;
     private readonly LabSite site;
-    private readonly bool implicitTls;
     private readonly TraceContext trace;
-    private readonly IPEndPoint remote;
-    private readonly IPEndPoint local;
     private readonly LabLimits limits;
-    private readonly ArrayBufferWriter<byte> replies = new(1024);
-    private readonly CancellationTokenSource idle = new();
-    private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
+    private readonly Connection connection;
     private readonly string timestamp;
     private readonly string lockOwner;
-    private CancellationTokenSource? commandWait;
-    private Stream stream;
-    private PipeReader reader;
-    private SmtpLineFramer framer = new(Pop3Limits.MaxCommandLine);
     private Pop3State state = Pop3State.Authorization;
-    private SslStream? tls;
     private string? userName;
     private UserDefinition? user;
     private Maildrop? maildrop;
     private string? lockedMaildrop;
     private int authFailures;
     private int errors;
-    private string closeReason = "client closed the connection";
-    private bool closing;
 
     /// <summary>Creates a session for one accepted connection.</summary>
     public Pop3Session(LabSite site, bool implicitTls, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId)
     {
         this.site = site;
-        this.implicitTls = implicitTls;
-        this.remote = remote;
-        this.local = local;
         limits = site.Lab.Limits;
         trace = site.Tracer.For(site.Name, TraceRole.POP3, sessionId);
-        stream = transport;
-        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
+        connection = new Connection(site, trace, transport, remote, local, new ConnectionOptions
+        {
+            Service = "POP3",
+            Profile = "POP3",
+            ImplicitTls = implicitTls,
+            // RFC 1939 §3: the autologout timer; it runs from the first wait to the end of the line.
+            IdleTimeout = limits.Pop3IdleTimeout,
+            MaxLine = Pop3Limits.MaxCommandLine,
+            WritesStopOnShutdown = true,
+        });
         timestamp = Pop3Apop.NewTimestamp(site.HostName);
         lockOwner = $"{sessionId}/{Interlocked.Increment(ref instances)}";
     }
@@ -69,63 +59,42 @@ public sealed partial class Pop3Session : IAsyncDisposable
     private MessageStore Store => site.Mda.Store;
 
     /// <summary>Runs the session until QUIT, a fatal error, the idle timeout or <paramref name="shutdown"/>.</summary>
-    public async Task RunAsync(CancellationToken shutdown)
+    public Task RunAsync(CancellationToken shutdown) => connection.RunAsync(this, shutdown);
+
+    async Task ISessionProtocol.ServeAsync()
     {
-        trace.Emit(TraceKind.SessionOpened,
-            $"connection from {remote} to POP3 {local}{(implicitTls ? " (implicit TLS)" : "")}",
-            ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
-            ("Profile", "POP3"), ("ImplicitTls", implicitTls));
-        commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
-        try
+        // RFC 1939 §4 greeting; the msg-id at the end is the APOP timestamp (§7).
+        Reply(Pop3Reply.Positive($"{Host} POP3 MailLab ready {timestamp}"));
+        while (!connection.Closing)
         {
-            if (implicitTls && !await HandshakeAsync())
+            var (status, line) = await connection.ReadLineAsync();
+            if (status is null)
             {
-                return;
+                break;
             }
-            // RFC 1939 §4 greeting; the msg-id at the end is the APOP timestamp (§7).
-            Reply(Pop3Reply.Positive($"{Host} POP3 MailLab ready {timestamp}"));
-            while (!closing)
-            {
-                var (status, line) = await ReadLineAsync(commandWait.Token);
-                if (status is null)
-                {
-                    break;
-                }
-                await HandleLineAsync(status.Value, line);
-            }
-            await FlushAsync();
-        }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-        {
-            // RFC 1939 §6: without QUIT there is no UPDATE state; marked messages stay.
-            await TryFinalReplyAsync(Pop3Reply.Negative($"{Host} server shutting down, nothing deleted", Pop3RespCode.SysTemp), "lab shutting down");
-        }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested)
-        {
-            // RFC 1939 §3: the autologout timer closes the connection without a response and without UPDATE.
-            closeReason = $"idle timeout ({limits.Pop3IdleTimeout.TotalSeconds:0} s)";
-            trace.Emit(TraceKind.LimitExceeded, $"no command for {limits.Pop3IdleTimeout.TotalSeconds:0} s: autologout, nothing deleted",
-                ("Limit", "pop3-idle-timeout"), ("Max", limits.Pop3IdleTimeout.TotalSeconds));
-        }
-        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
-        {
-            closeReason = $"connection error: {ex.Message}";
-        }
-        finally
-        {
-            ReleaseLock();
-            var pending = maildrop?.All.Count(e => e.Deleted) ?? 0;
-            trace.Emit(TraceKind.SessionClosed,
-                $"session closed: {closeReason}{(pending > 0 && state != Pop3State.Update ? $" ({pending} messages marked for deletion kept)" : "")}",
-                ("Reason", closeReason), ("DurationMs", (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds));
+            await HandleLineAsync(status.Value, line);
         }
     }
 
-    /// <summary>Reads one command line; a null status means the client went away.</summary>
-    private ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token)
+    async Task ISessionProtocol.EndAsync(SessionEnd end)
     {
-        // The autologout timer runs from the first wait to the end of the line: trickling bytes does not reset it.
-        return LineReader.ReadAsync(reader, framer, FlushAsync, () => idle.CancelAfter(limits.Pop3IdleTimeout), token);
+        if (end == SessionEnd.Shutdown)
+        {
+            // RFC 1939 §6: without QUIT there is no UPDATE state; marked messages stay.
+            await TryFinalReplyAsync(Pop3Reply.Negative($"{Host} server shutting down, nothing deleted", Pop3RespCode.SysTemp), "lab shutting down");
+            return;
+        }
+        // RFC 1939 §3: the autologout timer closes the connection without a response and without UPDATE.
+        connection.CloseReason = $"idle timeout ({limits.Pop3IdleTimeout.TotalSeconds:0} s)";
+        trace.Emit(TraceKind.LimitExceeded, $"no command for {limits.Pop3IdleTimeout.TotalSeconds:0} s: autologout, nothing deleted",
+            ("Limit", "pop3-idle-timeout"), ("Max", limits.Pop3IdleTimeout.TotalSeconds));
+    }
+
+    string ISessionProtocol.OnClosed()
+    {
+        ReleaseLock();
+        var pending = maildrop?.All.Count(e => e.Deleted) ?? 0;
+        return pending > 0 && state != Pop3State.Update ? $" ({pending} messages marked for deletion kept)" : "";
     }
 
     private async Task HandleLineAsync(FrameStatus status, string line)
@@ -187,7 +156,7 @@ public sealed partial class Pop3Session : IAsyncDisposable
             lines.Add("USER");           // RFC 2449 §6.2
             lines.Add("SASL PLAIN");     // RFC 2449 §6.3, RFC 5034
         }
-        if (state == Pop3State.Authorization && tls is null)
+        if (state == Pop3State.Authorization && connection.Tls is null)
         {
             lines.Add("STLS");           // RFC 2595 §4: only before TLS
         }
@@ -197,7 +166,7 @@ public sealed partial class Pop3Session : IAsyncDisposable
     }
 
     /// <summary>USER/PASS and AUTH: over TLS, or in plaintext when the lab switch allows it (RFC 2595 §2.3).</summary>
-    private bool PlainLoginAllowed => tls is not null || site.Lab.Switches.AllowPlaintextAuth;
+    private bool PlainLoginAllowed => connection.Tls is not null || site.Lab.Switches.AllowPlaintextAuth;
 
     private bool Ok(string text)
     {
@@ -218,10 +187,6 @@ public sealed partial class Pop3Session : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         ReleaseLock();
-        await ServerTls.ShutdownQuietlyAsync(tls);
-        commandWait?.Dispose();
-        idle.Dispose();
-        await reader.CompleteAsync();
-        await stream.DisposeAsync();
+        await connection.DisposeAsync();
     }
 }

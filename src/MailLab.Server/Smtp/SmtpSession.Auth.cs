@@ -1,6 +1,7 @@
 using System.Text;
 using MailLab.Protocols.Sasl;
 using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Smtp;
@@ -97,9 +98,7 @@ public sealed partial class SmtpSession
     {
         Reply(334, null, challenge);
         // RFC 4954 §4: response lines may be up to 12288 octets, longer than a command line.
-        framer.MaxLine = protocolLimits.MaxAuthLine;
-        var (status, line) = await ReadLineAsync(commandWait!.Token);
-        framer.MaxLine = protocolLimits.MaxCommandLine;
+        var (status, line) = await connection.ReadLineAsync(protocolLimits.MaxAuthLine);
         if (status is null)
         {
             closing = true;
@@ -113,7 +112,7 @@ public sealed partial class SmtpSession
         TraceSecretLine(line);
         if (SaslCancel.IsCancel(line))
         {
-            Error(501, "5.0.0", "Authentication cancelled"); // RFC 4954 §4
+            Error(SmtpAuthReplies.Cancelled); // RFC 4954 §4
             return null;
         }
         return line;

@@ -1,6 +1,5 @@
 using System.Text;
 using MailLab.Protocols.Smtp;
-using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Smtp;
@@ -17,7 +16,7 @@ public sealed partial class SmtpSession
     private void Reply(SmtpReply reply)
     {
         var text = reply.Render();
-        Encoding.UTF8.GetBytes(text, replies);
+        Encoding.UTF8.GetBytes(text, connection.Output);
         trace.Emit(TraceKind.ReplySent, "S: " + text.TrimEnd().Replace("\r\n", " | "),
             ("Code", reply.Code), ("Enhanced", reply.Enhanced), ("Lines", reply.Lines.ToArray()));
     }
@@ -40,25 +39,12 @@ public sealed partial class SmtpSession
         closing = true;
     }
 
-    private async ValueTask FlushAsync()
-    {
-        if (replies.WrittenCount == 0) return;
-        // A client that does not read its replies gets the command timeout too.
-        deadlineArmed = false;
-        idle.CancelAfter(limits.CommandTimeout);
-        await stream.WriteAsync(replies.WrittenMemory, idle.Token);
-        await stream.FlushAsync(idle.Token);
-        replies.ResetWrittenCount();
-    }
+    private ValueTask FlushAsync() => connection.FlushAsync();
 
     private async Task TryFinalReplyAsync(int code, string enhanced, string text, string reason)
     {
         Close(code, enhanced, text, reason);
-        if (!await FinalReply.TrySendAsync(stream, replies.WrittenMemory))
-        {
-            closeReason = reason + " (client unreachable)";
-        }
-        replies.ResetWrittenCount();
+        await connection.SendFinalAsync(reason);
     }
 
     private void TraceCommand(string line, SmtpCommand? command)

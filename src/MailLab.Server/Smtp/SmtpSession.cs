@@ -1,11 +1,12 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Text;
 using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 using MailLab.Server.Checks;
 using MailLab.Server.Lab;
+using MailLab.Server.Listeners;
 using MailLab.Server.Sites;
 using MailLab.Server.Trace;
 
@@ -16,36 +17,23 @@ namespace MailLab.Server.Smtp;
 /// state lives in <see cref="SmtpStateTable"/>; policy decisions come from <see cref="SmtpPolicy"/>
 /// as values; this class reads lines, asks them, and writes the replies.
 /// </summary>
-public sealed partial class SmtpSession : IAsyncDisposable
+public sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
 {
     private readonly LabSite site;
     private readonly Relay.RelayQueue? queue;
     private readonly SmtpProfile profile;
     private readonly TraceContext trace;
-    private readonly IPEndPoint remote;
     private readonly bool labRelay;
-    private readonly IPEndPoint local;
     private readonly LabLimits limits;
     private readonly SmtpLimits protocolLimits;
-    private readonly ArrayBufferWriter<byte> replies = new(1024);
-    private readonly CancellationTokenSource idle = new();
-    private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
-    private CancellationTokenSource? commandWait;
-    private Stream stream;
-    private PipeReader reader;
-    private SmtpLineFramer framer;
+    private readonly Connection connection;
     private SmtpState state = SmtpState.Connected;
     private string? helo;
     private bool esmtp;
-    private SslStream? tls;
-    private Delivery.TlsDetails? tlsDetails;
     private UserDefinition? user;
     private int authFailures;
     private int errors;
     private Envelope? envelope;
-    private string closeReason = "client closed the connection";
-    private bool closing;
-    private bool deadlineArmed; // the idle timer was last set to the session deadline, not the command timeout
 
     /// <summary>Creates a session for one accepted connection; <paramref name="queue"/>: the outbound queue, null when relaying to other domains is not available.</summary>
     public SmtpSession(LabSite site, SmtpProfile profile, Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId,
@@ -54,17 +42,35 @@ public sealed partial class SmtpSession : IAsyncDisposable
         this.site = site;
         this.queue = queue;
         this.profile = profile;
-        this.remote = remote;
-        this.local = local;
         limits = site.Lab.Limits;
         protocolLimits = new SmtpLimits { MaxRecipients = limits.MaxRecipients, MaxMessageSize = limits.MaxMessageSize };
         labRelay = site.Peers.IsRelay(remote);
         // A session the lab's own relay opened is the lab's work, whatever message it carries (docs/events.md §1).
         trace = labRelay ? site.Tracer.ForLab(LabOrigin.Relay, site.Name, profile.Role, sessionId) : site.Tracer.For(site.Name, profile.Role, sessionId);
-        stream = transport;
-        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
-        framer = new SmtpLineFramer(protocolLimits.MaxCommandLine);
+        connection = new Connection(site, trace, transport, remote, local, new ConnectionOptions
+        {
+            Service = profile.Name,
+            Profile = profile.Name,
+            ImplicitTls = profile.ImplicitTls,
+            OpenedFields = [("LabRelay", labRelay)],
+            // RFC 5321 §4.5.3.2.7: command-timeout for each wait; session-timeout is a hard deadline.
+            IdleTimeout = limits.CommandTimeout,
+            SessionDeadline = limits.SessionTimeout,
+            MaxLine = protocolLimits.MaxCommandLine,
+        });
     }
+
+    // The connection's state under the names the receive path (SmtpSession.Data/.Spf/.Dkim/.Dmarc.cs) uses.
+    private IPEndPoint remote => connection.Remote;
+    private IPEndPoint local => connection.Local;
+    private PipeReader reader => connection.Reader;
+    private CancellationTokenSource idle => connection.Idle;
+    private CancellationTokenSource? commandWait => connection.CommandWait;
+    private SslStream? tls => connection.Tls;
+    private Delivery.TlsDetails? tlsDetails => connection.TlsDetails;
+    private bool deadlineArmed { set => connection.DeadlineArmed = value; }
+    private bool closing { get => connection.Closing; set => connection.Closing = value; }
+    private string closeReason { get => connection.CloseReason; set => connection.CloseReason = value; }
 
     /// <summary>The session id stamped on its trace events.</summary>
     public string? Id => trace.Session;
@@ -72,77 +78,42 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private string Host => site.HostName;
 
     /// <summary>Runs the session until QUIT, a fatal error, a timeout or <paramref name="shutdown"/>.</summary>
-    public async Task RunAsync(CancellationToken shutdown)
+    public Task RunAsync(CancellationToken shutdown) => connection.RunAsync(this, shutdown);
+
+    async Task ISessionProtocol.ServeAsync()
     {
-        trace.Emit(TraceKind.SessionOpened,
-            $"connection from {remote} to {profile.Name} {local}{(profile.ImplicitTls ? " (implicit TLS)" : "")}",
-            ("Client", remote.Address.ToString()), ("ClientPort", remote.Port), ("LocalEndpoint", local.ToString()),
-            ("Profile", profile.Name), ("ImplicitTls", profile.ImplicitTls), ("LabRelay", labRelay));
-        commandWait = CancellationTokenSource.CreateLinkedTokenSource(shutdown, idle.Token);
-        try
+        // RFC 5321 §4.2: the greeting names the server; "ESMTP" tells the client EHLO will work.
+        Reply(220, null, $"{Host} ESMTP MailLab {profile.Name} ready");
+        while (!closing)
         {
-            if (profile.ImplicitTls && !await HandshakeAsync())
+            var (status, line) = await connection.ReadLineAsync();
+            if (status is null)
             {
-                return;
+                break;
             }
-            // RFC 5321 §4.2: the greeting names the server; "ESMTP" tells the client EHLO will work.
-            Reply(220, null, $"{Host} ESMTP MailLab {profile.Name} ready");
-            while (!closing)
+            await HandleLineAsync(status.Value, line);
+            if (connection.DeadlinePassed)
             {
-                var (status, line) = await ReadLineAsync(commandWait.Token);
-                if (status is null)
-                {
-                    break;
-                }
-                await HandleLineAsync(status.Value, line);
-                if (DateTimeOffset.UtcNow - started > limits.SessionTimeout)
-                {
-                    Close(421, "4.4.2", $"{Host} Session time limit exceeded, closing connection", "session time limit");
-                }
+                Close(421, "4.4.2", $"{Host} Session time limit exceeded, closing connection", "session time limit");
             }
-            await FlushAsync();
-        }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-        {
-            await TryFinalReplyAsync(421, "4.3.2", $"{Host} Service shutting down, closing connection", "lab shutting down");
-        }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested && deadlineArmed)
-        {
-            // RFC 5321 §4.5.3.2 and §3.8: a server may close after its own time limit, with 421.
-            await TryFinalReplyAsync(421, "4.4.2", $"{Host} Session time limit exceeded, closing connection", "session time limit");
-        }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested)
-        {
-            await TryFinalReplyAsync(421, "4.4.2", $"{Host} Timeout exceeded, closing connection", "idle timeout");
-        }
-        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
-        {
-            closeReason = $"connection error: {ex.Message}";
-        }
-        finally
-        {
-            trace.Emit(TraceKind.SessionClosed, $"session closed: {closeReason}",
-                ("Reason", closeReason), ("DurationMs", (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds));
         }
     }
 
-    /// <summary>
-    /// Reads one command line; a null status means the client went away. The whole line must arrive
-    /// within command-timeout (RFC 5321 §4.5.3.2.7), counted from the first wait, and before the session deadline.
-    /// </summary>
-    private ValueTask<(FrameStatus? Status, string Line)> ReadLineAsync(CancellationToken token) =>
-        Listeners.LineReader.ReadAsync(reader, framer, FlushAsync, ArmClientWait, token);
+    Task ISessionProtocol.EndAsync(SessionEnd end) => end switch
+    {
+        SessionEnd.Shutdown => TryFinalReplyAsync(421, "4.3.2", $"{Host} Service shutting down, closing connection", "lab shutting down"),
+        // RFC 5321 §4.5.3.2 and §3.8: a server may close after its own time limit, with 421.
+        SessionEnd.Deadline => TryFinalReplyAsync(421, "4.4.2", $"{Host} Session time limit exceeded, closing connection", "session time limit"),
+        _ => TryFinalReplyAsync(421, "4.4.2", $"{Host} Timeout exceeded, closing connection", "idle timeout"),
+    };
+
+    string ISessionProtocol.OnClosed() => "";
 
     /// <summary>
-    /// Sets the idle timer for a wait on the client: command-timeout, or what is left of session-timeout
-    /// when that is sooner. The session timeout is a hard deadline: no trickle of bytes moves it.
+    /// Sets the idle timer for a wait on the client: command-timeout (RFC 5321 §4.5.3.2.7), or what is
+    /// left of session-timeout when that is sooner.
     /// </summary>
-    private void ArmClientWait()
-    {
-        var left = started + limits.SessionTimeout - DateTimeOffset.UtcNow;
-        deadlineArmed = left <= limits.CommandTimeout;
-        idle.CancelAfter(deadlineArmed ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : limits.CommandTimeout);
-    }
+    private void ArmClientWait() => connection.ArmClientWait();
 
     private async Task HandleLineAsync(FrameStatus status, string line)
     {
@@ -354,12 +325,5 @@ public sealed partial class SmtpSession : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await Listeners.ServerTls.ShutdownQuietlyAsync(tls);
-        commandWait?.Dispose();
-        idle.Dispose();
-        await reader.CompleteAsync();
-        await stream.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => connection.DisposeAsync();
 }

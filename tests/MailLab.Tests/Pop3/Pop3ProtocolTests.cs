@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using MailLab.Protocols.Pop3;
 using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 using MailLab.Tests.Protocols.Smtp;
 
 namespace MailLab.Tests.Pop3;

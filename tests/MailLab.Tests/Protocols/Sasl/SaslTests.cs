@@ -1,5 +1,6 @@
 using System.Text;
 using MailLab.Protocols.Sasl;
+using MailLab.Protocols.Smtp;
 
 namespace MailLab.Tests.Protocols.Sasl;
 
@@ -59,8 +60,8 @@ public class SaslTests
     {
         Assert.Equal("Username:", Encoding.ASCII.GetString(Convert.FromBase64String(SaslLogin.UsernameChallenge)));
         Assert.Equal("Password:", Encoding.ASCII.GetString(Convert.FromBase64String(SaslLogin.PasswordChallenge)));
-        Assert.Equal("334 VXNlcm5hbWU6\r\n", SaslLogin.UsernameReply.Render());
-        Assert.Equal("334 UGFzc3dvcmQ6\r\n", SaslLogin.PasswordReply.Render());
+        Assert.Equal("334 VXNlcm5hbWU6\r\n", SmtpAuthReplies.Username.Render());
+        Assert.Equal("334 UGFzc3dvcmQ6\r\n", SmtpAuthReplies.Password.Render());
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public class SaslTests
     [Fact]
     public void Cancel_reply_is_501_5_0_0()
     {
-        Assert.StartsWith("501 5.0.0 ", SaslCancel.Reply.Render());
+        Assert.StartsWith("501 5.0.0 ", SmtpAuthReplies.Cancelled.Render());
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 
 namespace MailLab.Tests.Protocols.Smtp;
 
@@ -34,7 +35,7 @@ public static class Feed
     /// <summary>Frames all of <paramref name="input"/>; returns each non-NeedMoreData result and the bytes left unconsumed.</summary>
     public static (List<(FrameStatus Status, string Line)> Results, byte[] Remaining) Frame(byte[] input, FeedMode mode, int maxLine = SmtpLimits.DefaultMaxCommandLine)
     {
-        var framer = new SmtpLineFramer(maxLine);
+        var framer = new CrlfLineFramer(maxLine);
         var results = new List<(FrameStatus, string)>();
         if (mode == FeedMode.ByteByByte)
         {
@@ -74,7 +75,7 @@ public static class Feed
         return SmtpCommandParser.Parse(single.Line);
     }
 
-    private static void Drain(SmtpLineFramer framer, ref ReadOnlySequence<byte> buffer, List<(FrameStatus, string)> results)
+    private static void Drain(CrlfLineFramer framer, ref ReadOnlySequence<byte> buffer, List<(FrameStatus, string)> results)
     {
         while (true)
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
 
 namespace MailLab.Tests.Protocols.Smtp;
 
@@ -197,7 +198,7 @@ public class SmtpDataReaderTests
         Assert.Equal(DataStatus.Complete, reader.Read(ref buffer, new ArrayBufferWriter<byte>()));
         Assert.True(reader.TooLarge);
 
-        var framer = new SmtpLineFramer(limits);
+        var framer = limits.NewCommandFramer();
         var line = new ReadOnlySequence<byte>(Feed.Bytes("1234567\r\n"));
         Assert.Equal(FrameStatus.LineTooLong, framer.Read(ref line, out _));
     }

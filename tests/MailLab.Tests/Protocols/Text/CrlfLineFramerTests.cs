@@ -1,9 +1,11 @@
 using System.Buffers;
 using MailLab.Protocols.Smtp;
+using MailLab.Protocols.Text;
+using MailLab.Tests.Protocols.Smtp;
 
-namespace MailLab.Tests.Protocols.Smtp;
+namespace MailLab.Tests.Protocols.Text;
 
-public class SmtpLineFramerTests
+public class CrlfLineFramerTests
 {
     [Theory]
     [InlineData("NOOP\r\n", "NOOP")]
@@ -70,7 +72,7 @@ public class SmtpLineFramerTests
     [Fact]
     public void Endless_line_does_not_buffer_unboundedly()
     {
-        var framer = new SmtpLineFramer();
+        var framer = new CrlfLineFramer(SmtpLimits.DefaultMaxCommandLine);
         byte[] chunk = new byte[1000];
         Array.Fill(chunk, (byte)'A');
         byte[] pending = [];
@@ -94,7 +96,7 @@ public class SmtpLineFramerTests
     public void Partial_line_is_kept_only_while_it_can_still_fit()
     {
         // 511 octets without LF may still become 510 + CRLF; the 512th proves the line too long.
-        var framer = new SmtpLineFramer();
+        var framer = new CrlfLineFramer(SmtpLimits.DefaultMaxCommandLine);
         byte[] pending = [];
         for (int n = 1; n <= 512; n++)
         {
@@ -109,7 +111,7 @@ public class SmtpLineFramerTests
     [Fact]
     public void MaxLine_can_be_raised_for_a_sasl_exchange()
     {
-        var framer = new SmtpLineFramer { MaxLine = SmtpLimits.DefaultMaxAuthLine };
+        var framer = new CrlfLineFramer(SmtpLimits.DefaultMaxCommandLine) { MaxLine = SmtpLimits.DefaultMaxAuthLine };
         string response = new('Q', 4000);
         var buffer = new ReadOnlySequence<byte>(Feed.Bytes(response + "\r\n"));
         Assert.Equal(FrameStatus.Line, framer.Read(ref buffer, out string line));
@@ -119,7 +121,7 @@ public class SmtpLineFramerTests
     [Fact]
     public void Reset_ends_discard_mode()
     {
-        var framer = new SmtpLineFramer(10);
+        var framer = new CrlfLineFramer(10);
         var buffer = new ReadOnlySequence<byte>(Feed.Bytes(new string('x', 50)));
         framer.Read(ref buffer, out _);
         Assert.True(framer.IsDiscarding);

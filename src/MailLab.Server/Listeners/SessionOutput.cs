@@ -1,12 +1,12 @@
 using System.Buffers;
 
-namespace MailLab.Server.Imap;
+namespace MailLab.Server.Listeners;
 
 /// <summary>
 /// A session's response buffer: an <see cref="IBufferWriter{T}"/> over an array rented from the shared
 /// pool on the first write and handed back by <see cref="Release"/> once the responses are sent, so a
-/// session waiting for its client (most of an IDLE session's life) holds no buffer, and one large FETCH
-/// does not leave a grown buffer behind for the rest of the connection.
+/// session waiting for its client (most of an IMAP IDLE session's life) holds no buffer, and one large
+/// FETCH or RETR does not leave a grown buffer behind for the rest of the connection.
 /// </summary>
 internal sealed class SessionOutput : IBufferWriter<byte>
 {

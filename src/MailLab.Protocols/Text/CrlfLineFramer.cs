@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Text;
 
-namespace MailLab.Protocols.Smtp;
+namespace MailLab.Protocols.Text;
 
-/// <summary>Outcome of <see cref="SmtpLineFramer.Read"/>.</summary>
+/// <summary>Outcome of <see cref="CrlfLineFramer.Read"/>.</summary>
 public enum FrameStatus
 {
     /// <summary>No complete line yet; read more bytes and call again.</summary>
@@ -17,10 +17,11 @@ public enum FrameStatus
 }
 
 /// <summary>
-/// Cuts SMTP command lines out of a byte stream (one framer per connection). Bounded memory:
-/// an over-long line is discarded as it arrives and reported once, when its LF is seen.
+/// Cuts CRLF-terminated text lines out of a byte stream (one framer per connection): SMTP command
+/// lines (RFC 5321 §2.3.8) and POP3 command lines (RFC 1939 §3) alike. Bounded memory: an over-long
+/// line is discarded as it arrives and reported once, when its LF is seen.
 /// </summary>
-public sealed class SmtpLineFramer
+public sealed class CrlfLineFramer
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
@@ -28,17 +29,14 @@ public sealed class SmtpLineFramer
     private bool _discarding;
 
     /// <summary>Creates a framer for lines of at most <paramref name="maxLine"/> octets including CRLF.</summary>
-    public SmtpLineFramer(int maxLine = SmtpLimits.DefaultMaxCommandLine)
+    public CrlfLineFramer(int maxLine)
     {
         MaxLine = maxLine;
     }
 
-    /// <summary>Creates a framer for command lines with the limit from <paramref name="limits"/>.</summary>
-    public SmtpLineFramer(SmtpLimits limits) : this(limits.MaxCommandLine) { }
-
     /// <summary>
     /// Line limit in octets including CRLF. The session may raise it during a SASL exchange
-    /// (RFC 4954 §4) and lower it again afterwards.
+    /// (RFC 4954 §4, RFC 5034 §4) and lower it again afterwards.
     /// </summary>
     public int MaxLine
     {
@@ -78,7 +76,7 @@ public sealed class SmtpLineFramer
             return FrameStatus.LineTooLong;
         }
 
-        // Content may be at most MaxLine - 2 octets: room for CRLF (RFC 5321 §4.5.3.1.4).
+        // Content may be at most MaxLine - 2 octets: room for CRLF (RFC 5321 §4.5.3.1.4, RFC 2449 §4).
         long maxContent = _maxLine - 2;
         if (lf is null)
         {
@@ -101,7 +99,7 @@ public sealed class SmtpLineFramer
         if (content.Length > maxContent)
             return FrameStatus.LineTooLong;
 
-        // RFC 6531: with SMTPUTF8, command lines may carry UTF-8.
+        // RFC 6531: with SMTPUTF8, SMTP command lines may carry UTF-8.
         line = Utf8.GetString(content);
         return FrameStatus.Line;
     }
