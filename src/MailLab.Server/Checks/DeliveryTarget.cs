@@ -1,6 +1,7 @@
 using MailLab.Protocols.Smtp;
 using MailLab.Server.Delivery;
 using MailLab.Server.Trace;
+using MailLab.Server.Lab;
 
 namespace MailLab.Server.Checks;
 
@@ -21,8 +22,8 @@ public sealed class DeliveryTarget
         var id = c.QueueId;
         var added = c.Added.ToString();
         var spool = c.Message.Content;
-        var local = c.Recipients.Where(r => site.IsLocalDomain(ReceiveContext.DomainOf(r))).ToList();
-        var remoteRcpts = c.Recipients.Where(r => !site.IsLocalDomain(ReceiveContext.DomainOf(r))).ToList();
+        var local = c.Recipients.Where(r => site.IsLocalDomain(LabNames.DomainOf(r))).ToList();
+        var remoteRcpts = c.Recipients.Where(r => !site.IsLocalDomain(LabNames.DomainOf(r))).ToList();
         Relay.PendingQueueEntry? queued = null;
         var stage = "queue";
         try

@@ -1,6 +1,7 @@
 using System.Text;
 using MailLab.MailAuth.Dkim;
 using MailLab.Server.Trace;
+using MailLab.Server.Lab;
 
 namespace MailLab.Server.Checks;
 
@@ -15,7 +16,7 @@ public sealed class DkimSignStage(Dkim.DkimKeySet keySet) : HeaderModifier
     public override async Task ModifyAsync(ReceiveContext c)
     {
         var keys = keySet.For(c.Message.Headers.FromDomain ?? "");
-        if (keys.Count == 0) keys = keySet.For(ReceiveContext.DomainOf(c.MailFrom));
+        if (keys.Count == 0) keys = keySet.For(LabNames.DomainOf(c.MailFrom));
         if (keys.Count == 0) return;
         var added = Encoding.UTF8.GetBytes(c.Added.ToString());
         var content = await c.Message.BytesAsync(c.Token);

@@ -135,12 +135,6 @@ public sealed class ReceiveContext
         Trace.Emit(TraceKind.HeaderAdded, $"{name}: {value}{note}", ("Header", name), ("Value", value));
     }
 
-    /// <summary>The lower-cased domain of an address, "" without one.</summary>
-    public static string DomainOf(string address)
-    {
-        var at = address.LastIndexOf('@');
-        return at < 0 ? "" : address[(at + 1)..].ToLowerInvariant();
-    }
 }
 
 /// <summary>A check's unexpected exception, traced once the same way by every stage.</summary>

@@ -7,6 +7,13 @@ namespace MailLab.Server.Lab;
 /// <summary>Syntax checks and normal forms for the names and addresses in a lab file.</summary>
 internal static class LabNames
 {
+    /// <summary>The domain of a mail address, lower-cased (RFC 5321 §2.4: domains are not case-sensitive); "" without one.</summary>
+    public static string DomainOf(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return at < 0 ? "" : address[(at + 1)..].ToLowerInvariant();
+    }
+
     /// <summary>Lower case, without a trailing root dot: DNS names compare case-insensitively (RFC 4343).</summary>
     public static string NormalizeDomain(string domain) =>
         domain.Trim().TrimEnd('.').ToLowerInvariant();

@@ -172,7 +172,7 @@ public sealed class RelayWorker : IAsyncDisposable
             due = entry.Recipients.Where(r => r.State == RecipientState.Scheduled
                 || (r.State == RecipientState.Deferred && (r.NextAttempt ?? now) <= now)).ToList();
         }
-        foreach (var group in due.GroupBy(r => DomainOf(r.Address)))
+        foreach (var group in due.GroupBy(r => LabNames.DomainOf(r.Address)))
         {
             var results = await client.DeliverAsync(site, entry, group.Key, group.Select(r => r.Address).ToList(),
                 queue.MessagePath(entry.Id), ct).ConfigureAwait(false);
@@ -238,7 +238,7 @@ public sealed class RelayWorker : IAsyncDisposable
             return;
         }
         var headers = DsnBuilder.ReadHeaderSection(queue.MessagePath(entry.Id));
-        var dsn = DsnBuilder.Build(entry, failed, site.HostName, DomainOf(entry.MailFrom), headers, DateTimeOffset.Now);
+        var dsn = DsnBuilder.Build(entry, failed, site.HostName, LabNames.DomainOf(entry.MailFrom), headers, DateTimeOffset.Now);
         var id = QueueId.New();
         using var bytes = new MemoryStream();
         await dsn.WriteToAsync(WireFormat.Options, bytes, ct).ConfigureAwait(false);
@@ -287,12 +287,5 @@ public sealed class RelayWorker : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         stop.Dispose();
         wake.Dispose();
-    }
-
-    /// <summary>The domain of an address, lower-cased (the queue groups recipients by it, RFC 5321 §5.1).</summary>
-    private static string DomainOf(string address)
-    {
-        var at = address.LastIndexOf('@');
-        return at < 0 ? "" : address[(at + 1)..].ToLowerInvariant();
     }
 }

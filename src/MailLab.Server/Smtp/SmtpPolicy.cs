@@ -57,7 +57,7 @@ public static class SmtpPolicy
         {
             return PolicyDecision.Refuse(553, "5.6.7", "Non-ASCII address requires SMTPUTF8 in MAIL", "UTF-8 path without SMTPUTF8");
         }
-        var domain = SmtpSession.DomainOf(c.Path);
+        var domain = LabNames.DomainOf(c.Path);
         if (!c.Site.IsLocalDomain(domain))
         {
             if (c.Profile.Submission && c.User is not null)

@@ -2,6 +2,7 @@ using MailLab.Protocols.Smtp;
 using MailLab.Server.Checks;
 using MailLab.Server.Delivery;
 using MailLab.Server.Trace;
+using MailLab.Server.Lab;
 
 namespace MailLab.Server.Smtp;
 
@@ -98,7 +99,7 @@ public sealed partial class SmtpSession
         var mtrace = trace.WithMessage(id);
         await using var message = new MessageView(spool);
         var headers = message.Headers;
-        var envelopeDomain = DomainOf(env.MailFrom);
+        var envelopeDomain = LabNames.DomainOf(env.MailFrom);
         var mismatch = headers.FromDomain is not null && !string.Equals(headers.FromDomain, envelopeDomain, StringComparison.OrdinalIgnoreCase);
         // RFC 6409 §8: for an authenticated user the author is read as the receiver's DMARC reads it, once, for the trace and the rule.
         bool? fromIsUser = user is null || message.Author.Problem == MailAuth.Dmarc.FromProblem.Missing ? null

@@ -246,7 +246,7 @@ public sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
         };
         state = next;
         trace.Emit(TraceKind.EnvelopeMailFrom, $"envelope sender <{envelope.MailFrom}>{(user is null ? "" : $" (authenticated as {user.Address})")}",
-            ("MailFrom", envelope.MailFrom), ("Domain", DomainOf(envelope.MailFrom)),
+            ("MailFrom", envelope.MailFrom), ("Domain", LabNames.DomainOf(envelope.MailFrom)),
             ("AuthenticatedUser", user?.Address), ("Parameters", command.Parameters.Select(p => $"{p.Key}={p.Value}").ToArray()));
         Reply(decision.Reply);
     }
@@ -279,7 +279,7 @@ public sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
         }
         state = next;
         trace.Emit(TraceKind.EnvelopeRcptTo, $"envelope recipient <{path}>",
-            ("RcptTo", path), ("Domain", DomainOf(path)), ("Local", site.IsLocalDomain(DomainOf(path))));
+            ("RcptTo", path), ("Domain", LabNames.DomainOf(path)), ("Local", site.IsLocalDomain(LabNames.DomainOf(path))));
         Reply(decision.Reply);
     }
 
@@ -317,12 +317,6 @@ public sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
     }
 
     private void TraceRefusal(string stage, string address, PolicyDecision decision) => decision.TraceRefusal(trace, stage, address);
-
-    internal static string DomainOf(string address)
-    {
-        var at = address.LastIndexOf('@');
-        return at < 0 ? "" : address[(at + 1)..].ToLowerInvariant();
-    }
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => connection.DisposeAsync();
