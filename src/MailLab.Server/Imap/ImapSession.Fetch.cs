@@ -150,7 +150,7 @@ public sealed partial class ImapSession
         {
             return null;
         }
-        var header = await HeaderBlock.ReadAsync(s, CancellationToken.None);
+        var header = await HeaderBlockReader.ReadAsync(s, CancellationToken.None);
         headers.Add(m, header);
         return header;
     }

@@ -50,7 +50,7 @@ public sealed partial class ImapSession
                 }
                 else
                 {
-                    subject.Headers = ImapEnvelope.Parse(await HeaderBlock.ReadAsync(s, CancellationToken.None));
+                    subject.Headers = ImapEnvelope.Parse(await HeaderBlockReader.ReadAsync(s, CancellationToken.None));
                 }
             }
             if (Matches(key, subject))
