@@ -7,12 +7,22 @@ namespace MailLab.Server.Imap;
 
 /// <summary>
 /// Writes FETCH responses (RFC 3501 §7.4.2): the one place that knows how each FETCH item is put on the
-/// wire. A response of UID, FLAGS and RFC822.SIZE only (Thunderbird's folder sync, "UID fetch 1:* (FLAGS)",
+/// wire (FETCH, STORE, and flag changes announced in the selected mailbox). A response of UID, FLAGS and RFC822.SIZE only (Thunderbird's folder sync, "UID fetch 1:* (FLAGS)",
 /// for every message) that is not traced one by one takes a fast path: the same octets, written straight
 /// into the output span.
 /// </summary>
 internal sealed class FetchResponseWriter(SessionOutput output, ImapWriter w)
 {
+    private static readonly FetchItem[] FlagsOnly = [new(FetchKind.Flags)];
+    private static readonly FetchItem[] UidAndFlags = [new(FetchKind.Uid), new(FetchKind.Flags)];
+
+    /// <summary>
+    /// A FETCH of FLAGS alone (with the UID first when <paramref name="uid"/>): STORE's answer (RFC 3501
+    /// §6.4.6) and the announcement of flags another session changed (§7.4.2).
+    /// </summary>
+    public string? WriteFlagsUpdate(int seq, StoredMessage m, bool uid, MailboxView? view, bool describe) =>
+        Write(seq, m, uid ? UidAndFlags : FlagsOnly, null, null, view, flagsChanged: false, describe);
+
     /// <summary>
     /// Writes one response. <paramref name="describe"/> asks for the trace text (only for responses that
     /// are traced one by one: a 100,000-message FETCH would otherwise build 100,000 strings nobody reads),

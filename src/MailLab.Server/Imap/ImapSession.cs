@@ -16,8 +16,8 @@ namespace MailLab.Server.Imap;
 /// One IMAP4rev1 server session (RFC 3501) over any duplex stream, on the STARTTLS port or with
 /// implicit TLS (RFC 8314). Commands are framed by <see cref="ImapFramer"/>, parsed by
 /// <see cref="ImapParser"/>, checked against <see cref="ImapStateTable"/>, and answered from the
-/// <see cref="MessageStore"/>; the selected mailbox is a <see cref="MailboxView"/> kept in step with
-/// changes made by anyone else.
+/// <see cref="MessageStore"/> by the command handlers in <c>Commands/</c> (<see cref="ImapCommands"/>);
+/// the selected mailbox is a <see cref="SelectedMailbox"/> kept in step with changes made by anyone else.
 /// </summary>
 public sealed partial class ImapSession : IAsyncDisposable
 {

@@ -131,7 +131,7 @@ internal sealed class SelectedMailbox(ImapSession session) : IDisposable
         }
         foreach (var i in flagged)
         {
-            session.Untagged($"{i + 1} FETCH (UID {next[i].Uid} FLAGS ({ImapFlags.Text(next[i], View)}))");
+            session.Fetches.FlagsResponse(i + 1, next[i], uid: true, View);
         }
     }
 

@@ -15,6 +15,13 @@ internal sealed class FetchCommands(ImapSession session) : ImapCommandGroup(sess
     // The last few parsed messages: clients fetch BODYSTRUCTURE, then parts, of the same message.
     private readonly List<(uint Uid, string Folder, MessageParts Parts)> partsCache = [];
 
+    /// <summary>
+    /// Sends a FETCH of the message's FLAGS (and UID when <paramref name="uid"/>), traced like any
+    /// untagged response.
+    /// </summary>
+    public void FlagsResponse(int seq, StoredMessage m, bool uid, MailboxView? view) =>
+        TraceUntagged(writer.WriteFlagsUpdate(seq, m, uid, view, describe: Session.UntaggedCount < TracedUntagged) ?? "");
+
     /// <summary>Lets go of the parsed messages kept for a next FETCH (before a long wait: IDLE).</summary>
     public void ForgetParts() => partsCache.Clear();
 
@@ -225,9 +232,7 @@ internal sealed class FetchCommands(ImapSession session) : ImapCommandGroup(sess
             }
             if (!silent)
             {
-                Untagged(c.Uid
-                    ? $"{index + 1} FETCH (UID {m.Uid} FLAGS ({ImapFlags.Text(m, view)}))"
-                    : $"{index + 1} FETCH (FLAGS ({ImapFlags.Text(m, view)}))");
+                FlagsResponse(index + 1, m, c.Uid, view);
             }
         }
         Access(view.Folder, "store", $"set flags on {changed} of {targets.Count} messages in {view.Folder} ({op} {string.Join(' ', flagArgs)})",
