@@ -5,6 +5,7 @@ using MailLab.MailAuth.AuthResults;
 using MailLab.MailAuth.Dkim;
 using MailLab.MailAuth.Dmarc;
 using MailLab.MailAuth.Spf;
+using MailLab.Protocols.Dns;
 using MailLab.Protocols.Imap;
 using MailLab.Protocols.Pop3;
 using MailLab.Protocols.Sasl;
@@ -496,7 +497,7 @@ public static class FuzzTargets
     /// </summary>
     public static void ImapMime(byte[] data)
     {
-        var header = HeaderBlock.ReadAsync(new MemoryStream(data, writable: false), CancellationToken.None).GetAwaiter().GetResult();
+        var header = HeaderBlockReader.ReadAsync(new MemoryStream(data, writable: false), CancellationToken.None).GetAwaiter().GetResult();
         var end = HeaderBlock.EndOfHeader(data);
         Check(end == -1 || end <= data.Length, "end of header past the message");
         HeaderBlock.Filter(header, ["From", "Subject"], not: false);

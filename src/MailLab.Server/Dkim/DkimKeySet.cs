@@ -1,4 +1,5 @@
 using MailLab.MailAuth.Dkim;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 
 namespace MailLab.Server.Dkim;

@@ -1,3 +1,5 @@
+using MailLab.Protocols.Dns;
+
 namespace MailLab.Server.Dns;
 
 /// <summary>The answer to one question, before it is put on the wire.</summary>

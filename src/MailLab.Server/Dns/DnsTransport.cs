@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Sites;
 
 namespace MailLab.Server.Dns;

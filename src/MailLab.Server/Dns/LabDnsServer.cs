@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Sites;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using MailLab.Protocols.Dns;
 
 namespace MailLab.Server.Dns;
 

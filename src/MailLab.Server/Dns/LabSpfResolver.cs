@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using MailLab.MailAuth.Spf;
+using MailLab.Protocols.Dns;
 
 namespace MailLab.Server.Dns;
 

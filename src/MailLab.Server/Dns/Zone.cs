@@ -1,3 +1,5 @@
+using MailLab.Protocols.Dns;
+
 namespace MailLab.Server.Dns;
 
 /// <summary>One loaded zone: its origin, SOA and records by owner name. Immutable; a reload builds a new one.</summary>

@@ -1,3 +1,4 @@
+using MailLab.Protocols.Dns;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Dns;

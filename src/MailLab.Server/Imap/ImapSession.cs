@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using MailLab.Protocols.Imap;
+using MailLab.Server.Imap.Commands;
 using MailLab.Server.Listeners;
 using MailLab.Server.Lab;
 using MailLab.Server.Sites;
@@ -15,8 +16,8 @@ namespace MailLab.Server.Imap;
 /// One IMAP4rev1 server session (RFC 3501) over any duplex stream, on the STARTTLS port or with
 /// implicit TLS (RFC 8314). Commands are framed by <see cref="ImapFramer"/>, parsed by
 /// <see cref="ImapParser"/>, checked against <see cref="ImapStateTable"/>, and answered from the
-/// <see cref="MessageStore"/>; the selected mailbox is a <see cref="MailboxView"/> kept in step with
-/// changes made by anyone else.
+/// <see cref="MessageStore"/> by the command handlers in <c>Commands/</c> (<see cref="ImapCommands"/>);
+/// the selected mailbox is a <see cref="SelectedMailbox"/> kept in step with changes made by anyone else.
 /// </summary>
 public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
 {
@@ -48,7 +49,7 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
     public const int MaxLiteralBeforeLogin = 8192;
 
     /// <summary>Untagged responses per command traced one by one; the rest are counted.</summary>
-    private const int TracedUntagged = 20;
+    internal const int TracedUntagged = 20;
 
     private readonly LabSite site;
     private readonly ImapUserLimiter users;
@@ -62,10 +63,8 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
     private ImapState state = ImapState.NotAuthenticated;
     private UserDefinition? user;
     private IDisposable? userSlot;
-    private MailboxView? selected;
-    private int authFailures;
     private int errors;
-    private int untaggedThisCommand;
+    private ImapCommands? commands;
 
     /// <summary>
     /// Creates a session for one accepted connection; <paramref name="users"/>: the site's logged-in IMAP
@@ -207,8 +206,8 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
 
     private async Task HandleAsync(ReadOnlyMemory<byte> frame)
     {
-        untaggedThisCommand = 0;
-        answered = false;
+        UntaggedCount = 0;
+        Answered = false;
         var (command, error) = ImapParser.Parse(frame);
         if (command is null)
         {
@@ -230,11 +229,11 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
         }
         try
         {
-            if (state == ImapState.Selected && await SelectedGoneAsync())
+            if (state == ImapState.Selected && await Selection.GoneAsync())
             {
                 return;
             }
-            await DispatchAsync(command);
+            await Commands.DispatchAsync(command);
         }
         catch (InvalidMailboxNameException ex)
         {
@@ -243,9 +242,9 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
         catch (MailboxNotFoundException ex)
         {
             // Deleted by another session while this command ran: the selected one means BYE, any other NO.
-            if (selected is not null && ex.Folder == selected.Folder)
+            if (Selection.View is not null && ex.Folder == Selection.View.Folder)
             {
-                MailboxGone();
+                Selection.MailboxGone();
             }
             else
             {
@@ -259,98 +258,8 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
         }
     }
 
-    private Task DispatchAsync(ImapCommand c) => c.Name switch
-    {
-        "CAPABILITY" => Done(c, () => Untagged("CAPABILITY " + Capabilities())),
-        "NOOP" or "CHECK" => SyncThenOk(c),
-        "LOGOUT" => Done(c, Logout),
-        "ID" => Done(c, () => IdCommand(c)),
-        "STARTTLS" => StartTlsAsync(c),
-        "LOGIN" => LoginAsync(c),
-        "AUTHENTICATE" => AuthenticateAsync(c),
-        "ENABLE" => Done(c, () => Enable(c)),
-        "NAMESPACE" => Done(c, Namespace),
-        "SELECT" or "EXAMINE" => SelectAsync(c),
-        "CREATE" => CreateAsync(c),
-        "DELETE" => DeleteAsync(c),
-        "RENAME" => RenameAsync(c),
-        "SUBSCRIBE" or "UNSUBSCRIBE" => SubscribeAsync(c),
-        "LIST" or "LSUB" => ListAsync(c),
-        "STATUS" => StatusAsync(c),
-        "APPEND" => AppendAsync(c),
-        "IDLE" => LightIdleAsync(c),
-        "CLOSE" or "UNSELECT" => CloseAsync(c),
-        "EXPUNGE" => ExpungeAsync(c),
-        "SEARCH" => SearchAsync(c),
-        "FETCH" => FetchAsync(c),
-        "STORE" => StoreAsync(c),
-        "COPY" or "MOVE" => CopyAsync(c),
-        _ => Done(c, () => Bad(c.Tag, "Unknown command")),
-    };
-
-    // For commands whose answer is written synchronously and ends with OK (unless it said otherwise).
-    private Task Done(ImapCommand c, Action act)
-    {
-        act();
-        if (!answered)
-        {
-            Ok(c.Tag, $"{c.Name} completed");
-        }
-        answered = false;
-        return Task.CompletedTask;
-    }
-
-    private bool answered;
-
-    // An IDLE session may wait for hours: the parsed messages kept for a next FETCH (up to four whole
-    // messages with their MimeKit trees) are let go first; the output buffer goes when "+ idling" is sent.
-    private Task LightIdleAsync(ImapCommand c)
-    {
-        partsCache.Clear();
-        return IdleAsync(c);
-    }
-
-    private async Task SyncThenOk(ImapCommand c)
-    {
-        await SyncAsync(allowExpunge: true);
-        Ok(c.Tag, $"{c.Name} completed");
-    }
-
-    private void Logout()
-    {
-        Untagged($"BYE {Host} IMAP4rev1 server logging out");
-        connection.CloseReason = "LOGOUT";
-        closing = true;
-        state = ImapState.Logout;
-    }
-
-    // RFC 2971: the server's ID; what the client says about itself is in the trace already.
-    private void IdCommand(ImapCommand c)
-    {
-        if (c.Arguments.Count != 1 || !(c.Arguments[0].IsNil || c.Arguments[0].Kind == ImapValueKind.List))
-        {
-            Bad(c.Tag, "Syntax: ID (\"name\" \"value\" ...) or ID NIL");
-            return;
-        }
-        Untagged("ID (\"name\" \"MailLab\" \"vendor\" \"MailLab teaching lab\" \"support-url\" \"https://www.rfc-editor.org/rfc/rfc3501\")");
-    }
-
-    // RFC 5161: nothing this server implements needs enabling, so the answer lists nothing.
-    private void Enable(ImapCommand c)
-    {
-        if (c.Arguments.Count == 0)
-        {
-            Bad(c.Tag, "Syntax: ENABLE capability ...");
-            return;
-        }
-        Untagged("ENABLED");
-    }
-
-    // RFC 2342: one personal namespace with "/" as delimiter, no shared or other users' namespaces.
-    private void Namespace() => Untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
-
     /// <summary>Exactly what this session implements now (RFC 3501 §7.2.1).</summary>
-    private string Capabilities()
+    internal string Capabilities()
     {
         var caps = new List<string> { "IMAP4rev1" };
         if (state == ImapState.NotAuthenticated)
@@ -374,96 +283,14 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
         return string.Join(' ', caps);
     }
 
-    // ---- responses ----
-
-    private void Untagged(string text)
-    {
-        Encoding.UTF8.GetBytes("* " + text + "\r\n", output);
-        TraceUntagged("* " + text);
-    }
-
-    private void TraceUntagged(string text)
-    {
-        if (++untaggedThisCommand <= TracedUntagged)
-        {
-            trace.Emit(TraceKind.ReplySent, "S: " + text, ("Line", text), ("Status", null));
-        }
-    }
-
-    private void Continuation(string text)
-    {
-        Encoding.UTF8.GetBytes("+ " + text + "\r\n", output);
-        trace.Emit(TraceKind.ReplySent, "S: + " + text, ("Line", "+ " + text), ("Status", "+"));
-    }
-
-    private void Tagged(string tag, string status, string text)
-    {
-        answered = true;
-        if (untaggedThisCommand > TracedUntagged)
-        {
-            var more = untaggedThisCommand - TracedUntagged;
-            trace.Emit(TraceKind.ReplySent, $"S: ({more} more untagged responses not traced one by one)",
-                ("Line", null), ("Status", null), ("Untraced", more));
-        }
-        var line = $"{tag} {status} {text}";
-        Encoding.UTF8.GetBytes(line + "\r\n", output);
-        trace.Emit(TraceKind.ReplySent, "S: " + line, ("Line", line), ("Status", status));
-        CountErrors(status);
-    }
-
-    // RFC 3501 §7.1.3: BAD keeps the session, but a client that only sends garbage is cut off. Before
-    // login every refusal counts and nothing resets the count (issue 20: a refused LOGIN repeated for
-    // ever); after it, only BAD counts and an OK resets it.
-    private void CountErrors(string status)
-    {
-        if (status == "OK" && LoggedIn)
-        {
-            errors = 0;
-            return;
-        }
-        if (status != "BAD" && (status != "NO" || LoggedIn))
-        {
-            return;
-        }
-        if (++errors >= (LoggedIn ? MaxErrors : MaxErrorsBeforeLogin))
-        {
-            if (LoggedIn)
-            {
-                Bye("Too many bad commands", "too many bad commands");
-            }
-            else
-            {
-                Bye("Too many errors", "too many errors before login");
-            }
-        }
-    }
-
-    private void Ok(string tag, string text) => Tagged(tag, "OK", text);
-
-    private void No(string tag, string text) => Tagged(tag, "NO", text);
-
-    private void Bad(string? tag, string text) => Tagged(tag ?? "*", "BAD", text);
-
-    // One BYE per session: the first reason to close is the one the client and the trace are given.
-    private void Bye(string text, string reason)
-    {
-        if (closing)
-        {
-            return;
-        }
-        Untagged("BYE " + text);
-        connection.CloseReason = reason;
-        closing = true;
-    }
-
     // Sends the responses and gives the output buffer back: what follows is a wait for the client.
-    private ValueTask FlushAsync() => connection.FlushAsync();
+    internal ValueTask FlushAsync() => connection.FlushAsync();
 
-    private ValueTask SendAsync() => connection.SendAsync();
+    internal ValueTask SendAsync() => connection.SendAsync();
 
     // Long answers (FETCH of many messages) go out in pieces rather than growing the buffer; the
     // buffer is kept for the next piece.
-    private ValueTask FlushIfLargeAsync() => output.WrittenCount >= 64 * 1024 ? SendAsync() : ValueTask.CompletedTask;
+    internal ValueTask FlushIfLargeAsync() => output.WrittenCount >= 64 * 1024 ? SendAsync() : ValueTask.CompletedTask;
 
     private async Task TryByeAsync(string text, string reason)
     {
@@ -471,51 +298,10 @@ public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
         await connection.SendFinalAsync(reason);
     }
 
-    private void TraceCommand(ImapCommand command, ReadOnlyMemory<byte> frame)
-    {
-        // LOGIN and AUTHENTICATE (RFC 3501 §6.2.2, §6.2.3) are masked from the raw line by verb:
-        // extra arguments, a TAB or a literal must not decide what the trace shows.
-        var shown = command.ToString();
-        if (!trace.Tracer.RevealSecrets && (MayAuthenticate(command.Name) || MayAuthenticate(command.Tag)))
-        {
-            var raw = Prefix(frame);
-            var masked = SecretRedaction.Redact(SecretProtocol.Imap, raw);
-            if (!ReferenceEquals(masked, raw)) shown = masked;
-        }
-        trace.Emit(TraceKind.CommandReceived, "C: " + shown,
-            ("Line", shown), ("Command", (command.Uid ? "UID " : "") + command.Name), ("Tag", command.Tag));
-    }
-
-    // The verb may be the tag when a hand-typed line has none ("LOGIN user password").
-    private static bool MayAuthenticate(string word) =>
-        word.StartsWith("LOGIN", StringComparison.OrdinalIgnoreCase) || word.StartsWith("AUTHENTICATE", StringComparison.OrdinalIgnoreCase);
-
-    // A line that did not parse: its first line, masked if it names LOGIN or AUTHENTICATE or is a lone credential.
-    private string Summarise(ReadOnlyMemory<byte> frame) => trace.ClientLine(SecretProtocol.Imap, FirstLine(frame), unknown: true);
-
-    private static string FirstLine(ReadOnlyMemory<byte> frame)
-    {
-        var text = Encoding.UTF8.GetString(frame.Span[..Math.Min(frame.Length, 200)]);
-        var eol = text.IndexOf('\r');
-        return eol >= 0 ? text[..eol] : text;
-    }
-
-    // A "tag" that is the whole line and a base64 blob is a SASL response sent with no "+" pending,
-    // not a command: it is answered untagged (RFC 3501 §7.1.3) so neither reply nor trace repeats it.
-    private static string? ReplyTag(string? tag, ReadOnlyMemory<byte> frame) =>
-        SecretRedaction.IsCredentialBlob(tag) && FirstLine(frame).Trim() == tag ? null : tag;
-
-    // The start of a frame as text: enough for the tag, the verb and a user name, never a whole literal.
-    private static string Prefix(ReadOnlyMemory<byte> frame)
-    {
-        const int max = 1024;
-        return Encoding.UTF8.GetString(frame.Span[..Math.Min(frame.Length, max)]) + (frame.Length > max ? " ..." : "");
-    }
-
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        selected?.Dispose();
+        commands?.Selected.Dispose();
         userSlot?.Dispose();
         await connection.DisposeAsync();
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MailLab.MailAuth.Dkim;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dkim;
 using MailLab.Server.Dns;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;

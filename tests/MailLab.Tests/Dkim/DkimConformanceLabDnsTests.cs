@@ -1,5 +1,6 @@
 using System.Text;
 using MailLab.MailAuth.Dkim;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 using MailLab.Server.Trace;
 using MailLab.Tests.Support;

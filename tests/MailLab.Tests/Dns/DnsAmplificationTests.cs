@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using DnsClient;
 using DnsClient.Protocol;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 using MailLab.Server.Listeners;
 using MailLab.Server.Trace;

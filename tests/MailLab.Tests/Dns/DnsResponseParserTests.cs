@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 
 namespace MailLab.Tests.Dns;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 using MailLab.Server.Trace;
 

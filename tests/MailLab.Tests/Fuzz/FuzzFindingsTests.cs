@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using MailLab.Fuzz;
+using MailLab.Protocols.Dns;
 using MailLab.Protocols.Imap;
 using MailLab.Protocols.Smtp;
 using MailLab.Server.Smtp;
@@ -81,7 +82,7 @@ public sealed class FuzzFindingsTests : LabTest
     {
         var input = Convert.FromHexString("3b203120326820206e730a6e7fff330a6e31582220330a6e31582220494e2041414141203a3a310a74783330302020");
         FuzzTargets.ZoneFile(input);
-        var result = MailLab.Server.Dns.ZoneFileParser.Parse(Encoding.UTF8.GetString(input), "fuzz.zone", "fuzz.test");
+        var result = MailLab.Protocols.Dns.ZoneFileParser.Parse(Encoding.UTF8.GetString(input), "fuzz.zone", "fuzz.test");
         Assert.NotEmpty(result.Errors);
     }
 

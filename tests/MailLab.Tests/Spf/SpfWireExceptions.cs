@@ -1,3 +1,5 @@
+using MailLab.Protocols.Dns;
+
 namespace MailLab.Tests.Spf;
 
 /// <summary>Why a suite case cannot run over the lab DNS as the suite means it.</summary>

@@ -1,3 +1,4 @@
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 using MailLab.Server.Trace;
 using MailLab.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 
 namespace MailLab.Server.Exercises.Demos;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using MailKit.Net.Pop3;
 using MailKit.Security;
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 
 namespace MailLab.Server.Exercises.Demos;

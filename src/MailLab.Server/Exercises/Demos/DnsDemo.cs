@@ -1,3 +1,4 @@
+using MailLab.Protocols.Dns;
 using MailLab.Server.Dns;
 
 namespace MailLab.Server.Exercises.Demos;

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MailLab.Server.Dns;
+namespace MailLab.Protocols.Dns;
 
 /// <summary>One problem in a zone file; line and column are 1-based.</summary>
 public sealed record ZoneError(string File, int Line, int Column, string Problem)
@@ -21,7 +21,7 @@ internal sealed record ZoneToken(string Text, int Line, int Column, bool Quoted)
 /// link at), and errors go to the trace and the console, so an error never quotes more than
 /// <see cref="MaxExcerpt"/> characters of a word, and never a control character.
 /// </summary>
-internal static class ZoneText
+public static class ZoneText
 {
     /// <summary>The most characters of one word an error quotes.</summary>
     public const int MaxExcerpt = 80;

@@ -3,12 +3,12 @@ using MailLab.Server.Store;
 using MimeKit;
 using MimeKit.Utils;
 
-namespace MailLab.Server.Imap;
+namespace MailLab.Server.Imap.Commands;
 
-// SEARCH (RFC 3501 §6.4.4) and UID SEARCH.
-public sealed partial class ImapSession
+/// <summary>SEARCH (RFC 3501 §6.4.4) and UID SEARCH over the selected mailbox.</summary>
+internal sealed class SearchCommand(ImapSession session) : ImapCommandGroup(session)
 {
-    private async Task SearchAsync(ImapCommand c)
+    public async Task SearchAsync(ImapCommand c)
     {
         var args = c.Arguments;
         if (args.Count >= 2 && args[0].Kind == ImapValueKind.Atom && args[0].Text.Equals("CHARSET", StringComparison.OrdinalIgnoreCase))
@@ -27,7 +27,7 @@ public sealed partial class ImapSession
             Bad(c.Tag, error!);
             return;
         }
-        var view = selected!;
+        var view = Selected!;
         var hits = new List<uint>();
         var maxUid = view.Messages.Count > 0 ? view.Messages[^1].Uid : 0;
         for (var i = 0; i < view.Messages.Count; i++)
@@ -36,7 +36,7 @@ public sealed partial class ImapSession
             SearchSubject subject = new(i + 1, m, (uint)view.Messages.Count, maxUid, view);
             if (key.NeedsContent)
             {
-                await using var s = await store.OpenReadAsync(m, CancellationToken.None);
+                await using var s = await Store.OpenReadAsync(m, CancellationToken.None);
                 if (s is null)
                 {
                     continue;
@@ -50,7 +50,7 @@ public sealed partial class ImapSession
                 }
                 else
                 {
-                    subject.Headers = ImapEnvelope.Parse(await HeaderBlock.ReadAsync(s, CancellationToken.None));
+                    subject.Headers = ImapEnvelope.Parse(await HeaderBlockReader.ReadAsync(s, CancellationToken.None));
                 }
             }
             if (Matches(key, subject))

@@ -1,7 +1,6 @@
-using MailLab.Protocols.Imap;
 using MimeKit;
 
-namespace MailLab.Server.Imap;
+namespace MailLab.Protocols.Imap;
 
 /// <summary>
 /// One message parsed by MimeKit, with the octet offsets of every entity in the original bytes

@@ -1,26 +1,17 @@
 using System.Text;
 
-namespace MailLab.Server.Imap;
+namespace MailLab.Protocols.Imap;
 
 /// <summary>
 /// The header of a message as raw octets, read without parsing the body (RFC 5322 §2.1: the header
 /// ends at the first empty line). Enough for FETCH BODY.PEEK[HEADER.FIELDS (...)], ENVELOPE and
-/// header SEARCH keys, which are what a client asks for on every message of a folder.
+/// header SEARCH keys, which are what a client asks for on every message of a folder. Reading it from a
+/// stored message is the server's <c>HeaderBlockReader</c>; what is here works on octets in memory.
 /// </summary>
 public static class HeaderBlock
 {
     /// <summary>Largest header read; beyond it the header is cut (a limit against absurd messages).</summary>
     public const int MaxHeader = 256 * 1024;
-
-    /// <summary>
-    /// Reads from the start of <paramref name="stream"/> up to and including the empty line (or the end);
-    /// empty when the message does not start with a header (<see cref="StartsWithHeader"/>).
-    /// </summary>
-    public static async Task<byte[]> ReadAsync(Stream stream, CancellationToken ct)
-    {
-        var block = await ReadBlockAsync(stream, ct).ConfigureAwait(false);
-        return StartsWithHeader(block) ? block : [];
-    }
 
     /// <summary>
     /// True when the octets begin with a header: a field (RFC 5322 §3.6.8: printable ASCII name, ':';
@@ -52,31 +43,6 @@ public static class HeaderBlock
             i++;
         }
         return i < bytes.Length && bytes[i] == (byte)':';
-    }
-
-    private static async Task<byte[]> ReadBlockAsync(Stream stream, CancellationToken ct)
-    {
-        var buffer = new byte[8192];
-        var filled = 0;
-        while (true)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false);
-            var scanFrom = Math.Max(0, filled - 3);
-            filled += n;
-            var end = EndOfHeader(buffer.AsSpan(0, filled), scanFrom);
-            if (end >= 0)
-            {
-                return buffer[..end];
-            }
-            if (n == 0 || filled >= MaxHeader)
-            {
-                return buffer[..filled];
-            }
-            if (filled == buffer.Length)
-            {
-                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxHeader));
-            }
-        }
     }
 
     /// <summary>Length of the header including its terminating empty line, or -1 if not complete.</summary>

@@ -2,13 +2,15 @@ using System.Globalization;
 using MailLab.Protocols.Imap;
 using MailLab.Server.Store;
 
-namespace MailLab.Server.Imap;
+namespace MailLab.Server.Imap.Commands;
 
-// Commands that add or remove messages: APPEND (with APPENDUID), COPY and MOVE (COPYUID, RFC 4315 and
-// RFC 6851), EXPUNGE and UID EXPUNGE (RFC 4315 §2.1).
-public sealed partial class ImapSession
+/// <summary>
+/// Commands that add or remove messages: APPEND (with APPENDUID), COPY and MOVE (COPYUID, RFC 4315 and
+/// RFC 6851); the copying and deleting that EXPUNGE, CLOSE and RENAME of INBOX share.
+/// </summary>
+internal sealed class WriteCommands(ImapSession session) : ImapCommandGroup(session)
 {
-    private async Task AppendAsync(ImapCommand c)
+    public async Task AppendAsync(ImapCommand c)
     {
         // APPEND mailbox [(flags)] [date-time] literal
         var args = c.Arguments;
@@ -29,7 +31,7 @@ public sealed partial class ImapSession
         {
             if (args[i].Kind == ImapValueKind.List && i == 1)
             {
-                if (!TryFlags(args[i].Items, out flags, out keywords))
+                if (!ImapFlags.TryParse(args[i].Items, out flags, out keywords))
                 {
                     Bad(c.Tag, "Invalid flag list");
                     return;
@@ -51,16 +53,16 @@ public sealed partial class ImapSession
             Bad(c.Tag, "Empty message");
             return;
         }
-        if (!store.FolderExists(Me, folder))
+        if (!Store.FolderExists(Me, folder))
         {
             // RFC 3501 §6.3.11: TRYCREATE tells the client to CREATE and try again.
             No(c.Tag, "[TRYCREATE] No such mailbox");
             return;
         }
         // Checked here, defined with the message: an APPEND that fails later defines no keyword.
-        if (keywords.Count > 0 && !await store.CanDefineKeywordsAsync(Me, folder, keywords, CancellationToken.None))
+        if (keywords.Count > 0 && !await Store.CanDefineKeywordsAsync(Me, folder, keywords, CancellationToken.None))
         {
-            No(c.Tag, KeywordLimitText);
+            No(c.Tag, ImapFlags.KeywordLimitText);
             return;
         }
         var stored = await WriteMessageAsync(folder, content, flags, keywords, date);
@@ -74,7 +76,7 @@ public sealed partial class ImapSession
         IReadOnlyList<string> keywords, DateTimeOffset? date)
     {
         // Not created here: a folder deleted since the TRYCREATE check stays deleted.
-        await using var pending = await store.BeginAsync(Me, folder, create: false, CancellationToken.None);
+        await using var pending = await Store.BeginAsync(Me, folder, create: false, CancellationToken.None);
         await pending.Content.WriteAsync(content, CancellationToken.None);
         return await pending.CommitAsync(flags, keywords, date, CancellationToken.None);
     }
@@ -90,7 +92,7 @@ public sealed partial class ImapSession
     private static string FixZone(string text) =>
         text.Length > 5 && text[^5] is '+' or '-' ? text[..^2] + ":" + text[^2..] : text;
 
-    private async Task CopyAsync(ImapCommand c)
+    public async Task CopyAsync(ImapCommand c)
     {
         if (c.Arguments.Count != 2)
         {
@@ -107,14 +109,14 @@ public sealed partial class ImapSession
         {
             return;
         }
-        var view = selected!;
+        var view = Selected!;
         var move = c.Name == "MOVE";
         if (move && view.ReadOnly)
         {
             No(c.Tag, "[READ-ONLY] Mailbox is read-only");
             return;
         }
-        if (!store.FolderExists(Me, folder))
+        if (!Store.FolderExists(Me, folder))
         {
             No(c.Tag, "[TRYCREATE] No such mailbox");
             return;
@@ -143,7 +145,7 @@ public sealed partial class ImapSession
             // has not removed anything yet); the error itself is answered by HandleAsync.
             foreach (var uid in targetUids)
             {
-                await store.DeleteAsync(Me, folder, uid, CancellationToken.None);
+                await Store.DeleteAsync(Me, folder, uid, CancellationToken.None);
             }
             throw;
         }
@@ -170,60 +172,20 @@ public sealed partial class ImapSession
     /// Copies a message into <paramref name="folder"/> with its flags, keywords (by name: the target has its
     /// own letters) and internal date (RFC 3501 §6.4.7); null when it was expunged meanwhile.
     /// </summary>
-    private async Task<StoredMessage?> CopyMessageAsync(StoredMessage m, IReadOnlyList<string> keywords, string folder)
+    public async Task<StoredMessage?> CopyMessageAsync(StoredMessage m, IReadOnlyList<string> keywords, string folder)
     {
-        await using var s = await store.OpenReadAsync(m, CancellationToken.None);
+        await using var s = await Store.OpenReadAsync(m, CancellationToken.None);
         if (s is null)
         {
             return null;
         }
-        await using var pending = await store.BeginAsync(Me, folder, create: false, CancellationToken.None);
+        await using var pending = await Store.BeginAsync(Me, folder, create: false, CancellationToken.None);
         await s.CopyToAsync(pending.Content, CancellationToken.None);
         return await pending.CommitAsync(m.Flags, FolderKeywords.NamesOf(keywords, m.Keywords), m.InternalDate, CancellationToken.None);
     }
 
-    private async Task ExpungeAsync(ImapCommand c)
-    {
-        var view = selected!;
-        if (view.ReadOnly)
-        {
-            No(c.Tag, "[READ-ONLY] Mailbox is read-only");
-            return;
-        }
-        List<int> candidates;
-        if (c.Uid)
-        {
-            // RFC 4315 §2.1: only the named UIDs, and only if \Deleted.
-            if (c.Arguments.Count != 1)
-            {
-                Bad(c.Tag, "Syntax: UID EXPUNGE uid-set");
-                return;
-            }
-            var t = Targets(c, c.Arguments[0]);
-            if (t is null)
-            {
-                return;
-            }
-            candidates = t;
-        }
-        else
-        {
-            if (c.Arguments.Count != 0)
-            {
-                Bad(c.Tag, "EXPUNGE takes no arguments");
-                return;
-            }
-            candidates = [.. Enumerable.Range(0, view.Messages.Count)];
-        }
-        var doomed = candidates.Where(i => (view.Messages[i].Flags & MessageFlags.Deleted) != 0).ToList();
-        var removed = await RemoveAsync(view, doomed, announce: true);
-        Access(view.Folder, "expunge", $"expunged {removed} messages from {view.Folder}", ("Count", removed));
-        await SyncAsync(allowExpunge: true);
-        Ok(c.Tag, $"{(c.Uid ? "UID " : "")}EXPUNGE completed");
-    }
-
     /// <summary>Deletes messages (indexes ascending) and sends EXPUNGE for each, highest first so numbers stay right.</summary>
-    private async Task<int> RemoveAsync(MailboxView view, List<int> indexes, bool announce)
+    public async Task<int> RemoveAsync(MailboxView view, List<int> indexes, bool announce)
     {
         var removed = 0;
         for (var k = indexes.Count - 1; k >= 0; k--)
@@ -241,9 +203,9 @@ public sealed partial class ImapSession
     }
 
     /// <summary>Deletes one message from the store and forgets its cached header.</summary>
-    private async Task<bool> DeleteMessageAsync(StoredMessage m)
+    public async Task<bool> DeleteMessageAsync(StoredMessage m)
     {
-        headers.Remove(m);
-        return await store.DeleteAsync(Me, m.Folder, m.Uid, CancellationToken.None);
+        Headers.Remove(m);
+        return await Store.DeleteAsync(Me, m.Folder, m.Uid, CancellationToken.None);
     }
 }

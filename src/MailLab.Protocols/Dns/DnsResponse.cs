@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 
-namespace MailLab.Server.Dns;
+namespace MailLab.Protocols.Dns;
 
 /// <summary>
 /// A parsed DNS response (RFC 1035 §4.1): the header flags, the question it answers (absent in a

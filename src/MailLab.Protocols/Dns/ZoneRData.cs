@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace MailLab.Server.Dns;
+namespace MailLab.Protocols.Dns;
 
 /// <summary>Reads the data part of one record of a zone file, by type.</summary>
 internal static class ZoneRData

@@ -1,9 +1,8 @@
 using System.Text;
-using MailLab.Protocols.Imap;
 using MimeKit;
 using MimeKit.Utils;
 
-namespace MailLab.Server.Imap;
+namespace MailLab.Protocols.Imap;
 
 /// <summary>Writes the ENVELOPE structure (RFC 3501 §7.4.2) from a parsed header.</summary>
 public static class ImapEnvelope

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace MailLab.Server.Dns;
+namespace MailLab.Protocols.Dns;
 
 /// <summary>What a zone file gave: its origin (the SOA owner), records, and every problem found.</summary>
 public sealed record ZoneParseResult(string? Origin, IReadOnlyList<DnsRecord> Records, IReadOnlyList<ZoneError> Errors)

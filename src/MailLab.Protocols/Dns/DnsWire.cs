@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace MailLab.Server.Dns;
+namespace MailLab.Protocols.Dns;
 
 /// <summary>Response codes (RFC 1035 §4.1.1).</summary>
 public enum DnsRcode : byte

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace MailLab.Server.Dns;
+namespace MailLab.Protocols.Dns;
 
 /// <summary>Resource record types the lab serves (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 6698).</summary>
 public enum DnsType : ushort
