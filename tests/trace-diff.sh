@@ -6,7 +6,7 @@
 set -euo pipefail
 [[ $# -eq 2 ]] || { echo "usage: $0 BEFORE_DIR AFTER_DIR" >&2; exit 2; }
 sorted() {
-  python3 -c '
+  python3 - "$1/transcripts.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 # Values that differ between any two runs (random ids the tests generate, the POP3 APOP stamp).
@@ -17,7 +17,7 @@ text = re.sub(r'("Error":"(?:[^"\\]|\\[^n])*)\\n(?:[^"\\]|\\.)*"', r'\1"', text)
 blocks = [b for b in text.split("=== session\n") if b]
 sys.stdout.write("".join("=== session\n" + b for b in sorted(blocks)))
 print(f"{len(blocks)} sessions, {sum(b.count(chr(10)) for b in blocks)} events", file=sys.stderr)
-' "$1/transcripts.txt"
+PY
 }
 sorted "$1" >"$1/sorted.txt"
 sorted "$2" >"$2/sorted.txt"
