@@ -65,7 +65,7 @@ public sealed class LabRuntime : IAsyncDisposable
     public RelayQueue Queue { get; }
 
     /// <summary>The queue runner that relays to other sites; null when this process runs no site.</summary>
-    public RelayWorker? Relay => relay;
+    internal RelayWorker? Relay => relay;
 
     /// <summary>The DMARC aggregate reporter (interval and <c>maillab dmarc report send</c>); null when this process runs no site.</summary>
     public Reports.DmarcReporter? Reports { get; private set; }

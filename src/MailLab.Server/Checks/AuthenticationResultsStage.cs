@@ -9,7 +9,7 @@ namespace MailLab.Server.Checks;
 /// show-dmarc-verdict the X-MailLab-DMARC summary and subject tag, and any incoming
 /// Authentication-Results claiming our authserv-id removed (RFC 8601 §5).
 /// </summary>
-public sealed class AuthenticationResultsStage : HeaderModifier
+internal sealed class AuthenticationResultsStage : HeaderModifier
 {
     /// <inheritdoc />
     public override async Task ModifyAsync(ReceiveContext c)

@@ -10,7 +10,7 @@ namespace MailLab.Server.Checks;
 /// only) into the queue. Two-phase: the queue entry is prepared first and committed after the MDA, both
 /// before the reply, so 250 means durable (RFC 5321 §4.1.1.4, §6.1) and a failure is 451 with nothing half-written.
 /// </summary>
-public sealed class DeliveryTarget
+internal sealed class DeliveryTarget
 {
     /// <summary>The one target every profile uses today.</summary>
     public static DeliveryTarget Instance { get; } = new();

@@ -43,7 +43,7 @@ public static class DkimCheck
     /// The verdict when verification itself failed with an unexpected exception (a bug): one temperror
     /// "signature", so DMARC sees no DKIM pass and the message is still delivered, never wedged.
     /// </summary>
-    public static DkimCheckResult InternalError(string reason) => new(
+    internal static DkimCheckResult InternalError(string reason) => new(
         [new DkimVerification { Index = 1, Result = DkimResultCode.TempError, Reason = reason, Steps = [new DkimStep("internal-error", reason, false)] }],
         Ran: true);
 

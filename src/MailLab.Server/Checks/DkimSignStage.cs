@@ -10,7 +10,7 @@ namespace MailLab.Server.Checks;
 /// envelope domain) signs, and the DKIM-Signature fields go on top. It is the last header change, so
 /// the signatures cover the final header.
 /// </summary>
-public sealed class DkimSignStage(Dkim.DkimKeySet keySet) : HeaderModifier
+internal sealed class DkimSignStage(Dkim.DkimKeySet keySet) : HeaderModifier
 {
     /// <inheritdoc />
     public override async Task ModifyAsync(ReceiveContext c)

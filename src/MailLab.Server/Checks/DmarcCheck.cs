@@ -119,7 +119,7 @@ public static class DmarcCheck
 /// results, traced with its explanation, filed for the aggregate report, a failure report sent when fo=
 /// asks, and turned into reject (the 550), quarantine (the Junk folder) or delivery.
 /// </summary>
-public sealed class DmarcStage(ReceiveServices dns) : ReceiveCheck
+internal sealed class DmarcStage(ReceiveServices dns) : ReceiveCheck
 {
     /// <inheritdoc />
     public override async Task<SmtpReply?> MessageAsync(ReceiveContext c)

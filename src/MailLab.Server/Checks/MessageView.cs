@@ -17,7 +17,7 @@ public sealed class MessageView : IAsyncDisposable
     private byte[]? bytes;
 
     /// <summary>Creates the view of the message in <paramref name="content"/> (the caller keeps owning it).</summary>
-    public MessageView(MessageSpool content)
+    internal MessageView(MessageSpool content)
     {
         original = content;
         Content = content;
@@ -26,7 +26,7 @@ public sealed class MessageView : IAsyncDisposable
     }
 
     /// <summary>The message as it will be delivered (a header rewrite may replace it).</summary>
-    public MessageSpool Content { get; private set; }
+    internal MessageSpool Content { get; private set; }
 
     /// <summary>The size of the message as received, in octets.</summary>
     public long Size { get; }
@@ -35,7 +35,7 @@ public sealed class MessageView : IAsyncDisposable
     public ReadOnlyMemory<byte> Head => head ??= original.Head(FromExtractor.MaxHeaderBytes);
 
     /// <summary>From, Subject, Message-ID, Date as the trace shows them.</summary>
-    public HeaderSummary Headers { get; }
+    internal HeaderSummary Headers { get; }
 
     /// <summary>The author (RFC 5322 From) as DMARC reads it (RFC 7489 §6.6.1), parsed on first use.</summary>
     public AuthorDomain Author => author ??= FromExtractor.Extract(Head.Span);
@@ -51,7 +51,7 @@ public sealed class MessageView : IAsyncDisposable
     }
 
     /// <summary>Replaces the content to deliver (a header rewrite); the view's reading stays that of the message as received.</summary>
-    public async Task ReplaceAsync(MessageSpool rewritten)
+    internal async Task ReplaceAsync(MessageSpool rewritten)
     {
         // The received copy is no longer needed: its spill file goes now (its owner's dispose is then a no-op).
         if (!ReferenceEquals(Content, original)) await Content.DisposeAsync();

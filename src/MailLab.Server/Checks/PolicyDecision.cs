@@ -14,7 +14,7 @@ public sealed record PolicyDecision(bool Accepted, SmtpReply Reply, string Reaso
         new(false, new SmtpReply(code, enhanced, [text]), reason);
 
     /// <summary>Traces this refusal as a PolicyRejected event at <paramref name="stage"/> (MAIL, RCPT, DATA).</summary>
-    public void TraceRefusal(TraceContext trace, string stage, string address) =>
+    internal void TraceRefusal(TraceContext trace, string stage, string address) =>
         trace.Emit(TraceKind.PolicyRejected, $"{stage} <{address}> refused: {Reason} ({Reply.Code} {Reply.Enhanced})",
             ("Stage", stage), ("Address", address), ("Reason", Reason),
             ("Code", Reply.Code), ("Enhanced", Reply.Enhanced));

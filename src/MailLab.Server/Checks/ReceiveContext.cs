@@ -31,10 +31,10 @@ public sealed class CheckResults
     }
 
     /// <summary>SPF of HELO and MAIL FROM (MAIL time, MTA only).</summary>
-    public SpfCheckResult? Spf => Get<SpfCheckResult>();
+    internal SpfCheckResult? Spf => Get<SpfCheckResult>();
 
     /// <summary>DKIM: every signature verified at the end of DATA (MTA only).</summary>
-    public DkimCheckResult? Dkim => Get<DkimCheckResult>();
+    internal DkimCheckResult? Dkim => Get<DkimCheckResult>();
 
     /// <summary>DMARC and what the MTA does about it (MTA with DNS only).</summary>
     public DmarcCheckResult? Dmarc => Get<DmarcCheckResult>();
@@ -138,7 +138,7 @@ public sealed class ReceiveContext
 }
 
 /// <summary>A check's unexpected exception, traced once the same way by every stage.</summary>
-public static class CheckFailure
+internal static class CheckFailure
 {
     /// <summary>Traces an InternalError event and returns the verdict's reason (the check's result becomes temperror).</summary>
     public static string Trace(string check, Exception ex, TraceContext t)

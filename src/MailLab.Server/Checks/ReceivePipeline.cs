@@ -17,7 +17,7 @@ public abstract class ReceiveCheck
 }
 
 /// <summary>A header modifier: it adds fields to <see cref="ReceiveContext.Added"/> (or rewrites the content) and traces them.</summary>
-public abstract class HeaderModifier
+internal abstract class HeaderModifier
 {
     /// <summary>Makes this stage's header change.</summary>
     public abstract Task ModifyAsync(ReceiveContext c);
@@ -39,7 +39,7 @@ public sealed record ReceiveServices(MailAuth.Spf.ISpfResolver Spf, MailAuth.Dki
 /// header modifiers, then the delivery target (like maddy's checks, modifiers and targets). The MSA's
 /// list simply has no MTA checks; adding a check is one stage file and one line here.
 /// </summary>
-public sealed record ReceivePipeline(IReadOnlyList<ReceiveCheck> Checks, IReadOnlyList<HeaderModifier> Modifiers, DeliveryTarget Target)
+internal sealed record ReceivePipeline(IReadOnlyList<ReceiveCheck> Checks, IReadOnlyList<HeaderModifier> Modifiers, DeliveryTarget Target)
 {
     /// <summary>
     /// The MTA's stages: SPF at MAIL time (without DNS it says "none (no resolver)"), DKIM and DMARC at the end

@@ -5,7 +5,7 @@ using MimeKit.Utils;
 namespace MailLab.Server.Checks;
 
 /// <summary>RFC 7208 §9.1: Received-SPF, a trace field prepended above the Received field this receiver adds.</summary>
-public sealed class ReceivedSpfStage : HeaderModifier
+internal sealed class ReceivedSpfStage : HeaderModifier
 {
     /// <inheritdoc />
     public override Task ModifyAsync(ReceiveContext c)
@@ -16,7 +16,7 @@ public sealed class ReceivedSpfStage : HeaderModifier
 }
 
 /// <summary>RFC 5321 §4.4: the Received field of this hop (written by <see cref="ReceivedHeader"/>).</summary>
-public sealed class ReceivedStage : HeaderModifier
+internal sealed class ReceivedStage : HeaderModifier
 {
     /// <inheritdoc />
     public override Task ModifyAsync(ReceiveContext c)
@@ -31,7 +31,7 @@ public sealed class ReceivedStage : HeaderModifier
 }
 
 /// <summary>RFC 6409 §8.3 and §8.2: the MSA adds a missing Message-ID and Date.</summary>
-public sealed class SubmissionHeadersStage : HeaderModifier
+internal sealed class SubmissionHeadersStage : HeaderModifier
 {
     /// <inheritdoc />
     public override Task ModifyAsync(ReceiveContext c)

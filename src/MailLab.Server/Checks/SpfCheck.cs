@@ -53,7 +53,7 @@ public static class SpfCheck
     /// The verdict when the evaluation itself failed with an unexpected exception (a bug): temperror for
     /// both identities (RFC 7208 §2.6.6: the check could not be completed), never a refusal.
     /// </summary>
-    public static SpfCheckResult InternalError(string receiver, IPAddress client, string helo, string mailFrom, string reason)
+    internal static SpfCheckResult InternalError(string receiver, IPAddress client, string helo, string mailFrom, string reason)
     {
         if (client.IsIPv4MappedToIPv6) client = client.MapToIPv4();
         var (domain, sender) = SpfEvaluator.MailFromIdentity(mailFrom, helo);
@@ -64,7 +64,7 @@ public static class SpfCheck
     }
 
     /// <summary>The refusal for a MAIL FROM whose result is fail, else null (RFC 7208 §8.4, RFC 7372 §3.2).</summary>
-    public static PolicyDecision? RefusalFor(SpfResult mailFrom)
+    internal static PolicyDecision? RefusalFor(SpfResult mailFrom)
     {
         if (mailFrom.Result != SpfResultCode.Fail) return null;
         // RFC 7208 §8.4 and §6.2: reject with 550 and the explanation (the exp= text) when there is one.

@@ -11,7 +11,7 @@ namespace MailLab.Server.Checks;
 /// A message without From passes unchanged (nothing to forge; kept as before). The switch
 /// allow-sender-forgery turns the rule off, as it does for the envelope sender.
 /// </summary>
-public sealed class SubmissionFromCheck : ReceiveCheck
+internal sealed class SubmissionFromCheck : ReceiveCheck
 {
     /// <inheritdoc />
     public override Task<SmtpReply?> MessageAsync(ReceiveContext c)

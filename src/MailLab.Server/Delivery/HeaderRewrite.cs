@@ -8,7 +8,7 @@ namespace MailLab.Server.Delivery;
 /// Authentication-Results that claim our authserv-id, RFC 8601 §5) and tags the Subject. Only when
 /// something changes is the message copied, into a new spool.
 /// </summary>
-public static class HeaderRewrite
+internal static class HeaderRewrite
 {
     /// <summary>The rewritten message, or null when nothing had to change.</summary>
     public static async Task<MessageSpool?> ApplyAsync(MessageSpool spool, string spillDirectory,

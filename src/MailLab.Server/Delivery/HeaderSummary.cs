@@ -7,7 +7,7 @@ namespace MailLab.Server.Delivery;
 /// The header fields a student compares with the envelope: From (what the mail client shows),
 /// Sender, Subject, Message-ID and Date.
 /// </summary>
-public sealed record HeaderSummary(string? From, string? Sender, string? Subject, string? MessageId, string? Date, int ReceivedCount)
+internal sealed record HeaderSummary(string? From, string? Sender, string? Subject, string? MessageId, string? Date, int ReceivedCount)
 {
     /// <summary>The domain of the (first) header From address, lower case, or null.</summary>
     public string? FromDomain { get; init; }

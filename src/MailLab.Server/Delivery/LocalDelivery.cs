@@ -9,17 +9,17 @@ namespace MailLab.Server.Delivery;
 /// <param name="MailFrom">The envelope sender, written as Return-Path.</param>
 /// <param name="TraceHeaders">Header lines this hop adds above the content (Received, and at the MSA any Message-ID/Date), CRLF-terminated.</param>
 /// <param name="Content">The message as received.</param>
-public sealed record AcceptedMessage(string QueueId, string MailFrom, string TraceHeaders, MessageSpool Content);
+internal sealed record AcceptedMessage(string QueueId, string MailFrom, string TraceHeaders, MessageSpool Content);
 
 /// <summary>Where one recipient's copy was stored.</summary>
-public sealed record DeliveryResult(string Recipient, StoredMessage Stored);
+internal sealed record DeliveryResult(string Recipient, StoredMessage Stored);
 
 /// <summary>
 /// The MDA (RFC 5598 §4.3.3): adds Return-Path and Delivered-To and stores one copy per local
 /// recipient. Delivery is two-phase across all recipients: every copy is written and synced first,
 /// then all are committed, so a failure before the commit leaves no partial message anywhere.
 /// </summary>
-public sealed class LocalDelivery
+internal sealed class LocalDelivery
 {
     /// <summary>Creates an MDA over a message store; messages being received spill to <paramref name="spoolDirectory"/>.</summary>
     public LocalDelivery(MessageStore store, string spoolDirectory)

@@ -7,7 +7,7 @@ namespace MailLab.Server.Delivery;
 /// temporary file (deleted on dispose) once it passes a threshold, so a few large messages cannot
 /// exhaust memory.
 /// </summary>
-public sealed class MessageSpool : IBufferWriter<byte>, IAsyncDisposable
+internal sealed class MessageSpool : IBufferWriter<byte>, IAsyncDisposable
 {
     private readonly ArrayBufferWriter<byte> pending = new(16 * 1024);
     private readonly string spillDirectory;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace MailLab.Server.Delivery;
 
 /// <summary>Short, unique, readable ids for accepted messages (shown in 250 replies and Received).</summary>
-public static class QueueId
+internal static class QueueId
 {
     private const string Alphabet = "0123456789BCDFGHJKLMNPQRSTVWXYZ"; // no vowels: ids never spell words
 

@@ -8,7 +8,7 @@ namespace MailLab.Server.Delivery;
 public sealed record TlsDetails(string Version, string Cipher, int Bits);
 
 /// <summary>What one hop knows when it accepts a message.</summary>
-public sealed record ReceivedInfo(
+internal sealed record ReceivedInfo(
     string HeloName,
     IPAddress ClientAddress,
     string ByHost,
@@ -25,7 +25,7 @@ public sealed record ReceivedInfo(
 /// The one helper that writes a Received header, for every hop (MSA and MTA), so that relayed
 /// mail carries a chain like the lecture's example message.
 /// </summary>
-public static class ReceivedHeader
+internal static class ReceivedHeader
 {
     /// <summary>
     /// The WITH protocol name: RFC 3848 (ESMTP, ESMTPA, ESMTPS, ESMTPSA) and RFC 6531 §3.7.3

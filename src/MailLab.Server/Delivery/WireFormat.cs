@@ -3,7 +3,7 @@ using MimeKit;
 namespace MailLab.Server.Delivery;
 
 /// <summary>How the lab writes a message it composes itself (DSNs, DMARC reports) into the queue.</summary>
-public static class WireFormat
+internal static class WireFormat
 {
     /// <summary>
     /// CRLF line ends whatever the platform (RFC 5322 §2.1, RFC 5321 §2.3.8): the relay sends queued

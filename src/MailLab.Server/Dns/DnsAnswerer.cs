@@ -3,7 +3,7 @@ using MailLab.Protocols.Dns;
 namespace MailLab.Server.Dns;
 
 /// <summary>The answer to one question, before it is put on the wire.</summary>
-public sealed record DnsAnswer(DnsRcode Rcode, bool Authoritative, IReadOnlyList<DnsRecord> Answers, IReadOnlyList<DnsRecord> Authority, Zone? Zone)
+internal sealed record DnsAnswer(DnsRcode Rcode, bool Authoritative, IReadOnlyList<DnsRecord> Answers, IReadOnlyList<DnsRecord> Authority, Zone? Zone)
 {
     /// <summary>"NOERROR", "NXDOMAIN" ... as dig prints the status.</summary>
     public string Status => DnsAnswerer.StatusName(Rcode);
@@ -12,7 +12,7 @@ public sealed record DnsAnswer(DnsRcode Rcode, bool Authoritative, IReadOnlyList
 /// <summary>
 /// Answers questions from the lab zones, without I/O: authoritative only, never recursive.
 /// </summary>
-public static class DnsAnswerer
+internal static class DnsAnswerer
 {
     /// <summary>Longest CNAME chain followed, so a loop in a student's zone ends.</summary>
     public const int MaxChain = 8;

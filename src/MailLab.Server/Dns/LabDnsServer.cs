@@ -40,7 +40,7 @@ public sealed class LabDnsServer : IAsyncDisposable
     /// <param name="tracer">Where queries and answers are traced.</param>
     /// <param name="limiter">Connection limits of the TCP listener (the lab's max-connections and max-connections-per-client).</param>
     /// <param name="rateLimit">UDP responses per second per client; 0 = no limit.</param>
-    public LabDnsServer(string address, int port, ZoneStore zones, Tracer tracer, ConnectionLimiter? limiter = null,
+    internal LabDnsServer(string address, int port, ZoneStore zones, Tracer tracer, ConnectionLimiter? limiter = null,
         int rateLimit = LabDns.DefaultRateLimit)
     {
         Info = new ListenerInfo("lab", "DNS", address, port, "none");
@@ -66,7 +66,7 @@ public sealed class LabDnsServer : IAsyncDisposable
     public IPEndPoint EndPoint => new(IPAddress.Parse(Info.Address), Info.Port);
 
     /// <summary>The zones being served.</summary>
-    public ZoneStore Zones => zones;
+    internal ZoneStore Zones => zones;
 
     /// <summary>Binds UDP and TCP to the same port; throws <see cref="ListenerBindException"/> with the reason.</summary>
     public void Bind()

@@ -5,14 +5,14 @@ using MailLab.Protocols.Dns;
 namespace MailLab.Server.Dns;
 
 /// <summary>One mail exchanger: its preference, host name and addresses (empty when it has none).</summary>
-public sealed record MxHost(ushort Preference, string Host, IReadOnlyList<IPAddress> Addresses);
+internal sealed record MxHost(ushort Preference, string Host, IReadOnlyList<IPAddress> Addresses);
 
 /// <summary>
 /// Where mail for a domain goes. <see cref="Hosts"/> is ordered by preference; <see cref="Implicit"/>
 /// means there was no MX and the domain's own address is used (RFC 5321 §5.1); <see cref="NullMx"/>
 /// means the domain accepts no mail (RFC 7505); <see cref="TempError"/> says why no answer came.
 /// </summary>
-public sealed record MxResult(IReadOnlyList<MxHost> Hosts, bool Implicit, bool NullMx, bool NxDomain, string? TempError)
+internal sealed record MxResult(IReadOnlyList<MxHost> Hosts, bool Implicit, bool NullMx, bool NxDomain, string? TempError)
 {
     /// <summary>The lab DNS answered REFUSED (a name outside every lab zone), counted as <see cref="NxDomain"/>.</summary>
     public bool Refused { get; init; }
@@ -22,7 +22,7 @@ public sealed record MxResult(IReadOnlyList<MxHost> Hosts, bool Implicit, bool N
 }
 
 /// <summary>The values of one lookup, or why there are none: NXDOMAIN, or a temporary error with its reason.</summary>
-public sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, string? TempError)
+internal sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, string? TempError)
 {
     /// <summary>True when the lookup could not be completed.</summary>
     public bool IsTempError => TempError is not null;
@@ -80,7 +80,7 @@ public sealed class LabResolver
     public IPAddress? Source => transport.Source;
 
     /// <summary>The mail exchangers of <paramref name="domain"/>, with their addresses (RFC 5321 §5.1, RFC 7505).</summary>
-    public async Task<MxResult> ResolveMxAsync(string domain, CancellationToken ct = default)
+    internal async Task<MxResult> ResolveMxAsync(string domain, CancellationToken ct = default)
     {
         domain = DnsNames.Normalize(domain);
         var (response, error) = await QueryAsync(domain, DnsType.MX, ct);
@@ -116,7 +116,7 @@ public sealed class LabResolver
     private static bool IsNull(MxData r) => r.Preference == 0 && r.Exchange.Length == 0;
 
     /// <summary>The TXT records at <paramref name="name"/>, each with its character-strings joined (RFC 7208 §3.3).</summary>
-    public async Task<DnsLookup<string>> TxtAsync(string name, CancellationToken ct = default)
+    internal async Task<DnsLookup<string>> TxtAsync(string name, CancellationToken ct = default)
     {
         var (response, error) = await QueryAsync(DnsNames.Normalize(name), DnsType.TXT, ct);
         if (error is not null) return new DnsLookup<string>([], false, error);
@@ -125,7 +125,7 @@ public sealed class LabResolver
     }
 
     /// <summary>The IPv4 then IPv6 addresses of <paramref name="name"/>.</summary>
-    public async Task<DnsLookup<IPAddress>> AddressesAsync(string name, CancellationToken ct = default)
+    internal async Task<DnsLookup<IPAddress>> AddressesAsync(string name, CancellationToken ct = default)
     {
         name = DnsNames.Normalize(name);
         var (a, errorA) = await QueryAsync(name, DnsType.A, ct);
@@ -138,7 +138,7 @@ public sealed class LabResolver
     }
 
     /// <summary>The A (<see cref="System.Net.Sockets.AddressFamily.InterNetwork"/>) or AAAA records of <paramref name="name"/>.</summary>
-    public async Task<DnsLookup<IPAddress>> AddressesAsync(string name, System.Net.Sockets.AddressFamily family, CancellationToken ct = default)
+    internal async Task<DnsLookup<IPAddress>> AddressesAsync(string name, System.Net.Sockets.AddressFamily family, CancellationToken ct = default)
     {
         var type = family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? DnsType.AAAA : DnsType.A;
         var (response, error) = await QueryAsync(DnsNames.Normalize(name), type, ct);
@@ -148,7 +148,7 @@ public sealed class LabResolver
     }
 
     /// <summary>The MX records of <paramref name="name"/> as published (preference, exchange), without resolving addresses.</summary>
-    public async Task<DnsLookup<(int Preference, string Exchange)>> MxRecordsAsync(string name, CancellationToken ct = default)
+    internal async Task<DnsLookup<(int Preference, string Exchange)>> MxRecordsAsync(string name, CancellationToken ct = default)
     {
         var (response, error) = await QueryAsync(DnsNames.Normalize(name), DnsType.MX, ct);
         if (error is not null) return new DnsLookup<(int, string)>([], false, error);
@@ -157,7 +157,7 @@ public sealed class LabResolver
     }
 
     /// <summary>The PTR names of <paramref name="address"/>'s reverse name (RFC 1035 §3.5, RFC 3596 §2.5).</summary>
-    public async Task<DnsLookup<string>> PtrAsync(IPAddress address, CancellationToken ct = default)
+    internal async Task<DnsLookup<string>> PtrAsync(IPAddress address, CancellationToken ct = default)
     {
         var name = DnsNames.ReverseName(address);
         var (response, error) = await QueryAsync(name, DnsType.PTR, ct);

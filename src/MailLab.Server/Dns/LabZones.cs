@@ -8,7 +8,7 @@ namespace MailLab.Server.Dns;
 /// filled from the lab's <c>dns.zones</c> directory (relative to the lab file), or from the default
 /// zones built into MailLab; later starts keep the data copy, so the shipped files stay pristine.
 /// </summary>
-public static class LabZones
+internal static class LabZones
 {
     private const string ResourcePrefix = "MailLab.zones.";
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace MailLab.Server.Dns;
 
 /// <summary>What to do with one UDP query under response-rate limiting.</summary>
-public enum RateVerdict
+internal enum RateVerdict
 {
     /// <summary>Within the rate: answer it.</summary>
     Answer,
@@ -19,7 +19,7 @@ public enum RateVerdict
 /// <param name="Dropped">Responses not sent.</param>
 /// <param name="Slipped">Responses sent truncated (TC) instead.</param>
 /// <param name="Period">The time the counts cover (zero for the first report, when the client first went over).</param>
-public sealed record RateLimitReport(string Client, int Dropped, int Slipped, TimeSpan Period);
+internal sealed record RateLimitReport(string Client, int Dropped, int Slipped, TimeSpan Period);
 
 /// <summary>
 /// Response-rate limiting for the UDP side of the lab DNS, without I/O: one token bucket per client
@@ -30,7 +30,7 @@ public sealed record RateLimitReport(string Client, int Dropped, int Slipped, Ti
 /// answers, plus slips no bigger than the queries. The same scheme as BIND's RRL, much simplified.
 /// One caller at a time (the UDP receive loop).
 /// </summary>
-public sealed class ResponseRateLimiter
+internal sealed class ResponseRateLimiter
 {
     /// <summary>Clients tracked at most; beyond it idle buckets are forgotten (a spoofed flood cannot grow the table without bound).</summary>
     public const int MaxTrackedClients = 10_000;

@@ -3,7 +3,7 @@ using MailLab.Protocols.Dns;
 namespace MailLab.Server.Dns;
 
 /// <summary>One loaded zone: its origin, SOA and records by owner name. Immutable; a reload builds a new one.</summary>
-public sealed class Zone
+internal sealed class Zone
 {
     private readonly Dictionary<string, List<DnsRecord>> byName;
     private readonly HashSet<string> nonTerminals = new(StringComparer.Ordinal);
@@ -61,7 +61,7 @@ public sealed class Zone
 }
 
 /// <summary>The zones served at one moment; a reload swaps in a new set.</summary>
-public sealed class ZoneSet
+internal sealed class ZoneSet
 {
     /// <summary>Longest origin first, so the most specific zone wins.</summary>
     public ZoneSet(IEnumerable<Zone> zones) => Zones = zones.OrderByDescending(z => z.Origin.Length).ToList();

@@ -10,7 +10,7 @@ namespace MailLab.Server.Dns;
 /// column once it is still broken one poll later (an editor may be caught mid-save), and the last
 /// good version of that zone stays served.
 /// </summary>
-public sealed class ZoneStore : IAsyncDisposable
+internal sealed class ZoneStore : IAsyncDisposable
 {
     /// <summary>How often the directory is checked for edits.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);

@@ -11,7 +11,7 @@ namespace MailLab.Server.Exercises;
 /// documented in lab-exercises/README.md). Every problem is reported with file, line and column,
 /// all at once, as an <see cref="ExerciseDefinitionException"/>.
 /// </summary>
-public static partial class ExerciseReader
+internal static partial class ExerciseReader
 {
     /// <summary>The objectives file in each exercise folder.</summary>
     public const string FileName = "objectives.yml";
@@ -292,7 +292,7 @@ public static partial class ExerciseReader
 }
 
 /// <summary>An objectives file could not be read or is not valid; <see cref="Errors"/> lists every problem in file order.</summary>
-public sealed class ExerciseDefinitionException(IReadOnlyList<LabDefinitionError> errors)
+internal sealed class ExerciseDefinitionException(IReadOnlyList<LabDefinitionError> errors)
     : Exception(string.Join(Environment.NewLine, errors))
 {
     /// <summary>Every problem, with file, line, column and field.</summary>

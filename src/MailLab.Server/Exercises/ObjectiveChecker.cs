@@ -15,7 +15,7 @@ public sealed record ObjectiveResult(Objective Objective, bool Met, IReadOnlyLis
 /// patterns one by one, honouring the links between them (same session, same message, after,
 /// same-as). Pure: events in, verdicts out.
 /// </summary>
-public static class ObjectiveChecker
+internal static class ObjectiveChecker
 {
     /// <summary>Upper bound on candidate tries per objective, so a pathological file cannot hang the checker.</summary>
     private const int MaxSteps = 2_000_000;

@@ -15,7 +15,7 @@ public static class StudentScope
     public static bool IsValid(string student) => IPAddress.TryParse(student, out _) || IsMailAddress(student);
 
     /// <summary>The student's events, in trace order.</summary>
-    public static IReadOnlyList<RecordedEvent> Filter(IReadOnlyList<RecordedEvent> events, string student)
+    internal static IReadOnlyList<RecordedEvent> Filter(IReadOnlyList<RecordedEvent> events, string student)
     {
         if (!IsValid(student)) throw new ArgumentException($"'{student}' is neither an IP address nor a mail address", nameof(student));
         var sessions = new HashSet<string>(StringComparer.Ordinal);

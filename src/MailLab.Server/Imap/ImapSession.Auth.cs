@@ -10,7 +10,7 @@ using MailLab.Server.Trace;
 namespace MailLab.Server.Imap;
 
 // STARTTLS (RFC 3501 §6.2.1, RFC 2595) and implicit TLS (RFC 8314); LOGIN and AUTHENTICATE are Commands/AuthCommands.cs.
-public sealed partial class ImapSession
+internal sealed partial class ImapSession
 {
     internal async Task StartTlsAsync(ImapCommand c)
     {

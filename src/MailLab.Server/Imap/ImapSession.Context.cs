@@ -11,7 +11,7 @@ namespace MailLab.Server.Imap;
 
 // What the command handlers (Commands/, over ImapCommandGroup) see of the session, and the two state
 // changes they make: login and logout.
-public sealed partial class ImapSession
+internal sealed partial class ImapSession
 {
     private ImapCommands Commands => commands ??= new ImapCommands(this);
 

@@ -7,7 +7,7 @@ namespace MailLab.Server.Imap;
 
 // Responses (RFC 3501 §7): untagged, continuation and tagged, each traced; the error count that ends a
 // session; and how commands are shown in the trace (credentials masked).
-public sealed partial class ImapSession
+internal sealed partial class ImapSession
 {
     internal void Untagged(string text)
     {

@@ -19,7 +19,7 @@ namespace MailLab.Server.Imap;
 /// <see cref="MessageStore"/> by the command handlers in <c>Commands/</c> (<see cref="ImapCommands"/>);
 /// the selected mailbox is a <see cref="SelectedMailbox"/> kept in step with changes made by anyone else.
 /// </summary>
-public sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
+internal sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
 {
     /// <summary>
     /// Longest command line (literals excluded), in octets. RFC 7162 §4 asks for at least 8192; 65536

@@ -6,7 +6,7 @@ namespace MailLab.Server.Imap;
 /// The user's subscribed mailbox names (RFC 3501 §6.3.6), one per line in <c>.subscriptions</c> in the
 /// user's directory, replaced atomically. A name may stay subscribed after its folder is gone (§6.3.7).
 /// </summary>
-public static class ImapSubscriptions
+internal static class ImapSubscriptions
 {
     private const string FileName = ".subscriptions";
     private static readonly SemaphoreSlim Gate = new(1, 1);

@@ -14,21 +14,21 @@ public sealed record LabDefinition
 
     public LabSwitches Switches { get; init; } = new();
 
-    public LabLimits Limits { get; init; } = new();
+    internal LabLimits Limits { get; init; } = new();
 
     /// <summary>Outbound relay: destination port, retry intervals, queue lifetime.</summary>
-    public RelaySettings Relay { get; init; } = new();
+    internal RelaySettings Relay { get; init; } = new();
     /// <summary>The lab DNS server's address, port and zone directory.</summary>
     public LabDns Dns { get; init; } = new();
 
     /// <summary>DMARC rules (RFC 9989 or RFC 7489), extra public suffixes and the report interval.</summary>
-    public DmarcSettings Dmarc { get; init; } = new();
+    internal DmarcSettings Dmarc { get; init; } = new();
 
     /// <summary>The file (or source name) this definition was read from, if any.</summary>
     public string? SourceFile { get; init; }
 
     /// <summary>The site that serves <paramref name="domain"/> (case-insensitive, a trailing dot is ignored).</summary>
-    public SiteDefinition? FindSiteByDomain(string domain)
+    internal SiteDefinition? FindSiteByDomain(string domain)
     {
         string wanted = LabNames.NormalizeDomain(domain);
         foreach (SiteDefinition site in Sites)
@@ -49,7 +49,7 @@ public sealed record LabDefinition
     /// The user with mailbox <paramref name="address"/>. Lab addresses are compared case-insensitively,
     /// local part included (RFC 5321 §2.4 lets a server treat local parts that way; students mistype case).
     /// </summary>
-    public UserDefinition? FindUser(string address)
+    internal UserDefinition? FindUser(string address)
     {
         int at = address.LastIndexOf('@');
         if (at <= 0 || at == address.Length - 1)

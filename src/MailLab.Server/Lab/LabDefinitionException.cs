@@ -5,7 +5,7 @@ namespace MailLab.Server.Lab;
 /// problem is not at a place in the file (the file cannot be read). <see cref="Field"/> is the path of the
 /// field in YAML key names, like <c>sites[1].address</c>, or empty for the document itself.
 /// </summary>
-public sealed record LabDefinitionError(string File, int Line, int Column, string Field, string Problem)
+internal sealed record LabDefinitionError(string File, int Line, int Column, string Field, string Problem)
 {
     /// <summary>"lab.yml:12:5: sites[1].address: '127.0.2.x' is not an IP address".</summary>
     public override string ToString()
@@ -21,7 +21,7 @@ public sealed record LabDefinitionError(string File, int Line, int Column, strin
 /// </summary>
 public sealed class LabDefinitionException : Exception
 {
-    public LabDefinitionException(IReadOnlyList<LabDefinitionError> errors)
+    internal LabDefinitionException(IReadOnlyList<LabDefinitionError> errors)
         : base(string.Join(Environment.NewLine, errors))
     {
         if (errors.Count == 0)
@@ -32,13 +32,13 @@ public sealed class LabDefinitionException : Exception
         Errors = errors;
     }
 
-    public LabDefinitionException(LabDefinitionError error, Exception? inner = null)
+    internal LabDefinitionException(LabDefinitionError error, Exception? inner = null)
         : base(error.ToString(), inner)
     {
         Errors = [error];
     }
 
-    public IReadOnlyList<LabDefinitionError> Errors { get; }
+    internal IReadOnlyList<LabDefinitionError> Errors { get; }
 
     public string File => Errors[0].File;
 

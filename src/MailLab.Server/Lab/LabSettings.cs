@@ -80,7 +80,7 @@ public sealed record LabSwitches
 }
 
 /// <summary>How the MTAs evaluate DMARC and report on it (lab key <c>dmarc:</c>).</summary>
-public sealed class DmarcSettings
+internal sealed class DmarcSettings
 {
     /// <summary>RFC 9989 (DNS tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=).</summary>
     public MailAuth.Dmarc.DmarcMode Mode { get; init; } = MailAuth.Dmarc.DmarcMode.Rfc9989;
@@ -96,7 +96,7 @@ public sealed class DmarcSettings
 }
 
 /// <summary>Resource limits, stated once, with the RFC values they come from.</summary>
-public sealed class LabLimits
+internal sealed class LabLimits
 {
     /// <summary>RCPT commands per transaction; RFC 5321 §4.5.3.1.8 requires accepting at least 100.</summary>
     public int MaxRecipients { get; init; } = 100;
@@ -136,7 +136,7 @@ public sealed class LabLimits
 }
 
 /// <summary>How the outbound relay (the MTA as a client) reaches other sites and retries.</summary>
-public sealed class RelaySettings
+internal sealed class RelaySettings
 {
     /// <summary>
     /// Destination port for MX hosts that are not a site of this lab (a lab site's own bound MTA port

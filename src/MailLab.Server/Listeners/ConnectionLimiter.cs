@@ -9,7 +9,7 @@ namespace MailLab.Server.Listeners;
 /// site's MSA or POP3 cannot use up the address's slots at its MTA (issue 20). Connections of the lab's
 /// own relay (<see cref="Sites.LabRelayConnections"/>) are counted but never refused: see docs/architecture.md.
 /// </summary>
-public sealed class ConnectionLimiter
+internal sealed class ConnectionLimiter
 {
     private readonly Dictionary<IPAddress, int> perClient = [];
     private readonly Lock gate = new();

@@ -4,7 +4,7 @@ namespace MailLab.Server.Listeners;
 /// The last reply of a session that is closing (SMTP 421, POP3 -ERR, IMAP BYE on shutdown, timeout or
 /// too many errors): sent with its own short limit, because the session's own deadline may be what ended it.
 /// </summary>
-public static class FinalReply
+internal static class FinalReply
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(5);
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace MailLab.Server.Listeners;
 
 /// <summary>Socket options and bind errors shared by every lab listener (SMTP and DNS).</summary>
-public static class ListenerSockets
+internal static class ListenerSockets
 {
     /// <summary>
     /// Plain SO_REUSEADDR (SOL_SOCKET=1, SO_REUSEADDR=2): a restarted lab rebinds while old

@@ -14,7 +14,7 @@ namespace MailLab.Server.Listeners;
 /// IMAP STARTTLS) or starts in TLS (RFC 8314): the handshake with the site's lab-CA certificate and
 /// the plaintext-injection discard, with their trace events.
 /// </summary>
-public static class ServerTls
+internal static class ServerTls
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 

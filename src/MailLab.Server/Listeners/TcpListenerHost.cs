@@ -7,14 +7,14 @@ using MailLab.Server.Trace;
 namespace MailLab.Server.Listeners;
 
 /// <summary>Handles one accepted connection; returns when the session is over.</summary>
-public delegate Task ConnectionHandler(Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId, CancellationToken shutdown);
+internal delegate Task ConnectionHandler(Stream transport, IPEndPoint remote, IPEndPoint local, string sessionId, CancellationToken shutdown);
 
 /// <summary>
 /// A plain socket accept loop for one protocol listener. A socket (not Kestrel) keeps the transport
 /// a Stream from the first byte, which STARTTLS needs mid-connection, and reports bind errors as
 /// one clear <see cref="ListenerBindException"/>.
 /// </summary>
-public sealed class TcpListenerHost : IAsyncDisposable
+internal sealed class TcpListenerHost : IAsyncDisposable
 {
     private static long sessionCounter;
     private readonly ConcurrentDictionary<long, (Task Task, Socket Socket)> sessions = new();

@@ -3,7 +3,7 @@ using MailLab.Server.Store;
 namespace MailLab.Server.Pop3;
 
 /// <summary>One message of the snapshot: its POP3 number, what the store holds, and the session's marks.</summary>
-public sealed class MaildropEntry(int number, StoredMessage message)
+internal sealed class MaildropEntry(int number, StoredMessage message)
 {
     /// <summary>RFC 1939 §5: the message number, fixed for the session.</summary>
     public int Number { get; } = number;
@@ -23,7 +23,7 @@ public sealed class MaildropEntry(int number, StoredMessage message)
 /// do not change during the session, so mail arriving later is not shown), with the deletion marks.
 /// No I/O: the session reads and writes the store.
 /// </summary>
-public sealed class Maildrop
+internal sealed class Maildrop
 {
     private readonly List<MaildropEntry> entries;
 

@@ -7,7 +7,7 @@ namespace MailLab.Server.Pop3;
 /// session cannot see or delete the same messages. In-process, keyed by the maildrop's directory,
 /// so two labs in one process (tests) never share locks.
 /// </summary>
-public static class MaildropLocks
+internal static class MaildropLocks
 {
     private static readonly ConcurrentDictionary<string, string> Holders = new(StringComparer.Ordinal);
 

@@ -8,7 +8,7 @@ namespace MailLab.Server.Pop3;
 /// A crash in between leaves the file, and the next login finishes the job before taking its snapshot,
 /// so a QUIT that was answered +OK is never half undone.
 /// </summary>
-public static class MaildropUpdate
+internal static class MaildropUpdate
 {
     /// <summary>The intent file's name inside the INBOX directory (beside tmp/, new/, cur/).</summary>
     public const string IntentFile = "pop3-update";

@@ -8,7 +8,7 @@ namespace MailLab.Server.Pop3;
 
 // Logging in: USER/PASS and APOP (RFC 1939 §7), AUTH PLAIN (RFC 5034, RFC 4616); then the maildrop
 // is locked (RFC 1939 §8) and its snapshot taken.
-public sealed partial class Pop3Session
+internal sealed partial class Pop3Session
 {
     private const string PlaintextRefused = "Plaintext login is disabled: send STLS first (lab switch allow-plaintext-auth)";
 

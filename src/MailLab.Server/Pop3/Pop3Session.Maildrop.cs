@@ -6,7 +6,7 @@ using MailLab.Server.Trace;
 namespace MailLab.Server.Pop3;
 
 // The TRANSACTION state (RFC 1939 §5, §7) and the UPDATE state (§6) over the login snapshot.
-public sealed partial class Pop3Session
+internal sealed partial class Pop3Session
 {
     private const int BodyChunk = 64 * 1024;
 

@@ -6,7 +6,7 @@ namespace MailLab.Server.Pop3;
 
 // Replies are queued and written in one flush before the session waits for input, which is what
 // makes PIPELINING (RFC 2449 §6.6) cheap. Every line in and out is a trace event; secrets are masked.
-public sealed partial class Pop3Session
+internal sealed partial class Pop3Session
 {
     /// <summary>After this many bad commands the session is closed (as the SMTP session does).</summary>
     private const int MaxErrors = 20;

@@ -3,7 +3,7 @@ using MailLab.Protocols.Pop3;
 namespace MailLab.Server.Pop3;
 
 // STLS (RFC 2595 §4); the handshake, and implicit TLS on the pop3s port (RFC 8314 §3.3), are the connection's.
-public sealed partial class Pop3Session
+internal sealed partial class Pop3Session
 {
     private async Task<bool> StlsAsync()
     {

@@ -14,7 +14,7 @@ namespace MailLab.Server.Pop3;
 /// The protocol state lives in <see cref="Pop3StateTable"/>, the parsing in <see cref="Pop3CommandParser"/>;
 /// this class reads lines, runs the commands against the store and writes the replies.
 /// </summary>
-public sealed partial class Pop3Session : IAsyncDisposable, ISessionProtocol
+internal sealed partial class Pop3Session : IAsyncDisposable, ISessionProtocol
 {
     private static long instances;
     private readonly LabSite site;

@@ -9,7 +9,7 @@ namespace MailLab.Server.Relay;
 /// notification, <c>multipart/report; report-type=delivery-status</c> (RFC 6522) with a readable
 /// part, the <c>message/delivery-status</c> fields and the original header as <c>text/rfc822-headers</c>.
 /// </summary>
-public static class DsnBuilder
+internal static class DsnBuilder
 {
     /// <summary>Builds the DSN. <paramref name="originalHeaders"/> is the returned message's header section.</summary>
     public static MimeMessage Build(QueueEntry entry, IReadOnlyList<QueueRecipient> failed, string reportingMta,

@@ -13,7 +13,7 @@ public interface IMxResolver
 }
 
 /// <summary>One mail exchanger: its MX preference, host name and addresses.</summary>
-public sealed record MxHost(int Preference, string Name, IReadOnlyList<IPAddress> Addresses);
+internal sealed record MxHost(int Preference, string Name, IReadOnlyList<IPAddress> Addresses);
 
 /// <summary>The outcome of an MX lookup: hosts, null MX, no such domain, or a temporary error.</summary>
 public abstract record MxLookup
@@ -26,7 +26,7 @@ public abstract record MxLookup
 /// Mail exchangers in the order to try them (lowest preference first, RFC 5321 §5.1). When a domain
 /// has no MX, the resolver returns its A/AAAA as one host of preference 0 (the implicit MX).
 /// </summary>
-public sealed record MxHosts(IReadOnlyList<MxHost> Hosts) : MxLookup
+internal sealed record MxHosts(IReadOnlyList<MxHost> Hosts) : MxLookup
 {
     /// <inheritdoc />
     public override string Outcome => "hosts";
@@ -36,7 +36,7 @@ public sealed record MxHosts(IReadOnlyList<MxHost> Hosts) : MxLookup
 }
 
 /// <summary>RFC 7505 null MX ("MX 0 ."): the domain accepts no mail; fail at once.</summary>
-public sealed record NullMx : MxLookup
+internal sealed record NullMx : MxLookup
 {
     /// <inheritdoc />
     public override string Outcome => "null-mx";
@@ -46,14 +46,14 @@ public sealed record NullMx : MxLookup
 /// The domain does not exist; a permanent failure. <paramref name="Rcode"/> is what the DNS said:
 /// NXDOMAIN, or REFUSED for a name outside every lab zone (the lab DNS is the lab's whole DNS).
 /// </summary>
-public sealed record NoSuchDomain(string Rcode = "NXDOMAIN") : MxLookup
+internal sealed record NoSuchDomain(string Rcode = "NXDOMAIN") : MxLookup
 {
     /// <inheritdoc />
     public override string Outcome => "nxdomain";
 }
 
 /// <summary>A temporary DNS failure (SERVFAIL, timeout): try again later.</summary>
-public sealed record TempError(string Reason) : MxLookup
+internal sealed record TempError(string Reason) : MxLookup
 {
     /// <inheritdoc />
     public override string Outcome => "temperror";

@@ -6,7 +6,7 @@ namespace MailLab.Server.Relay;
 /// The outbound relay's view of a site's lab resolver (<see cref="LabResolver.ResolveMxAsync"/>). It lives
 /// here, not in Dns/, so the DNS code does not depend on the relay that uses it.
 /// </summary>
-public sealed class LabMxResolver(LabResolver dns) : IMxResolver
+internal sealed class LabMxResolver(LabResolver dns) : IMxResolver
 {
     /// <inheritdoc />
     public async Task<MxLookup> ResolveAsync(string domain, CancellationToken ct)

@@ -19,7 +19,7 @@ namespace MailLab.Server.Relay;
 /// address, uses STARTTLS when offered (opportunistic, RFC 3207 / RFC 7435) and reports a result
 /// per recipient. It never throws for network or SMTP outcomes; they are results.
 /// </summary>
-public sealed partial class RelayClient
+internal sealed partial class RelayClient
 {
     private static long sessions;
     private readonly Func<LabSite, IMxResolver> resolverFor;

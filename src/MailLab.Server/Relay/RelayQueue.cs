@@ -43,7 +43,7 @@ public sealed class RelayQueue
     /// Phase one: writes the entry into a temporary directory and fsyncs it. Nothing is visible to the
     /// worker or the CLI until <see cref="PendingQueueEntry.Commit"/>.
     /// </summary>
-    public async Task<PendingQueueEntry> PrepareAsync(string id, string mailFrom, string site, bool utf8,
+    internal async Task<PendingQueueEntry> PrepareAsync(string id, string mailFrom, string site, bool utf8,
         IReadOnlyList<string> recipients, string prependedHeaders, MessageSpool content, CancellationToken ct)
     {
         var tmp = Path.Combine(Directory, TmpPrefix + id);
@@ -88,7 +88,7 @@ public sealed class RelayQueue
     }
 
     /// <summary>Replaces an entry's envelope.json atomically (old or new, never half).</summary>
-    public void Save(QueueEntry entry) =>
+    internal void Save(QueueEntry entry) =>
         DurableFile.WriteAllTextAtomic(Path.Combine(Directory, entry.Id, EnvelopeFile), entry.ToJson());
 
     /// <summary>Removes a finished entry (renamed away first, so a crash never leaves half an entry).</summary>
@@ -181,7 +181,7 @@ public sealed class RelayQueue
 }
 
 /// <summary>An entry written and synced but not yet visible: commit or abort it.</summary>
-public sealed class PendingQueueEntry
+internal sealed class PendingQueueEntry
 {
     private readonly RelayQueue queue;
     private bool done;

@@ -13,7 +13,7 @@ namespace MailLab.Server.Relay;
 /// bounces failures to local senders and removes finished entries. Polls once a second for the
 /// <c>.flush</c> request file that <c>maillab queue flush</c> creates.
 /// </summary>
-public sealed class RelayWorker : IAsyncDisposable
+internal sealed class RelayWorker : IAsyncDisposable
 {
     private readonly RelayQueue queue;
     private readonly IReadOnlyList<LabSite> sites;

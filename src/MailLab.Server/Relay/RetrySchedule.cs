@@ -9,7 +9,7 @@ namespace MailLab.Server.Relay;
 /// <param name="Status">The enhanced status code (RFC 3463).</param>
 /// <param name="Reason">Readable reason for the trace and the queue listing.</param>
 /// <param name="RemoteMta">The host that answered, if one did.</param>
-public sealed record AttemptResult(string Address, AttemptKind Kind, string Reply, string Status, string Reason, string? RemoteMta);
+internal sealed record AttemptResult(string Address, AttemptKind Kind, string Reply, string Status, string Reason, string? RemoteMta);
 
 /// <summary>What one attempt found for a recipient.</summary>
 public enum AttemptKind
@@ -28,7 +28,7 @@ public enum AttemptKind
 /// Backoff and expiry (RFC 5321 §4.5.4.1: retry after a delay, give up after a lifetime), with the
 /// lab's short intervals so students see a retry within a lesson.
 /// </summary>
-public static class RetrySchedule
+internal static class RetrySchedule
 {
     /// <summary>The wait after the <paramref name="attempts"/>-th failed attempt (1-based); the last interval repeats.</summary>
     public static TimeSpan Delay(RelaySettings settings, int attempts) =>

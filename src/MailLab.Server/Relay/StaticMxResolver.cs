@@ -7,7 +7,7 @@ namespace MailLab.Server.Relay;
 /// An MX resolver over a fixed table (domain -> answer); a domain not in the table is NXDOMAIN.
 /// Used by tests, and by <c>maillab up</c> (built from the lab's sites) until the lab DNS is wired in.
 /// </summary>
-public sealed class StaticMxResolver : IMxResolver
+internal sealed class StaticMxResolver : IMxResolver
 {
     private readonly Dictionary<string, MxLookup> table;
 

@@ -107,7 +107,7 @@ public static class AggregateReportReader
     }
 
     /// <summary>Parses one report document; element names are matched by local name, so any namespace version reads.</summary>
-    public static AggregateReport ParseXml(byte[] xml)
+    internal static AggregateReport ParseXml(byte[] xml)
     {
         XDocument doc;
         try

@@ -4,14 +4,14 @@ using MailLab.MailAuth.Dmarc;
 namespace MailLab.Server.Reports;
 
 /// <summary>Who sends a report and for which period (RFC 9990 report_metadata).</summary>
-public sealed record ReportMetadata(string OrgName, string Email, string ReportId, DateTimeOffset Begin, DateTimeOffset End);
+internal sealed record ReportMetadata(string OrgName, string Email, string ReportId, DateTimeOffset Begin, DateTimeOffset End);
 
 /// <summary>
 /// Writes an aggregate report: RFC 9990 XML (namespace urn:ietf:params:xml:ns:dmarc-2.0) or, in
 /// RFC 7489 mode, the Appendix C shape (no namespace, no np/testing/discovery_method). Messages with
 /// the same source IP, verdicts, identifiers and authentication results share one record with a count.
 /// </summary>
-public static class AggregateReportXml
+internal static class AggregateReportXml
 {
     /// <summary>The RFC 9990 namespace.</summary>
     public const string Namespace = "urn:ietf:params:xml:ns:dmarc-2.0";

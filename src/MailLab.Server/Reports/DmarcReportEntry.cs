@@ -1,7 +1,7 @@
 namespace MailLab.Server.Reports;
 
 /// <summary>One DKIM signature as an aggregate report lists it (RFC 9990 DKIMAuthResultType).</summary>
-public sealed record ReportDkim(string Domain, string Selector, string Result);
+internal sealed record ReportDkim(string Domain, string Selector, string Result);
 
 /// <summary>
 /// What an aggregate report needs to know about one evaluated message (RFC 9990 §3): collected by
@@ -30,7 +30,7 @@ public sealed record DmarcReportEntry
     /// <summary>Why the disposition differs from the published policy (local_policy, policy_test_mode), if it does.</summary>
     public string? OverrideType { get; init; }
     public string? OverrideComment { get; init; }
-    public IReadOnlyList<ReportDkim> Dkim { get; init; } = [];
+    internal IReadOnlyList<ReportDkim> Dkim { get; init; } = [];
     public required string SpfDomain { get; init; }
     public required string SpfResult { get; init; }
 }

@@ -19,7 +19,7 @@ public sealed class DmarcReportLog(string directory)
     public string Directory { get; } = directory;
 
     /// <summary>Appends one entry for the reporting <paramref name="site"/>.</summary>
-    public async Task AppendAsync(string site, DmarcReportEntry entry, CancellationToken ct)
+    internal async Task AppendAsync(string site, DmarcReportEntry entry, CancellationToken ct)
     {
         var dir = System.IO.Directory.CreateDirectory(Path.Combine(Directory, site)).FullName;
         var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, Json) + "\n");

@@ -87,7 +87,7 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, RelayQueue queue
             $"{(o.QueueId is null ? "" : $" (queue id {o.QueueId})")}{string.Concat(o.Refused.Select(r => $"; refused {r}"))}\n"));
 
     /// <summary>Sends every collected report of every site now.</summary>
-    public async Task<IReadOnlyList<ReportOutcome>> SendAllAsync(CancellationToken ct)
+    internal async Task<IReadOnlyList<ReportOutcome>> SendAllAsync(CancellationToken ct)
     {
         await sending.WaitAsync(ct).ConfigureAwait(false);
         try

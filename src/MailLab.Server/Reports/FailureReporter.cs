@@ -10,7 +10,7 @@ using MimeKit;
 namespace MailLab.Server.Reports;
 
 /// <summary>What the failure report says about the message (RFC 6591 §3.1 fields).</summary>
-public sealed record FailedMessage(string MailFrom, IReadOnlyList<string> Recipients, string SourceIp, byte[] Headers,
+internal sealed record FailedMessage(string MailFrom, IReadOnlyList<string> Recipients, string SourceIp, byte[] Headers,
     string AuthenticationResults, string DeliveryResult);
 
 /// <summary>
@@ -18,7 +18,7 @@ public sealed record FailedMessage(string MailFrom, IReadOnlyList<string> Recipi
 /// with the failed message's header section, queued through the lab to each authorised ruf address
 /// when fo= asks for it.
 /// </summary>
-public static class FailureReporter
+internal static class FailureReporter
 {
     /// <summary>Whether fo= asks for a report (RFC 7489 §6.3): 0 all failed, 1 any failed, d DKIM failed, s SPF failed.</summary>
     /// <param name="r">The evaluation.</param>

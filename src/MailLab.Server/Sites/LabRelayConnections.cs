@@ -8,7 +8,7 @@ namespace MailLab.Server.Sites;
 /// (any local process can use 127.0.1.1 as its source); see <see cref="OwnEndPoints"/>. Process-wide on
 /// purpose: the key is unique on the machine, whichever lab instance registered it.
 /// </summary>
-public static class LabRelayConnections
+internal static class LabRelayConnections
 {
     private static readonly OwnEndPoints open = new();
 

@@ -9,7 +9,7 @@ namespace MailLab.Server.Sites;
 /// questions as the lab's (<see cref="Trace.LabOrigin.Resolver"/>) while a student who binds the same
 /// site address (<c>dig -b 127.0.1.1</c>) stays a student; see <see cref="OwnEndPoints"/>.
 /// </summary>
-public static class LabResolverSockets
+internal static class LabResolverSockets
 {
     private static readonly OwnEndPoints udp = new(), tcp = new();
 

@@ -16,7 +16,7 @@ namespace MailLab.Server.Sites;
 public sealed class LabSite
 {
     /// <summary>Creates the running form of a site.</summary>
-    public LabSite(LabDefinition lab, SiteDefinition definition, X509Certificate2 certificate, Tracer tracer, LocalDelivery mda,
+    internal LabSite(LabDefinition lab, SiteDefinition definition, X509Certificate2 certificate, Tracer tracer, LocalDelivery mda,
         LabPeers? peers = null)
     {
         Peers = peers ?? LabPeers.AllInProcess;
@@ -29,7 +29,7 @@ public sealed class LabSite
     }
 
     /// <summary>How this site tells the lab's own clients (its relay) from a student's.</summary>
-    public LabPeers Peers { get; }
+    internal LabPeers Peers { get; }
 
     /// <summary>The certificate prepared once for every TLS handshake of the site.</summary>
     public SslStreamCertificateContext CertificateContext { get; }
@@ -47,7 +47,7 @@ public sealed class LabSite
     public Tracer Tracer { get; }
 
     /// <summary>The site's mail delivery agent.</summary>
-    public LocalDelivery Mda { get; }
+    internal LocalDelivery Mda { get; }
 
 
     /// <summary>The site's name, stamped on its trace events.</summary>
@@ -61,7 +61,7 @@ public sealed class LabSite
         Definition.Domains.Any(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The user with this address at this site, or null.</summary>
-    public UserDefinition? FindUser(string address) =>
+    internal UserDefinition? FindUser(string address) =>
         Definition.Users.FirstOrDefault(u => string.Equals(u.Address, address, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
@@ -75,7 +75,7 @@ public sealed class LabSite
     }
 
     /// <summary>Checks a password in constant time; returns the user or null.</summary>
-    public UserDefinition? Authenticate(string address, string password)
+    internal UserDefinition? Authenticate(string address, string password)
     {
         var user = FindUser(address);
         var expected = Encoding.UTF8.GetBytes(user?.Password ?? "\0no-such-user");

@@ -9,7 +9,7 @@ namespace MailLab.Server.Sites;
 /// after it is bound without SO_REUSEADDR (the kernel then lets no other socket have that address and
 /// port) and before it sends, and unregistered before it is closed, so a registered end point is ours.
 /// </summary>
-public sealed class OwnEndPoints
+internal sealed class OwnEndPoints
 {
     private readonly ConcurrentDictionary<IPEndPoint, byte> open = new();
 

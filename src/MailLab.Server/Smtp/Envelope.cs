@@ -1,7 +1,7 @@
 namespace MailLab.Server.Smtp;
 
 /// <summary>The SMTP envelope of one transaction (RFC 5321 §2.3.1): what MAIL and RCPT said.</summary>
-public sealed class Envelope
+internal sealed class Envelope
 {
     /// <summary>The reverse-path; empty for the null sender &lt;&gt; used by bounces.</summary>
     public string MailFrom { get; set; } = "";

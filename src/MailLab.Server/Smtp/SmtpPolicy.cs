@@ -6,17 +6,17 @@ using MailLab.Server.Sites;
 namespace MailLab.Server.Smtp;
 
 /// <summary>What the MAIL check sees.</summary>
-public sealed record SenderContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, bool Tls, SmtpCommand Command, SmtpLimits Limits);
+internal sealed record SenderContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, bool Tls, SmtpCommand Command, SmtpLimits Limits);
 
 /// <summary>What the RCPT check sees; <paramref name="Queue"/>: the outbound queue, null when relaying to other domains is not available.</summary>
-public sealed record RecipientContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, Envelope Envelope, string Path, SmtpCommand Command, SmtpLimits Limits,
+internal sealed record RecipientContext(LabSite Site, SmtpProfile Profile, UserDefinition? User, Envelope Envelope, string Path, SmtpCommand Command, SmtpLimits Limits,
     Relay.RelayQueue? Queue);
 
 /// <summary>
 /// The relay and submission rules as functions returning values: they never touch the socket.
 /// Later checks (SPF at MAIL time) hook in here.
 /// </summary>
-public static class SmtpPolicy
+internal static class SmtpPolicy
 {
     /// <summary>Checks a MAIL command against the profile's rules.</summary>
     public static PolicyDecision CheckSender(SenderContext c)

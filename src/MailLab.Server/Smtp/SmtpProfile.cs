@@ -6,7 +6,7 @@ namespace MailLab.Server.Smtp;
 /// How one SMTP listener behaves. There is one SMTP session type; the MTA (relay) and the MSA
 /// (submission) differ only in these options, like Postfix's one smtpd with per-port settings.
 /// </summary>
-public sealed record SmtpProfile
+internal sealed record SmtpProfile
 {
     /// <summary>Short name shown in greetings and the listener table.</summary>
     public required string Name { get; init; }

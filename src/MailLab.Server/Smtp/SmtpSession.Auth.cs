@@ -7,7 +7,7 @@ using MailLab.Server.Trace;
 namespace MailLab.Server.Smtp;
 
 // AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN mechanisms, on the submission profile only.
-public sealed partial class SmtpSession
+internal sealed partial class SmtpSession
 {
     private async Task AuthAsync(SmtpCommand command)
     {

@@ -7,7 +7,7 @@ using MailLab.Server.Lab;
 namespace MailLab.Server.Smtp;
 
 // DATA (RFC 5321 §4.1.1.4): receive, check, add headers, deliver, and reply 250 only when durable.
-public sealed partial class SmtpSession
+internal sealed partial class SmtpSession
 {
     private async Task DataAsync()
     {

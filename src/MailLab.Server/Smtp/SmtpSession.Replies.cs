@@ -6,7 +6,7 @@ namespace MailLab.Server.Smtp;
 
 // Replies: queued and written in one flush before the session waits for input, which is what
 // makes PIPELINING (RFC 2920 §3.1) cheap.
-public sealed partial class SmtpSession
+internal sealed partial class SmtpSession
 {
     /// <summary>After this many bad commands the session is closed (like Postfix's hard error limit).</summary>
     private const int MaxErrors = 20;

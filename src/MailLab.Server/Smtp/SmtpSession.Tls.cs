@@ -3,7 +3,7 @@ using MailLab.Protocols.Smtp;
 namespace MailLab.Server.Smtp;
 
 // STARTTLS (RFC 3207); the handshake, and implicit TLS (RFC 8314), are the connection's.
-public sealed partial class SmtpSession
+internal sealed partial class SmtpSession
 {
     private async Task StartTlsAsync(SmtpCommand command)
     {

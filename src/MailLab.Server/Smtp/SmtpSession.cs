@@ -17,7 +17,7 @@ namespace MailLab.Server.Smtp;
 /// state lives in <see cref="SmtpStateTable"/>; policy decisions come from <see cref="SmtpPolicy"/>
 /// as values; this class reads lines, asks them, and writes the replies.
 /// </summary>
-public sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
+internal sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
 {
     private readonly LabSite site;
     private readonly Relay.RelayQueue? queue;

@@ -7,7 +7,7 @@ namespace MailLab.Server.Store;
 /// The two durability primitives the store needs: fsync of a directory (so a create, rename or unlink
 /// survives a crash) and an atomic replace of a small file (write tmp, fsync, rename, fsync directory).
 /// </summary>
-public static class DurableFile
+internal static class DurableFile
 {
     private const int ORdOnly = 0;
     private const int OCloExec = 0x80000; // 02000000, the same on x86-64 and arm64 Linux

@@ -7,4 +7,4 @@ namespace MailLab.Server.Store;
 /// <param name="Unseen">Messages without \Seen.</param>
 /// <param name="TotalSize">Sum of the message sizes in octets.</param>
 /// <param name="Recent">Messages not yet announced to any IMAP session (\Recent, RFC 3501 §2.3.2).</param>
-public sealed record FolderInfo(uint UidValidity, uint UidNext, int Count, int Unseen, long TotalSize, int Recent);
+internal sealed record FolderInfo(uint UidValidity, uint UidNext, int Count, int Unseen, long TotalSize, int Recent);

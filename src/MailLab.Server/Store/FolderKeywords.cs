@@ -8,7 +8,7 @@ namespace MailLab.Server.Store;
 /// <c>maillab-keywords</c> beside <c>cur/</c>. Names are only ever added, so a letter never changes meaning.
 /// Not thread-safe: the folder's lock guards it.
 /// </summary>
-public sealed class FolderKeywords
+internal sealed class FolderKeywords
 {
     /// <summary>File name inside the folder directory.</summary>
     public const string FileName = "maillab-keywords";

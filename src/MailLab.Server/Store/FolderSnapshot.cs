@@ -12,7 +12,7 @@ namespace MailLab.Server.Store;
 /// <param name="TotalSize">Sum of the message sizes in octets.</param>
 /// <param name="Keywords">The folder's keyword names (index = bit of <see cref="StoredMessage.Keywords"/>).</param>
 /// <param name="RecentFrom">Messages with a UID at or above this were not yet announced to any IMAP session (\Recent).</param>
-public sealed record FolderSnapshot(
+internal sealed record FolderSnapshot(
     uint UidValidity,
     uint UidNext,
     IReadOnlyList<StoredMessage> Messages,

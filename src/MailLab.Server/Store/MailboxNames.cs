@@ -6,7 +6,7 @@ namespace MailLab.Server.Store;
 /// Validates and normalises the two names that become directories: the owner address and the folder.
 /// Anything that could leave the user's own directory is refused, never "cleaned up".
 /// </summary>
-public static class MailboxNames
+internal static class MailboxNames
 {
     /// <summary>IMAP hierarchy delimiter (RFC 9051 §6.3.9); on disk it becomes <see cref="DiskDelimiter"/>.</summary>
     public const char Delimiter = '/';

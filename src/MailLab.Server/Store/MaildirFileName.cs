@@ -7,7 +7,7 @@ namespace MailLab.Server.Store;
 /// Maildir file names that carry the UID and size: <c>&lt;unique&gt;,U=&lt;uid&gt;,S=&lt;size&gt;</c> in <c>new/</c>,
 /// plus the info suffix <c>:2,&lt;flags&gt;&lt;keyword letters&gt;</c> in <c>cur/</c>. A directory listing alone rebuilds a folder.
 /// </summary>
-public readonly record struct MaildirFileName(string Unique, uint Uid, long Size, MessageFlags Flags, bool HasInfo, uint Keywords = 0)
+internal readonly record struct MaildirFileName(string Unique, uint Uid, long Size, MessageFlags Flags, bool HasInfo, uint Keywords = 0)
 {
     private const string InfoMarker = ":2,";
     private static long counter;

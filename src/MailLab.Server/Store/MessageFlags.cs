@@ -19,7 +19,7 @@ public enum MessageFlags
 /// Maps flags to and from the Maildir info suffix (<c>:2,DFRST</c> then keyword letters <c>a</c>–<c>z</c>,
 /// the convention Dovecot uses, so other Maildir tools keep them).
 /// </summary>
-public static class MaildirInfo
+internal static class MaildirInfo
 {
     /// <summary>Keywords a folder can hold: one lower-case letter each.</summary>
     public const int MaxKeywords = 26;

@@ -4,14 +4,14 @@ namespace MailLab.Server.Store;
 public sealed partial class MessageStore
 {
     /// <summary>UIDVALIDITY, UIDNEXT and counts of a folder (<see cref="MailboxNotFoundException"/> when it does not exist).</summary>
-    public async Task<FolderInfo> GetFolderInfoAsync(string address, string folder, CancellationToken ct)
+    internal async Task<FolderInfo> GetFolderInfoAsync(string address, string folder, CancellationToken ct)
     {
         var s = await SnapshotAsync(address, folder, claimRecent: false, ct).ConfigureAwait(false);
         return new FolderInfo(s.UidValidity, s.UidNext, s.Messages.Count, s.Unseen, s.TotalSize, s.RecentCount);
     }
 
     /// <summary>Creates the folder if it does not exist (IMAP CREATE) and returns its UIDVALIDITY, UIDNEXT and counts.</summary>
-    public async Task<FolderInfo> CreateFolderAsync(string address, string folder, CancellationToken ct)
+    internal async Task<FolderInfo> CreateFolderAsync(string address, string folder, CancellationToken ct)
     {
         (await AcquireAsync(address, folder, create: true, ct).ConfigureAwait(false)).Gate.Release();
         return await GetFolderInfoAsync(address, folder, ct).ConfigureAwait(false);

@@ -13,7 +13,7 @@ public sealed partial class MessageStore
     /// <paramref name="claimRecent"/> the caller is the session that announces the messages from
     /// <see cref="FolderSnapshot.RecentFrom"/> on as \Recent; no later caller gets them as recent (RFC 3501 §2.3.2).
     /// </summary>
-    public async Task<FolderSnapshot> SnapshotAsync(string address, string folder, bool claimRecent, CancellationToken ct)
+    internal async Task<FolderSnapshot> SnapshotAsync(string address, string folder, bool claimRecent, CancellationToken ct)
     {
         var f = await AcquireAsync(address, folder, create: false, ct).ConfigureAwait(false);
         try
@@ -57,7 +57,7 @@ public sealed partial class MessageStore
     }
 
     /// <summary>Replaces the message's system flags, keeping its keywords (a rename into <c>cur/</c>); null when there is no such UID.</summary>
-    public Task<StoredMessage?> SetFlagsAsync(string address, string folder, uint uid, MessageFlags flags, CancellationToken ct) =>
+    internal Task<StoredMessage?> SetFlagsAsync(string address, string folder, uint uid, MessageFlags flags, CancellationToken ct) =>
         UpdateFlagsAsync(address, folder, uid, (_, keywords) => (flags, keywords), ct);
 
     /// <summary>
@@ -65,7 +65,7 @@ public sealed partial class MessageStore
     /// folder's lock, so that two sessions' +FLAGS and -FLAGS both take effect (RFC 3501 §6.4.6 adds to or
     /// removes from the current flags, not a session's older copy); null when there is no such UID.
     /// </summary>
-    public async Task<StoredMessage?> UpdateFlagsAsync(string address, string folder, uint uid,
+    internal async Task<StoredMessage?> UpdateFlagsAsync(string address, string folder, uint uid,
         Func<MessageFlags, uint, (MessageFlags Flags, uint Keywords)> change, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(change);

@@ -41,14 +41,14 @@ public sealed partial class MessageStore
     public static IReadOnlyList<string> DefaultFolders { get; } = ["INBOX", "Sent", "Drafts", "Trash", "Junk"];
 
     /// <summary>Starts a delivery: creates a file in the folder's <c>tmp/</c> (and the folder if needed). Commit or dispose the result.</summary>
-    public Task<PendingMessage> BeginAsync(string address, string folder, CancellationToken ct) =>
+    internal Task<PendingMessage> BeginAsync(string address, string folder, CancellationToken ct) =>
         BeginAsync(address, folder, create: true, ct);
 
     /// <summary>
     /// Starts a delivery; with <paramref name="create"/> false (IMAP APPEND and COPY, which answer
     /// <c>[TRYCREATE]</c>) throws <see cref="MailboxNotFoundException"/> instead of creating the folder.
     /// </summary>
-    public async Task<PendingMessage> BeginAsync(string address, string folder, bool create, CancellationToken ct)
+    internal async Task<PendingMessage> BeginAsync(string address, string folder, bool create, CancellationToken ct)
     {
         var f = await AcquireAsync(address, folder, create, ct).ConfigureAwait(false);
         f.Gate.Release(); // the lock only made sure the directories exist; writing tmp files runs in parallel

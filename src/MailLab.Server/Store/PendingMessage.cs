@@ -6,7 +6,7 @@ namespace MailLab.Server.Store;
 /// Disposing without a commit aborts. A crash before the commit leaves only a file in <c>tmp/</c>,
 /// which is never listed as a message.
 /// </summary>
-public sealed class PendingMessage : IAsyncDisposable
+internal sealed class PendingMessage : IAsyncDisposable
 {
     private enum State { Open, Committing, Committed, Aborted }
 

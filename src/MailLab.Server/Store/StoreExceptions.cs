@@ -1,7 +1,7 @@
 namespace MailLab.Server.Store;
 
 /// <summary>An address or folder name the store refuses (path traversal, control characters, bad syntax).</summary>
-public sealed class InvalidMailboxNameException(string paramName, string value, string reason)
+internal sealed class InvalidMailboxNameException(string paramName, string value, string reason)
     : ArgumentException($"Invalid {paramName} '{Printable(value)}': {reason}", paramName)
 {
     /// <summary>Why the name was refused, for the log or a protocol reply.</summary>
@@ -13,7 +13,7 @@ public sealed class InvalidMailboxNameException(string paramName, string value, 
 }
 
 /// <summary>The store could not do what was asked (I/O failure, corrupt state, UID space exhausted).</summary>
-public sealed class StoreException : IOException
+internal sealed class StoreException : IOException
 {
     public StoreException(string message) : base(message) { }
     public StoreException(string message, Exception inner) : base(message, inner) { }
@@ -24,7 +24,7 @@ public sealed class StoreException : IOException
 /// listing never creates a folder; only delivery and an explicit create do (issue 20: a deleted folder
 /// came back when another session still used it).
 /// </summary>
-public sealed class MailboxNotFoundException(string folder) : IOException($"No such folder: {folder}")
+internal sealed class MailboxNotFoundException(string folder) : IOException($"No such folder: {folder}")
 {
     /// <summary>The folder's store name.</summary>
     public string Folder { get; } = folder;

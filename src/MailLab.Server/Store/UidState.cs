@@ -9,7 +9,7 @@ namespace MailLab.Server.Store;
 /// Messages with a UID at or above <see cref="Recent"/> have not been announced to any IMAP session yet,
 /// so the next session to see them gets them with \Recent (RFC 3501 §2.3.2).
 /// </summary>
-public readonly record struct UidState(uint UidValidity, uint Reserved, uint Recent)
+internal readonly record struct UidState(uint UidValidity, uint Reserved, uint Recent)
 {
     /// <summary>File name inside the folder directory (beside tmp/, new/, cur/; Maildir readers ignore it).</summary>
     public const string FileName = "maillab-uids";

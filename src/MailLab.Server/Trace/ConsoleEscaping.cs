@@ -12,7 +12,7 @@ namespace MailLab.Server.Trace;
 /// forge a log line. Applied to every string property of a console event (<see cref="TraceLogging"/>);
 /// the JSON file keeps the original text, which JSON escaping already makes safe.
 /// </summary>
-public sealed class ConsoleEscaping : ILogEventEnricher
+internal sealed class ConsoleEscaping : ILogEventEnricher
 {
     /// <summary>Whether <paramref name="c"/> is escaped on the console.</summary>
     public static bool IsUnsafe(char c) =>

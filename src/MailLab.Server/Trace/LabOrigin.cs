@@ -4,7 +4,7 @@ namespace MailLab.Server.Trace;
 /// The values of <see cref="TraceEvent.Origin"/>: what in the lab itself caused an event. A closed list,
 /// documented in docs/events.md §1; exercises never count such an event as a student's act.
 /// </summary>
-public static class LabOrigin
+internal static class LabOrigin
 {
     /// <summary>Start-up, listeners, zones and keys loaded, shutdown: the host's own events.</summary>
     public const string Host = "host";

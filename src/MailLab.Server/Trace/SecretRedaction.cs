@@ -22,7 +22,7 @@ public enum SecretProtocol
 /// after it becomes <see cref="Tracer.Redacted"/>. A line that did not parse as a command and is
 /// nothing but a base64 token (a SASL response sent where no challenge was pending) is masked whole.
 /// </summary>
-public static class SecretRedaction
+internal static class SecretRedaction
 {
     // RFC 4422 §3.1 names that clients commonly send; others are shown only in upper case (base64 rarely is).
     private static readonly HashSet<string> Mechanisms = new(StringComparer.OrdinalIgnoreCase)

@@ -30,6 +30,6 @@ public sealed record TraceContext(Tracer Tracer, string Site, TraceRole Role, st
     /// A client's line as the trace shows it: credentials masked by verb unless the lab reveals
     /// secrets (<see cref="SecretRedaction.Redact"/>; <paramref name="unknown"/>: the parser did not know the verb).
     /// </summary>
-    public string ClientLine(SecretProtocol protocol, string line, bool unknown = false) =>
+    internal string ClientLine(SecretProtocol protocol, string line, bool unknown = false) =>
         Tracer.RevealSecrets ? line : SecretRedaction.Redact(protocol, line, unknown);
 }

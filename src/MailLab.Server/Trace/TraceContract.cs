@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace MailLab.Server.Trace;
 
 /// <summary>The JSON type of a trace field's value (null is always allowed: "no value").</summary>
-public enum TraceFieldType
+internal enum TraceFieldType
 {
     /// <summary>A JSON string.</summary>
     String,
@@ -24,7 +24,7 @@ public enum TraceFieldType
 /// checker (an objective may only name a field its kind has) and the test that docs/events.md
 /// documents exactly these fields. A kind emitted by several roles declares the union of their fields.
 /// </summary>
-public static class TraceContract
+internal static class TraceContract
 {
     // One line per kind: "Name" is a string; "Name:int", ":num", ":bool", ":list" (of strings) say otherwise.
     // Adding a field: add it here and to the kind's table in docs/events.md (a test compares the two).
@@ -172,7 +172,7 @@ public static class TraceContract
 }
 
 /// <summary>One declared field of a kind: its name (PascalCase, case-sensitive) and JSON type.</summary>
-public sealed record TraceField(string Name, TraceFieldType Type);
+internal sealed record TraceField(string Name, TraceFieldType Type);
 
 /// <summary>An event broke <see cref="TraceContract"/> while <see cref="TraceContract.Strict"/> was on.</summary>
-public sealed class TraceContractException(string message) : InvalidOperationException(message);
+internal sealed class TraceContractException(string message) : InvalidOperationException(message);

@@ -9,7 +9,7 @@ namespace MailLab.Server.Trace;
 /// cost about three times the memory of the fields themselves. Events have a handful of fields,
 /// so a linear lookup is as fast as hashing. Field order is the order of emission.
 /// </summary>
-public sealed class TraceFields : IReadOnlyDictionary<string, object?>
+internal sealed class TraceFields : IReadOnlyDictionary<string, object?>
 {
     private readonly (string Name, object? Value)[] fields;
 

@@ -8,7 +8,7 @@ namespace MailLab.Server.Trace;
 /// ring is bounded in bytes as well as in events: a client repeating a 60,000-octet command
 /// cannot make the lab hold more than <see cref="RingByteBudget"/>.
 /// </summary>
-public static class TraceLimits
+internal static class TraceLimits
 {
     /// <summary>
     /// Most UTF-8 octets kept of an event's <c>Text</c> and of each string field (each element of a

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 namespace MailLab.Server.Trace;
 
 /// <summary>A query over the in-memory trace; every criterion left null matches everything.</summary>
-public sealed record TraceQuery(
+internal sealed record TraceQuery(
     string? Site = null,
     TraceRole? Role = null,
     string? Session = null,
@@ -96,7 +96,7 @@ public sealed class TraceStream
     }
 
     /// <summary>The retained events that match the query, oldest first.</summary>
-    public IReadOnlyList<TraceEvent> Query(TraceQuery? query = null)
+    internal IReadOnlyList<TraceEvent> Query(TraceQuery? query = null)
     {
         var result = new List<TraceEvent>();
         lock (gate)
@@ -117,7 +117,7 @@ public sealed class TraceStream
     /// Live events from now on, until <paramref name="ct"/> is cancelled. Up to
     /// <paramref name="buffer"/> events wait for a slow reader; beyond that the oldest are dropped.
     /// </summary>
-    public async IAsyncEnumerable<TraceEvent> Subscribe(
+    internal async IAsyncEnumerable<TraceEvent> Subscribe(
         TraceQuery? query = null,
         int buffer = 10_000,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)

@@ -37,16 +37,16 @@ public sealed class Tracer
     public const string Redacted = "<redacted>";
 
     /// <summary>A context that stamps site, role and session on each event it emits.</summary>
-    public TraceContext For(string site, TraceRole role, string? session = null) => new(this, site, role, session, null);
+    internal TraceContext For(string site, TraceRole role, string? session = null) => new(this, site, role, session, null);
 
     /// <summary>A context for the lab's own work (<paramref name="lab"/>: a <see cref="LabOrigin"/> value).</summary>
-    public TraceContext ForLab(string lab, string site, TraceRole role, string? session = null) => new(this, site, role, session, null) { Origin = lab };
+    internal TraceContext ForLab(string lab, string site, TraceRole role, string? session = null) => new(this, site, role, session, null) { Origin = lab };
 
     /// <summary>
     /// Emits one event; <c>Text</c> and every string field are capped (<see cref="TraceLimits.MaxValueOctets"/>).
     /// In <see cref="TraceContract.Strict"/> mode, a field the kind does not declare throws <see cref="TraceContractException"/>.
     /// </summary>
-    public TraceEvent Emit(
+    internal TraceEvent Emit(
         string site, TraceRole role, string? session, string? message, TraceKind kind, string text,
         IReadOnlyDictionary<string, object?>? fields = null, string? origin = null)
     {

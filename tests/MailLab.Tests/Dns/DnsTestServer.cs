@@ -35,11 +35,11 @@ public sealed class DnsTestServer : IAsyncDisposable
 
     public string Directory { get; }
     public Tracer Tracer { get; }
-    public ZoneStore Zones { get; }
+    internal ZoneStore Zones { get; }
     public LabDnsServer Server { get; }
     public IPEndPoint EndPoint => Server.EndPoint;
 
-    public static DnsTestServer Start(string? longTxt = null, ConnectionLimiter? limiter = null, int rateLimit = LabDns.DefaultRateLimit,
+    internal static DnsTestServer Start(string? longTxt = null, ConnectionLimiter? limiter = null, int rateLimit = LabDns.DefaultRateLimit,
         TimeSpan? tcpIdle = null, MailLab.Server.Sites.LabPeers? peers = null)
     {
         string dir = TempDir.New("dns");

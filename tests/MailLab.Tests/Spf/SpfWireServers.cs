@@ -11,7 +11,7 @@ public sealed class SpfWireServers : IAsyncLifetime
     private readonly Dictionary<(string File, string Scenario), Task<(ZoneStore Zones, LabDnsServer Server)>> servers = [];
 
     /// <summary>The running server for the scenario of <paramref name="c"/>.</summary>
-    public Task<(ZoneStore Zones, LabDnsServer Server)> For(SpfSuiteCase c)
+    internal Task<(ZoneStore Zones, LabDnsServer Server)> For(SpfSuiteCase c)
     {
         lock (servers)
         {

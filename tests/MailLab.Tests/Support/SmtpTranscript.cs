@@ -14,7 +14,7 @@ public sealed class SmtpTranscript : Transcript
     {
     }
 
-    public static async Task<SmtpTranscript> StartAsync(LabSite site, SmtpProfile profile, string clientIp = "127.0.3.1", bool expectGreeting = true)
+    internal static async Task<SmtpTranscript> StartAsync(LabSite site, SmtpProfile profile, string clientIp = "127.0.3.1", bool expectGreeting = true)
     {
         var (server, client) = DuplexPipe.Create();
         var remote = new IPEndPoint(IPAddress.Parse(clientIp), 40000);

@@ -9,7 +9,7 @@ namespace MailLab.Server.Exercises.Demos;
 /// each line sent and each reply received is printed (<c>C:</c> / <c>S:</c>). Replies are SMTP-style:
 /// lines <c>250-...</c> continue, <c>250 ...</c> ends.
 /// </summary>
-public sealed class LineDialogue : IAsyncDisposable
+internal sealed class LineDialogue : IAsyncDisposable
 {
     /// <summary>How long one reply may take before the demo gives up.</summary>
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
@@ -97,7 +97,7 @@ public sealed class LineDialogue : IAsyncDisposable
 }
 
 /// <summary>A reply: its code (0 when the line had none) and its lines as received.</summary>
-public sealed record SmtpLikeReply(int Code, IReadOnlyList<string> Lines)
+internal sealed record SmtpLikeReply(int Code, IReadOnlyList<string> Lines)
 {
     /// <summary>Whether the code is in the 2xx range.</summary>
     public bool Ok => Code is >= 200 and < 300;
