@@ -150,7 +150,9 @@ public sealed class LabDnsServer : IAsyncDisposable
             var client = (IPEndPoint)got.RemoteEndPoint;
             var message = buffer.AsSpan(0, got.ReceivedBytes);
             var verdict = RateVerdict.Answer;
-            if (rateLimiter is not null)
+            // The lab's own resolvers are not limited: their sockets are registered and cannot be forged (as the
+            // relay's connections are exempt from the connection limits); a drop would stall a message 2 s.
+            if (rateLimiter is not null && !Peers.IsResolver(client, ProtocolType.Udp))
             {
                 verdict = rateLimiter.Check(client.Address, DateTime.UtcNow, out var report);
                 if (report is not null) TraceRateLimited(report);

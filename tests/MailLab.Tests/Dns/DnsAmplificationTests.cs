@@ -41,6 +41,25 @@ public class DnsAmplificationTests
 
 
     [Fact]
+    public async Task The_labs_own_resolver_is_never_rate_limited()
+    {
+        // Before the fix the lab DNS dropped the lab MTA's own lookups over the rate: each drop stalled a
+        // message for the resolver's 2 s timeout (bench/smtp: sessions of 8 ms, one in 30 waiting 2 s).
+        const int rate = 5, burst = 60;
+        await using var dns = DnsTestServer.Start(rateLimit: rate);
+        var resolver = new LabResolver(dns.EndPoint, TimeSpan.FromSeconds(2), source: IPAddress.Parse("127.0.0.3"), labResolver: true);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < burst; i++)
+        {
+            var answer = await resolver.TxtAsync($"n{i}.uc.test"); // distinct names: nothing comes from the cache
+            Assert.False(answer.IsTempError, answer.TempError);
+        }
+        Assert.Empty(dns.Events(TraceKind.DnsRateLimited));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{burst} lookups took {watch.Elapsed}: some waited for a timeout");
+        Assert.Equal(burst, dns.Events(TraceKind.DnsQuery).Count(e => e.Origin == LabOrigin.Resolver));
+    }
+
+    [Fact]
     public async Task A_udp_burst_over_the_rate_limit_is_dropped_and_slipped_while_another_client_is_answered()
     {
         const int rate = 5, burst = 100;
