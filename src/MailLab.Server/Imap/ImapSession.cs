@@ -95,7 +95,7 @@ internal sealed partial class ImapSession : IAsyncDisposable, ISessionProtocol
         w = new ImapWriter(connection.Output);
     }
 
-    // The connection's state under the names the command handlers (ImapSession.*.cs) use.
+    // The connection's state under the short names the session's partial files (ImapSession.*.cs) use.
     private PipeReader reader => connection.Reader;
     private CancellationTokenSource idle => connection.Idle;
     private CancellationTokenSource? commandWait => connection.CommandWait;

@@ -60,7 +60,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
         });
     }
 
-    // The connection's state under the names the receive path (SmtpSession.Data/.Spf/.Dkim/.Dmarc.cs) uses.
+    // The connection's state under the short names the SMTP handlers (SmtpSession.*.cs) use.
     private IPEndPoint remote => connection.Remote;
     private IPEndPoint local => connection.Local;
     private PipeReader reader => connection.Reader;
