@@ -150,9 +150,10 @@ public sealed class LabDnsServer : IAsyncDisposable
             var client = (IPEndPoint)got.RemoteEndPoint;
             var message = buffer.AsSpan(0, got.ReceivedBytes);
             var verdict = RateVerdict.Answer;
-            // The lab's own resolvers are not limited: their sockets are registered and cannot be forged (as the
-            // relay's connections are exempt from the connection limits); a drop would stall a message 2 s.
-            if (rateLimiter is not null && !Peers.IsResolver(client, ProtocolType.Udp))
+            // This process's own resolvers are not limited: their sockets are registered and cannot be forged (as
+            // the relay's connections are exempt from the connection limits); a drop would stall a message 2 s.
+            // A site in another process is known by its address only, which a spoofed flood could use: limited.
+            if (rateLimiter is not null && !Peers.IsOwnResolverSocket(client, ProtocolType.Udp))
             {
                 verdict = rateLimiter.Check(client.Address, DateTime.UtcNow, out var report);
                 if (report is not null) TraceRateLimited(report);

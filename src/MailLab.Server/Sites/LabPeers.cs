@@ -32,5 +32,12 @@ public sealed class LabPeers
     public bool IsResolver(IPEndPoint remote, ProtocolType protocol) =>
         LabResolverSockets.IsOwn(protocol, remote) || otherProcessSites.Contains(Normal(remote.Address));
 
+    /// <summary>
+    /// Whether <paramref name="remote"/> is a resolver socket of this process (registered, so it cannot be
+    /// forged by binding an address). Another process's site is known only by its address, which a
+    /// workstation with raw sockets can spoof, so it is not one of these.
+    /// </summary>
+    public bool IsOwnResolverSocket(IPEndPoint remote, ProtocolType protocol) => LabResolverSockets.IsOwn(protocol, remote);
+
     private static IPAddress Normal(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 }
