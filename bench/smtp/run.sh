@@ -291,6 +291,8 @@ measure() {
 
 json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 hwm_mb() { awk '/^VmHWM:/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# utime + stime of a process in clock ticks (proc(5) fields 14 and 15; the name in field 2 has no spaces here).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # ---------------------------------------------------------------------------------------------
 ensure_smtp_source
@@ -310,12 +312,13 @@ if [[ $WARMUP -gt 0 ]]; then
   done
 fi
 
-declare -A RATE DELIV MLMB PFMB
+declare -A RATE DELIV MLMB PFMB MLCPU
 LOSS=""
 for s in $SESSIONS; do
   for srv in maillab postfix; do
     want "$srv" || continue
     note "run: $srv, $s sessions, $MESSAGES messages of $SIZE bytes"
+    [[ $srv == maillab ]] && ticks0=$(cpu_ticks "$ML_PID")
     r=$(measure "$srv" "s$s" "$s" "$MESSAGES") || true
     note "  $r"
     RATE[$srv,$s]=$(json_field "$r" rate)
@@ -326,6 +329,8 @@ for s in $SESSIONS; do
     if [[ $srv == maillab ]]; then
       kill -0 "$ML_PID" 2>/dev/null || die "maillab died during the $s-session run"
       MLMB[$s]=$(hwm_mb "$ML_PID")
+      MLCPU[$s]=$(awk -v a="$ticks0" -v b="$(cpu_ticks "$ML_PID")" -v hz="$(getconf CLK_TCK)" -v n="$MESSAGES" \
+        'BEGIN {printf "%.2f", (b - a) * 1000 / hz / n}')
     else
       PFMB[$s]=$(awk -v k="$(json_field "$r" peak_pss_kb)" 'BEGIN {printf "%.0f", k/1024}')
     fi
@@ -347,14 +352,15 @@ conn="one message per connection"; [[ $REUSE == 1 ]] && conn="many messages per 
   echo "- msg/s = messages in the Maildir (new/ + cur/) / seconds from smtp-source start until the last one appeared"
   echo "- MailLab peak MB = VmHWM of the maillab process after the run (cumulative);"
   echo "  Postfix peak MB = peak over the run of the summed PSS of master and all its children, sampled every 0.25 s"
+  echo "- MailLab CPU ms/msg = user + system CPU of the maillab process during the run (/proc/PID/stat) / messages"
   echo
-  echo "| sessions | MailLab msg/s | Postfix msg/s | ratio | MailLab peak MB | Postfix peak MB | delivered/sent (MailLab, Postfix) |"
-  echo "|---:|---:|---:|---:|---:|---:|---|"
+  echo "| sessions | MailLab msg/s | Postfix msg/s | ratio | MailLab peak MB | Postfix peak MB | MailLab CPU ms/msg | delivered/sent (MailLab, Postfix) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---|"
   for s in $SESSIONS; do
     ml=${RATE[maillab,$s]:--} pf=${RATE[postfix,$s]:--}
     ratio=-
     if [[ $ml != - && $pf != - ]]; then ratio=$(awk -v a="$ml" -v b="$pf" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "-" }'); fi
-    echo "| $s | $ml | $pf | $ratio | ${MLMB[$s]:--} | ${PFMB[$s]:--} | ${DELIV[maillab,$s]:--}/$MESSAGES, ${DELIV[postfix,$s]:--}/$MESSAGES |"
+    echo "| $s | $ml | $pf | $ratio | ${MLMB[$s]:--} | ${PFMB[$s]:--} | ${MLCPU[$s]:--} | ${DELIV[maillab,$s]:--}/$MESSAGES, ${DELIV[postfix,$s]:--}/$MESSAGES |"
   done
   if [[ -n $LOSS ]]; then echo; echo "**FAILED runs:**$LOSS"; fi
 } | tee "$OUT"
