@@ -21,6 +21,9 @@ public sealed record LabDefinition
     /// <summary>The lab DNS server's address, port and zone directory.</summary>
     public LabDns Dns { get; init; } = new();
 
+    /// <summary>The lab's HTTP service: CA certificates, CRL, OpenPGP key server.</summary>
+    public LabWeb Web { get; init; } = new();
+
     /// <summary>DMARC rules (RFC 9989 or RFC 7489), extra public suffixes and the report interval.</summary>
     internal DmarcSettings Dmarc { get; init; } = new();
 

@@ -204,38 +204,7 @@ internal sealed partial class LabDefinitionReader
             return defaults;
         }
 
-        string address = defaults.Address;
-        if (map.Optional("address") is { } addressNode && f.String(addressNode, map.Path("address")) is { } addressText)
-        {
-            if (LabNames.TryParseIp(addressText, out _))
-            {
-                address = addressText;
-            }
-            else
-            {
-                f.Error(addressNode, map.Path("address"), $"'{addressText}' is not an IP address");
-            }
-        }
-
-        int port = defaults.Port;
-        if (map.Optional("port") is { } portNode && f.Integer(portNode, map.Path("port")) is { } p)
-        {
-            if (p is < 0 or > 65535)
-            {
-                f.Error(portNode, map.Path("port"), $"port {p} is out of range (use 1..65535, or 0 for an ephemeral port)");
-            }
-            else
-            {
-                port = (int)p;
-            }
-        }
-
-        if (port != 0 && LabNames.TryParseIp(address, out IPAddress ip))
-        {
-            // UDP and TCP share the port; TCP is what clashes with the SMTP listeners.
-            ClaimEndpoint(ip, port, map.Path(map.Optional("port") is null ? "address" : "port"), map.Optional("port") ?? map.Optional("address") ?? node);
-        }
-
+        (string address, int port) = ReadEndpoint(node, map, defaults.Address, defaults.Port);
         string zones = map.Optional("zones") is { } zonesNode && f.String(zonesNode, map.Path("zones")) is { } z ? z : defaults.Zones;
 
         int rateLimit = defaults.RateLimit;
@@ -252,6 +221,57 @@ internal sealed partial class LabDefinitionReader
         }
 
         return new LabDns { Address = address, Port = port, Zones = zones, RateLimit = rateLimit };
+    }
+
+    private LabWeb ReadWeb(YamlNode node)
+    {
+        var defaults = new LabWeb();
+        FieldMap? map = f.Map(node, "web", WebKeys);
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        (string address, int port) = ReadEndpoint(node, map, defaults.Address, defaults.Port);
+        return new LabWeb { Address = address, Port = port };
+    }
+
+    /// <summary>A lab service's address and port (dns:, web:), claimed so a clash with any other listener is an error here.</summary>
+    private (string Address, int Port) ReadEndpoint(YamlNode node, FieldMap map, string defaultAddress, int defaultPort)
+    {
+        string address = defaultAddress;
+        if (map.Optional("address") is { } addressNode && f.String(addressNode, map.Path("address")) is { } addressText)
+        {
+            if (LabNames.TryParseIp(addressText, out _))
+            {
+                address = addressText;
+            }
+            else
+            {
+                f.Error(addressNode, map.Path("address"), $"'{addressText}' is not an IP address");
+            }
+        }
+
+        int port = defaultPort;
+        if (map.Optional("port") is { } portNode && f.Integer(portNode, map.Path("port")) is { } p)
+        {
+            if (p is < 0 or > 65535)
+            {
+                f.Error(portNode, map.Path("port"), $"port {p} is out of range (use 1..65535, or 0 for an ephemeral port)");
+            }
+            else
+            {
+                port = (int)p;
+            }
+        }
+
+        if (port != 0 && LabNames.TryParseIp(address, out IPAddress ip))
+        {
+            // For the DNS, UDP and TCP share the port; TCP is what clashes with the other listeners.
+            ClaimEndpoint(ip, port, map.Path(map.Optional("port") is null ? "address" : "port"), map.Optional("port") ?? map.Optional("address") ?? node);
+        }
+
+        return (address, port);
     }
 
     private long? Positive(YamlNode node, string field, long? value, long max)

@@ -10,9 +10,10 @@ namespace MailLab.Server.Lab;
 /// </summary>
 internal sealed partial class LabDefinitionReader(YamlFields f)
 {
-    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "dmarc", "sites"];
+    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "web", "dmarc", "sites"];
     private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
     private static readonly string[] DnsKeys = ["address", "port", "zones", "rate-limit"];
+    private static readonly string[] WebKeys = ["address", "port"];
     private static readonly string[] SwitchKeys = [.. LabSwitches.Names];
     private static readonly string[] LimitKeys =
         ["max-recipients", "max-message-size", "max-connections-per-client", "max-connections", "command-timeout", "session-timeout", "max-auth-failures",
@@ -45,6 +46,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
 
         var sites = new List<SiteDefinition>();
         YamlNode? dnsNode = map.Optional("dns");
+        YamlNode? webNode = map.Optional("web");
         if (map.Required("sites") is { } sitesNode && f.Sequence(sitesNode, "sites") is { } items)
         {
             if (items.Count == 0)
@@ -63,6 +65,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
 
         // Read after the sites, so a DNS port that clashes with a site listener is reported at the dns field.
         LabDns dns = dnsNode is not null ? ReadDns(dnsNode) : new LabDns();
+        LabWeb web = webNode is not null ? ReadWeb(webNode) : new LabWeb();
 
         return name is null ? null : new LabDefinition
         {
@@ -72,6 +75,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
             Limits = limits,
             Relay = relay,
             Dns = dns,
+            Web = web,
             Dmarc = dmarc,
             SourceFile = sourceName,
         };

@@ -9,7 +9,7 @@ public sealed record LabSwitches
     /// </summary>
     public static IReadOnlyList<string> Names { get; } =
         ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail", "enable-apop",
-         "dmarc-monitor-only", "show-dmarc-verdict"];
+         "dmarc-monitor-only", "show-dmarc-verdict", "mda-holds-user-keys"];
 
     /// <summary>Whether the switch <paramref name="name"/> (one of <see cref="Names"/>) is on.</summary>
     public bool this[string name] => name switch
@@ -22,6 +22,7 @@ public sealed record LabSwitches
         "enable-apop" => EnableApop,
         "dmarc-monitor-only" => DmarcMonitorOnly,
         "show-dmarc-verdict" => ShowDmarcVerdict,
+        "mda-holds-user-keys" => MdaHoldsUserKeys,
         _ => throw new ArgumentException($"'{name}' is not a lab switch", nameof(name)),
     };
 
@@ -36,6 +37,7 @@ public sealed record LabSwitches
         "enable-apop" => this with { EnableApop = on },
         "dmarc-monitor-only" => this with { DmarcMonitorOnly = on },
         "show-dmarc-verdict" => this with { ShowDmarcVerdict = on },
+        "mda-holds-user-keys" => this with { MdaHoldsUserKeys = on },
         _ => throw new ArgumentException($"'{name}' is not a lab switch", nameof(name)),
     };
 
@@ -77,6 +79,36 @@ public sealed record LabSwitches
     /// (Thunderbird): a subject tag such as "[DMARC fail]" and an X-MailLab-DMARC summary header.
     /// </summary>
     public bool ShowDmarcVerdict { get; init; }
+
+    /// <summary>
+    /// The MDA may use the users' private S/MIME and OpenPGP keys to decrypt what arrives for them.
+    /// Off by default: end-to-end encryption means the server never holds the key; on, the lab shows
+    /// what a server that does hold it can read. Weakens the lab.
+    /// </summary>
+    public bool MdaHoldsUserKeys { get; init; }
+}
+
+/// <summary>
+/// The lab's HTTP service (lab key <c>web:</c>): the CA's certificates and CRL, and the OpenPGP key
+/// server (HKP). Port 11371 is HKP's registered port, so <c>hkp://ADDRESS</c> needs no port in gpg.
+/// </summary>
+public sealed class LabWeb
+{
+    /// <summary>The default port: HKP's (IANA "hkp", 11371).</summary>
+    public const int DefaultPort = 11371;
+
+    /// <summary>Address the HTTP service listens on; the lab DNS's address by default.</summary>
+    public string Address { get; init; } = LabDns.DefaultAddress;
+
+    /// <summary>TCP port; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>
+    /// The URL of the user CA's CRL as the certificates name it (CRL distribution point, RFC 5280
+    /// §4.2.1.13): the configured address and port, so certificates issued in a lab with port 0 name
+    /// port 0 and only the lab's own verification (which reads the CRL from disk) can use them.
+    /// </summary>
+    public string CrlUrl => $"http://{(Address.Contains(':') ? $"[{Address}]" : Address)}:{Port}/pki/user-ca.crl";
 }
 
 /// <summary>How the MTAs evaluate DMARC and report on it (lab key <c>dmarc:</c>).</summary>

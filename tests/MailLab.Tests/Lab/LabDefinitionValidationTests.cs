@@ -322,6 +322,38 @@ public class LabDefinitionValidationTests
         """, 12, 19, "sites[1].ports.mta", "already used at sites[0].ports.mta");
 
     [Fact]
+    public void WebPortThatClashesWithTheDnsIsReportedAtTheWebField() => AssertError("""
+        name: x
+        dns: { address: 127.0.9.1, port: 1053 }
+        web: { address: 127.0.9.1, port: 1053 }
+        sites:
+          - name: one
+            domains: [one.test]
+            host-names: [mx.one.test]
+            address: 127.0.1.1
+            ports: { mta: 2525, submission: 0, submissions: 0 }
+        """, 3, 34, "web.port", "127.0.9.1:1053 is already used at dns.port");
+
+    [Fact]
+    public void WebServiceDefaultsToHkpPortOnTheDnsAddressAndNamesItsCrlUrl()
+    {
+        LabDefinition lab = LabDefinitionLoader.Parse("""
+            name: x
+            sites:
+              - name: one
+                domains: [one.test]
+                host-names: [mx.one.test]
+                address: 127.0.1.1
+                ports: { mta: 2525, submission: 0, submissions: 0 }
+            """, "lab.yml");
+        Assert.Equal("127.0.9.1", lab.Web.Address);
+        Assert.Equal(11371, lab.Web.Port);
+        Assert.Equal("http://127.0.9.1:11371/pki/user-ca.crl", lab.Web.CrlUrl);
+        Assert.False(lab.Switches.MdaHoldsUserKeys);
+        Assert.Equal("http://[::1]:8080/pki/user-ca.crl", new LabWeb { Address = "::1", Port = 8080 }.CrlUrl);
+    }
+
+    [Fact]
     public void SameAddressOnOtherPortsAndRepeatedEphemeralPortsAreFine()
     {
         LabDefinition lab = LabDefinitionLoader.Parse("""

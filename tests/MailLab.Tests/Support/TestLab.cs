@@ -31,6 +31,7 @@ public sealed class TestLab : IAsyncDisposable
           max-connections-per-client: {PERCLIENT}
           command-timeout: {TIMEOUT}
         dns: { port: 0 }
+        web: { port: 0 }
         sites:
           - name: uc
             domains: [uc.test]
