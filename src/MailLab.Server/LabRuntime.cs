@@ -100,9 +100,11 @@ public sealed class LabRuntime : IAsyncDisposable
     /// records of the zone files, so an edited zone changes where mail goes): the one this process
     /// runs, else the lab's <c>dns:</c> address and port. <paramref name="only"/> picks the sites and
     /// whether the DNS run here (default: all); the others are still part of the lab.
+    /// <paramref name="userKeys"/> false skips making the users' S/MIME and OpenPGP keys (an RSA key
+    /// takes about 0.2 s of CPU): for tests that do not use them; a lab a person starts always has them.
     /// </summary>
     public static LabRuntime Start(LabDefinition lab, string dataDirectory, Tracer tracer, Action<LabRuntime>? onBound = null,
-        IMxResolver? resolver = null, LabSelection? only = null)
+        IMxResolver? resolver = null, LabSelection? only = null, bool userKeys = true)
     {
         only ??= LabSelection.All(lab);
         dataDirectory = Path.GetFullPath(dataDirectory);

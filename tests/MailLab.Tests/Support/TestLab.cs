@@ -168,10 +168,13 @@ public sealed class TestLab : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts real listeners (all on free ports); relay resolves MX through <paramref name="resolver"/> when given.</summary>
-    public TestLab Start(IMxResolver? resolver = null)
+    /// <summary>
+    /// Starts real listeners (all on free ports); relay resolves MX through <paramref name="resolver"/> when given.
+    /// The users' S/MIME and OpenPGP keys are made only with <paramref name="userKeys"/> (they cost CPU the other tests do not need).
+    /// </summary>
+    public TestLab Start(IMxResolver? resolver = null, bool userKeys = false)
     {
-        Runtime = LabRuntime.Start(Definition, DataDirectory, Tracer, resolver: resolver);
+        Runtime = LabRuntime.Start(Definition, DataDirectory, Tracer, resolver: resolver, userKeys: userKeys);
         return this;
     }
 
