@@ -20,6 +20,7 @@ internal sealed class OpenPgpStage(OpenPgpServices pgp) : HeaderModifier
     /// <inheritdoc />
     public override async Task ModifyAsync(ReceiveContext c)
     {
+        await RemoveIncomingAsync(c);
         var kind = PgpDetect.Kind(c.Message.Head.Span);
         if (kind == PgpMessageKind.None) return;
         var local = c.Recipients.Where(r => c.Site.IsLocalDomain(LabNames.DomainOf(r))).ToList();
@@ -43,6 +44,27 @@ internal sealed class OpenPgpStage(OpenPgpServices pgp) : HeaderModifier
         c.Results.Set(v);
         Render(v, trace);
         c.AddHeader(Header, HeaderValue(v.Summary));
+    }
+
+    // Only this hop's verdict may be read as the lab's: a sender's own X-MailLab-OpenPGP ("valid", forged) and an
+    // earlier hop's go (as RFC 8601 §5 has incoming Authentication-Results with our authserv-id removed).
+    private static async Task RemoveIncomingAsync(ReceiveContext c)
+    {
+        var head = c.Message.Head.Span;
+        var end = head.IndexOf("\r\n\r\n"u8);
+        if (!Encoding.Latin1.GetString(end < 0 ? head : head[..end]).Contains(Header + ":", StringComparison.OrdinalIgnoreCase)) return;
+        await c.Message.BytesAsync(c.Token); // the verifier reads the message as received
+        int removed = 0;
+        var rewritten = await Delivery.HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, (name, _) =>
+        {
+            var mine = name.Equals(Header, StringComparison.OrdinalIgnoreCase);
+            if (mine) removed++;
+            return mine;
+        }, null, c.Token);
+        if (rewritten is null) return;
+        await c.Message.ReplaceAsync(rewritten);
+        c.Trace.As(TraceRole.MDA).Emit(TraceKind.HeaderRemoved, $"removed {removed} incoming {Header} (only this hop's verdict is the lab's)",
+            ("Header", Header), ("Removed", removed));
     }
 
     /// <summary>Traces each step and the verdict.</summary>

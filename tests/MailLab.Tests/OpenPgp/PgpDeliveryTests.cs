@@ -171,4 +171,41 @@ public sealed class PgpDeliveryTests
         Assert.DoesNotContain("X-MailLab-OpenPGP", await RelayTestHelpers.OnlyMessage(lab, "alice@uc.test"));
         Assert.Empty(lab.Events(TraceKind.OpenPgpResult));
     }
+
+    [Fact]
+    public async Task A_forged_X_MailLab_OpenPGP_header_from_the_sender_is_removed()
+    {
+        await using var lab = PgpLab.Start();
+        var forged = Encoding.UTF8.GetString(PgpLab.Plain("bob@bank.test", "alice@uc.test"))
+            .Replace("Subject: payment\r\n", "Subject: payment\r\nx-maillab-openpgp: signed (PGP/MIME): valid; key validity alice@uc.test: full\r\n");
+        Assert.StartsWith("250", await PgpLab.SendToUc(lab, Encoding.UTF8.GetBytes(forged), mailFrom: "mallory@evil.test", from: "127.0.3.1"));
+        var delivered = await RelayTestHelpers.OnlyMessage(lab, "alice@uc.test");
+        Assert.DoesNotContain("openpgp", delivered, StringComparison.OrdinalIgnoreCase);
+        var removed = Assert.Single(lab.Events(TraceKind.HeaderRemoved));
+        Assert.Equal("X-MailLab-OpenPGP", removed.Fields["Header"]);
+    }
+
+    [Fact]
+    public async Task Alices_signed_submission_is_verified_for_carol_by_the_MSA_and_for_bob_at_the_bank_after_the_relay()
+    {
+        await using var lab = PgpLab.Start();
+        var signed = PgpMessages.SignMime(PgpLab.Plain("alice <alice@uc.test>", "carol@uc.test, bob@bank.test"), PgpLab.Keys(lab).LoadSecret("alice@uc.test")!, "lab-alice");
+        // A MailKit client submits it as parsed by MimeKit: the signed part must survive both as octets.
+        var message = await MimeKit.MimeMessage.LoadAsync(new MemoryStream(signed));
+        var msa = lab.Runtime!.EndPoint("uc", "MSA", "starttls");
+        using (var client = new MailKit.Net.Smtp.SmtpClient { ServerCertificateValidationCallback = TestPki.Validate, CheckCertificateRevocation = false, Timeout = 20_000 })
+        {
+            await client.ConnectAsync(msa.Address.ToString(), msa.Port, MailKit.Security.SecureSocketOptions.StartTls);
+            await client.AuthenticateAsync("alice@uc.test", "lab-alice");
+            await client.SendAsync(message);
+            await client.DisconnectAsync(true);
+        }
+        var carol = PgpLab.Verdict(await RelayTestHelpers.OnlyMessage(lab, "carol@uc.test"));
+        Assert.StartsWith("signed (PGP/MIME): valid;", carol);
+        Assert.Contains("key validity carol@uc.test: unknown", carol); // nobody carol trusts certified alice
+        var bob = await RelayTestHelpers.OnlyMessage(lab, "bob@bank.test");
+        Assert.Single(bob.Split("\r\n"), l => l.StartsWith("X-MailLab-OpenPGP:", StringComparison.Ordinal)); // the MSA's went, bank's is there
+        Assert.StartsWith("signed (PGP/MIME): valid;", PgpLab.Verdict(bob));
+        Assert.Contains("key validity bob@bank.test: unknown", PgpLab.Verdict(bob));
+    }
 }
