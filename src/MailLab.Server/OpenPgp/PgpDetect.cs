@@ -15,6 +15,8 @@ public enum PgpMessageKind
     InlineSigned,
     /// <summary>Inline: an armored OpenPGP message in the text body (-----BEGIN PGP MESSAGE-----).</summary>
     InlineMessage,
+    /// <summary>A detached signature over a file (<c>maillab pgp verify --signature</c>).</summary>
+    Detached,
 }
 
 /// <summary>

@@ -66,6 +66,7 @@ public sealed record PgpVerification
                 PgpMessageKind.InlineSigned => "signed (inline PGP)",
                 PgpMessageKind.MimeEncrypted => "encrypted (PGP/MIME)",
                 PgpMessageKind.InlineMessage => "inline PGP message",
+                PgpMessageKind.Detached => "detached signature",
                 _ => "none",
             };
             var parts = new List<string> { $"{kind}: {Result}" };

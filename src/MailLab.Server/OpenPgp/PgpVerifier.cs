@@ -54,6 +54,24 @@ public static class PgpVerifier
         }
     }
 
+    /// <summary>Verifies a detached signature (armored or binary) over <paramref name="content"/>'s octets.</summary>
+    public static async Task<PgpVerification> VerifyDetachedAsync(byte[] content, byte[] signature, IReadOnlyList<PgpRecipient> recipients,
+        PgpKeyLookup lookup, CancellationToken ct)
+    {
+        var steps = new List<string> { $"file: {content.Length} octets, detached signature {signature.Length} octets" };
+        try
+        {
+            var sig = ReadSignature(signature);
+            if (sig is null) return Verdict(PgpMessageKind.Detached, "malformed", "no OpenPGP signature packet in the signature file", steps);
+            return await CheckAsync(PgpMessageKind.Detached, sig, s => s.Update(content), null, null, recipients, lookup, steps, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            steps.Add($"malformed: {ex.GetType().Name}: {ex.Message}");
+            return Verdict(PgpMessageKind.Detached, "malformed", $"not a readable OpenPGP signature ({ex.Message})", steps);
+        }
+    }
+
     private static async Task<PgpVerification> MimeSignedAsync(MimeMessage mime, string? from, IReadOnlyList<PgpRecipient> recipients,
         PgpKeyLookup lookup, List<string> steps, CancellationToken ct)
     {
