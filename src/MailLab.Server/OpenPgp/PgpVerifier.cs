@@ -288,16 +288,22 @@ public static class PgpVerifier
     /// </summary>
     public static (byte[] Text, PgpSignature? Signature) ReadClearSigned(byte[] block)
     {
-        var armor = new ArmoredInputStream(new MemoryStream(block));
-        var raw = new MemoryStream();
-        int ch;
-        while (armor.IsClearText() && (ch = armor.ReadByte()) >= 0) raw.WriteByte((byte)ch);
-        var lines = Encoding.UTF8.GetString(raw.ToArray()).Replace("\r\n", "\n").Split('\n').ToList();
-        if (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
-        var text = string.Join("\r\n", lines.Select(l => l.TrimEnd(' ', '\t', '\r')));
-        var factory = new PgpObjectFactory(armor);
-        var sig = factory.NextPgpObject() is PgpSignatureList { Count: > 0 } list ? list[0] : null;
-        return (Encoding.UTF8.GetBytes(text), sig);
+        // Read by hand: the armor's line rules are few, and the signed text must be exactly what §7.1 says.
+        var lines = Encoding.UTF8.GetString(block).Replace("\r\n", "\n").Split('\n');
+        int i = Array.FindIndex(lines, l => l.TrimEnd() == "-----BEGIN PGP SIGNED MESSAGE-----");
+        if (i < 0) return ([], null);
+        i++;
+        while (i < lines.Length && lines[i].Trim().Length > 0) i++; // armor headers (Hash: ...)
+        i++;
+        var text = new List<string>();
+        for (; i < lines.Length && lines[i].TrimEnd() != "-----BEGIN PGP SIGNATURE-----"; i++)
+        {
+            var line = lines[i].StartsWith("- ", StringComparison.Ordinal) ? lines[i][2..] : lines[i];
+            text.Add(line.TrimEnd(' ', '\t', '\r'));
+        }
+        if (i >= lines.Length) return ([], null);
+        var signature = string.Join("\n", lines[i..]);
+        return (Encoding.UTF8.GetBytes(string.Join("\r\n", text)), ReadSignature(Encoding.ASCII.GetBytes(signature)));
     }
 
     private static PgpVerification Verdict(PgpMessageKind kind, string result, string reason, List<string> steps)

@@ -109,6 +109,27 @@ public sealed class PgpGpgInteropTests : IDisposable
         Assert.Equal(1, (await MailLabProcess.Run("pgp", "verify", partFile, "--signature", Path.Combine(home, "part.sig"), "--data", data, "--keyserver", "http://127.0.0.1:9/")).Code);
     }
 
+    [Fact]
+    public async Task Maillab_verifies_an_inline_message_gpg_clear_signed_and_sees_a_changed_line()
+    {
+        var (data, _) = PgpCliTests.Prepare();
+        await Import(data, "bob@bank.test", secret: true, passphrase: "lab-bob");
+        var text = Path.Combine(home, "text");
+        // Trailing white space and a line starting with a dash: RFC 4880 §7.1's canonical text and dash-escaping.
+        await File.WriteAllTextAsync(text, "Hello Alice,   \n- the plan stands.\nBob\n");
+        var signed = await Gpg("--passphrase", "lab-bob", "--local-user", "bob@bank.test", "--digest-algo", "SHA256", "--clearsign", "--output", "-", text);
+        Assert.True(signed.Code == 0, signed.Err);
+        var message = $"From: bob <bob@bank.test>\nTo: alice@uc.test\nSubject: inline\n\n{signed.Out}";
+        var file = await Write("inline.eml", message);
+        var r = await MailLabProcess.Run("pgp", "verify", file, "--as", "alice@uc.test", "--data", data, "--keyserver", "http://127.0.0.1:9/");
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        Assert.Contains("X-MailLab-OpenPGP: signed (inline PGP): valid;", r.Out);
+        var changed = await Write("changed.eml", message.Replace("the plan stands", "the plan changed"));
+        var bad = await MailLabProcess.Run("pgp", "verify", changed, "--data", data, "--keyserver", "http://127.0.0.1:9/");
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("signed (inline PGP): invalid", bad.Out);
+    }
+
     private async Task<string> Write(string name, string text)
     {
         var path = Path.Combine(home, name);
