@@ -149,14 +149,29 @@ public sealed class PgpKeyStore
 
     private readonly Lock keyringLock = new();
     private (string Stamp, PgpKeyring Keyring)? keyring;
+    private (DateTime Public, DateTime Trust, long Checked)? quick;
 
-    /// <summary>The local keyring now: read again only when a public key or ownertrust file changed (name, size or time).</summary>
+    /// <summary>How long a keyring is used without looking at each file again (the folders' own times are checked every time).</summary>
+    public static readonly TimeSpan RecheckFiles = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The local keyring now: read again only when a public key or ownertrust file changed (name, size or time).
+    /// A file added, removed or replaced (as this store writes them) is seen at once, through its folder's time;
+    /// a file edited in place within <see cref="RecheckFiles"/>.
+    /// </summary>
     public PgpKeyring Keyring()
     {
+        var folders = (Directory.GetLastWriteTimeUtc(Path.Combine(Root, "public")), Directory.GetLastWriteTimeUtc(Path.Combine(Root, "ownertrust")));
+        lock (keyringLock)
+        {
+            if (keyring is { } cached && quick is { } q && (q.Public, q.Trust) == folders
+                && System.Diagnostics.Stopwatch.GetElapsedTime(q.Checked) < RecheckFiles) return cached.Keyring;
+        }
         var files = Files("public", "*.asc").Concat(Files("ownertrust", "*.txt")).ToList();
         var stamp = string.Join("|", files.Select(f => $"{f.FullName}:{f.Length}:{f.LastWriteTimeUtc.Ticks}"));
         lock (keyringLock)
         {
+            quick = (folders.Item1, folders.Item2, System.Diagnostics.Stopwatch.GetTimestamp());
             if (keyring is { } k && k.Stamp == stamp) return k.Keyring;
             var problems = new List<string>();
             var rings = new Dictionary<string, PgpPublicKeyRing>();
