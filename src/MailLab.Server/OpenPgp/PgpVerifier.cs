@@ -145,6 +145,7 @@ public static class PgpVerifier
         catch (Exception ex) when (ex is PgpException or ArgumentException or NotSupportedException or InvalidOperationException)
         {
             steps.Add($"verify: {ex.Message}");
+            steps.Add($"result: unsupported: the signature cannot be checked ({ex.Message})");
             return result with { Result = "unsupported", Reason = $"the signature cannot be checked: {ex.Message}", Fingerprint = PgpText.Fingerprint(primary), SignerUserId = uid };
         }
         steps.Add(ok ? $"signature: the {hash} hash of the content matches, and the signature verifies with key 0x{keyId} \"{uid}\""
