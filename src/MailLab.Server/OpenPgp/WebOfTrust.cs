@@ -198,8 +198,13 @@ public static class WebOfTrust
     {
         try
         {
-            sig.InitVerify(signer);
-            return sig.VerifyCertification(uid, key);
+            // The signature objects belong to the shared keyring; InitVerify keeps state in them, and two
+            // deliveries may compute trust at once.
+            lock (sig)
+            {
+                sig.InitVerify(signer);
+                return sig.VerifyCertification(uid, key);
+            }
         }
         catch (Exception ex) when (ex is PgpException or ArgumentException or InvalidOperationException or NotSupportedException)
         {

@@ -117,4 +117,18 @@ public sealed class WebOfTrustTests
         var result = WebOfTrust.Evaluate([alice.Key, bob.Key], alice.Key, new Dictionary<string, OwnerTrust>(), forged, "bob@lab.test");
         Assert.Equal(PgpValidity.Unknown, result.Validity);
     }
+
+    [Fact]
+    public async Task Trust_computed_on_many_threads_over_one_keyring_agrees()
+    {
+        // Deliveries compute trust at once over the same keyring objects (PgpKeyring is shared).
+        var (alice, carol, bob) = (new Person("alice"), new Person("carol"), new Person("bob"));
+        alice.Certify(carol);
+        carol.Certify(bob);
+        var keys = new[] { alice.Key, carol.Key, bob.Key };
+        var trust = new Dictionary<string, OwnerTrust> { [carol.Fpr] = OwnerTrust.Full };
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            Enumerable.Range(0, 500).Select(_ => WebOfTrust.Evaluate(keys, alice.Key, trust, bob.Key, bob.Address).Validity).ToList())));
+        Assert.All(results.SelectMany(r => r), v => Assert.Equal(PgpValidity.Full, v));
+    }
 }
