@@ -237,20 +237,20 @@ public sealed class PgpKeyStore
     }
 
     /// <summary>The ASCII-armored form of a public key ring (what <c>gpg --import</c> and Thunderbird read).</summary>
-    public static string Armor(PgpPublicKeyRing ring) => Armor(ring.GetEncoded(), "PGP PUBLIC KEY BLOCK");
+    public static string Armor(PgpPublicKeyRing ring) => Armor(ring.GetEncoded());
 
     /// <summary>The ASCII-armored form of a secret key ring.</summary>
-    public static string Armor(PgpSecretKeyRing ring) => Armor(ring.GetEncoded(), "PGP PRIVATE KEY BLOCK");
+    public static string Armor(PgpSecretKeyRing ring) => Armor(ring.GetEncoded());
 
-    private static string Armor(byte[] packets, string type)
+    // The armor type line (PUBLIC KEY / PRIVATE KEY BLOCK) is chosen by ArmoredOutputStream from the first packet.
+    private static string Armor(byte[] packets)
     {
         using var buffer = new MemoryStream();
         using (var armor = new ArmoredOutputStream(buffer))
         {
             armor.Write(packets);
         }
-        // The type line comes from the packets (ArmoredOutputStream picks it); LF line ends as gpg writes them on Unix.
-        _ = type;
+        // LF line ends, as gpg writes them on Unix.
         return Encoding.ASCII.GetString(buffer.ToArray()).Replace("\r\n", "\n");
     }
 
