@@ -117,6 +117,11 @@ public sealed class LabRuntime : IAsyncDisposable
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var dkimKeys = new Dictionary<string, Dkim.DkimKeySet>();
+        var pgp = new OpenPgp.OpenPgpServices(new OpenPgp.PgpKeyStore(dataDirectory))
+        {
+            KeyServer = lab.Web.Port == 0 ? null : new Uri($"http://{(lab.Web.Address.Contains(':') ? $"[{lab.Web.Address}]" : lab.Web.Address)}:{lab.Web.Port}/"),
+        };
+        if (userKeys) TraceOpenPgpKeys(pgp.Store, pgp.Store.EnsureUserKeys(lab), tracer);
         // The MTA's profile needs the DNS-backed services, known once the DNS is bound; no session starts before that.
         var mtaProfiles = new Dictionary<string, SmtpProfile>();
         var hosts = new List<TcpListenerHost>();
@@ -138,8 +143,8 @@ public sealed class LabRuntime : IAsyncDisposable
                 TraceDkimKeys(site, keys, tracer);
                 sites.Add(site);
                 // The MSA signs with the site's keys as its last header change (Checks.ReceivePipeline.Msa).
-                var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys) };
-                var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys) };
+                var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys, pgp) };
+                var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys, pgp) };
                 hosts.Add(Smtp(site, queue, SmtpProfile.Mta, () => mtaProfiles[def.Name], def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
                 hosts.Add(Smtp(site, queue, msa, () => msa, def.Ports.Submission, "starttls", limiter.ForListener()));
                 hosts.Add(Smtp(site, queue, msas, () => msas, def.Ports.Submissions, "implicit", limiter.ForListener()));
@@ -166,7 +171,7 @@ public sealed class LabRuntime : IAsyncDisposable
             dns?.Unbind();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only) { dkimKeys = dkimKeys };
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only) { dkimKeys = dkimKeys, OpenPgp = pgp };
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
@@ -186,7 +191,7 @@ public sealed class LabRuntime : IAsyncDisposable
             // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
             var siteResolver = new LabSpfResolver(siteDns);
             var services = new Checks.ReceiveServices(siteResolver, siteResolver,
-                new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog);
+                new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog) { OpenPgp = pgp };
             receive[site.Name] = services;
             mtaProfiles[site.Name] = SmtpProfile.Mta with { Receive = Checks.ReceivePipeline.Mta(services) };
         }
@@ -245,6 +250,21 @@ public sealed class LabRuntime : IAsyncDisposable
 
     /// <summary>The DNS-backed services of a site's MTA (SPF, DKIM, DMARC, reports); null for a site this process does not run.</summary>
     public Checks.ReceiveServices? ReceiveServicesOf(string site) => receive.GetValueOrDefault(site);
+
+    /// <summary>OpenPGP at delivery: the users' keys in <c>&lt;data&gt;/pgp</c> and the key server the MDA asks (set it once the HTTP service is bound).</summary>
+    public OpenPgp.OpenPgpServices OpenPgp { get; private init; } = null!;
+
+    private static void TraceOpenPgpKeys(OpenPgp.PgpKeyStore store, IReadOnlyList<string> made, Tracer tracer)
+    {
+        foreach (var address in made)
+        {
+            var key = store.LoadPublic(address)!.GetPublicKey();
+            var text = $"OpenPGP key made for {address}: 0x{MailLab.Server.OpenPgp.PgpText.KeyId(key.KeyId)} (Ed25519, Cv25519 subkey) in {store.PublicFile(address)}";
+            tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.OpenPgpStep, text,
+                new Dictionary<string, object?> { ["Step"] = "keygen", ["Detail"] = text, ["Address"] = address, ["KeyId"] = MailLab.Server.OpenPgp.PgpText.KeyId(key.KeyId),
+                    ["Fingerprint"] = MailLab.Server.OpenPgp.PgpText.Fingerprint(key), ["UserId"] = MailLab.Server.OpenPgp.PgpKeyStore.UserId(address), ["File"] = store.PublicFile(address) });
+        }
+    }
 
     /// <summary>The DKIM signing keys of a site this process runs (its MSA signs with them).</summary>
     public Dkim.DkimKeySet DkimKeys(string site) => dkimKeys[site];

@@ -32,7 +32,11 @@ internal abstract class HeaderModifier
 /// <param name="Dmarc">The DMARC evaluator over the same DNS.</param>
 /// <param name="Reports">Where aggregate-report data is collected (<c>&lt;data&gt;/dmarc</c>); null to collect none.</param>
 public sealed record ReceiveServices(MailAuth.Spf.ISpfResolver Spf, MailAuth.Dkim.IDkimResolver Dkim,
-    MailAuth.Dmarc.DmarcEvaluator Dmarc, DmarcReportLog? Reports);
+    MailAuth.Dmarc.DmarcEvaluator Dmarc, DmarcReportLog? Reports)
+{
+    /// <summary>OpenPGP verification at delivery (keys, key server, OPENPGPKEY); null: the stage does not run.</summary>
+    public OpenPgp.OpenPgpServices? OpenPgp { get; init; }
+}
 
 /// <summary>
 /// What an SMTP profile does with a message, in order: the checks (which return values), then the
@@ -43,19 +47,26 @@ internal sealed record ReceivePipeline(IReadOnlyList<ReceiveCheck> Checks, IRead
 {
     /// <summary>
     /// The MTA's stages: SPF at MAIL time (without DNS it says "none (no resolver)"), DKIM and DMARC at the end
-    /// of DATA; then Authentication-Results and Received-SPF above this hop's Received. Without DNS: SPF and Received only.
+    /// of DATA; then Authentication-Results, OpenPGP verification at delivery (with keys) and Received-SPF above
+    /// this hop's Received. Without DNS: SPF and Received only.
     /// </summary>
     public static ReceivePipeline Mta(ReceiveServices? dns) => dns is null
         ? new([new SpfStage(null)], [new ReceivedStage()], DeliveryTarget.Instance)
         : new([new SpfStage(dns.Spf), new DkimVerifyStage(dns.Dkim), new DmarcStage(dns)],
-            [new AuthenticationResultsStage(), new ReceivedSpfStage(), new ReceivedStage()], DeliveryTarget.Instance);
+            dns.OpenPgp is { } pgp
+                ? [new AuthenticationResultsStage(), new OpenPgpStage(pgp), new ReceivedSpfStage(), new ReceivedStage()]
+                : [new AuthenticationResultsStage(), new ReceivedSpfStage(), new ReceivedStage()], DeliveryTarget.Instance);
 
     /// <summary>
     /// The MSA's stages (RFC 6409): the header From must be the user's; then Received, a missing
-    /// Message-ID and Date (§8.2, §8.3) and, last, the DKIM signatures when the site has keys (RFC 6376 §5).
+    /// Message-ID and Date (§8.2, §8.3), the DKIM signatures when the site has keys (RFC 6376 §5) and, with
+    /// <paramref name="pgp"/>, OpenPGP verification for the site's own recipients (the MSA delivers to them itself).
     /// </summary>
-    public static ReceivePipeline Msa(Dkim.DkimKeySet? keys) => new(
-        [new SubmissionFromCheck()],
-        keys is null ? [new ReceivedStage(), new SubmissionHeadersStage()] : [new ReceivedStage(), new SubmissionHeadersStage(), new DkimSignStage(keys)],
-        DeliveryTarget.Instance);
+    public static ReceivePipeline Msa(Dkim.DkimKeySet? keys, OpenPgp.OpenPgpServices? pgp = null)
+    {
+        List<HeaderModifier> modifiers = [new ReceivedStage(), new SubmissionHeadersStage()];
+        if (keys is not null) modifiers.Add(new DkimSignStage(keys));
+        if (pgp is not null) modifiers.Add(new OpenPgpStage(pgp));
+        return new([new SubmissionFromCheck()], modifiers, DeliveryTarget.Instance);
+    }
 }

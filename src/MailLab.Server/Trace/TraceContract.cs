@@ -78,6 +78,9 @@ internal static class TraceContract
         [TraceKind.DnsRateLimited] = "Client Limit:int Dropped:int Slipped:int Seconds:num",
         [TraceKind.HeaderRemoved] = "Header Removed:int",
         [TraceKind.DmarcReportSent] = "Report PolicyDomain ReportId Messages:int SentTo:list Refused:list Size:int Begin:int End:int QueueId Reason",
+        // OpenPGP (issue 15 part 2).
+        [TraceKind.OpenPgpStep] = "Step Detail Address KeyId Fingerprint UserId File",
+        [TraceKind.OpenPgpResult] = "Result Kind Reason KeyId Fingerprint SignerUserId KeySource Hash Algorithm From FromMatches:bool Validity:list EncryptedFor:list Cipher Steps:list",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

@@ -72,6 +72,9 @@ public enum TraceKind
     // DMARC (issue 6).
     HeaderRemoved,
     DmarcReportSent,
+    // OpenPGP (issue 15 part 2).
+    OpenPgpStep,
+    OpenPgpResult,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
