@@ -31,8 +31,9 @@ internal abstract class HeaderModifier
 /// <param name="Dkim">The DNS the DKIM check asks for key records.</param>
 /// <param name="Dmarc">The DMARC evaluator over the same DNS.</param>
 /// <param name="Reports">Where aggregate-report data is collected (<c>&lt;data&gt;/dmarc</c>); null to collect none.</param>
+/// <param name="Smime">The S/MIME verifier over the lab PKI; null when the lab has no user CA (no S/MIME stage).</param>
 public sealed record ReceiveServices(MailAuth.Spf.ISpfResolver Spf, MailAuth.Dkim.IDkimResolver Dkim,
-    MailAuth.Dmarc.DmarcEvaluator Dmarc, DmarcReportLog? Reports);
+    MailAuth.Dmarc.DmarcEvaluator Dmarc, DmarcReportLog? Reports, Smime.SmimeVerifier? Smime = null);
 
 /// <summary>
 /// What an SMTP profile does with a message, in order: the checks (which return values), then the
@@ -47,15 +48,16 @@ internal sealed record ReceivePipeline(IReadOnlyList<ReceiveCheck> Checks, IRead
     /// </summary>
     public static ReceivePipeline Mta(ReceiveServices? dns) => dns is null
         ? new([new SpfStage(null)], [new ReceivedStage()], DeliveryTarget.Instance)
-        : new([new SpfStage(dns.Spf), new DkimVerifyStage(dns.Dkim), new DmarcStage(dns)],
+        : new([new SpfStage(dns.Spf), new DkimVerifyStage(dns.Dkim), new DmarcStage(dns), .. SmimeStage.For(dns.Smime, onlyLocal: false)],
             [new AuthenticationResultsStage(), new ReceivedSpfStage(), new ReceivedStage()], DeliveryTarget.Instance);
 
     /// <summary>
     /// The MSA's stages (RFC 6409): the header From must be the user's; then Received, a missing
     /// Message-ID and Date (§8.2, §8.3) and, last, the DKIM signatures when the site has keys (RFC 6376 §5).
+    /// S/MIME is verified here too when a recipient is local: the MSA delivers those itself, no MTA sees them.
     /// </summary>
-    public static ReceivePipeline Msa(Dkim.DkimKeySet? keys) => new(
-        [new SubmissionFromCheck()],
+    public static ReceivePipeline Msa(Dkim.DkimKeySet? keys, Smime.SmimeVerifier? smime = null) => new(
+        [new SubmissionFromCheck(), .. SmimeStage.For(smime, onlyLocal: true)],
         keys is null ? [new ReceivedStage(), new SubmissionHeadersStage()] : [new ReceivedStage(), new SubmissionHeadersStage(), new DkimSignStage(keys)],
         DeliveryTarget.Instance);
 }

@@ -72,6 +72,10 @@ public enum TraceKind
     // DMARC (issue 6).
     HeaderRemoved,
     DmarcReportSent,
+    // S/MIME (issue 15, part 1).
+    SmimeCertificate,
+    SmimeStep,
+    SmimeResult,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
