@@ -17,7 +17,7 @@ namespace MailLab.Server.Smime;
 /// </summary>
 public sealed class SmimeVerifier
 {
-    /// <summary>How deep an opened envelope (decrypted or decompressed content) may nest S/MIME again.</summary>
+    /// <summary>How many S/MIME layers (envelopes opened: decrypted or decompressed content) are looked into, the outer one included.</summary>
     public const int MaxDepth = 3;
 
     /// <summary>The most octets a compressed-data may expand to (RFC 3274 content is a zlib stream: a bomb otherwise).</summary>
@@ -109,7 +109,7 @@ public sealed class SmimeVerifier
     }
 
     private SmimeResult? Inner(byte[] inner, string? headerFrom, int depth) =>
-        depth + 1 > MaxDepth ? Fail("unknown", "unsupported", $"more than {MaxDepth} S/MIME layers", []) : Verify(MimeSplit.Crlf(inner), headerFrom, depth + 1);
+        depth + 1 >= MaxDepth ? Fail("unknown", "unsupported", $"more than {MaxDepth} S/MIME layers", []) : Verify(MimeSplit.Crlf(inner), headerFrom, depth + 1);
 
     private static string Structure(List<SmimeStep> steps) =>
         steps.Count == 0 ? "unknown" : steps[0].Detail.StartsWith("multipart/signed", StringComparison.Ordinal) ? "multipart/signed"
