@@ -139,6 +139,28 @@ public sealed class UserCertificateAuthority
         }
     }
 
+    /// <summary>
+    /// The user's certificate, key and chain (user CA, root) as PKCS#12 protected by <paramref name="password"/>
+    /// (PBES2 with AES-256 and SHA-256, which NSS/Thunderbird and OpenSSL 3 read); null when none is stored.
+    /// </summary>
+    public byte[]? ExportPkcs12(string address, string password)
+    {
+        using X509Certificate2? withKey = LoadWithKey(address);
+        if (withKey is null) return null;
+        var collection = new X509Certificate2Collection { withKey, Certificate, Root.Certificate };
+        return collection.ExportPkcs12(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, password);
+    }
+
+    /// <summary>The user's certificate, the chain and the unencrypted private key as PEM (for openssl); null when none is stored.</summary>
+    public string? ExportPem(string address)
+    {
+        using X509Certificate2? withKey = LoadWithKey(address);
+        if (withKey is null) return null;
+        using RSA key = withKey.GetRSAPrivateKey()!;
+        return withKey.ExportCertificatePem() + "\n" + Certificate.ExportCertificatePem() + "\n" + Root.Certificate.ExportCertificatePem() + "\n"
+            + key.ExportPkcs8PrivateKeyPem() + "\n";
+    }
+
     /// <summary>Revokes the user's current certificate (RFC 5280 §5.3.1 reason) and writes the CRL; false when there is none.</summary>
     public bool Revoke(string address, X509RevocationReason reason, out UserRevocations.Entry? entry)
     {

@@ -43,6 +43,9 @@ public sealed class SmimeVerifier
         return type.IsMimeType("multipart", "signed") || type.IsMimeType("application", "pkcs7-mime") || type.IsMimeType("application", "x-pkcs7-mime");
     }
 
+    /// <summary>A message file's bare LF line ends made CRLF, S/MIME's canonical form (RFC 8551 §3.1.1).</summary>
+    public static byte[] CanonicalLineEnds(byte[] text) => MimeSplit.Crlf(text);
+
     /// <summary>Verifies the message in <paramref name="message"/> (CRLF line ends), whose header From is <paramref name="headerFrom"/>.</summary>
     public SmimeResult Verify(byte[] message, string? headerFrom) => Verify(message, headerFrom, 0);
 
