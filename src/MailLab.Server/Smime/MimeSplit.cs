@@ -11,13 +11,40 @@ internal static class MimeSplit
 {
     private static readonly ParserOptions Options = new() { MaxMimeDepth = 16 };
 
-    /// <summary>The header section and where the body starts (after the empty line).</summary>
-    public static (HeaderList Headers, int BodyStart) Headers(byte[] message)
+    /// <summary>The header section's end (where the body starts, after the empty line) of an entity starting at <paramref name="start"/>.</summary>
+    public static int BodyStart(byte[] entity, int start = 0)
     {
-        int end = message.AsSpan().IndexOf("\r\n\r\n"u8);
-        int bodyStart = end < 0 ? message.Length : end + 4;
-        using var stream = new MemoryStream(message, 0, bodyStart, writable: false);
-        return (HeaderList.Load(Options, stream), bodyStart);
+        if (entity.AsSpan(start).StartsWith("\r\n"u8)) return start + 2; // no header fields at all
+        int end = entity.AsSpan(start).IndexOf("\r\n\r\n"u8);
+        return end < 0 ? entity.Length : start + end + 4;
+    }
+
+    /// <summary>
+    /// The unfolded value of the first header field <paramref name="name"/> in entity[start..bodyStart], or null.
+    /// A scan of the head instead of a MIME parse: the verifier looks at two fields and must stay cheap.
+    /// </summary>
+    public static string? Field(byte[] entity, int start, int bodyStart, string name)
+    {
+        var head = entity.AsSpan(start, bodyStart - start);
+        for (int line = 0; line < head.Length;)
+        {
+            int next = head[line..].IndexOf("\r\n"u8);
+            next = next < 0 ? head.Length : line + next + 2;
+            int colon = head[line..next].IndexOf((byte)':');
+            if (colon == name.Length && System.Text.Ascii.EqualsIgnoreCase(head.Slice(line, colon), name))
+            {
+                int stop = next;
+                // Folded continuation lines start with a space or a tab (RFC 5322 §2.2.3).
+                while (stop < head.Length && head[stop] is (byte)' ' or (byte)'\t')
+                {
+                    int more = head[stop..].IndexOf("\r\n"u8);
+                    stop = more < 0 ? head.Length : stop + more + 2;
+                }
+                return System.Text.Encoding.Latin1.GetString(head[(line + colon + 1)..stop]).Replace("\r\n", "").Trim();
+            }
+            line = next;
+        }
+        return null;
     }
 
     /// <summary>
@@ -47,9 +74,20 @@ internal static class MimeSplit
         return (content, signature);
     }
 
-    /// <summary>The decoded body of the MIME entity in <paramref name="entity"/> (headers and body; base64 usually).</summary>
+    /// <summary>
+    /// The decoded body of the MIME entity in <paramref name="entity"/> (headers and body): base64 decoded
+    /// directly (what S/MIME uses, RFC 8551 §3.1.2), other encodings through MimeKit.
+    /// </summary>
     public static byte[] Decode(byte[] entity)
     {
+        int body = BodyStart(entity);
+        var encoding = Field(entity, 0, body, "Content-Transfer-Encoding")?.ToLowerInvariant();
+        if (encoding == "base64")
+        {
+            // Convert skips the white space (CR, LF) between base64 lines.
+            return Convert.FromBase64String(System.Text.Encoding.Latin1.GetString(entity, body, entity.Length - body));
+        }
+        if (encoding is null or "binary" or "7bit" or "8bit") return entity[body..];
         using var stream = new MemoryStream(entity, writable: false);
         var parsed = MimeEntity.Load(Options, stream);
         if (parsed is not MimePart part || part.Content is null) throw new FormatException("the S/MIME part has no content");

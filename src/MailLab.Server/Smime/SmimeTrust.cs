@@ -43,7 +43,11 @@ internal sealed class SmimeTrust
 
     /// <summary>What the lab knows about a certificate: subject, addresses, its chain to the lab root.</summary>
     public sealed record CertificateFacts(string Subject, string Serial, string Issuer, IReadOnlyList<string> Addresses,
-        IReadOnlyList<string> Chain, bool Trusted, bool IssuedByUserCa, string ChainDetail, bool EmailProtection);
+        IReadOnlyList<string> Chain, bool Trusted, bool IssuedByUserCa, string ChainDetail, bool EmailProtection)
+    {
+        /// <summary>The certificate's RSA public key for .NET's verification (null: not RSA; BouncyCastle checks it).</summary>
+        public System.Security.Cryptography.RSA? Rsa { get; init; }
+    }
 
     /// <summary>A revocation found in the CRL.</summary>
     public sealed record Revoked(DateTime At, string Reason);
@@ -54,7 +58,7 @@ internal sealed class SmimeTrust
         public static readonly CrlState Missing = new(null, "no CRL");
     }
 
-    public CertificateFacts Facts(X509Certificate certificate) => facts.GetOrAdd(certificate, Compute);
+    public CertificateFacts Facts(X509Certificate certificate) => facts.GetOrAdd(certificate, c => Compute(c) with { Rsa = SignatureCheck.RsaOf(c) });
 
     /// <summary>The current CRL; re-read (and its signature checked) only when the file's time or size changed.</summary>
     public CrlState Crl()
