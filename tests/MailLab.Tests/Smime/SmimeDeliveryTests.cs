@@ -183,6 +183,24 @@ public sealed class SmimeDeliveryTests(SmimeLabFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_signature_submitted_at_uc_survives_dkim_signing_and_the_relay_and_is_valid_at_bank()
+    {
+        var m = SmimeTestKit.Message("alice@uc.test", "bob@bank.test", "relayed and signed");
+        SmimeComposer.Sign(m, fixture.Users, "alice@uc.test");
+        var sent = SmimeTestKit.Bytes(m);
+        long before = Lab.Tracer.Stream.Count;
+        await SmimeTestKit.SubmitAsync(Lab, "uc", "alice@uc.test", "lab-alice", m);
+        var stored = await SmimeTestKit.Stored(Lab, "bob@bank.test", "relayed and signed");
+        Assert.StartsWith("multipart/signed=valid; signer=alice@uc.test", SmimeTestKit.SmimeHeader(stored));
+        // uc's MSA verified nothing (no local recipient); bank's MTA did, in the relay's session.
+        var results = Lab.Tracer.Stream.Query().Where(e => e.Sequence >= before && e.Kind == TraceKind.SmimeResult).ToList();
+        Assert.Equal(TraceRole.MTA, Assert.Single(results).Role);
+        // The body arrives byte for byte as it was signed.
+        var body = Encoding.ASCII.GetString(sent)[Encoding.ASCII.GetString(sent).IndexOf("\r\n\r\n", StringComparison.Ordinal)..];
+        Assert.EndsWith(body, stored);
+    }
+
+    [Fact]
     public async Task Plain_mail_gets_no_smime_event_nor_header()
     {
         long before = Lab.Tracer.Stream.Count;
