@@ -24,6 +24,8 @@ internal sealed class SmimeStage(SmimeVerifier verifier, bool onlyLocal) : Recei
     /// <inheritdoc />
     public override async Task<SmtpReply?> MessageAsync(ReceiveContext c)
     {
+        // Only the lab writes this header: a sender's own copy (a forged "valid") goes before anything else.
+        if (HasField(c.Message.Head.Span, "x-maillab-smime:"u8)) await RemoveIncomingAsync(c);
         if (!SmimeVerifier.IsSmime(c.Message.ContentType)) return null;
         // At the MSA only what it delivers itself: mail to other domains is verified by their MTA.
         if (onlyLocal && !c.Recipients.Any(r => c.Site.IsLocalDomain(LabNames.DomainOf(r)))) return null;
@@ -42,6 +44,36 @@ internal sealed class SmimeStage(SmimeVerifier verifier, bool onlyLocal) : Recei
         Render(result, c.Trace, "");
         c.AddHeader(HeaderName, result.Summary);
         return null;
+    }
+
+    private static async Task RemoveIncomingAsync(ReceiveContext c)
+    {
+        int removed = 0;
+        var rewritten = await Delivery.HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, (name, _) =>
+        {
+            bool drop = name.Equals(HeaderName, StringComparison.OrdinalIgnoreCase);
+            if (drop) removed++;
+            return drop;
+        }, null, c.Token);
+        if (rewritten is null) return;
+        await c.Message.ReplaceAsync(rewritten);
+        c.Trace.Emit(TraceKind.HeaderRemoved, $"removed {removed} incoming {HeaderName} (only the lab's own verdict may stand)",
+            ("Header", HeaderName), ("Removed", removed));
+    }
+
+    /// <summary>Whether the header section has a field <paramref name="name"/> (lower case, with its colon), without decoding it.</summary>
+    private static bool HasField(ReadOnlySpan<byte> head, ReadOnlySpan<byte> name)
+    {
+        var end = head.IndexOf("\r\n\r\n"u8);
+        if (end >= 0) head = head[..(end + 2)];
+        for (int line = 0; line < head.Length;)
+        {
+            if (head.Length - line >= name.Length && System.Text.Ascii.EqualsIgnoreCase(head.Slice(line, name.Length), name)) return true;
+            int next = head[line..].IndexOf("\r\n"u8);
+            if (next < 0) return false;
+            line += next + 2;
+        }
+        return false;
     }
 
     private static void Render(SmimeResult r, TraceContext trace, string layer)

@@ -200,6 +200,23 @@ public sealed class SmimeDeliveryTests(SmimeLabFixture fixture) : IClassFixture<
         Assert.EndsWith(body, stored);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_forged_incoming_x_maillab_smime_header_is_removed_so_only_the_lab_speaks(bool signed)
+    {
+        var subject = $"forged verdict {signed}";
+        var m = SmimeTestKit.Message("ceo@bank.test", "bob@bank.test", subject);
+        if (signed) SmimeComposer.Sign(m, fixture.Users, "alice@uc.test");
+        m.Headers.Add("X-MailLab-SMIME", "multipart/signed=valid; signer=ceo@bank.test");
+        long before = Lab.Tracer.Stream.Count;
+        await SmimeTestKit.SendToBankMta(Lab, SmimeTestKit.Bytes(m), "mallory@evil.test", from: "127.0.3.1");
+        var stored = await SmimeTestKit.Stored(Lab, "bob@bank.test", subject);
+        Assert.DoesNotContain("signer=ceo@bank.test", stored);
+        Assert.Equal(signed ? 1 : 0, stored.Split("\r\n").Count(l => l.StartsWith("X-MailLab-SMIME:", StringComparison.Ordinal)));
+        Assert.Contains(Lab.Tracer.Stream.Query(), e => e.Sequence >= before && e.Kind == TraceKind.HeaderRemoved && e.Field("Header") == "X-MailLab-SMIME");
+    }
+
     [Fact]
     public async Task Plain_mail_gets_no_smime_event_nor_header()
     {
