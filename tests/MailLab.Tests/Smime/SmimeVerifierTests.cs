@@ -76,6 +76,30 @@ public sealed class SmimeVerifierTests : IClassFixture<SmimeVerifierTests.Pki>
         Assert.Equal("valid", r.Verdict);
     }
 
+    [Fact]
+    public void A_signature_by_a_lab_certificate_that_has_expired_is_expired()
+    {
+        // A certificate the user CA issued for alice that ended almost an hour ago (made here with the user CA's key).
+        using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(
+            Path.Combine(pki.Certs, "user-ca.crt"), Path.Combine(pki.Certs, "user-ca.key"));
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=alice@uc.test", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddEmailAddress("alice@uc.test");
+        request.CertificateExtensions.Add(san.Build());
+        using var old = request.Create(ca, ca.NotBefore, ca.NotBefore.AddMinutes(1), [0x33, 0x44]); // the CA is backdated one hour
+        var parser = new Org.BouncyCastle.X509.X509CertificateParser();
+        var m = SmimeTestKit.Message("alice@uc.test", "bob@bank.test", "old key");
+        SmimeComposer.Sign(m, [parser.ReadCertificate(old.RawData), parser.ReadCertificate(ca.RawData)],
+            Org.BouncyCastle.Security.DotNetUtilities.GetRsaKeyPair(key.ExportParameters(true)).Private);
+
+        var r = new SmimeVerifier(pki.Certs).Verify(SmimeTestKit.Bytes(m), "alice@uc.test");
+        Assert.Equal("expired", r.Verdict);
+        Assert.Contains(r.Steps, s => s.Step == "validity" && s.Ok == false && s.Detail.Contains("EXPIRED"));
+        Assert.Equal("good", r.Revocation);
+    }
+
     [Theory]
     [InlineData("application/pkcs7-mime; smime-type=signed-data", "base64", "AAAA", "malformed")]
     [InlineData("application/pkcs7-mime; smime-type=enveloped-data", "base64", "MIIBAgYJKoZIhvcNAQcBoIIBBAQA", "malformed")]
