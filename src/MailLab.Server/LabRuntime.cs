@@ -110,6 +110,8 @@ public sealed class LabRuntime : IAsyncDisposable
         dataDirectory = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(dataDirectory);
         var ca = LabCertificateAuthority.LoadOrCreate(Path.Combine(dataDirectory, "certs"));
+        var smime = Smime.UserPki.Prepare(lab, ca, tracer, userKeys,
+            lab.Sites.Where(s => only.Includes(s.Name)).SelectMany(s => s.Users).Select(u => u.Address));
         var store = new MessageStore(Path.Combine(dataDirectory, "mail"));
         var mda = new LocalDelivery(store, Path.Combine(dataDirectory, "spool"));
         var queue = new RelayQueue(Path.Combine(dataDirectory, "queue"));
@@ -143,8 +145,8 @@ public sealed class LabRuntime : IAsyncDisposable
                 TraceDkimKeys(site, keys, tracer);
                 sites.Add(site);
                 // The MSA signs with the site's keys as its last header change (Checks.ReceivePipeline.Msa).
-                var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys, pgp) };
-                var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys, pgp) };
+                var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys, smime, pgp) };
+                var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys, smime, pgp) };
                 hosts.Add(Smtp(site, queue, SmtpProfile.Mta, () => mtaProfiles[def.Name], def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
                 hosts.Add(Smtp(site, queue, msa, () => msa, def.Ports.Submission, "starttls", limiter.ForListener()));
                 hosts.Add(Smtp(site, queue, msas, () => msas, def.Ports.Submissions, "implicit", limiter.ForListener()));
@@ -191,7 +193,7 @@ public sealed class LabRuntime : IAsyncDisposable
             // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
             var siteResolver = new LabSpfResolver(siteDns);
             var services = new Checks.ReceiveServices(siteResolver, siteResolver,
-                new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog) { OpenPgp = pgp };
+                new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog, smime) { OpenPgp = pgp };
             receive[site.Name] = services;
             mtaProfiles[site.Name] = SmtpProfile.Mta with { Receive = Checks.ReceivePipeline.Mta(services) };
         }

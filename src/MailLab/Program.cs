@@ -12,6 +12,7 @@ root.Subcommands.Add(SpfCommand.Create());
 root.Subcommands.Add(DkimCommand.Create());
 root.Subcommands.Add(DmarcCommand.Create());
 root.Subcommands.Add(PgpCommand.Create());
+root.Subcommands.Add(SmimeCommand.Create());
 root.Subcommands.Add(ExerciseCommand.Create());
 var parse = root.Parse(args);
 if (parse.Action is HelpAction && parse.UnmatchedTokens.Count > 0)

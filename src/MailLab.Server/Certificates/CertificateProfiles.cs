@@ -20,18 +20,83 @@ internal static class CertificateProfiles
 
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
 
-    public static X509Certificate2 CreateRoot(RSA key, DateTimeOffset now)
+    public const string UserCaCommonName = "MailLab User CA";
+
+    /// <summary>The root's pathLenConstraint: one CA (the user CA) may sit between it and an end entity.</summary>
+    public const int RootPathLength = 1;
+
+    /// <summary>User (S/MIME) certificates: two years, as public S/MIME CAs issue them (CA/B Forum S/MIME BR 6.3.2 allows 825 days).</summary>
+    public static readonly TimeSpan UserValidity = TimeSpan.FromDays(730);
+
+    private const string EmailProtectionOid = "1.3.6.1.5.5.7.3.4";
+
+    public static X509Certificate2 CreateRoot(RSA key, DateTimeOffset now) => CreateRoot(key, null, now - Backdate, now.AddYears(10));
+
+    /// <summary>
+    /// A self-signed root; <paramref name="subject"/> and the dates given keep an existing root's name and
+    /// lifetime when its certificate is re-issued with the same key (sites' certificates stay valid).
+    /// </summary>
+    public static X509Certificate2 CreateRoot(RSA key, X500DistinguishedName? subject, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         var name = new X500DistinguishedNameBuilder();
         name.AddOrganizationName("MailLab teaching lab");
         name.AddCommonName(RootCommonName);
-        var request = new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest(subject ?? name.Build(), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
 
-        // RFC 5280 §4.2.1.9 / §4.2.1.3: a CA that signs only end-entity certificates (path length 0).
+        // RFC 5280 §4.2.1.9 / §4.2.1.3: path length 1, so the root can sign one intermediate (the user CA).
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, RootPathLength, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request.CreateSelfSigned(notBefore, notAfter);
+    }
+
+    /// <summary>The intermediate "MailLab User CA" under the root: it signs only end-entity S/MIME certificates and the CRL.</summary>
+    public static X509Certificate2 CreateUserCa(X509Certificate2 root, RSA key, DateTimeOffset now)
+    {
+        var name = new X500DistinguishedNameBuilder();
+        name.AddOrganizationName("MailLab teaching lab");
+        name.AddCommonName(UserCaCommonName);
+        var request = new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        // RFC 5280 §4.2.1.9: below it only end entities (path length 0).
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return request.CreateSelfSigned(now - Backdate, now.AddYears(10));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+        var (notBefore, notAfter) = Within(root, now, root.NotAfter);
+        return request.Create(root, notBefore, notAfter, RandomSerial());
+    }
+
+    /// <summary>
+    /// A user's S/MIME certificate (RFC 8550 §4.4): the address as rfc822Name SAN (§3), digitalSignature and
+    /// keyEncipherment (RSA signs and receives key transport), EKU emailProtection, the CRL distribution point (RFC 5280 §4.2.1.13).
+    /// </summary>
+    public static X509Certificate2 CreateUser(X509Certificate2 userCa, RSA key, string address, string crlUrl, DateTimeOffset now)
+    {
+        var name = new X500DistinguishedNameBuilder();
+        name.AddOrganizationName("MailLab teaching lab");
+        name.AddCommonName(address);
+        var request = new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(
+            X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(EmailProtectionOid)], false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddEmailAddress(address);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(userCa, true, false));
+        request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlUrl]));
+        var (notBefore, notAfter) = Within(userCa, now, now + UserValidity);
+        return request.Create(userCa, notBefore, notAfter, RandomSerial());
+    }
+
+    /// <summary>Backdated start and the wanted end, both within the issuer's own validity.</summary>
+    private static (DateTimeOffset NotBefore, DateTimeOffset NotAfter) Within(X509Certificate2 issuer, DateTimeOffset now, DateTimeOffset wanted)
+    {
+        DateTimeOffset notAfter = wanted > issuer.NotAfter ? issuer.NotAfter : wanted;
+        DateTimeOffset notBefore = now - Backdate;
+        if (notBefore < issuer.NotBefore) notBefore = issuer.NotBefore;
+        return (notBefore, notAfter);
     }
 
     public static X509Certificate2 CreateServer(

@@ -40,6 +40,15 @@ public sealed class LabCertificateAuthority
     public string CertificatePath { get; }
 
     /// <summary>
+    /// True when this load re-issued an old root (pathLenConstraint 0) with the same key and subject so it
+    /// may sign the user CA: students who imported the old ca.crt import it again.
+    /// </summary>
+    public bool RootReissued { get; private init; }
+
+    /// <summary>The root with its private key, for the user CA it signs (same assembly only; never handed out).</summary>
+    internal X509Certificate2 Signer => _signer;
+
+    /// <summary>
     /// Loads the CA from <paramref name="directory"/>, or creates it there when it does not exist yet.
     /// Throws <see cref="LabCertificateException"/> when the folder holds an unusable CA.
     /// </summary>
@@ -58,7 +67,24 @@ public sealed class LabCertificateAuthority
                     $"{certificatePath} exists but {keyPath} is missing, so the lab CA cannot sign. Delete {directory} to create a new lab CA.");
             }
 
-            return new LabCertificateAuthority(directory, LoadRoot(certificatePath, keyPath));
+            X509Certificate2 loaded = LoadRoot(certificatePath, keyPath);
+            bool reissued = false;
+            if (loaded.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { HasPathLengthConstraint: true, PathLengthConstraint: < CertificateProfiles.RootPathLength })
+            {
+                // A root from before the user CA (pathLenConstraint 0) forbids any intermediate (RFC 5280 §4.2.1.9).
+                // Same key and subject, so every site certificate stays valid; only ca.crt must be imported again.
+                using (loaded)
+                using (RSA key = loaded.GetRSAPrivateKey()!)
+                using (X509Certificate2 root = CertificateProfiles.CreateRoot(key, loaded.SubjectName, loaded.NotBefore, loaded.NotAfter))
+                {
+                    PemFiles.Write(certificatePath, root.ExportCertificatePem(), privateKey: false);
+                }
+
+                loaded = LoadRoot(certificatePath, keyPath);
+                reissued = true;
+            }
+
+            return new LabCertificateAuthority(directory, loaded) { RootReissued = reissued };
         }
 
         // No certificate: a key alone is left over from an interrupted start, nobody can trust it yet.

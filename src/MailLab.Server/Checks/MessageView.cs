@@ -15,6 +15,8 @@ public sealed class MessageView : IAsyncDisposable
     private ReadOnlyMemory<byte>? head;
     private AuthorDomain? author;
     private byte[]? bytes;
+    private string? contentType;
+    private bool contentTypeRead;
 
     /// <summary>Creates the view of the message in <paramref name="content"/> (the caller keeps owning it).</summary>
     internal MessageView(MessageSpool content)
@@ -39,6 +41,39 @@ public sealed class MessageView : IAsyncDisposable
 
     /// <summary>The author (RFC 5322 From) as DMARC reads it (RFC 7489 §6.6.1), parsed on first use.</summary>
     public AuthorDomain Author => author ??= FromExtractor.Extract(Head.Span);
+
+    /// <summary>
+    /// The top-level Content-Type field's value (unfolded), or null: read from the head alone, so a stage can
+    /// tell an S/MIME message from plain mail without parsing any MIME.
+    /// </summary>
+    public string? ContentType => contentTypeRead ? contentType : ReadContentType();
+
+    private string? ReadContentType()
+    {
+        contentTypeRead = true;
+        var span = Head.Span;
+        var end = span.IndexOf("\r\n\r\n"u8);
+        if (end >= 0) span = span[..(end + 2)];
+        var name = "content-type:"u8;
+        for (int line = 0; line < span.Length;)
+        {
+            int next = span[line..].IndexOf("\r\n"u8);
+            next = next < 0 ? span.Length : line + next + 2;
+            if (span.Length - line >= name.Length && System.Text.Ascii.EqualsIgnoreCase(span.Slice(line, name.Length), name))
+            {
+                int stop = next;
+                // Folded continuation lines start with a space or a tab (RFC 5322 §2.2.3).
+                while (stop < span.Length && span[stop] is (byte)' ' or (byte)'\t')
+                {
+                    int more = span[stop..].IndexOf("\r\n"u8);
+                    stop = more < 0 ? span.Length : stop + more + 2;
+                }
+                return contentType = System.Text.Encoding.Latin1.GetString(span[(line + name.Length)..stop]).Replace("\r\n", "").Trim();
+            }
+            line = next;
+        }
+        return null;
+    }
 
     /// <summary>The whole message as received (CRLF), read from the spool at most once.</summary>
     public async ValueTask<byte[]> BytesAsync(CancellationToken ct)

@@ -31,8 +31,9 @@ internal abstract class HeaderModifier
 /// <param name="Dkim">The DNS the DKIM check asks for key records.</param>
 /// <param name="Dmarc">The DMARC evaluator over the same DNS.</param>
 /// <param name="Reports">Where aggregate-report data is collected (<c>&lt;data&gt;/dmarc</c>); null to collect none.</param>
+/// <param name="Smime">The S/MIME verifier over the lab PKI; null when the lab has no user CA (no S/MIME stage).</param>
 public sealed record ReceiveServices(MailAuth.Spf.ISpfResolver Spf, MailAuth.Dkim.IDkimResolver Dkim,
-    MailAuth.Dmarc.DmarcEvaluator Dmarc, DmarcReportLog? Reports)
+    MailAuth.Dmarc.DmarcEvaluator Dmarc, DmarcReportLog? Reports, Smime.SmimeVerifier? Smime = null)
 {
     /// <summary>OpenPGP verification at delivery (keys, key server, OPENPGPKEY); null: the stage does not run.</summary>
     public OpenPgp.OpenPgpServices? OpenPgp { get; init; }
@@ -52,21 +53,22 @@ internal sealed record ReceivePipeline(IReadOnlyList<ReceiveCheck> Checks, IRead
     /// </summary>
     public static ReceivePipeline Mta(ReceiveServices? dns) => dns is null
         ? new([new SpfStage(null)], [new ReceivedStage()], DeliveryTarget.Instance)
-        : new([new SpfStage(dns.Spf), new DkimVerifyStage(dns.Dkim), new DmarcStage(dns)],
+        : new([new SpfStage(dns.Spf), new DkimVerifyStage(dns.Dkim), new DmarcStage(dns), .. SmimeStage.For(dns.Smime, onlyLocal: false)],
             dns.OpenPgp is { } pgp
                 ? [new AuthenticationResultsStage(), new OpenPgpStage(pgp), new ReceivedSpfStage(), new ReceivedStage()]
                 : [new AuthenticationResultsStage(), new ReceivedSpfStage(), new ReceivedStage()], DeliveryTarget.Instance);
 
     /// <summary>
     /// The MSA's stages (RFC 6409): the header From must be the user's; then Received, a missing
-    /// Message-ID and Date (§8.2, §8.3), the DKIM signatures when the site has keys (RFC 6376 §5) and, with
-    /// <paramref name="pgp"/>, OpenPGP verification for the site's own recipients (the MSA delivers to them itself).
+    /// Message-ID and Date (§8.2, §8.3), the DKIM signatures when the site has keys (RFC 6376 §5).
+    /// S/MIME (<paramref name="smime"/>) and OpenPGP (<paramref name="pgp"/>) are verified here too when a
+    /// recipient is local: the MSA delivers those itself, no MTA sees them.
     /// </summary>
-    public static ReceivePipeline Msa(Dkim.DkimKeySet? keys, OpenPgp.OpenPgpServices? pgp = null)
+    public static ReceivePipeline Msa(Dkim.DkimKeySet? keys, Smime.SmimeVerifier? smime = null, OpenPgp.OpenPgpServices? pgp = null)
     {
         List<HeaderModifier> modifiers = [new ReceivedStage(), new SubmissionHeadersStage()];
         if (keys is not null) modifiers.Add(new DkimSignStage(keys));
         if (pgp is not null) modifiers.Add(new OpenPgpStage(pgp));
-        return new([new SubmissionFromCheck()], modifiers, DeliveryTarget.Instance);
+        return new([new SubmissionFromCheck(), .. SmimeStage.For(smime, onlyLocal: true)], modifiers, DeliveryTarget.Instance);
     }
 }

@@ -78,6 +78,11 @@ internal static class TraceContract
         [TraceKind.DnsRateLimited] = "Client Limit:int Dropped:int Slipped:int Seconds:num",
         [TraceKind.HeaderRemoved] = "Header Removed:int",
         [TraceKind.DmarcReportSent] = "Report PolicyDomain ReportId Messages:int SentTo:list Refused:list Size:int Begin:int End:int QueueId Reason",
+        // S/MIME (issue 15, part 1).
+        [TraceKind.SmimeCertificate] = "Step Address Subject Serial Issuer NotAfter File Reason",
+        [TraceKind.SmimeStep] = "Step Detail Ok:bool",
+        [TraceKind.SmimeResult] = "Structure Verdict Reason Signer Subject Serial Issuer Chain:list NotBefore NotAfter Revocation RevokedAt SignerAddresses:list HeaderFrom FromMatches:bool DigestAlgorithm ContentHash SigningTime Recipients:list KeyTransport ContentCipher Decrypted:bool InnerStructure",
+
         // OpenPGP (issue 15 part 2).
         [TraceKind.OpenPgpStep] = "Step Detail Address KeyId Fingerprint UserId File",
         [TraceKind.OpenPgpResult] = "Result Kind Reason KeyId Fingerprint SignerUserId KeySource Hash Algorithm From FromMatches:bool Validity:list EncryptedFor:list Cipher Steps:list",

@@ -72,6 +72,11 @@ public enum TraceKind
     // DMARC (issue 6).
     HeaderRemoved,
     DmarcReportSent,
+    // S/MIME (issue 15, part 1).
+    SmimeCertificate,
+    SmimeStep,
+    SmimeResult,
+
     // OpenPGP (issue 15 part 2).
     OpenPgpStep,
     OpenPgpResult,

@@ -275,9 +275,10 @@ public sealed class LabStartupCliTests
     [Fact]
     public async Task An_unknown_command_with_help_is_named_and_exits_nonzero()
     {
-        var (code, output, err) = await MailLabProcess.Run("smime", "--help");
+        // (The example was "smime" until issue 15 made it a command.)
+        var (code, output, err) = await MailLabProcess.Run("smtpd", "--help");
         Assert.NotEqual(0, code);
-        Assert.Contains("'smime'", err);
+        Assert.Contains("'smtpd'", err);
         Assert.DoesNotContain("Usage:", output);
 
         var sub = await MailLabProcess.Run("queue", "bogus", "--help");
