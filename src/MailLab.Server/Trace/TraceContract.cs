@@ -78,6 +78,9 @@ internal static class TraceContract
         [TraceKind.DnsRateLimited] = "Client Limit:int Dropped:int Slipped:int Seconds:num",
         [TraceKind.HeaderRemoved] = "Header Removed:int",
         [TraceKind.DmarcReportSent] = "Report PolicyDomain ReportId Messages:int SentTo:list Refused:list Size:int Begin:int End:int QueueId Reason",
+        [TraceKind.WebRequest] = "Method Path Query Status:int Client Octets:int DurationMs:int",
+        [TraceKind.KeyServerLookup] = "Op Search Match Found:int Fingerprints:list Client",
+        [TraceKind.KeyServerUpload] = "Source Client Status:int Fingerprints:list UserIds:list Added:int Merged:int Unchanged:int Reason",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

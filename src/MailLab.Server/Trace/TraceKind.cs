@@ -72,6 +72,10 @@ public enum TraceKind
     // DMARC (issue 6).
     HeaderRemoved,
     DmarcReportSent,
+    // The lab's HTTP service: CA files, HKP key server, WKD (issue 15).
+    WebRequest,
+    KeyServerLookup,
+    KeyServerUpload,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
@@ -86,4 +90,5 @@ public enum TraceRole
     POP3,
     IMAP,
     DNS,
+    WEB,
 }
