@@ -9,6 +9,9 @@ public sealed class GpgHome : IAsyncDisposable
     {
         // Short path (the agent socket must fit in sun_path); made 0700, as gpg wants.
         Path = Directory.CreateTempSubdirectory("gpg-" + name + "-").FullName;
+        // dirmngr's own DNS resolver fails on an IP-literal hkp:// URL where no DNS answers its reverse
+        // lookup ("No keyserver available"); the system resolver takes the literal as it is (README, key server).
+        File.WriteAllText(System.IO.Path.Combine(Path, "dirmngr.conf"), "standard-resolver\n");
     }
 
     public string Path { get; }
