@@ -199,6 +199,8 @@ public sealed class LabRuntime : IAsyncDisposable
             mtaProfiles[site.Name] = SmtpProfile.Mta with { Receive = Checks.ReceivePipeline.Mta(services) };
         }
         onBound?.Invoke(runtime);
+        // The users' OpenPGP keys (made above) into the lab zones as OPENPGPKEY records (RFC 7929), once each, like DKIM keys.
+        if (zones is not null && OpenPgpKeyRecords.PublishUserKeys(dataDirectory, publishAll: freshZones).Count > 0) zones.Refresh();
         zones?.Start();
         dns?.Start();
         web?.Start();
