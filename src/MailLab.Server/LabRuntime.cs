@@ -132,7 +132,8 @@ public sealed class LabRuntime : IAsyncDisposable
         var dns = zones is null ? null : new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer,
             new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit) { Peers = peers };
         // The lab's HTTP service runs where the DNS does (the classroom's dns container).
-        var web = only.Dns ? new Web.LabWebServer(lab.Web, dataDirectory, tracer, lab.Limits.MaxConnections) : null;
+        var web = only.Dns ? new Web.LabWebServer(lab.Web, dataDirectory, tracer,
+            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient)) : null;
         try
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))

@@ -84,27 +84,36 @@ internal static class KeyServerRoutes
         }
         var parsed = PgpKeyText.Parse(Encoding.UTF8.GetBytes(keytext.ToString()));
         if (parsed.Problem is not null) return Refuse(400, parsed.Problem);
-        string summary = Store(context, parsed.Keys, "upload", client, origin: null);
-        return WebRoutes.Text(200, summary + "\n");
+        var (status, summary) = Store(context, parsed.Keys, "upload", client, origin: null);
+        return WebRoutes.Text(status, summary + "\n");
     }
 
-    /// <summary>Stores keys and traces what happened (one KeyServerUpload event); returns the summary line.</summary>
-    private static string Store(WebRouteContext context, IReadOnlyList<PgpPublicKeyRing> rings, string source, string client, string? origin)
+    /// <summary>
+    /// Stores keys and traces what happened (one KeyServerUpload event); returns the status and summary line.
+    /// Each key stands alone: one over a limit is refused (413, or 507 when the store is full) and named
+    /// in Reason, the others are stored.
+    /// </summary>
+    private static (int Status, string Summary) Store(WebRouteContext context, IReadOnlyList<PgpPublicKeyRing> rings, string source, string client, string? origin)
     {
-        var outcomes = rings.Select(r => (Ring: r, Outcome: context.Keys.Add(r))).ToList();
-        int added = outcomes.Count(o => o.Outcome == KeyStoreOutcome.Added);
-        int merged = outcomes.Count(o => o.Outcome == KeyStoreOutcome.Merged);
-        int unchanged = outcomes.Count(o => o.Outcome == KeyStoreOutcome.Unchanged);
+        var outcomes = rings.Select(r => (Ring: r, Result: context.Keys.Add(r))).ToList();
+        int Count(KeyStoreOutcome o) => outcomes.Count(x => x.Result.Outcome == o);
+        var refused = outcomes.Where(o => o.Result.Problem is not null).ToList();
+        int status = refused.Count < outcomes.Count ? 200
+            : refused.Any(o => o.Result.Outcome == KeyStoreOutcome.Full) ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status413PayloadTooLarge;
         var fingerprints = rings.Select(PgpKeyText.Fingerprint).ToArray();
         var userIds = rings.SelectMany(PgpKeyText.UserIds).Distinct().ToArray();
-        string summary = $"{rings.Count} key{(rings.Count == 1 ? "" : "s")} ({added} new, {merged} merged, {unchanged} unchanged): "
+        string summary = $"{rings.Count} key{(rings.Count == 1 ? "" : "s")} ({Count(KeyStoreOutcome.Added)} new, {Count(KeyStoreOutcome.Merged)} merged, "
+            + $"{Count(KeyStoreOutcome.Unchanged)} unchanged{(refused.Count > 0 ? $", {refused.Count} refused" : "")}): "
             + string.Join("; ", outcomes.Select(o => $"{PgpKeyText.Fingerprint(o.Ring)} {string.Join(", ", PgpKeyText.UserIds(o.Ring))}"));
+        string? reason = refused.Count == 0 ? null : string.Join("; ", refused.Select(o => o.Result.Problem));
         var trace = origin is null ? context.Trace : context.Trace.AsLab(origin);
         trace.Emit(TraceKind.KeyServerUpload,
-            source == "seed" ? $"key server seeded with the lab users' keys: {summary}" : $"key server upload from {client}, accepted without any check of who sent it: {summary}",
-            ("Source", source), ("Client", client), ("Status", 200), ("Fingerprints", fingerprints), ("UserIds", userIds),
-            ("Added", added), ("Merged", merged), ("Unchanged", unchanged));
-        return summary;
+            (source == "seed" ? $"key server seeded with the lab users' keys: {summary}" : $"key server upload from {client}, accepted without any check of who sent it: {summary}")
+            + (reason is null ? "" : $"; {reason}"),
+            ("Source", source), ("Client", client), ("Status", status), ("Fingerprints", fingerprints), ("UserIds", userIds),
+            ("Added", Count(KeyStoreOutcome.Added)), ("Merged", Count(KeyStoreOutcome.Merged)), ("Unchanged", Count(KeyStoreOutcome.Unchanged)),
+            ("Reason", reason));
+        return (status, reason is null ? summary : $"{summary}\n{reason}");
     }
 
     /// <summary>

@@ -3,13 +3,20 @@ using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace MailLab.Server.Web;
 
-/// <summary>What storing one key did: new, merged (new user IDs or certifications), or nothing new.</summary>
+/// <summary>What storing one key did: new, merged (new user IDs or certifications), nothing new, or refused.</summary>
 internal enum KeyStoreOutcome
 {
     Added,
     Merged,
     Unchanged,
+    /// <summary>The key, merged, would pass <see cref="KeyServerStore.DefaultMaxKeyOctets"/>: nothing stored.</summary>
+    TooLarge,
+    /// <summary>The store holds <see cref="KeyServerStore.DefaultMaxKeys"/> keys already: nothing stored.</summary>
+    Full,
 }
+
+/// <summary>The outcome of storing one key, and for a refusal the reason.</summary>
+internal sealed record KeyStoreResult(KeyStoreOutcome Outcome, string? Problem = null);
 
 /// <summary>
 /// The key server's keys: one ASCII-armored file per primary-key fingerprint in <c>&lt;data&gt;/keyserver</c>,
@@ -19,12 +26,26 @@ internal enum KeyStoreOutcome
 /// </summary>
 internal sealed class KeyServerStore
 {
+    /// <summary>
+    /// Largest key (binary, with all its user IDs and certifications): 1 MiB. Merging never removes
+    /// packets, so without a cap anyone could flood a key with certifications until no client can import it
+    /// (the 2019 attack on the SKS keyservers).
+    /// </summary>
+    public const int DefaultMaxKeyOctets = 1024 * 1024;
+
+    /// <summary>Most keys the server keeps (10,000): uploads are unchecked, so the disk needs a bound.</summary>
+    public const int DefaultMaxKeys = 10_000;
+
     private readonly Lock gate = new();
     private readonly Dictionary<string, PgpPublicKeyRing> keys = new(StringComparer.Ordinal);
+    private readonly int maxKeyOctets;
+    private readonly int maxKeys;
 
     /// <summary>Opens the store, reading the keys already in <paramref name="directory"/>; a file that is not a key is skipped.</summary>
-    public KeyServerStore(string directory)
+    public KeyServerStore(string directory, int maxKeyOctets = DefaultMaxKeyOctets, int maxKeys = DefaultMaxKeys)
     {
+        this.maxKeyOctets = maxKeyOctets;
+        this.maxKeys = maxKeys;
         Directory = directory;
         if (!System.IO.Directory.Exists(directory)) return;
         foreach (string file in System.IO.Directory.GetFiles(directory, "*.asc"))
@@ -50,7 +71,7 @@ internal sealed class KeyServerStore
     }
 
     /// <summary>Stores <paramref name="ring"/>, merged with the key of the same fingerprint if there is one.</summary>
-    public KeyStoreOutcome Add(PgpPublicKeyRing ring)
+    public KeyStoreResult Add(PgpPublicKeyRing ring)
     {
         string fingerprint = PgpKeyText.Fingerprint(ring);
         lock (gate)
@@ -59,14 +80,24 @@ internal sealed class KeyServerStore
             if (keys.TryGetValue(fingerprint, out var existing))
             {
                 var merged = PgpPublicKeyRing.Join(existing, ring);
-                if (merged is null || merged.GetEncoded().AsSpan().SequenceEqual(existing.GetEncoded())) return KeyStoreOutcome.Unchanged;
+                if (merged is null || merged.GetEncoded().AsSpan().SequenceEqual(existing.GetEncoded())) return new(KeyStoreOutcome.Unchanged);
                 ring = merged;
                 outcome = KeyStoreOutcome.Merged;
+            }
+            else if (keys.Count >= maxKeys)
+            {
+                return new(KeyStoreOutcome.Full, $"the key server holds {maxKeys} keys, its limit; {fingerprint} was not stored");
+            }
+            int octets = ring.GetEncoded().Length;
+            if (octets > maxKeyOctets)
+            {
+                return new(KeyStoreOutcome.TooLarge,
+                    $"{fingerprint} would be {octets} octets, over the limit of {maxKeyOctets} (certificate flooding, the 2019 SKS attack); it was not changed");
             }
             System.IO.Directory.CreateDirectory(Directory);
             DurableFile.WriteAllTextAtomic(Path.Combine(Directory, fingerprint + ".asc"), PgpKeyText.Armor([ring]));
             keys[fingerprint] = ring;
-            return outcome;
+            return new(outcome);
         }
     }
 

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -34,20 +36,20 @@ public sealed class LabWebServer : IAsyncDisposable
     private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Tracer tracer;
     private readonly string dataDirectory;
-    private readonly int maxConnections;
+    private readonly ConnectionLimiter limiter;
     private WebApplication? app;
 
     /// <summary>Creates (but does not bind) the service.</summary>
     /// <param name="web">Address and port (0: a free port).</param>
     /// <param name="dataDirectory">The lab's data directory: certs/, pgp/public/, keyserver/.</param>
     /// <param name="tracer">Where requests are traced.</param>
-    /// <param name="maxConnections">Most connections open at once (the lab's max-connections).</param>
-    internal LabWebServer(LabWeb web, string dataDirectory, Tracer tracer, int maxConnections)
+    /// <param name="limiter">Connection limits (the lab's max-connections and max-connections-per-client), counted for this service alone.</param>
+    internal LabWebServer(LabWeb web, string dataDirectory, Tracer tracer, ConnectionLimiter limiter)
     {
         Info = new ListenerInfo("lab", nameof(TraceRole.WEB), web.Address, web.Port, "none");
         this.dataDirectory = dataDirectory;
         this.tracer = tracer;
-        this.maxConnections = maxConnections;
+        this.limiter = limiter;
         Keys = new KeyServerStore(Path.Combine(dataDirectory, "keyserver"));
     }
 
@@ -86,8 +88,11 @@ public sealed class LabWebServer : IAsyncDisposable
             o.Limits.MaxRequestHeaderCount = 50;
             o.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
             o.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
-            o.Limits.MaxConcurrentConnections = maxConnections;
-            o.Listen(address, Info.Port, l => l.Protocols = HttpProtocols.Http1);
+            o.Listen(address, Info.Port, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                l.Use(next => connection => Limit(connection, next));
+            });
         });
         var web = builder.Build();
         web.Use(Gate);
@@ -116,13 +121,55 @@ public sealed class LabWebServer : IAsyncDisposable
         started.TrySetResult();
     }
 
-    /// <summary>Every request waits until the lab has started, then is traced with its status and duration.</summary>
+    /// <summary>
+    /// Counts each connection against the limits; one over them gets 503 and is closed (RFC 9110 §15.6.4),
+    /// as the mail listeners answer 421, and a SessionRefused event.
+    /// </summary>
+    private async Task Limit(ConnectionContext connection, ConnectionDelegate next)
+    {
+        var client = (connection.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+        if (limiter.TryAcquire(client) is { } refused)
+        {
+            tracer.For("lab", TraceRole.WEB).Emit(TraceKind.SessionRefused, $"web connection from {client} refused: {refused}",
+                ("Client", client.ToString()), ("Reason", refused));
+            string body = $"{refused}\n";
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
+            return; // returning closes the connection
+        }
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            limiter.Release(client);
+        }
+    }
+
+    /// <summary>
+    /// Every request waits until the lab has started, then is traced with its status and duration. A route
+    /// that throws answers 500 and is an InternalError event, never an untraced failure.
+    /// </summary>
     private async Task Gate(HttpContext context, RequestDelegate next)
     {
         await started.Task.WaitAsync(context.RequestAborted);
         var clock = Stopwatch.StartNew();
-        await next(context);
         var request = context.Request;
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            tracer.For("lab", TraceRole.WEB).Emit(TraceKind.InternalError,
+                $"web {request.Method} {request.Path}: {ex.GetType().Name}: {ex.Message}", ("Error", ex.ToString()), ("Reason", ex.Message));
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            }
+        }
         string client = context.Connection.RemoteIpAddress?.ToString() ?? "";
         int status = context.Response.StatusCode;
         tracer.For("lab", TraceRole.WEB).Emit(TraceKind.WebRequest,
