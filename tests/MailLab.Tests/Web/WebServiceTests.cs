@@ -26,6 +26,25 @@ public class WebServiceTests
     }
 
     [Fact]
+    public async Task A_web_port_already_taken_is_a_clear_bind_error_and_the_port_serves_once_free()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Parse("127.0.9.1"), 0);
+        squatter.Start();
+        int port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var def = MailLab.Server.Lab.LabDefinitionLoader.Parse(TestLab.LabYaml().Replace("web: { port: 0 }", $"web: {{ port: {port} }}"), "clash.yml");
+        var tracer = new Tracer(new TraceStream(), null, false);
+        var ex = Assert.Throws<ListenerBindException>(() => MailLab.Server.LabRuntime.Start(def, TempDir.New("clash"), tracer));
+        Assert.Equal("WEB", ex.Role);
+        Assert.Contains($"127.0.9.1:{port}", ex.Message);
+        var failed = Assert.Single(tracer.Stream.Query(new TraceQuery(Kind: TraceKind.ListenerFailed)));
+        Assert.Equal(TraceRole.WEB, failed.Role);
+        // Kestrel let go of nothing it holds: the same lab starts on that port once it is free.
+        squatter.Stop();
+        await using var lab = TestLab.FromYaml(TestLab.LabYaml().Replace("web: { port: 0 }", $"web: {{ port: {port} }}")).Start();
+        Assert.Equal(port, lab.Runtime!.Web!.Info.Port);
+    }
+
+    [Fact]
     public async Task Ca_certificate_and_crl_are_read_at_request_time()
     {
         await using var lab = TestLab.Create().Start();
