@@ -44,7 +44,44 @@ internal static class PgpKeyText
             // Untrusted input: any parse failure of BouncyCastle is a refusal, never a crash.
             return new([], $"not a well-formed OpenPGP public key ({ex.GetType().Name}: {ex.Message}); nothing was stored");
         }
+        foreach (var ring in keys)
+        {
+            try
+            {
+                ReadAll(ring);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return new([], $"a malformed OpenPGP public key: a packet inside it cannot be read ({ex.GetType().Name}: {ex.Message}); nothing was stored");
+            }
+        }
         return keys.Count == 0 ? new([], "no OpenPGP public key found in the upload; nothing was stored") : new(keys, null);
+    }
+
+    /// <summary>
+    /// Reads every part the key server later lists or sends. BouncyCastle decodes signature subpackets
+    /// only when asked, so a key with a malformed one (afl++ found a 3-octet key expiration time) parses,
+    /// and would then break every index that lists it: it is refused here, at the door.
+    /// </summary>
+    private static void ReadAll(PgpPublicKeyRing ring)
+    {
+        _ = ring.GetEncoded();
+        foreach (PgpPublicKey key in ring.GetPublicKeys())
+        {
+            _ = (key.CreationTime, key.GetValidSeconds(), key.HasRevocation(), key.BitStrength, key.Algorithm, key.KeyId, key.GetFingerprint());
+            foreach (var sig in key.GetSignatures())
+            {
+                _ = (sig.KeyId, sig.CreationTime, sig.SignatureType, sig.GetHashedSubPackets(), sig.GetUnhashedSubPackets());
+            }
+        }
+        var primary = ring.GetPublicKey();
+        foreach (string uid in UserIds(ring))
+        {
+            foreach (var sig in primary.GetSignaturesForId(uid) ?? Enumerable.Empty<PgpSignature>())
+            {
+                _ = (sig.KeyId, sig.CreationTime, sig.SignatureType);
+            }
+        }
     }
 
     private static string Describe(object item) => item switch

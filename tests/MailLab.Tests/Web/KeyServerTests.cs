@@ -122,6 +122,22 @@ public class KeyServerTests
     }
 
     [Fact]
+    public async Task A_key_with_a_malformed_subpacket_is_refused_so_it_cannot_break_every_search_for_its_name()
+    {
+        // Found by afl++ (bench/fuzz/corpus/openpgp-key): a key-expiration subpacket of 3 octets, not 4.
+        // BouncyCastle reads subpackets lazily, so the key parsed, was stored, and then every index listing it threw.
+        byte[] key = File.ReadAllBytes(Repository.File(Path.Combine("bench", "fuzz", "corpus", "openpgp-key", "afl-bad-key-expiration-subpacket")));
+        string armored = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n" + Convert.ToBase64String(key, Base64FormattingOptions.InsertLineBreaks)
+            + "\n-----END PGP PUBLIC KEY BLOCK-----\n";
+        await using var lab = TestLab.Create().Start();
+        using var http = Client(lab);
+        var r = await Upload(http, armored);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("malformed", await r.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/pks/lookup?op=index&options=mr&search=seed@uc.test")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_raw_body_that_is_not_a_form_is_415()
     {
         await using var lab = TestLab.Create().Start();
