@@ -29,9 +29,10 @@ public sealed class LabRuntime : IAsyncDisposable
 
     private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
         MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners, LabDnsServer? dns, RelayQueue queue,
-        LabSelection selection)
+        LabSelection selection, Web.LabWebServer? web)
     {
         Dns = dns;
+        Web = web;
         Queue = queue;
         Selection = selection;
         Lab = lab;
@@ -73,12 +74,15 @@ public sealed class LabRuntime : IAsyncDisposable
     /// <summary>The lab DNS server (its zones are in <c>&lt;data&gt;/zones</c>); null when it runs elsewhere.</summary>
     public LabDnsServer? Dns { get; }
 
+    /// <summary>The lab's HTTP service (CA files, HKP key server, WKD); it runs beside the lab DNS, so null when that runs elsewhere.</summary>
+    public Web.LabWebServer? Web { get; }
+
     /// <summary>The sites and DNS this process runs (all of them unless <c>--only</c> was given).</summary>
     public LabSelection Selection { get; }
 
-    /// <summary>Every bound listener with its real port, the DNS last.</summary>
+    /// <summary>Every bound listener with its real port, then the DNS and the web service.</summary>
     public IReadOnlyList<ListenerInfo> Listeners =>
-        listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).ToList();
+        listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).Concat(Web is null ? [] : [Web.Info]).ToList();
 
     /// <summary>Path of the listeners.json file written at start.</summary>
     public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
@@ -134,6 +138,9 @@ public sealed class LabRuntime : IAsyncDisposable
         // The DNS counts its own TCP connections (a limiter of its own), so mail clients cannot starve it nor it them.
         var dns = zones is null ? null : new LabDnsServer(lab.Dns.Address, lab.Dns.Port, zones, tracer,
             new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit) { Peers = peers };
+        // The lab's HTTP service runs where the DNS does (the classroom's dns container).
+        var web = only.Dns ? new Web.LabWebServer(lab.Web, dataDirectory, tracer,
+            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient)) : null;
         try
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
@@ -162,6 +169,7 @@ public sealed class LabRuntime : IAsyncDisposable
                 BindOrTrace(h.Bind, tracer);
             }
             if (dns is not null) BindOrTrace(dns.Bind, tracer);
+            if (web is not null) BindOrTrace(web.Bind, tracer);
         }
         catch
         {
@@ -171,9 +179,10 @@ public sealed class LabRuntime : IAsyncDisposable
                 h.Unbind();
             }
             dns?.Unbind();
+            web?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only) { dkimKeys = dkimKeys, OpenPgp = pgp };
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only, web) { dkimKeys = dkimKeys, OpenPgp = pgp };
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
@@ -198,8 +207,11 @@ public sealed class LabRuntime : IAsyncDisposable
             mtaProfiles[site.Name] = SmtpProfile.Mta with { Receive = Checks.ReceivePipeline.Mta(services) };
         }
         onBound?.Invoke(runtime);
+        // The users' OpenPGP keys (made above) into the lab zones as OPENPGPKEY records (RFC 7929), once each, like DKIM keys.
+        if (zones is not null && OpenPgpKeyRecords.PublishUserKeys(dataDirectory, publishAll: freshZones).Count > 0) zones.Refresh();
         zones?.Start();
         dns?.Start();
+        web?.Start();
         foreach (var h in hosts)
         {
             h.Start();
@@ -363,7 +375,8 @@ public sealed class LabRuntime : IAsyncDisposable
     public async Task StopAsync(TimeSpan grace)
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
-        await Quietly("listeners", () => Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask)));
+        await Quietly("listeners", () => Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask)
+            .Append(Web?.StopAsync() ?? Task.CompletedTask)));
         if (relay is not null) await Quietly("relay", relay.StopAsync);
         if (Reports is not null) await Quietly("reports", async () => await Reports.DisposeAsync());
         if (Dns is not null) await Quietly("zones", async () => await Dns.Zones.DisposeAsync());
@@ -393,5 +406,6 @@ public sealed class LabRuntime : IAsyncDisposable
             await Quietly("listeners", async () => await l.DisposeAsync());
         }
         if (Dns is not null) await Quietly("DNS", async () => await Dns.DisposeAsync());
+        if (Web is not null) await Quietly("web", async () => await Web.DisposeAsync());
     }
 }

@@ -74,6 +74,12 @@ for name, loopback in expected.items():
         errors.append(f"{name}: the lab puts it at {loopback}, so its container must be {want}, not {got}")
 if "healthcheck" not in resolved["services"]["dns"]:
     errors.append("dns: no healthcheck")
+# The lab web service runs with the lab DNS (LabRuntime starts it where the DNS runs): same address, port published.
+web = lab.get("web") or {}
+if web.get("address", lab["dns"]["address"]) != lab["dns"]["address"]:
+    errors.append(f"web: at {web.get('address')}, but it runs in the dns container ({lab['dns']['address']})")
+if not any(str(p).split(":")[-1].split("/")[0] == "11371" for p in (source["services"]["dns"].get("ports") or [])):
+    errors.append("dns: the lab web service's port 11371 is not published")
 for e in errors:
     print("compose-validate:", e)
 sys.exit(1 if errors else 0)

@@ -47,6 +47,7 @@ public static class FuzzTargets
         ["header-from"] = HeaderFrom,
         ["imap-mime"] = ImapMime,
         ["lab-file"] = LabFile,
+        ["openpgp-key"] = OpenPgpKey,
     };
 
     /// <summary>A finding: the parser broke a rule it promises (thrown so afl counts it as a crash).</summary>
@@ -335,6 +336,19 @@ public static class FuzzTargets
     {
         var result = ZoneFileParser.Parse(Utf8.GetString(data), "fuzz.zone", "fuzz.test");
         Check(result.Errors.All(e => e.ToString().Length > 0), "zone error without text");
+    }
+
+    /// <summary>
+    /// An upload to the key server (HKP /pks/add keytext, or a key file in pgp/public): armored or binary
+    /// OpenPGP packets. Keys or a refusal, never both, never an exception; every key found can be listed.
+    /// </summary>
+    public static void OpenPgpKey(byte[] data)
+    {
+        var parsed = MailLab.Server.Web.PgpKeyText.Parse(data);
+        Check((parsed.Keys.Count == 0) == (parsed.Problem is not null), "key parse gave both or neither of keys and a problem");
+        if (parsed.Keys.Count == 0) return;
+        Check(MailLab.Server.Web.HkpIndex.MachineReadable(parsed.Keys, verbose: true).StartsWith("info:1:", StringComparison.Ordinal), "index without info line");
+        Check(MailLab.Server.Web.PgpKeyText.Armor(parsed.Keys).Length > 0, "empty armor");
     }
 
     /// <summary>SPF records (RFC 7208 §4.6, §12) as a TXT answer gives them.</summary>

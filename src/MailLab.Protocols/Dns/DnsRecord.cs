@@ -4,7 +4,7 @@ using System.Text;
 
 namespace MailLab.Protocols.Dns;
 
-/// <summary>Resource record types the lab serves (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 6698).</summary>
+/// <summary>Resource record types the lab serves (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 6698, RFC 7929).</summary>
 public enum DnsType : ushort
 {
     A = 1,
@@ -19,6 +19,7 @@ public enum DnsType : ushort
     SRV = 33,
     OPT = 41,
     TLSA = 52,
+    OPENPGPKEY = 61,
     ANY = 255,
 }
 
@@ -118,6 +119,19 @@ public sealed record TlsaData(byte Usage, byte Selector, byte MatchingType, byte
         && Association.AsSpan().SequenceEqual(other.Association);
 
     public override int GetHashCode() => HashCode.Combine(Usage, Selector, MatchingType, Association.Length);
+}
+
+/// <summary>
+/// OPENPGPKEY data (RFC 7929 §2.1): one OpenPGP transferable public key, binary. Its zone-file form is
+/// base64 (§2.3), which a zone file may split by blanks and parentheses.
+/// </summary>
+public sealed record OpenPgpKeyData(byte[] Key) : DnsRData
+{
+    public override string ToZoneText() => Convert.ToBase64String(Key);
+
+    public bool Equals(OpenPgpKeyData? other) => other is not null && Key.AsSpan().SequenceEqual(other.Key);
+
+    public override int GetHashCode() => Key.Length;
 }
 
 /// <summary>Helpers for domain names as the lab stores them (lower case, no trailing dot).</summary>

@@ -274,6 +274,9 @@ public static class DnsResponseParser
                     return null;
                 }
                 return new TlsaData(m[start], m[start + 1], m[start + 2], m[(start + 3)..end].ToArray());
+            case DnsType.OPENPGPKEY:
+                // RFC 7929 §2.1: the whole RDATA is the key.
+                return new OpenPgpKeyData(m[start..end].ToArray());
             case DnsType.HINFO:
             {
                 // RFC 1035 §3.3.2: two character-strings, CPU and OS.

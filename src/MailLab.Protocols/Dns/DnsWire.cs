@@ -314,6 +314,7 @@ internal sealed class DnsWriter
                 foreach (string s in new[] { h.Cpu, h.Os }) { buf.Add((byte)s.Length); Raw(Encoding.ASCII.GetBytes(s)); }
                 break;
             case OpaqueData o: Raw(o.Octets); break;
+            case OpenPgpKeyData pgp: Raw(pgp.Key); break;
             case TlsaData tlsa: buf.Add(tlsa.Usage); buf.Add(tlsa.Selector); buf.Add(tlsa.MatchingType); Raw(tlsa.Association); break;
         }
         int len = buf.Count - lengthAt - 2;

@@ -17,6 +17,7 @@ internal static class ZoneRData
         [DnsType.SRV] = "priority weight port target",
         [DnsType.TLSA] = "usage selector matching-type and hex data",
         [DnsType.TXT] = "one or more strings",
+        [DnsType.OPENPGPKEY] = "a base64 OpenPGP public key",
     };
 
     private static readonly Dictionary<DnsType, int> Counts = new()
@@ -90,6 +91,18 @@ internal static class ZoneRData
                 }
                 return usage is null || selector is null || matching is null || data is null
                     ? null : new TlsaData((byte)usage, (byte)selector, (byte)matching, data);
+            }
+            case DnsType.OPENPGPKEY:
+            {
+                // RFC 7929 §2.3: base64 (RFC 4648 §4), which may be split by blanks.
+                string text = string.Concat(d.Select(t => t.Text));
+                var key = new byte[text.Length];
+                if (!Convert.TryFromBase64String(text, key, out int written) || written == 0)
+                {
+                    error(d[0], "OPENPGPKEY data must be base64 (the binary public key, e.g. gpg --export | base64 -w0)");
+                    return null;
+                }
+                return new OpenPgpKeyData(key[..written]);
             }
             default:
                 return Txt(d, error);

@@ -124,6 +124,19 @@ public sealed class LabResolver
         return new DnsLookup<string>(response!.AnswerData<TxtData>(DnsType.TXT).Select(t => t.Text).ToList(), nx, null);
     }
 
+    /// <summary>
+    /// The OpenPGP keys the lab DNS publishes for <paramref name="address"/> (RFC 7929 OPENPGPKEY at
+    /// <see cref="OpenPgpKeyRecords.OwnerName"/>), each the binary transferable public key. Keys are large:
+    /// a truncated UDP answer is asked again over TCP (RFC 7766 §5).
+    /// </summary>
+    internal async Task<DnsLookup<byte[]>> OpenPgpKeysAsync(string address, CancellationToken ct = default)
+    {
+        var (response, error) = await QueryAsync(OpenPgpKeyRecords.OwnerName(address), DnsType.OPENPGPKEY, ct);
+        if (error is not null) return new DnsLookup<byte[]>([], false, error);
+        var keys = response!.AnswerData<OpenPgpKeyData>(DnsType.OPENPGPKEY).Select(k => k.Key).ToList();
+        return new DnsLookup<byte[]>(keys, IsNoSuchDomain(response), null);
+    }
+
     /// <summary>The IPv4 then IPv6 addresses of <paramref name="name"/>.</summary>
     internal async Task<DnsLookup<IPAddress>> AddressesAsync(string name, CancellationToken ct = default)
     {

@@ -86,6 +86,11 @@ internal static class TraceContract
         // OpenPGP (issue 15 part 2).
         [TraceKind.OpenPgpStep] = "Step Detail Address KeyId Fingerprint UserId File",
         [TraceKind.OpenPgpResult] = "Result Kind Reason KeyId Fingerprint SignerUserId KeySource Hash Algorithm From FromMatches:bool Validity:list EncryptedFor:list Cipher Steps:list",
+
+        // The lab's HTTP service (issue 15).
+        [TraceKind.WebRequest] = "Method Path Query Status:int Client Octets:int DurationMs:int",
+        [TraceKind.KeyServerLookup] = "Op Search Match Found:int Fingerprints:list Client",
+        [TraceKind.KeyServerUpload] = "Source Client Status:int Fingerprints:list UserIds:list Added:int Merged:int Unchanged:int Reason",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

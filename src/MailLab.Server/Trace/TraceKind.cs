@@ -80,6 +80,11 @@ public enum TraceKind
     // OpenPGP (issue 15 part 2).
     OpenPgpStep,
     OpenPgpResult,
+
+    // The lab's HTTP service: CA files, HKP key server, WKD (issue 15).
+    WebRequest,
+    KeyServerLookup,
+    KeyServerUpload,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
@@ -94,4 +99,5 @@ public enum TraceRole
     POP3,
     IMAP,
     DNS,
+    WEB,
 }

@@ -19,7 +19,7 @@ internal static class DnsCommand
         dns.SetAction(parse => CommonOptions.Existing(parse.GetValue(data)) is { } dir ? List(dir) : 1);
 
         var name = new Argument<string>("NAME") { Description = "The name to ask for (for PTR an IP address is turned into its in-addr.arpa name)" };
-        var type = new Argument<string>("TYPE") { Description = "The record type: A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, ANY", DefaultValueFactory = _ => "A" };
+        var type = new Argument<string>("TYPE") { Description = "The record type: A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, OPENPGPKEY, ANY", DefaultValueFactory = _ => "A" };
         var qdata = CommonOptions.Data();
         var server = new Option<string?>("--server") { Description = "The DNS to ask, ADDR:PORT. Default: the running lab's (from <data>/listeners.json)" };
         var tcp = new Option<bool>("--tcp") { Description = "Ask over TCP instead of UDP" };
@@ -75,7 +75,7 @@ internal static class DnsCommand
     {
         if (!Enum.TryParse(typeText, ignoreCase: true, out DnsType type) || int.TryParse(typeText, out _) || type == DnsType.OPT)
         {
-            Console.Error.WriteLine($"maillab: '{typeText}' is not a record type (A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, ANY)");
+            Console.Error.WriteLine($"maillab: '{typeText}' is not a record type (A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, TLSA, OPENPGPKEY, ANY)");
             return 2;
         }
         IPAddress? from = null;

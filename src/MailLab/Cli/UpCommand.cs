@@ -212,6 +212,10 @@ internal static class UpCommand
         {
             Console.WriteLine($"lab DNS:        elsewhere, at {runtime.Lab.Dns.Address}:{runtime.Lab.Dns.Port} (not run here: --only)");
         }
+        if (runtime.Web is { } web)
+        {
+            Console.WriteLine($"lab web:        {web.Url}  (/pki/ca.crt, /pki/user-ca.crl; key server: gpg --keyserver hkp://{web.Info.Address}:{web.Info.Port})");
+        }
         Console.WriteLine($"switches on:    {switchesOn}");
         Console.WriteLine($"data directory: {runtime.DataDirectory}");
         Console.WriteLine($"lab CA:         {runtime.CertificateAuthority.CertificatePath}");

@@ -58,8 +58,10 @@ public sealed class UpOnlyTests
             var dnsData = Path.Combine(dir, "dns");
             var (dnsProc, dnsListeners) = await MailLabProcess.Up(LabFile(dir, "lab-dns.yml", TestLab.LabYaml()), dnsData, true, "--only", "dns");
             processes.Add(dnsProc);
-            var dns = Assert.Single(dnsListeners);
-            Assert.Equal("DNS", dns.Role);
+            // The DNS process runs the lab DNS and, beside it, the lab web service (issue 15): nothing of a site.
+            Assert.Equal(["DNS", "WEB"], dnsListeners.Select(l => l.Role).Order());
+            Assert.All(dnsListeners, l => Assert.Equal("lab", l.Site));
+            var dns = Assert.Single(dnsListeners, l => l.Role == "DNS");
 
             // 2. bank alone; it learns where the DNS is from the lab file, like every other host.
             string withDns = TestLab.LabYaml().Replace("dns: { port: 0 }", $"dns: {{ address: {dns.Address}, port: {dns.Port} }}");

@@ -114,6 +114,7 @@ public sealed class RelayIntegrationTests
         var farYaml = $$"""
             name: far
             dns: { port: 0 }
+            web: { port: 0 }
             sites:
               - name: far
                 domains: [far.test]
