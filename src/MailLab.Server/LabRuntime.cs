@@ -20,7 +20,7 @@ namespace MailLab.Server;
 /// A running lab: every site's listeners bound and accepting, over one data directory
 /// (certificates, mail store, spool, trace). Used by <c>maillab up</c> and by the tests.
 /// </summary>
-public sealed class LabRuntime : IAsyncDisposable
+public sealed partial class LabRuntime : IAsyncDisposable
 {
     private readonly List<TcpListenerHost> listeners;
     private RelayWorker? relay;
@@ -123,10 +123,13 @@ public sealed class LabRuntime : IAsyncDisposable
         var limiter = new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient);
         var sites = new List<LabSite>();
         var dkimKeys = new Dictionary<string, Dkim.DkimKeySet>();
+        // The key server is this process's web service once bound, else the lab's web: address (--only).
         var pgp = new OpenPgp.OpenPgpServices(new OpenPgp.PgpKeyStore(dataDirectory))
         {
-            KeyServer = lab.Web.Port == 0 ? null : new Uri($"http://{(lab.Web.Address.Contains(':') ? $"[{lab.Web.Address}]" : lab.Web.Address)}:{lab.Web.Port}/"),
+            KeyServer = only.Dns || lab.Web.Port == 0 ? null : new Uri(lab.Web.BaseUrl),
         };
+        var sitePgp = new Dictionary<string, OpenPgp.OpenPgpServices>();
+        var resolvers = new Dictionary<LabSite, LabResolver>();
         if (userKeys) TraceOpenPgpKeys(pgp.Store, pgp.Store.EnsureUserKeys(lab), tracer);
         // The MTA's profile needs the DNS-backed services, known once the DNS is bound; no session starts before that.
         var mtaProfiles = new Dictionary<string, SmtpProfile>();
@@ -151,9 +154,11 @@ public sealed class LabRuntime : IAsyncDisposable
                 dkimKeys[def.Name] = keys;
                 TraceDkimKeys(site, keys, tracer);
                 sites.Add(site);
+                // The MDA asks the key server from the site's address and OPENPGPKEY through the site's resolver (made below).
+                var pgpHere = sitePgp[def.Name] = pgp.ForSite(def.IPAddress, new OpenPgp.LabKeyClients.KeyDns(() => resolvers.GetValueOrDefault(site)));
                 // The MSA signs with the site's keys as its last header change (Checks.ReceivePipeline.Msa).
-                var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys, smime, pgp) };
-                var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys, smime, pgp) };
+                var msa = SmtpProfile.SubmissionProfile(implicitTls: false) with { Receive = Checks.ReceivePipeline.Msa(keys, smime, pgpHere) };
+                var msas = SmtpProfile.SubmissionProfile(implicitTls: true) with { Receive = Checks.ReceivePipeline.Msa(keys, smime, pgpHere) };
                 hosts.Add(Smtp(site, queue, SmtpProfile.Mta, () => mtaProfiles[def.Name], def.Ports.Mta, "starttls", limiter.ForListener())); // offered, not required (RFC 3207 §4)
                 hosts.Add(Smtp(site, queue, msa, () => msa, def.Ports.Submission, "starttls", limiter.ForListener()));
                 hosts.Add(Smtp(site, queue, msas, () => msas, def.Ports.Submissions, "implicit", limiter.ForListener()));
@@ -170,6 +175,7 @@ public sealed class LabRuntime : IAsyncDisposable
             }
             if (dns is not null) BindOrTrace(dns.Bind, tracer);
             if (web is not null) BindOrTrace(web.Bind, tracer);
+            if (web is not null) pgp.KeyServer = new Uri(web.Url + "/");
         }
         catch
         {
@@ -188,7 +194,6 @@ public sealed class LabRuntime : IAsyncDisposable
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
         var reportLog = new Reports.DmarcReportLog(Path.Combine(dataDirectory, "dmarc"));
         var receive = runtime.receive;
-        var resolvers = new Dictionary<LabSite, LabResolver>();
         foreach (var site in sites)
         {
             // Each site's resolver asks from the site's own address, as a mail host's resolver asks from
@@ -202,7 +207,7 @@ public sealed class LabRuntime : IAsyncDisposable
             // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
             var siteResolver = new LabSpfResolver(siteDns);
             var services = new Checks.ReceiveServices(siteResolver, siteResolver,
-                new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog, smime) { OpenPgp = pgp };
+                new MailAuth.Dmarc.DmarcEvaluator(new MailAuth.Dmarc.SpfBackedDmarcResolver(siteResolver), lab.Dmarc.Mode, suffixes), reportLog, smime) { OpenPgp = sitePgp[site.Name] };
             receive[site.Name] = services;
             mtaProfiles[site.Name] = SmtpProfile.Mta with { Receive = Checks.ReceivePipeline.Mta(services) };
         }
@@ -268,31 +273,8 @@ public sealed class LabRuntime : IAsyncDisposable
     /// <summary>OpenPGP at delivery: the users' keys in <c>&lt;data&gt;/pgp</c> and the key server the MDA asks (set it once the HTTP service is bound).</summary>
     public OpenPgp.OpenPgpServices OpenPgp { get; private init; } = null!;
 
-    private static void TraceOpenPgpKeys(OpenPgp.PgpKeyStore store, IReadOnlyList<string> made, Tracer tracer)
-    {
-        foreach (var address in made)
-        {
-            var key = store.LoadPublic(address)!.GetPublicKey();
-            var text = $"OpenPGP key made for {address}: 0x{MailLab.Server.OpenPgp.PgpText.KeyId(key.KeyId)} (Ed25519, Cv25519 subkey) in {store.PublicFile(address)}";
-            tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.OpenPgpStep, text,
-                new Dictionary<string, object?> { ["Step"] = "keygen", ["Detail"] = text, ["Address"] = address, ["KeyId"] = MailLab.Server.OpenPgp.PgpText.KeyId(key.KeyId),
-                    ["Fingerprint"] = MailLab.Server.OpenPgp.PgpText.Fingerprint(key), ["UserId"] = MailLab.Server.OpenPgp.PgpKeyStore.UserId(address), ["File"] = store.PublicFile(address) });
-        }
-    }
-
     /// <summary>The DKIM signing keys of a site this process runs (its MSA signs with them).</summary>
     public Dkim.DkimKeySet DkimKeys(string site) => dkimKeys[site];
-
-    private static void TraceDkimKeys(LabSite site, Dkim.DkimKeySet keys, Tracer tracer)
-    {
-        foreach (var k in keys.Created)
-        {
-            tracer.ForLab(LabOrigin.Host, site.Name, TraceRole.MSA).Emit(TraceKind.DkimStep,
-                $"DKIM key made for {k.Domain}: {MailAuth.Dkim.DkimSignature.Name(k.Key.Algorithm)} {k.Key.Bits} bits in {k.KeyFile}, published at {MailAuth.Dkim.DkimVerifier.KeyName(k.Selector, k.Domain)}",
-                ("Step", "keygen"), ("Domain", k.Domain), ("Selector", k.Selector), ("Algorithm", MailAuth.Dkim.DkimSignature.Name(k.Key.Algorithm)),
-                ("KeyBits", k.Key.Bits), ("KeyFile", k.KeyFile), ("Record", k.Record));
-        }
-    }
 
     /// <summary>Binds; a failure is a ListenerFailed trace event before it propagates.</summary>
     private static void BindOrTrace(Action bind, Tracer tracer)

@@ -108,7 +108,10 @@ public sealed class LabWeb
     /// §4.2.1.13): the configured address and port, so certificates issued in a lab with port 0 name
     /// port 0 and only the lab's own verification (which reads the CRL from disk) can use them.
     /// </summary>
-    public string CrlUrl => $"http://{(Address.Contains(':') ? $"[{Address}]" : Address)}:{Port}/pki/user-ca.crl";
+    public string CrlUrl => BaseUrl + "pki/user-ca.crl";
+
+    /// <summary>The service's base URL as configured (<c>http://127.0.9.1:11371/</c>), for a process that does not run it (<c>--only</c>).</summary>
+    public string BaseUrl => $"http://{(Address.Contains(':') ? $"[{Address}]" : Address)}:{Port}/";
 }
 
 /// <summary>How the MTAs evaluate DMARC and report on it (lab key <c>dmarc:</c>).</summary>

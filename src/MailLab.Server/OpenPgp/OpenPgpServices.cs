@@ -14,6 +14,20 @@ public sealed class OpenPgpServices
         Lookup = new PgpKeyLookup(store, () => KeyServer, dns);
     }
 
+    private OpenPgpServices(PgpKeyStore store, IOpenPgpKeyDns dns, Func<Uri?> keyServer, HttpClient http)
+    {
+        Store = store;
+        Lookup = new PgpKeyLookup(store, keyServer, dns, http);
+    }
+
+    /// <summary>
+    /// The same keys and key server for one site's MDA: it asks the key server from <paramref name="source"/>
+    /// (the site's address, marked as the lab's) and OPENPGPKEY through <paramref name="dns"/>. The key server is
+    /// this object's <see cref="KeyServer"/>, read at each lookup.
+    /// </summary>
+    internal OpenPgpServices ForSite(System.Net.IPAddress source, IOpenPgpKeyDns dns) =>
+        new(Store, dns, () => KeyServer, LabKeyClients.Http(source));
+
     /// <summary>The users' keys and ownertrust.</summary>
     public PgpKeyStore Store { get; }
 

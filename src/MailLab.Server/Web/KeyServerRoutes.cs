@@ -37,7 +37,7 @@ internal static class KeyServerRoutes
         }
         if (search.Length == 0) return WebRoutes.Text(400, "search= is missing: a key ID (0x + 16 hex), a fingerprint (40 hex) or text of a user ID\n");
         var (found, match) = context.Keys.Find(search);
-        context.Trace.Emit(TraceKind.KeyServerLookup,
+        context.TraceFor(http).Emit(TraceKind.KeyServerLookup,
             $"key server {op} '{search}' ({match}) from {client}: {found.Count} key{(found.Count == 1 ? "" : "s")}",
             ("Op", op), ("Search", search), ("Match", match), ("Found", found.Count),
             ("Fingerprints", found.Select(PgpKeyText.Fingerprint).ToArray()), ("Client", client));

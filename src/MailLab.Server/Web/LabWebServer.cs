@@ -172,7 +172,7 @@ public sealed class LabWebServer : IAsyncDisposable
         }
         string client = context.Connection.RemoteIpAddress?.ToString() ?? "";
         int status = context.Response.StatusCode;
-        tracer.For("lab", TraceRole.WEB).Emit(TraceKind.WebRequest,
+        WebRouteContext.Of(tracer, context).Emit(TraceKind.WebRequest,
             $"{request.Method} {request.Path}{request.QueryString} from {client}: {status}",
             ("Method", request.Method), ("Path", request.Path.Value ?? ""), ("Query", request.QueryString.Value ?? ""),
             ("Status", status), ("Client", client), ("Octets", context.Response.ContentLength ?? 0L),

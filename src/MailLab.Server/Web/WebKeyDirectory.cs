@@ -60,7 +60,7 @@ internal static class WebKeyDirectory
         // The Host of a lab URL is an address, not a mail domain: then the one user with that local part.
         var chosen = inDomain.Count == 1 ? inDomain[0] : candidates.Count == 1 ? candidates[0] : default;
         string client = http.Connection.RemoteIpAddress?.ToString() ?? "";
-        context.Trace.Emit(TraceKind.KeyServerLookup, $"WKD lookup {hash} (domain {domain}) from {client}: {(chosen.File is null ? "no key" : chosen.Address)}",
+        context.TraceFor(http).Emit(TraceKind.KeyServerLookup, $"WKD lookup {hash} (domain {domain}) from {client}: {(chosen.File is null ? "no key" : chosen.Address)}",
             ("Op", "wkd"), ("Search", hash), ("Match", "wkd"), ("Found", chosen.File is null ? 0 : 1), ("Client", client));
         if (chosen.File is null)
         {

@@ -14,6 +14,22 @@ internal sealed record WebRouteContext(string DataDirectory, KeyServerStore Keys
 
     /// <summary>A context for the events the routes emit beside WebRequest.</summary>
     public TraceContext Trace => Tracer.For("lab", TraceRole.WEB);
+
+    /// <summary>The context for one request's events: the lab's own work when it came from this process's MDA.</summary>
+    public TraceContext TraceFor(HttpContext http) => Of(Tracer, http);
+
+    /// <summary>
+    /// A request from a registered lab client of this process (an MDA's key-server lookup,
+    /// <see cref="Sites.LabWebClients"/>) is the lab's work, <c>Origin</c> resolver like its DNS lookups; any other
+    /// request, from whatever address, is a person's.
+    /// </summary>
+    public static TraceContext Of(Tracer tracer, HttpContext http)
+    {
+        var trace = tracer.For("lab", TraceRole.WEB);
+        return http.Connection.RemoteIpAddress is { } ip && Sites.LabWebClients.IsOwn(new System.Net.IPEndPoint(ip, http.Connection.RemotePort))
+            ? trace.AsLab(LabOrigin.Resolver)
+            : trace;
+    }
 }
 
 /// <summary>
