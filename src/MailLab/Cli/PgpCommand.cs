@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using MailLab.Server.Lab;
+using MailLab.Server.Dns;
 using MailLab.Server.OpenPgp;
 
 namespace MailLab.Cli;
@@ -61,9 +62,37 @@ internal static class PgpCommand
             Console.WriteLine($"made key 0x{PgpText.KeyId(key.KeyId)} (fingerprint {PgpText.Fingerprint(key)}) \"{PgpKeyStore.UserId(user.Address)}\"");
             Console.WriteLine($"  public: {store.PublicFile(user.Address)}");
             Console.WriteLine($"  secret: {store.SecretFile(user.Address)} (0600, protected by the lab password)");
+            Publish(dir, user.Address, store);
             return 0;
         });
         return cmd;
+    }
+
+    // A key made later reaches the same places a first start puts the others: OPENPGPKEY in the zone (a running
+    // lab reloads it) and the running lab's key server (a stopped one is seeded from <data>/pgp/public at start).
+    private static void Publish(string dir, string address, PgpKeyStore store)
+    {
+        foreach (var p in OpenPgpKeyRecords.PublishUserKeys(dir).Where(p => p.Address.Equals(address, StringComparison.OrdinalIgnoreCase)))
+        {
+            Console.WriteLine($"  OPENPGPKEY (RFC 7929): {p.OwnerName} appended to {p.ZoneFile}");
+        }
+        var web = MailLab.Server.Exercises.Demos.DemoContext.ReadListeners(dir).FirstOrDefault(l => l.Role == "WEB");
+        if (web is null)
+        {
+            Console.WriteLine("  key server: the lab is not running; it takes the key from the public key file at its next start");
+            return;
+        }
+        string url = $"http://{(web.Address.Contains(':') ? $"[{web.Address}]" : web.Address)}:{web.Port}/pks/add";
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            using var reply = http.PostAsync(url, new FormUrlEncodedContent([new("keytext", File.ReadAllText(store.PublicFile(address)))])).GetAwaiter().GetResult();
+            Console.WriteLine($"  key server: POST {url} -> {(int)reply.StatusCode} {reply.ReasonPhrase}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            Console.WriteLine($"  key server: POST {url} failed ({ex.Message}); the lab takes the key from the public key file at its next start");
+        }
     }
 
     private static Command Export()

@@ -63,3 +63,25 @@ public sealed class PgpKeySourcesTests
         Assert.Contains(lab.Events(TraceKind.DnsQuery), e => e.Origin == LabOrigin.Resolver && ((string?)e.Fields["Name"] ?? "").StartsWith(OpenPgpKeyRecords.OwnerName("bob@bank.test").TrimEnd('.'), StringComparison.OrdinalIgnoreCase));
     }
 }
+
+/// <summary><c>maillab pgp keygen</c> for a user added later, against a running lab.</summary>
+public sealed class PgpKeygenPublishTests
+{
+    [Fact]
+    public async Task Keygen_publishes_the_new_key_as_OPENPGPKEY_and_uploads_it_to_the_running_labs_key_server()
+    {
+        // A running lab whose users have no OpenPGP key yet (as after adding alice to the lab file).
+        await using var lab = Support.TestLab.FromYaml(PgpLab.Yaml()).Start(userKeys: false);
+        var labFile = Path.Combine(lab.DataDirectory, "lab.yml");
+        await File.WriteAllTextAsync(labFile, PgpLab.Yaml());
+
+        var r = await Support.MailLabProcess.Run("pgp", "keygen", "alice@uc.test", "--data", lab.DataDirectory, "--lab", labFile);
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        string owner = OpenPgpKeyRecords.OwnerName("alice@uc.test");
+        Assert.Contains($"OPENPGPKEY (RFC 7929): {owner} appended to", r.Out);
+        Assert.Contains(owner, await File.ReadAllTextAsync(Path.Combine(lab.DataDirectory, "zones", "uc.test.zone")));
+        Assert.Matches(@"key server: POST http://127\.0\.9\.1:\d+/pks/add -> 200", r.Out);
+        string fingerprint = PgpText.Fingerprint(new PgpKeyStore(lab.DataDirectory).LoadPublic("alice@uc.test")!.GetPublicKey());
+        Assert.Contains(lab.Events(TraceKind.KeyServerUpload), e => ((IEnumerable<string>)e.Fields["Fingerprints"]!).Contains(fingerprint) && e.Fields["Source"] is not "seed");
+    }
+}
