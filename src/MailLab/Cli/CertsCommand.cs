@@ -72,7 +72,7 @@ internal static class CertsCommand
     }
 
     /// <summary>The running lab's bound listeners (listeners.json); empty when it does not run or the file is unreadable.</summary>
-    private static IReadOnlyList<MailLab.Server.Listeners.ListenerInfo> BoundListeners(string dir)
+    internal static IReadOnlyList<MailLab.Server.Listeners.ListenerInfo> BoundListeners(string dir)
     {
         try
         {

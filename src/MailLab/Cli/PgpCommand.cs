@@ -76,7 +76,7 @@ internal static class PgpCommand
         {
             Console.WriteLine($"  OPENPGPKEY (RFC 7929): {p.OwnerName} appended to {p.ZoneFile}");
         }
-        var web = MailLab.Server.Exercises.Demos.DemoContext.ReadListeners(dir).FirstOrDefault(l => l.Role == "WEB");
+        var web = CertsCommand.BoundListeners(dir).FirstOrDefault(l => l.Role == "WEB");
         if (web is null)
         {
             Console.WriteLine("  key server: the lab is not running; it takes the key from the public key file at its next start");
