@@ -44,6 +44,7 @@ internal sealed class ExerciseLab : IAsyncDisposable
         yaml = yaml.Replace("      - { address: alice@uc.test, password: lab-alice }",
             "      - { address: alice@uc.test, password: lab-alice }\n      - { address: carol@uc.test, password: lab-carol }\n      - { address: dave@uc.test, password: lab-dave }");
         var lab = TestLab.FromYaml(yaml, On("reveal-secrets"), data);
+        TestPki.SeedUserPki(lab.DataDirectory); // the users' S/MIME certificates, made once per test run
         var logger = TraceLogging.Create(lab.DataDirectory, console: false);
         var runtime = LabRuntime.Start(lab.Definition, lab.DataDirectory, new Tracer(new TraceStream(), logger, On("reveal-secrets")));
         return new ExerciseLab(lab, logger, runtime);

@@ -49,7 +49,7 @@ public sealed class SmimeCliInteropTests
     [Fact]
     public async Task Openssl_verifies_what_maillab_signs_until_the_revoke_and_decrypts_what_it_encrypts_and_maillab_verifies_what_openssl_signs()
     {
-        MailLabProcess.SeedCa(data);
+        MailLabProcess.SeedCa(data, userPki: false); // these tests watch the certificates being issued
         var issued = await Maillab("smime", "issue", "alice@uc.test");
         Assert.True(issued.Code == 0, issued.Err);
         Assert.Contains("issued S/MIME certificate of alice@uc.test", issued.Out);
@@ -109,7 +109,7 @@ public sealed class SmimeCliInteropTests
     [Fact]
     public async Task The_pkcs12_export_imports_into_an_nss_database_with_pk12util_and_the_root_with_certutil()
     {
-        MailLabProcess.SeedCa(data);
+        MailLabProcess.SeedCa(data, userPki: false); // these tests watch the certificates being issued
         Assert.Equal(0, (await Maillab("smime", "issue", "bob@bank.test")).Code);
         var p12 = Path.Combine(work, "bob.p12");
         var export = await Maillab("smime", "export", "bob@bank.test", "--out", p12);
@@ -135,7 +135,7 @@ public sealed class SmimeCliInteropTests
     [Fact]
     public async Task Unknown_users_and_missing_certificates_are_clear_errors()
     {
-        MailLabProcess.SeedCa(data);
+        MailLabProcess.SeedCa(data, userPki: false); // these tests watch the certificates being issued
         var unknown = await Maillab("smime", "export", "nobody@uc.test");
         Assert.Equal(2, unknown.Code);
         Assert.Contains("not a user of lab", unknown.Err);

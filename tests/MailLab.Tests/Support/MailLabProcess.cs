@@ -33,9 +33,11 @@ public static class MailLabProcess
 
     /// <summary>
     /// Copies the tests' shared lab CA (<see cref="TestPki"/>) into <paramref name="data"/>/certs, so
-    /// several processes trust each other and <see cref="TestPki.Validate"/> accepts their certificates.
+    /// several processes trust each other and <see cref="TestPki.Validate"/> accepts their certificates,
+    /// and unless <paramref name="userPki"/> is false (tests of issuing) the shared users' S/MIME certificates
+    /// (<see cref="TestPki.SeedUserPki"/>).
     /// </summary>
-    public static void SeedCa(string data)
+    public static void SeedCa(string data, bool userPki = true)
     {
         var certs = Directory.CreateDirectory(Path.Combine(data, "certs")).FullName;
         foreach (var f in Directory.GetFiles(Path.GetDirectoryName(TestPki.Ca.CertificatePath)!))
@@ -43,6 +45,7 @@ public static class MailLabProcess
             var target = Path.Combine(certs, Path.GetFileName(f));
             if (!File.Exists(target)) File.Copy(f, target);
         }
+        if (userPki) TestPki.SeedUserPki(data); // 'maillab up' makes every user's S/MIME key on a first start
     }
 
     /// <summary>Runs to completion (60 s at most) and returns exit code and output.</summary>

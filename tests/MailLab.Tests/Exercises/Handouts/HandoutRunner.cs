@@ -157,6 +157,7 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         }
         File.WriteAllText(labFile, yaml);
         _ = TestLab.FromYaml(yaml, data: data); // copies the tests' lab CA and DKIM keys into the data directory (none made per test)
+        TestPki.SeedUserPki(data);
         logger = TraceLogging.Create(data, console: false);
         bool reveal = switches.Any(s => s is ("reveal-secrets", true));
         runtime = LabRuntime.Start(LabDefinitionLoader.Load(labFile), data, new Tracer(new TraceStream(), logger, reveal));
