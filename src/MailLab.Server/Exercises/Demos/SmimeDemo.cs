@@ -141,11 +141,12 @@ internal sealed class SmimeDemo : IExerciseDemo
     /// <summary>A CA of mallory's own making and a certificate from it for <paramref name="address"/> (what openssl req -x509 -CA makes).</summary>
     private static (BcCertificate[] Chain, Org.BouncyCastle.Crypto.AsymmetricKeyParameter Key) MalloryCertificate(string address, string caName)
     {
+        var now = DateTimeOffset.UtcNow; // one clock reading: the certificate must end before its CA does
         using var caKey = RSA.Create(2048);
         var caRequest = new CertificateRequest(caName, caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30));
+        using var ca = caRequest.CreateSelfSigned(now.AddHours(-1), now.AddDays(31));
         using var key = RSA.Create(2048);
         var request = new CertificateRequest($"CN={address}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
@@ -153,7 +154,7 @@ internal sealed class SmimeDemo : IExerciseDemo
         var san = new SubjectAlternativeNameBuilder();
         san.AddEmailAddress(address);
         request.CertificateExtensions.Add(san.Build());
-        using var leaf = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30), RandomNumberGenerator.GetBytes(8));
+        using var leaf = request.Create(ca, now.AddHours(-1), now.AddDays(30), RandomNumberGenerator.GetBytes(8));
         var parser = new Org.BouncyCastle.X509.X509CertificateParser();
         return ([parser.ReadCertificate(leaf.RawData), parser.ReadCertificate(ca.RawData)], DotNetUtilities.GetRsaKeyPair(key.ExportParameters(true)).Private);
     }
