@@ -10,6 +10,9 @@ internal static class PemFiles
 
     public static void Write(string path, string pem, bool privateKey)
     {
+        // A line end after the END line, as openssl writes PEM (.NET's Export*Pem has none): otherwise
+        // 'cat ca.crt user-ca.crt' runs END into BEGIN and openssl refuses the bundle.
+        if (!pem.EndsWith('\n')) pem += "\n";
         string temp = $"{path}.{Guid.NewGuid():N}.tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())

@@ -7,7 +7,8 @@ namespace MailLab.Server.Exercises;
 /// The part of a trace that belongs to one student: the sessions opened from the student's IP address,
 /// or the sessions in which the student's mail address logged in (AUTH, POP3, IMAP); then, transitively,
 /// what those sessions caused: the queue's relay of a message they submitted and the receiving site's
-/// session of that message (found by queue id and by the Message-ID header).
+/// session of that message (found by queue id and by the Message-ID header); and the events without a session
+/// (HTTP requests to the lab's web service) that came from the student's address.
 /// </summary>
 public static class StudentScope
 {
@@ -42,7 +43,9 @@ public static class StudentScope
                 if (caused) grew |= sessions.Add(k);
             }
         }
-        return events.Where(e => e.SessionKey is { } k ? sessions.Contains(k) : e.Event.Message is { } q && queueIds.Contains(q)).ToList();
+        // An event with no session (an HTTP request to the lab's web service) is the student's when it came from their address.
+        return events.Where(e => e.SessionKey is { } k ? sessions.Contains(k)
+            : e.Event.Message is { } q && queueIds.Contains(q) || Owns(e.Event, student)).ToList();
     }
 
     private static bool Owns(TraceEvent e, string student)

@@ -52,6 +52,10 @@ public sealed class CrossExerciseTests(ITestOutputHelper output)
                 "7/queue-found-mx", "7/relayed-over-tls"],
         // AUTH under STARTTLS at the MSA, and an IMAP login.
         [12] = ["3/starttls", "3/auth-over-tls", "6/imap-login"],
+        // Signed and encrypted messages submitted (STARTTLS, AUTH, DKIM-signed, relayed by MX over TLS, DMARC pass at
+        // bank); the attacks sent from the workstation to bank's MTA (EHLO, delivered, SPF softfail for uc.test).
+        [13] = ["1/greeted-mta", "1/delivered-by-hand", "2/spf-softfail-marked", "3/starttls", "3/auth-over-tls", "4/signed-at-msa",
+                "4/verified-pass", "5/aligned-pass", "7/submitted-remote", "7/queue-found-mx", "7/relayed-over-tls"],
     };
 
     [Theory]

@@ -172,6 +172,18 @@ public sealed class ObjectiveCheckerTests
     }
 
     [Fact]
+    public void Student_scope_takes_the_web_requests_from_the_students_address_though_they_have_no_session()
+    {
+        // An HTTP request is one event with the client's address and no session (docs/events.md WebRequest).
+        var trace = new Recorded()
+            .Add("lab", TraceRole.WEB, null, TraceKind.WebRequest, ("Method", "GET"), ("Path", "/pki/ca.crt"), ("Status", 200L), ("Client", "127.0.0.5"))
+            .Add("lab", TraceRole.WEB, null, TraceKind.WebRequest, ("Method", "GET"), ("Path", "/pki/user-ca.crl"), ("Status", 200L), ("Client", "127.0.0.6"));
+        var mine = StudentScope.Filter(trace.Numbered, "127.0.0.5");
+        Assert.Equal(["/pki/ca.crt"], mine.Select(e => e.Event.Field("Path")));
+        Assert.Empty(StudentScope.Filter(trace.Numbered, "alice@uc.test"));
+    }
+
+    [Fact]
     public void Student_scope_by_mail_address_takes_the_sessions_where_that_user_logged_in()
     {
         var trace = new Recorded()

@@ -57,6 +57,24 @@ public sealed class UserPkiTests : IDisposable
     }
 
     [Fact]
+    public void The_pem_files_end_with_a_line_end_so_that_cat_joins_them_into_a_bundle_openssl_reads()
+    {
+        // README/handout 13: 'cat ca.crt user-ca.crt > lab-cas.pem' for openssl -CAfile; without the final
+        // newline the first END line runs into the next BEGIN line and openssl refuses the file.
+        var root = LabCertificateAuthority.LoadOrCreate(dir.Path);
+        var users = UserCertificateAuthority.LoadOrCreate(root, CrlUrl);
+        using var alice = users.GetOrIssue("alice@uc.test", out _);
+        var (crt, key) = users.PathsOf("alice@uc.test");
+        foreach (var file in new[] { Path.Combine(dir.Path, "ca.crt"), Path.Combine(dir.Path, "user-ca.crt"), Path.Combine(dir.Path, "user-ca.key"), crt, key })
+        {
+            Assert.EndsWith("-----\n", File.ReadAllText(file), StringComparison.Ordinal);
+        }
+        var bundle = new X509Certificate2Collection();
+        bundle.ImportFromPem(File.ReadAllText(Path.Combine(dir.Path, "ca.crt")) + File.ReadAllText(Path.Combine(dir.Path, "user-ca.crt")));
+        Assert.Equal(2, bundle.Count);
+    }
+
+    [Fact]
     public void An_old_root_with_path_length_0_is_reissued_with_the_same_key_and_its_site_certificates_stay_valid()
     {
         // The root of a lab made before the user CA: pathLenConstraint 0 forbids any intermediate.
