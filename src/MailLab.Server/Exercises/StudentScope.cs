@@ -7,7 +7,8 @@ namespace MailLab.Server.Exercises;
 /// The part of a trace that belongs to one student: the sessions opened from the student's IP address,
 /// or the sessions in which the student's mail address logged in (AUTH, POP3, IMAP); then, transitively,
 /// what those sessions caused: the queue's relay of a message they submitted and the receiving site's
-/// session of that message (found by queue id and by the Message-ID header).
+/// session of that message (found by queue id and by the Message-ID header). The lab web service has no sessions:
+/// its requests (key server, CA files) count when they came from the student's address.
 /// </summary>
 public static class StudentScope
 {
@@ -42,7 +43,9 @@ public static class StudentScope
                 if (caused) grew |= sessions.Add(k);
             }
         }
-        return events.Where(e => e.SessionKey is { } k ? sessions.Contains(k) : e.Event.Message is { } q && queueIds.Contains(q)).ToList();
+        // Sessionless events: a message's queue events, and the lab web service's requests (one event each, naming the client).
+        return events.Where(e => e.SessionKey is { } k ? sessions.Contains(k)
+            : e.Event.Message is { } q && queueIds.Contains(q) || e.Event.Role == TraceRole.WEB && Owns(e.Event, student)).ToList();
     }
 
     private static bool Owns(TraceEvent e, string student)
