@@ -21,7 +21,7 @@ public sealed class HandoutRendererTests
         new("evil", "MTA", "10.3.0.5", 42025, "starttls"), new("evil", "MSA", "10.3.0.5", 42587, "starttls"), new("evil", "MSA", "10.3.0.5", 42465, "implicit"),
         new("evil", "POP3", "10.3.0.5", 42110, "starttls"), new("evil", "POP3", "10.3.0.5", 42995, "implicit"),
         new("evil", "IMAP", "10.3.0.5", 42143, "starttls"), new("evil", "IMAP", "10.3.0.5", 42993, "implicit"),
-        new("lab", "DNS", "10.9.0.5", 5353, "none"),
+        new("lab", "DNS", "10.9.0.5", 5353, "none"), new("lab", "WEB", "10.9.0.5", 18080, "none"),
     ];
 
     private static string Render(string text) => HandoutRenderer.Render(text, Defaults, Running, "/srv/lab data").Text;
@@ -39,6 +39,8 @@ public sealed class HandoutRendererTests
     [InlineData("sudo tcpdump -i lo -A -s0 'host 127.0.1.1 and tcp port 5587'", "sudo tcpdump -i lo -A -s0 'host 10.1.0.5 and tcp port 40587'")]
     [InlineData("cat maillab-data/mail/bank.test/bob/INBOX/new/*", "cat /srv/lab data/mail/bank.test/bob/INBOX/new/*")]
     [InlineData("maillab spf check --ip 127.0.2.1 --sender ceo@bank.test", "maillab spf check --ip 10.2.0.5 --sender ceo@bank.test")]
+    [InlineData("gpg --keyserver hkp://127.0.9.1:11371 --recv-keys 0x1234", "gpg --keyserver hkp://10.9.0.5:18080 --recv-keys 0x1234")]
+    [InlineData("curl -s 'http://127.0.9.1:11371/pks/lookup?op=get&search=bob@bank.test'", "curl -s 'http://10.9.0.5:18080/pks/lookup?op=get&search=bob@bank.test'")]
     public void Maps_each_default_address_and_port_pair_to_the_running_listener_of_the_same_site_and_role(string written, string rendered) =>
         Assert.Equal(rendered, Render(written));
 
