@@ -28,6 +28,7 @@ public static class ExerciseDemos
         new ApopDemo(),
         new SenderForgeryDemo(),
         new SecretsDemo(),
+        new OpenPgpDemo(),
     ];
 
     /// <summary>The demo of exercise <paramref name="number"/>, or null when it has none.</summary>
