@@ -52,6 +52,9 @@ public sealed class CrossExerciseTests(ITestOutputHelper output)
                 "7/queue-found-mx", "7/relayed-over-tls"],
         // AUTH under STARTTLS at the MSA, and an IMAP login.
         [12] = ["3/starttls", "3/auth-over-tls", "6/imap-login"],
+        // Signed messages submitted at bank's and evil's MSAs over STARTTLS with AUTH (DKIM-signed there, DMARC pass at
+        // uc); bob's OPENPGPKEY record asked over TCP (it does not fit a UDP answer).
+        [14] = ["3/starttls", "3/auth-over-tls", "4/signed-at-msa", "5/aligned-pass", "8/over-tcp"],
     };
 
     [Theory]
