@@ -77,7 +77,7 @@ internal sealed class OpenPgpStage(OpenPgpServices pgp) : HeaderModifier
             trace.Emit(TraceKind.OpenPgpStep, "OpenPGP " + step, ("Step", name), ("Detail", step));
         }
         trace.Emit(TraceKind.OpenPgpResult, $"OpenPGP {v.Result}: {v.Reason}",
-            ("Result", v.Result), ("Kind", v.Kind.ToString()), ("Reason", v.Reason), ("KeyId", v.KeyId), ("Fingerprint", v.Fingerprint),
+            ("Result", v.Result), ("Structure", v.Kind.ToString()), ("Reason", v.Reason), ("KeyId", v.KeyId), ("Fingerprint", v.Fingerprint),
             ("SignerUserId", v.SignerUserId), ("KeySource", v.KeySource), ("Hash", v.Hash), ("Algorithm", v.Algorithm), ("From", v.From),
             ("FromMatches", v.FromMatches), ("Validity", v.Validity.ToArray()), ("EncryptedFor", v.EncryptedFor.ToArray()),
             ("Cipher", v.Cipher), ("Steps", v.Steps.ToArray()));

@@ -50,7 +50,8 @@ public static class HandoutRenderer
             if (s.Ports.Imaps is { } imaps) list.Add(new(s.Name, "IMAP", s.Address, imaps, "implicit"));
         }
         list.Add(new("lab", "DNS", lab.Dns.Address, lab.Dns.Port, "none"));
-        list.Add(new("lab", "WEB", lab.Web.Address, lab.Web.Port, "none")); // the CA files, the CRL and the key server (curl, gpg --keyserver)
+        // After DNS: a bare 127.0.9.1 (shared by default) still maps to the DNS's address.
+        list.Add(new("lab", "WEB", lab.Web.Address, lab.Web.Port, "none"));
         return list;
     }
 

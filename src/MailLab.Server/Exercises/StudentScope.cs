@@ -43,9 +43,9 @@ public static class StudentScope
                 if (caused) grew |= sessions.Add(k);
             }
         }
-        // An event with no session (an HTTP request to the lab's web service) is the student's when it came from their address.
+        // Sessionless events: a message's queue events, and the lab web service's requests (one event each, naming the client).
         return events.Where(e => e.SessionKey is { } k ? sessions.Contains(k)
-            : e.Event.Message is { } q && queueIds.Contains(q) || Owns(e.Event, student)).ToList();
+            : e.Event.Message is { } q && queueIds.Contains(q) || e.Event.Role == TraceRole.WEB && Owns(e.Event, student)).ToList();
     }
 
     private static bool Owns(TraceEvent e, string student)

@@ -85,7 +85,7 @@ internal static class TraceContract
 
         // OpenPGP (issue 15 part 2).
         [TraceKind.OpenPgpStep] = "Step Detail Address KeyId Fingerprint UserId File",
-        [TraceKind.OpenPgpResult] = "Result Kind Reason KeyId Fingerprint SignerUserId KeySource Hash Algorithm From FromMatches:bool Validity:list EncryptedFor:list Cipher Steps:list",
+        [TraceKind.OpenPgpResult] = "Result Structure Reason KeyId Fingerprint SignerUserId KeySource Hash Algorithm From FromMatches:bool Validity:list EncryptedFor:list Cipher Steps:list",
 
         // The lab's HTTP service (issue 15).
         [TraceKind.WebRequest] = "Method Path Query Status:int Client Octets:int DurationMs:int",

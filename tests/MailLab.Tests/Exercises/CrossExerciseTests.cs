@@ -56,6 +56,9 @@ public sealed class CrossExerciseTests(ITestOutputHelper output)
         // bank); the attacks sent from the workstation to bank's MTA (EHLO, delivered, SPF softfail for uc.test).
         [13] = ["1/greeted-mta", "1/delivered-by-hand", "2/spf-softfail-marked", "3/starttls", "3/auth-over-tls", "4/signed-at-msa",
                 "4/verified-pass", "5/aligned-pass", "7/submitted-remote", "7/queue-found-mx", "7/relayed-over-tls"],
+        // Signed messages submitted at bank's and evil's MSAs over STARTTLS with AUTH (DKIM-signed there, DMARC pass at
+        // uc); bob's OPENPGPKEY record asked over TCP (it does not fit a UDP answer).
+        [14] = ["3/starttls", "3/auth-over-tls", "4/signed-at-msa", "5/aligned-pass", "8/over-tcp"],
     };
 
     [Theory]

@@ -41,6 +41,8 @@ public sealed class HandoutRendererTests
     [InlineData("maillab spf check --ip 127.0.2.1 --sender ceo@bank.test", "maillab spf check --ip 10.2.0.5 --sender ceo@bank.test")]
     [InlineData("curl -s -o ca.crt http://127.0.9.1:11371/pki/ca.crt", "curl -s -o ca.crt http://10.9.0.5:48080/pki/ca.crt")]
     [InlineData("gpg --keyserver hkp://127.0.9.1:11371 --recv-keys bob@bank.test", "gpg --keyserver hkp://10.9.0.5:48080 --recv-keys bob@bank.test")]
+    [InlineData("gpg --keyserver hkp://127.0.9.1:11371 --recv-keys 0x1234", "gpg --keyserver hkp://10.9.0.5:48080 --recv-keys 0x1234")]
+    [InlineData("curl -s 'http://127.0.9.1:11371/pks/lookup?op=get&search=bob@bank.test'", "curl -s 'http://10.9.0.5:48080/pks/lookup?op=get&search=bob@bank.test'")]
     public void Maps_each_default_address_and_port_pair_to_the_running_listener_of_the_same_site_and_role(string written, string rendered) =>
         Assert.Equal(rendered, Render(written));
 

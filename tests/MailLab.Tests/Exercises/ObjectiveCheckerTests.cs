@@ -172,14 +172,19 @@ public sealed class ObjectiveCheckerTests
     }
 
     [Fact]
-    public void Student_scope_takes_the_web_requests_from_the_students_address_though_they_have_no_session()
+    public void Student_scope_takes_the_web_services_requests_from_the_students_address_but_not_the_labs()
     {
-        // An HTTP request is one event with the client's address and no session (docs/events.md WebRequest).
+        // The lab's HTTP service has no sessions: its events name the client, as a session's first event does.
         var trace = new Recorded()
-            .Add("lab", TraceRole.WEB, null, TraceKind.WebRequest, ("Method", "GET"), ("Path", "/pki/ca.crt"), ("Status", 200L), ("Client", "127.0.0.5"))
-            .Add("lab", TraceRole.WEB, null, TraceKind.WebRequest, ("Method", "GET"), ("Path", "/pki/user-ca.crl"), ("Status", 200L), ("Client", "127.0.0.6"));
+            .Add("lab", TraceRole.WEB, null, TraceKind.KeyServerUpload, ("Source", "upload"), ("Client", "127.0.0.5"), ("Status", 200L))
+            .Add("lab", TraceRole.WEB, null, TraceKind.KeyServerLookup, ("Op", "get"), ("Client", "127.0.0.6"), ("Found", 1L))
+            .Add("lab", TraceRole.WEB, null, TraceKind.WebRequest, ("Method", "GET"), ("Client", "127.0.0.5"), ("Status", 200L));
+        var lab = trace.Events.Select(e => e with { Origin = LabOrigin.Host }).ToList();
+
         var mine = StudentScope.Filter(trace.Numbered, "127.0.0.5");
-        Assert.Equal(["/pki/ca.crt"], mine.Select(e => e.Event.Field("Path")));
+        Assert.Equal([TraceKind.KeyServerUpload, TraceKind.WebRequest], mine.Select(e => e.Event.Kind));
+        Assert.Equal([TraceKind.KeyServerLookup], StudentScope.Filter(trace.Numbered, "127.0.0.6").Select(e => e.Event.Kind));
+        Assert.Empty(StudentScope.Filter(RecordedEvent.Number(lab), "127.0.0.5")); // the lab's own requests are nobody's
         Assert.Empty(StudentScope.Filter(trace.Numbered, "alice@uc.test"));
     }
 

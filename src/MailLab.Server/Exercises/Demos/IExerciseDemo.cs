@@ -29,6 +29,7 @@ public static class ExerciseDemos
         new SenderForgeryDemo(),
         new SecretsDemo(),
         new SmimeDemo(),
+        new OpenPgpDemo(),
     ];
 
     /// <summary>The demo of exercise <paramref name="number"/>, or null when it has none.</summary>
