@@ -15,7 +15,9 @@ public sealed class SmimeLabFixture : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        Lab = TestLab.Create().Start(userKeys: true);
+        // Every site serves IMAP too, so a real client can read what was delivered.
+        Lab = TestLab.FromYaml(TestLab.LabYaml().Replace("ports: { mta: 0, submission: 0, submissions: 0 }",
+            "ports: { mta: 0, submission: 0, submissions: 0, imap: 0, imaps: 0 }")).Start(userKeys: true);
         Users = SmimeTestKit.Users(Lab);
         return Task.CompletedTask;
     }
@@ -198,6 +200,19 @@ public sealed class SmimeDeliveryTests(SmimeLabFixture fixture) : IClassFixture<
         // The body arrives byte for byte as it was signed.
         var body = Encoding.ASCII.GetString(sent)[Encoding.ASCII.GetString(sent).IndexOf("\r\n\r\n", StringComparison.Ordinal)..];
         Assert.EndsWith(body, stored);
+
+        // bob's MUA reads it over IMAP (MailKit): the stored octets exactly, so the signature holds on his side too.
+        using var imap = new MailKit.Net.Imap.ImapClient { ServerCertificateValidationCallback = TestPki.Validate, CheckCertificateRevocation = false };
+        var ep = Lab.Runtime!.Listeners.First(l => l.Site == "bank" && l.Role == "IMAP" && l.Tls == "implicit");
+        await imap.ConnectAsync(ep.Address, ep.Port, MailKit.Security.SecureSocketOptions.SslOnConnect);
+        await imap.AuthenticateAsync("bob@bank.test", "lab-bob");
+        await imap.Inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
+        var uid = Assert.Single(await imap.Inbox.SearchAsync(MailKit.Search.SearchQuery.SubjectContains("relayed and signed")));
+        using var fetched = new MemoryStream();
+        await using (var raw = await imap.Inbox.GetStreamAsync(uid, "")) await raw.CopyToAsync(fetched); // BODY[]: the octets as stored
+        Assert.Equal(stored, Encoding.ASCII.GetString(fetched.ToArray()));
+        Assert.Equal("valid", Lab.Runtime.ReceiveServicesOf("bank")!.Smime!.Verify(fetched.ToArray(), "alice@uc.test").Verdict);
+        await imap.DisconnectAsync(true);
     }
 
     [Theory]
