@@ -47,17 +47,7 @@ internal sealed class ExerciseLab : IAsyncDisposable
         TestPki.SeedUserPki(lab.DataDirectory); // the users' S/MIME certificates, made once per test run
         var logger = TraceLogging.Create(lab.DataDirectory, console: false);
         var runtime = LabRuntime.Start(lab.Definition, lab.DataDirectory, new Tracer(new TraceStream(), logger, On("reveal-secrets")));
-        UseBoundKeyServer(runtime);
         return new ExerciseLab(lab, logger, runtime);
-    }
-
-    /// <summary>
-    /// The MDA asks the lab's key server at the port the web service bound (port 0 here). Until LabRuntime sets that
-    /// itself for a system-chosen port, the test lab sets it, as 'maillab up' has it with the configured port 11371.
-    /// </summary>
-    internal static void UseBoundKeyServer(LabRuntime runtime)
-    {
-        if (runtime.OpenPgp.KeyServer is null && runtime.Web is { } web) runtime.OpenPgp.KeyServer = new Uri(web.Url + "/");
     }
 
     /// <summary>Stops the lab and flushes the trace file.</summary>

@@ -161,7 +161,6 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         logger = TraceLogging.Create(data, console: false);
         bool reveal = switches.Any(s => s is ("reveal-secrets", true));
         runtime = LabRuntime.Start(LabDefinitionLoader.Load(labFile), data, new Tracer(new TraceStream(), logger, reveal));
-        ExerciseLab.UseBoundKeyServer(runtime);
         // The per-user record 'maillab up' writes, so every maillab command finds this lab by itself.
         File.WriteAllText(Path.Combine(state, "current.json"), JsonSerializer.Serialize(new
         {
