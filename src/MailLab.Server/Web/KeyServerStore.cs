@@ -11,7 +11,7 @@ internal enum KeyStoreOutcome
     Unchanged,
     /// <summary>The key, merged, would pass <see cref="KeyServerStore.DefaultMaxKeyOctets"/>: nothing stored.</summary>
     TooLarge,
-    /// <summary>The store holds <see cref="KeyServerStore.DefaultMaxKeys"/> keys already: nothing stored.</summary>
+    /// <summary>The store holds <see cref="KeyServerStore.DefaultMaxKeys"/> keys or <see cref="KeyServerStore.DefaultMaxTotalOctets"/> octets already: nothing stored.</summary>
     Full,
 }
 
@@ -36,16 +36,27 @@ internal sealed class KeyServerStore
     /// <summary>Most keys the server keeps (10,000): uploads are unchecked, so the disk needs a bound.</summary>
     public const int DefaultMaxKeys = 10_000;
 
+    /// <summary>
+    /// Most octets of all keys together (64 MiB): every key is held in memory as well as on disk, so the
+    /// per-key and key-count caps alone (10,000 x 1 MiB) would still let a flood take gigabytes.
+    /// </summary>
+    public const long DefaultMaxTotalOctets = 64L * 1024 * 1024;
+
     private readonly Lock gate = new();
     private readonly Dictionary<string, PgpPublicKeyRing> keys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> octetsOf = new(StringComparer.Ordinal);
     private readonly int maxKeyOctets;
     private readonly int maxKeys;
+    private readonly long maxTotalOctets;
+    private long totalOctets;
 
     /// <summary>Opens the store, reading the keys already in <paramref name="directory"/>; a file that is not a key is skipped.</summary>
-    public KeyServerStore(string directory, int maxKeyOctets = DefaultMaxKeyOctets, int maxKeys = DefaultMaxKeys)
+    public KeyServerStore(string directory, int maxKeyOctets = DefaultMaxKeyOctets, int maxKeys = DefaultMaxKeys,
+        long maxTotalOctets = DefaultMaxTotalOctets)
     {
         this.maxKeyOctets = maxKeyOctets;
         this.maxKeys = maxKeys;
+        this.maxTotalOctets = maxTotalOctets;
         Directory = directory;
         if (!System.IO.Directory.Exists(directory)) return;
         foreach (string file in System.IO.Directory.GetFiles(directory, "*.asc"))
@@ -53,7 +64,7 @@ internal sealed class KeyServerStore
             var parsed = PgpKeyText.Parse(File.ReadAllBytes(file));
             foreach (var ring in parsed.Keys)
             {
-                keys[PgpKeyText.Fingerprint(ring)] = ring;
+                Keep(PgpKeyText.Fingerprint(ring), ring, ring.GetEncoded().Length);
             }
         }
     }
@@ -94,11 +105,23 @@ internal sealed class KeyServerStore
                 return new(KeyStoreOutcome.TooLarge,
                     $"{fingerprint} would be {octets} octets, over the limit of {maxKeyOctets} (certificate flooding, the 2019 SKS attack); it was not changed");
             }
+            long total = totalOctets - octetsOf.GetValueOrDefault(fingerprint) + octets;
+            if (total > maxTotalOctets)
+            {
+                return new(KeyStoreOutcome.Full, $"the key server would hold {total} octets of keys, over its limit of {maxTotalOctets}; {fingerprint} was not stored");
+            }
             System.IO.Directory.CreateDirectory(Directory);
             DurableFile.WriteAllTextAtomic(Path.Combine(Directory, fingerprint + ".asc"), PgpKeyText.Armor([ring]));
-            keys[fingerprint] = ring;
+            Keep(fingerprint, ring, octets);
             return new(outcome);
         }
+    }
+
+    private void Keep(string fingerprint, PgpPublicKeyRing ring, int octets)
+    {
+        totalOctets += octets - octetsOf.GetValueOrDefault(fingerprint);
+        octetsOf[fingerprint] = octets;
+        keys[fingerprint] = ring;
     }
 
     /// <summary>

@@ -103,4 +103,22 @@ public class WebRobustnessTests
         Assert.Equal(KeyStoreOutcome.Full, full.Outcome);
         Assert.Single(Directory.GetFiles(dir));
     }
+
+    [Fact]
+    public async Task A_store_over_its_total_octets_is_full_even_below_the_key_count()
+    {
+        await using var bob = new GpgHome("bob");
+        await using var carol = new GpgHome("carol");
+        var bobKey = PgpKeyText.Parse(Encoding.ASCII.GetBytes(await bob.Export(await bob.MakeKey("Bob <bob@bank.test>")))).Keys.Single();
+        var carolKey = PgpKeyText.Parse(Encoding.ASCII.GetBytes(await carol.Export(await carol.MakeKey("Carol <carol@uc.test>")))).Keys.Single();
+        string dir = TempDir.New("keystore-total");
+        var store = new KeyServerStore(dir, maxTotalOctets: bobKey.GetEncoded().Length + carolKey.GetEncoded().Length - 1);
+        Assert.Equal(KeyStoreOutcome.Added, store.Add(bobKey).Outcome);
+        var full = store.Add(carolKey);
+        Assert.Equal(KeyStoreOutcome.Full, full.Outcome);
+        Assert.Contains("octets of keys", full.Problem);
+        Assert.Single(Directory.GetFiles(dir));
+        // A restart counts what is on disk: the budget holds across runs.
+        Assert.Equal(KeyStoreOutcome.Full, new KeyServerStore(dir, maxTotalOctets: bobKey.GetEncoded().Length + carolKey.GetEncoded().Length - 1).Add(carolKey).Outcome);
+    }
 }
