@@ -19,6 +19,9 @@ internal sealed record MxResult(IReadOnlyList<MxHost> Hosts, bool Implicit, bool
 
     /// <summary>True when the lookup could not be completed and should be tried again later.</summary>
     public bool IsTempError => TempError is not null;
+
+    /// <summary>The DNSSEC status of the MX answer (RFC 7672 §2.2.1: DANE applies only below a secure MX RRset).</summary>
+    public DnssecStatus Dnssec { get; init; }
 }
 
 /// <summary>The values of one lookup, or why there are none: NXDOMAIN, or a temporary error with its reason.</summary>
@@ -135,6 +138,19 @@ public sealed class LabResolver
         if (error is not null) return new DnsLookup<byte[]>([], false, error);
         var keys = response!.AnswerData<OpenPgpKeyData>(DnsType.OPENPGPKEY).Select(k => k.Key).ToList();
         return new DnsLookup<byte[]>(keys, IsNoSuchDomain(response), null);
+    }
+
+    /// <summary>
+    /// The TLSA records of <paramref name="port"/>/tcp at <paramref name="host"/> (RFC 6698 §3,
+    /// <c>_25._tcp.mx.example.test</c>). Unvalidated: the status is <see cref="DnssecStatus.Unchecked"/>.
+    /// </summary>
+    internal async Task<TlsaLookup> TlsaAsync(string host, int port, CancellationToken ct = default)
+    {
+        string owner = $"_{port}._tcp.{DnsNames.Normalize(host)}";
+        var (response, error) = await QueryAsync(owner, DnsType.TLSA, ct);
+        if (error is not null) return new TlsaLookup(owner, [], DnssecStatus.Unchecked, false, error);
+        var records = response!.AnswerData<TlsaData>(DnsType.TLSA).ToList();
+        return new TlsaLookup(owner, records, DnssecStatus.Unchecked, IsNoSuchDomain(response), null);
     }
 
     /// <summary>The IPv4 then IPv6 addresses of <paramref name="name"/>.</summary>

@@ -9,7 +9,7 @@ public sealed record LabSwitches
     /// </summary>
     public static IReadOnlyList<string> Names { get; } =
         ["allow-plaintext-auth", "reveal-secrets", "allow-sender-forgery", "enable-vrfy", "reject-spf-fail", "enable-apop",
-         "dmarc-monitor-only", "show-dmarc-verdict", "mda-holds-user-keys"];
+         "dmarc-monitor-only", "show-dmarc-verdict", "mda-holds-user-keys", "dnssec-validate", "spoof-dns", "strip-starttls"];
 
     /// <summary>Whether the switch <paramref name="name"/> (one of <see cref="Names"/>) is on.</summary>
     public bool this[string name] => name switch
@@ -23,6 +23,9 @@ public sealed record LabSwitches
         "dmarc-monitor-only" => DmarcMonitorOnly,
         "show-dmarc-verdict" => ShowDmarcVerdict,
         "mda-holds-user-keys" => MdaHoldsUserKeys,
+        "dnssec-validate" => DnssecValidate,
+        "spoof-dns" => SpoofDns,
+        "strip-starttls" => StripStarttls,
         _ => throw new ArgumentException($"'{name}' is not a lab switch", nameof(name)),
     };
 
@@ -38,6 +41,9 @@ public sealed record LabSwitches
         "dmarc-monitor-only" => this with { DmarcMonitorOnly = on },
         "show-dmarc-verdict" => this with { ShowDmarcVerdict = on },
         "mda-holds-user-keys" => this with { MdaHoldsUserKeys = on },
+        "dnssec-validate" => this with { DnssecValidate = on },
+        "spoof-dns" => this with { SpoofDns = on },
+        "strip-starttls" => this with { StripStarttls = on },
         _ => throw new ArgumentException($"'{name}' is not a lab switch", nameof(name)),
     };
 
@@ -86,6 +92,25 @@ public sealed record LabSwitches
     /// what a server that does hold it can read. Weakens the lab.
     /// </summary>
     public bool MdaHoldsUserKeys { get; init; }
+
+    /// <summary>
+    /// The sites' mail resolvers validate DNSSEC from the lab trust anchor (RFC 4035 §4.3): a bogus answer
+    /// is never used, and mail waits in the queue. Off in the default lab, so the earlier exercises see the
+    /// unvalidated world; a protection, not a weakening.
+    /// </summary>
+    public bool DnssecValidate { get; init; }
+
+    /// <summary>
+    /// evil.test's site sits on the path between a victim site's mail resolver and the lab DNS and forges
+    /// answers (the lab file's <c>attacks: spoof-dns:</c> says which). Weakens the lab.
+    /// </summary>
+    public bool SpoofDns { get; init; }
+
+    /// <summary>
+    /// A man in the middle on the route between two sites removes STARTTLS from the EHLO answer and
+    /// records what passes (the lab file's <c>attacks: strip-starttls:</c> says where). Weakens the lab.
+    /// </summary>
+    public bool StripStarttls { get; init; }
 }
 
 /// <summary>

@@ -31,6 +31,9 @@ internal sealed record MxHosts(IReadOnlyList<MxHost> Hosts) : MxLookup
     /// <inheritdoc />
     public override string Outcome => "hosts";
 
+    /// <summary>The DNSSEC status of the MX RRset (RFC 7672 §2.2.1); <see cref="Dns.DnssecStatus.Unchecked"/> without validation.</summary>
+    public Dns.DnssecStatus Dnssec { get; init; }
+
     /// <summary>The hosts ordered by preference; equal preferences keep their given order.</summary>
     public IEnumerable<MxHost> Ordered => Hosts.OrderBy(h => h.Preference);
 }

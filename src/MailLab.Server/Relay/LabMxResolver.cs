@@ -15,6 +15,6 @@ internal sealed class LabMxResolver(LabResolver dns) : IMxResolver
         if (r.TempError is { } reason) return new TempError(reason);
         if (r.NxDomain) return new NoSuchDomain(r.Refused ? "REFUSED" : "NXDOMAIN");
         if (r.NullMx) return new NullMx();
-        return new MxHosts(r.Hosts.Select(h => new MxHost(h.Preference, h.Host, h.Addresses)).ToList());
+        return new MxHosts(r.Hosts.Select(h => new MxHost(h.Preference, h.Host, h.Addresses)).ToList()) { Dnssec = r.Dnssec };
     }
 }
