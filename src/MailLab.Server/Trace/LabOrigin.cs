@@ -21,6 +21,12 @@ internal static class LabOrigin
     /// <summary>A bounce (DSN) the queue composed and delivered.</summary>
     public const string Dsn = "dsn";
 
+    /// <summary>
+    /// The lab's own attackers, turned on by a switch (<c>spoof-dns</c>, <c>strip-starttls</c>): a forged DNS
+    /// answer, a stripped EHLO. The lab plays them; a student who turns one on did not do what they do.
+    /// </summary>
+    public const string Attack = "attack";
+
     /// <summary>Every value, in the order docs/events.md lists them.</summary>
-    public static IReadOnlyList<string> All { get; } = [Host, Resolver, Relay, Report, Dsn];
+    public static IReadOnlyList<string> All { get; } = [Host, Resolver, Relay, Report, Dsn, Attack];
 }

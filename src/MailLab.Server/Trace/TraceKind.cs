@@ -100,4 +100,7 @@ public enum TraceRole
     IMAP,
     DNS,
     WEB,
+
+    /// <summary>An attacker the lab plays when a switch turns it on (<c>spoof-dns</c>, <c>strip-starttls</c>).</summary>
+    ATTACKER,
 }
