@@ -26,6 +26,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
     private RelayWorker? relay;
     private IReadOnlyDictionary<string, Dkim.DkimKeySet> dkimKeys = new Dictionary<string, Dkim.DkimKeySet>();
     private readonly Dictionary<string, Checks.ReceiveServices> receive = [];
+    private Attacks.LabAttackers attackers = Attacks.LabAttackers.None;
 
     private LabRuntime(LabDefinition lab, string dataDirectory, Tracer tracer, LabCertificateAuthority ca,
         MessageStore store, IReadOnlyList<LabSite> sites, List<TcpListenerHost> listeners, LabDnsServer? dns, RelayQueue queue,
@@ -82,7 +83,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
 
     /// <summary>Every bound listener with its real port, then the DNS and the web service.</summary>
     public IReadOnlyList<ListenerInfo> Listeners =>
-        listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).Concat(Web is null ? [] : [Web.Info]).ToList();
+        listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).Concat(Web is null ? [] : [Web.Info]).Concat(attackers.Listeners).ToList();
 
     /// <summary>Path of the listeners.json file written at start.</summary>
     public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
@@ -134,6 +135,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         // The MTA's profile needs the DNS-backed services, known once the DNS is bound; no session starts before that.
         var mtaProfiles = new Dictionary<string, SmtpProfile>();
         var hosts = new List<TcpListenerHost>();
+        var attackers = Attacks.LabAttackers.None;
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
         // Sites run in other processes (--only) are known by their addresses; this process's by their sockets.
@@ -149,7 +151,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
             {
                 var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
-                var site = new LabSite(lab, def, cert, tracer, mda, peers);
+                var site = new LabSite(lab, def, cert, tracer, mda, peers) { Capture = Attacks.LabAttackers.CaptureFor(lab, def) };
                 var keys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 dkimKeys[def.Name] = keys;
                 TraceDkimKeys(site, keys, tracer);
@@ -176,6 +178,8 @@ public sealed partial class LabRuntime : IAsyncDisposable
             if (dns is not null) BindOrTrace(dns.Bind, tracer);
             if (web is not null) BindOrTrace(web.Bind, tracer);
             if (web is not null) pgp.KeyServer = new Uri(web.Url + "/");
+            // The attackers the switches turn on (spoof-dns: a forger the victim site's resolver asks instead of the lab DNS).
+            BindOrTrace(() => attackers = Attacks.LabAttackers.Bind(lab, sites, dns, tracer), tracer);
         }
         catch
         {
@@ -186,9 +190,10 @@ public sealed partial class LabRuntime : IAsyncDisposable
             }
             dns?.Unbind();
             web?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            attackers.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only, web) { dkimKeys = dkimKeys, OpenPgp = pgp };
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only, web) { dkimKeys = dkimKeys, OpenPgp = pgp, attackers = attackers };
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
@@ -202,7 +207,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             // sockets are registered, so the lab DNS marks them as the lab's even where a student binds
             // the same address. An in-process lab DNS tells it when its zones change, so a cached answer
             // never outlives an edit.
-            var siteDns = resolvers[site] = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
+            var siteDns = resolvers[site] = new LabResolver(runtime.attackers.ResolverPathFor(site.Name) ?? dnsEndPoint, generation: zones is null ? null : () => zones.Current,
                 source: site.Definition.IPAddress, labResolver: true);
             // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
             var siteResolver = new LabSpfResolver(siteDns);
@@ -217,6 +222,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         zones?.Start();
         dns?.Start();
         web?.Start();
+        runtime.attackers.Start();
         foreach (var h in hosts)
         {
             h.Start();
@@ -293,55 +299,6 @@ public sealed partial class LabRuntime : IAsyncDisposable
 
     // profile names the listener and its role; session gives each session its profile with the receive
     // stages (read when the session starts, after the DNS-backed services exist).
-    private static TcpListenerHost Smtp(LabSite site, RelayQueue queue, SmtpProfile profile, Func<SmtpProfile> session, int port, string tls,
-        ConnectionLimiter limiter)
-    {
-        var info = new ListenerInfo(site.Name, profile.Name, site.Definition.Address, port, tls);
-        return new TcpListenerHost(
-            info,
-            async (stream, remote, local, id, shutdown) =>
-            {
-                await using var smtp = new SmtpSession(site, session(), stream, remote, local, id, queue);
-                await smtp.RunAsync(shutdown);
-            },
-            // RFC 5321 §3.8: a server that must refuse a connection may answer 421 and close.
-            reason => Encoding.ASCII.GetBytes($"421 4.7.0 {site.HostName} Service not available: {reason}\r\n"),
-            limiter,
-            site.Tracer.For(site.Name, profile.Role));
-    }
-
-    private static TcpListenerHost Pop3(LabSite site, bool implicitTls, int port, ConnectionLimiter limiter)
-    {
-        var info = new ListenerInfo(site.Name, nameof(TraceRole.POP3), site.Definition.Address, port, implicitTls ? "implicit" : "starttls");
-        return new TcpListenerHost(
-            info,
-            async (stream, remote, local, id, shutdown) =>
-            {
-                await using var session = new Pop3Session(site, implicitTls, stream, remote, local, id);
-                await session.RunAsync(shutdown);
-            },
-            // RFC 3206 §4: [SYS/TEMP] says the refusal is temporary.
-            reason => Encoding.ASCII.GetBytes($"-ERR [SYS/TEMP] {site.HostName} service not available: {reason}\r\n"),
-            limiter,
-            site.Tracer.For(site.Name, TraceRole.POP3));
-    }
-
-    private static TcpListenerHost Imap(LabSite site, ImapUserLimiter users, int port, bool implicitTls, ConnectionLimiter limiter)
-    {
-        var info = new ListenerInfo(site.Name, "IMAP", site.Definition.Address, port, implicitTls ? "implicit" : "starttls");
-        return new TcpListenerHost(
-            info,
-            async (stream, remote, local, id, shutdown) =>
-            {
-                await using var session = new ImapSession(site, implicitTls, stream, remote, local, id, users);
-                await session.RunAsync(shutdown);
-            },
-            // RFC 3501 §7.1.5: BYE may be the greeting of a server that refuses the connection.
-            reason => Encoding.ASCII.GetBytes($"* BYE {site.HostName} Service not available: {reason}\r\n"),
-            limiter,
-            site.Tracer.For(site.Name, TraceRole.IMAP));
-    }
-
     private void WriteListenersFile()
     {
         var json = JsonSerializer.Serialize(Listeners, new JsonSerializerOptions { WriteIndented = true });
@@ -358,7 +315,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
         await Quietly("listeners", () => Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask)
-            .Append(Web?.StopAsync() ?? Task.CompletedTask)));
+            .Append(Web?.StopAsync() ?? Task.CompletedTask).Append(attackers.StopAsync())));
         if (relay is not null) await Quietly("relay", relay.StopAsync);
         if (Reports is not null) await Quietly("reports", async () => await Reports.DisposeAsync());
         if (Dns is not null) await Quietly("zones", async () => await Dns.Zones.DisposeAsync());
@@ -389,5 +346,6 @@ public sealed partial class LabRuntime : IAsyncDisposable
         }
         if (Dns is not null) await Quietly("DNS", async () => await Dns.DisposeAsync());
         if (Web is not null) await Quietly("web", async () => await Web.DisposeAsync());
+        await Quietly("attackers", async () => await attackers.DisposeAsync());
     }
 }

@@ -27,6 +27,25 @@ public static class ZoneFileParser
     public static ZoneParseResult Parse(string text, string file, string origin)
     {
         var errors = new List<ZoneError>();
+        var records = ReadRecords(text, file, origin, errors);
+        string? zone = CheckZone(records, file, errors);
+        var ordered = errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
+        return new ZoneParseResult(zone, records.Select(r => r.Record).ToList(), ordered);
+    }
+
+    /// <summary>
+    /// Reads record lines that are not a whole zone (no SOA, names anywhere): the lab file's forged answers.
+    /// The result's <see cref="ZoneParseResult.Origin"/> is null; only its errors say whether it is good.
+    /// </summary>
+    public static ZoneParseResult ParseRecords(string text, string file, string origin)
+    {
+        var errors = new List<ZoneError>();
+        var records = ReadRecords(text, file, origin, errors);
+        return new ZoneParseResult(null, records.Select(r => r.Record).ToList(), errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
+    }
+
+    private static List<(DnsRecord Record, ZoneToken At)> ReadRecords(string text, string file, string origin, List<ZoneError> errors)
+    {
         var records = new List<(DnsRecord Record, ZoneToken At)>();
         origin = DnsNames.Normalize(origin);
         uint? defaultTtl = null, lastTtl = null;
@@ -126,10 +145,7 @@ public static class ZoneFileParser
             lastTtl = ttl;
             records.Add((new DnsRecord(owner, type, ttl.Value, data), ownerAt));
         }
-
-        string? zone = CheckZone(records, file, errors);
-        var ordered = errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
-        return new ZoneParseResult(zone, records.Select(r => r.Record).ToList(), ordered);
+        return records;
     }
 
     /// <summary>Rules over the whole file: one SOA, every name inside it, CNAME alone at its name.</summary>

@@ -23,7 +23,12 @@ internal sealed class DeliveryTarget
         var added = c.Added.ToString();
         var spool = c.Message.Content;
         var local = c.Recipients.Where(r => site.IsLocalDomain(LabNames.DomainOf(r))).ToList();
-        var remoteRcpts = c.Recipients.Where(r => !site.IsLocalDomain(LabNames.DomainOf(r))).ToList();
+        // The spoof-dns attacker's MTA (no AUTH: never a submission) puts the victims' mail in its own mailbox.
+        var captured = site.Capture is { } capture && c.User is null
+            ? c.Recipients.Where(r => !site.IsLocalDomain(LabNames.DomainOf(r)) && capture.Takes(LabNames.DomainOf(r))).ToList()
+            : [];
+        if (captured.Count > 0 && !local.Contains(site.Capture!.Mailbox, StringComparer.OrdinalIgnoreCase)) local.Add(site.Capture.Mailbox);
+        var remoteRcpts = c.Recipients.Where(r => !site.IsLocalDomain(LabNames.DomainOf(r)) && !captured.Contains(r)).ToList();
         Relay.PendingQueueEntry? queued = null;
         var stage = "queue";
         try
@@ -36,6 +41,7 @@ internal sealed class DeliveryTarget
             {
                 stage = "mda";
                 await site.Mda.DeliverAsync(new AcceptedMessage(id, c.MailFrom, added, spool), local, c.Folder, c.Trace, c.Token);
+                if (captured.Count > 0) TraceCapture(c, captured);
             }
             if (queued is not null)
             {
@@ -59,4 +65,9 @@ internal sealed class DeliveryTarget
         }
         return new SmtpReply(250, "2.0.0", [$"Ok: queued as {id}"]);
     }
+
+    private static void TraceCapture(ReceiveContext c, List<string> captured) =>
+        c.Trace.AsLab(LabOrigin.Attack).As(TraceRole.ATTACKER).Emit(TraceKind.MailCaptured,
+            $"{c.Site.Name} took mail for {string.Join(", ", captured.Select(r => $"<{r}>"))} that a forged MX sent here, into {c.Site.Capture!.Mailbox}",
+            ("Recipients", captured.ToArray()), ("Mailbox", c.Site.Capture.Mailbox), ("MailFrom", c.MailFrom));
 }

@@ -24,6 +24,9 @@ public sealed record LabDefinition
     /// <summary>The lab's HTTP service: CA certificates, CRL, OpenPGP key server.</summary>
     public LabWeb Web { get; init; } = new();
 
+    /// <summary>The attackers the lab plays when their switches are on (<c>attacks:</c>).</summary>
+    public LabAttacks Attacks { get; init; } = new();
+
     /// <summary>DMARC rules (RFC 9989 or RFC 7489), extra public suffixes and the report interval.</summary>
     internal DmarcSettings Dmarc { get; init; } = new();
 

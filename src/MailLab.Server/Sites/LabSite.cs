@@ -49,6 +49,8 @@ public sealed class LabSite
     /// <summary>The site's mail delivery agent.</summary>
     internal LocalDelivery Mda { get; }
 
+    /// <summary>When the <c>spoof-dns</c> switch makes this site the attacker: the mail it takes for others' domains.</summary>
+    internal MailCapture? Capture { get; init; }
 
     /// <summary>The site's name, stamped on its trace events.</summary>
     public string Name => Definition.Name;

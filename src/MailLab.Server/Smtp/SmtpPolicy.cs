@@ -69,6 +69,11 @@ internal static class SmtpPolicy
                 // RFC 6409 §3.3: an authenticated submission may go anywhere; the queue relays it.
                 return PolicyDecision.Accept(new SmtpReply(250, "2.1.5", [$"Recipient <{c.Path}> OK (remote: will be relayed)"]));
             }
+            if (!c.Profile.Submission && c.Site.Capture?.Takes(domain) == true)
+            {
+                // The spoof-dns attack: a forged MX brought this domain's mail here, and the attacker's MTA takes it.
+                return PolicyDecision.Accept(new SmtpReply(250, "2.1.5", [$"Recipient <{c.Path}> OK"]));
+            }
             // Never an open relay: mail for other domains needs an authenticated submission.
             return PolicyDecision.Refuse(554, "5.7.1", $"<{c.Path}>: Relay access denied", "relay denied");
         }

@@ -85,6 +85,10 @@ public enum TraceKind
     WebRequest,
     KeyServerLookup,
     KeyServerUpload,
+
+    // The DNS spoofing attack (issue 16 part 3).
+    DnsForged,
+    MailCaptured,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
