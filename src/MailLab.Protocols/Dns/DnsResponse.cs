@@ -57,7 +57,7 @@ public sealed record OpaqueData(byte[] Octets) : DnsRData
 /// <summary>
 /// Reads a DNS response without I/O (RFC 1035 §4.1): header, at most one question, and the records
 /// of every section, with name compression (§4.1.4) followed under a jump limit. A, AAAA, NS, CNAME,
-/// PTR, MX, TXT and SOA data are decoded (and SRV, TLSA and HINFO, the other types the lab serves);
+/// PTR, MX, TXT and SOA data are decoded (and SRV, TLSA, HINFO, and DNSKEY, RRSIG, NSEC and DS (RFC 4034), the other types the lab serves);
 /// other types are kept as octets. Anything malformed is a
 /// null with the reason, never an exception: records cut short, record data that does not fill its
 /// RDLENGTH exactly, a compression pointer outside the message or in a loop, more records than
@@ -299,6 +299,8 @@ public static class DnsResponseParser
                 }
                 return new HinfoData(parts[0], parts[1]);
             }
+            case DnsType.DNSKEY or DnsType.DS or DnsType.RRSIG or DnsType.NSEC:
+                return DnssecWire.Read(m, start, end, (DnsType)type, out problem);
             default:
                 return new OpaqueData(m[start..end].ToArray());
         }

@@ -243,7 +243,7 @@ public static class DnsWire
 }
 
 /// <summary>Builds a message, compressing names against those already written (RFC 1035 §4.1.4).</summary>
-internal sealed class DnsWriter
+internal sealed class DnsWriter(bool compression = true)
 {
     private readonly List<byte> buf = new(512);
     private readonly Dictionary<string, int> offsets = new(StringComparer.Ordinal);
@@ -270,7 +270,9 @@ internal sealed class DnsWriter
 
     public void Name(string name, bool compress = true)
     {
-        string n = name;
+        // Without compression this is the canonical form (RFC 4034 §6.2): names in US-ASCII lower case.
+        string n = compression ? name : name.ToLowerInvariant();
+        compress &= compression;
         while (n.Length > 0)
         {
             if (compress && offsets.TryGetValue(n, out int ptr))
@@ -296,7 +298,16 @@ internal sealed class DnsWriter
         U32(r.Ttl);
         int lengthAt = buf.Count;
         U16(0);
-        switch (r.Data)
+        RData(r.Data);
+        int len = buf.Count - lengthAt - 2;
+        buf[lengthAt] = (byte)(len >> 8);
+        buf[lengthAt + 1] = (byte)len;
+    }
+
+    /// <summary>The record data alone; a writer made without compression writes the RFC 4034 §6.2 canonical form.</summary>
+    public void RData(DnsRData data)
+    {
+        switch (data)
         {
             case AddressData a: Raw(a.Address.GetAddressBytes()); break;
             case NameData n: Name(n.Target); break;
@@ -316,10 +327,20 @@ internal sealed class DnsWriter
             case OpaqueData o: Raw(o.Octets); break;
             case OpenPgpKeyData pgp: Raw(pgp.Key); break;
             case TlsaData tlsa: buf.Add(tlsa.Usage); buf.Add(tlsa.Selector); buf.Add(tlsa.MatchingType); Raw(tlsa.Association); break;
+            case DnskeyData k: U16(k.Flags); buf.Add(k.Protocol); buf.Add(k.Algorithm); Raw(k.PublicKey); break;
+            case DsData ds: U16(ds.KeyTag); buf.Add(ds.Algorithm); buf.Add(ds.DigestType); Raw(ds.Digest); break;
+            case RrsigData sig: RrsigFields(sig); Raw(sig.Signature); break;
+            // RFC 4034 §4.1.1: the next name is not compressed.
+            case NsecData nsec: Name(nsec.NextName, compress: false); Raw(DnssecWire.TypeBitmap(nsec.Types)); break;
         }
-        int len = buf.Count - lengthAt - 2;
-        buf[lengthAt] = (byte)(len >> 8);
-        buf[lengthAt + 1] = (byte)len;
+    }
+
+    /// <summary>RRSIG data up to the signature (RFC 4034 §3.1); the signer's name is never compressed (§3.1.7).</summary>
+    public void RrsigFields(RrsigData sig)
+    {
+        U16((ushort)sig.TypeCovered); buf.Add(sig.Algorithm); buf.Add(sig.Labels);
+        U32(sig.OriginalTtl); U32(sig.Expiration); U32(sig.Inception); U16(sig.KeyTag);
+        Name(sig.SignerName, compress: false);
     }
 
     /// <summary>
