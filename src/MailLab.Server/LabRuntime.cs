@@ -203,7 +203,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             // the same address. An in-process lab DNS tells it when its zones change, so a cached answer
             // never outlives an edit.
             var siteDns = resolvers[site] = new LabResolver(dnsEndPoint, generation: zones is null ? null : () => zones.Current,
-                source: site.Definition.IPAddress, labResolver: true);
+                source: site.Definition.IPAddress, labResolver: true) { Validation = MailResolverValidation(lab, dataDirectory, tracer, site.Name) };
             // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
             var siteResolver = new LabSpfResolver(siteDns);
             var services = new Checks.ReceiveServices(siteResolver, siteResolver,

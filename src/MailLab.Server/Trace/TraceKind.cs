@@ -85,6 +85,9 @@ public enum TraceKind
     WebRequest,
     KeyServerLookup,
     KeyServerUpload,
+
+    // DNSSEC validation in the mail resolver (issue 16 part 2).
+    DnssecValidation,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
