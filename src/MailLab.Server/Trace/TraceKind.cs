@@ -85,6 +85,9 @@ public enum TraceKind
     WebRequest,
     KeyServerLookup,
     KeyServerUpload,
+
+    // DNSSEC (issue 16): the lab DNS signed a zone.
+    ZoneSigned,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
