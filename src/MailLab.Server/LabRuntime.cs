@@ -135,7 +135,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         var mtaProfiles = new Dictionary<string, SmtpProfile>();
         var hosts = new List<TcpListenerHost>();
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
-        var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
+        var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) { Signer = Signer(lab, dataDirectory, tracer) } : null;
         // Sites run in other processes (--only) are known by their addresses; this process's by their sockets.
         var peers = new LabPeers(lab.Sites.Where(s => !only.Includes(s.Name)).Select(s => s.IPAddress));
         // The DNS counts its own TCP connections (a limiter of its own), so mail clients cannot starve it nor it them.

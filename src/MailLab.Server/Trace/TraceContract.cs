@@ -91,6 +91,7 @@ internal static class TraceContract
         [TraceKind.WebRequest] = "Method Path Query Status:int Client Octets:int DurationMs:int",
         [TraceKind.KeyServerLookup] = "Op Search Match Found:int Fingerprints:list Client",
         [TraceKind.KeyServerUpload] = "Source Client Status:int Fingerprints:list UserIds:list Added:int Merged:int Unchanged:int Reason",
+        [TraceKind.ZoneSigned] = "Zone Algorithm:int KskTag:int ZskTag:int Rrsets:int Nsec:int Serial:int Milliseconds:num Broken",
         [TraceKind.DnssecValidation] = "Name Type Status Reason Steps:list Checks:int",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 

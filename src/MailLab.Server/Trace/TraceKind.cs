@@ -86,6 +86,8 @@ public enum TraceKind
     KeyServerLookup,
     KeyServerUpload,
 
+    // DNSSEC (issue 16): the lab DNS signed a zone.
+    ZoneSigned,
     // DNSSEC validation in the mail resolver (issue 16 part 2).
     DnssecValidation,
 }
