@@ -137,7 +137,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         var hosts = new List<TcpListenerHost>();
         var attackers = Attacks.LabAttackers.None;
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
-        var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
+        var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) { Signer = Signer(lab, dataDirectory, tracer) } : null;
         // Sites run in other processes (--only) are known by their addresses; this process's by their sockets.
         var peers = new LabPeers(lab.Sites.Where(s => !only.Includes(s.Name)).Select(s => s.IPAddress));
         // The DNS counts its own TCP connections (a limiter of its own), so mail clients cannot starve it nor it them.
@@ -208,7 +208,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             // the same address. An in-process lab DNS tells it when its zones change, so a cached answer
             // never outlives an edit.
             var siteDns = resolvers[site] = new LabResolver(runtime.attackers.ResolverPathFor(site.Name) ?? dnsEndPoint, generation: zones is null ? null : () => zones.Current,
-                source: site.Definition.IPAddress, labResolver: true);
+                source: site.Definition.IPAddress, labResolver: true) { Validation = MailResolverValidation(lab, dataDirectory, tracer, site.Name) };
             // The MTA's SPF check, its DKIM key lookups and DMARC ask the lab DNS too.
             var siteResolver = new LabSpfResolver(siteDns);
             var services = new Checks.ReceiveServices(siteResolver, siteResolver,

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace MailLab.Protocols.Dns;
 
-/// <summary>Resource record types the lab serves (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 6698, RFC 7929).</summary>
+/// <summary>Resource record types the lab serves (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 6698, RFC 7929; DNSSEC: RFC 4034).</summary>
 public enum DnsType : ushort
 {
     A = 1,
@@ -18,6 +18,10 @@ public enum DnsType : ushort
     AAAA = 28,
     SRV = 33,
     OPT = 41,
+    DS = 43,
+    RRSIG = 46,
+    NSEC = 47,
+    DNSKEY = 48,
     TLSA = 52,
     OPENPGPKEY = 61,
     ANY = 255,

@@ -6,7 +6,8 @@ namespace MailLab.Protocols.Dns;
 /// <summary>
 /// A parsed DNS response (RFC 1035 §4.1): the header flags, the question it answers (absent in a
 /// reply that has none, such as FORMERR), and the answer, authority and additional records. An OPT
-/// record (RFC 6891) is not a record of the additional section here: <see cref="EdnsUdpSize"/> says it was there.
+/// record (RFC 6891) is not a record of the additional section here: <see cref="EdnsUdpSize"/> says it was there,
+/// <see cref="DnssecOk"/> whether it had the DO bit (RFC 3225); <see cref="AuthenticData"/> is the AD flag (RFC 4035 §3.2.3).
 /// </summary>
 public sealed record DnsResponse(
     ushort Id,
@@ -23,7 +24,9 @@ public sealed record DnsResponse(
     IReadOnlyList<DnsRecord> Authority,
     IReadOnlyList<DnsRecord> Additional,
     ushort? EdnsUdpSize,
-    int Size)
+    int Size,
+    bool AuthenticData = false,
+    bool DnssecOk = false)
 {
     /// <summary>The answer records of one type (an A query's answer may hold the CNAME it followed, too).</summary>
     public IEnumerable<T> AnswerData<T>(DnsType type) where T : DnsRData =>
@@ -57,7 +60,7 @@ public sealed record OpaqueData(byte[] Octets) : DnsRData
 /// <summary>
 /// Reads a DNS response without I/O (RFC 1035 §4.1): header, at most one question, and the records
 /// of every section, with name compression (§4.1.4) followed under a jump limit. A, AAAA, NS, CNAME,
-/// PTR, MX, TXT and SOA data are decoded (and SRV, TLSA and HINFO, the other types the lab serves);
+/// PTR, MX, TXT and SOA data are decoded (and SRV, TLSA, HINFO, and DNSKEY, RRSIG, NSEC and DS (RFC 4034), the other types the lab serves);
 /// other types are kept as octets. Anything malformed is a
 /// null with the reason, never an exception: records cut short, record data that does not fill its
 /// RDLENGTH exactly, a compression pointer outside the message or in a loop, more records than
@@ -127,6 +130,7 @@ public static class DnsResponseParser
         var authority = new List<DnsRecord>();
         var additional = new List<DnsRecord>();
         ushort? edns = null;
+        bool dnssecOk = false;
         if (!tc)
         {
             // Sections in order; an OPT counts only in the additional section (RFC 6891 §6.1.1).
@@ -135,7 +139,7 @@ public static class DnsResponseParser
             {
                 for (int i = 0; i < count; i++)
                 {
-                    var r = ReadRecord(m, ref pos, out ushort type, out ushort cls, out string? recordProblem);
+                    var r = ReadRecord(m, ref pos, out ushort type, out ushort cls, out uint rawTtl, out string? recordProblem);
                     if (recordProblem is not null)
                     {
                         problem = $"{section} record {i + 1} of {count}: {recordProblem}";
@@ -143,7 +147,11 @@ public static class DnsResponseParser
                     }
                     if (type == (ushort)DnsType.OPT)
                     {
-                        if (section == "additional") edns = Math.Max(cls, (ushort)DnsWire.ClassicUdpLimit);
+                        if (section == "additional")
+                        {
+                            edns = Math.Max(cls, (ushort)DnsWire.ClassicUdpLimit);
+                            dnssecOk = (rawTtl & DnsWire.DoBit) != 0;
+                        }
                         continue;
                     }
                     if (r is not null && cls == 1) list.Add(r); // class IN only: the only class we ask
@@ -151,12 +159,13 @@ public static class DnsResponseParser
             }
         }
         return new DnsResponse(id, (byte)((flags >> 11) & 0xF), (flags & 0x0400) != 0, tc, (flags & 0x0100) != 0, (flags & 0x0080) != 0,
-            (DnsRcode)(flags & 0xF), qname, qtype, qclass, answers, authority, additional, edns, m.Length);
+            (DnsRcode)(flags & 0xF), qname, qtype, qclass, answers, authority, additional, edns, m.Length, (flags & 0x0020) != 0, dnssecOk);
     }
 
-    private static DnsRecord? ReadRecord(ReadOnlySpan<byte> m, ref int pos, out ushort type, out ushort cls, out string? problem)
+    private static DnsRecord? ReadRecord(ReadOnlySpan<byte> m, ref int pos, out ushort type, out ushort cls, out uint rawTtl, out string? problem)
     {
         type = cls = 0;
+        rawTtl = 0;
         string? owner = DnsWire.ReadName(m, ref pos, out problem);
         if (owner is null) return null;
         if (pos + 10 > m.Length)
@@ -167,7 +176,7 @@ public static class DnsResponseParser
         type = BinaryPrimitives.ReadUInt16BigEndian(m[pos..]);
         cls = BinaryPrimitives.ReadUInt16BigEndian(m[(pos + 2)..]);
         // RFC 2181 §8: a TTL with the top bit set is treated as 0.
-        uint ttl = BinaryPrimitives.ReadUInt32BigEndian(m[(pos + 4)..]);
+        uint ttl = rawTtl = BinaryPrimitives.ReadUInt32BigEndian(m[(pos + 4)..]);
         if (ttl > int.MaxValue) ttl = 0;
         int rdlength = BinaryPrimitives.ReadUInt16BigEndian(m[(pos + 8)..]);
         pos += 10;
@@ -299,6 +308,8 @@ public static class DnsResponseParser
                 }
                 return new HinfoData(parts[0], parts[1]);
             }
+            case DnsType.DNSKEY or DnsType.DS or DnsType.RRSIG or DnsType.NSEC:
+                return DnssecWire.Read(m, start, end, (DnsType)type, out problem);
             default:
                 return new OpaqueData(m[start..end].ToArray());
         }

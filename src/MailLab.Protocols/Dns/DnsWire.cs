@@ -14,9 +14,12 @@ public enum DnsRcode : byte
     Refused = 5,
 }
 
-/// <summary>A parsed query: header fields, the one question, and the EDNS0 payload size if an OPT was sent.</summary>
+/// <summary>
+/// A parsed query: header fields, the one question, the EDNS0 payload size if an OPT was sent, and its
+/// DO bit (RFC 3225 §3: the client wants DNSSEC records).
+/// </summary>
 public sealed record DnsQuestionMessage(ushort Id, byte Opcode, bool RecursionDesired, string Name, ushort QType, ushort QClass,
-    byte[] QuestionWire, ushort? EdnsUdpSize);
+    byte[] QuestionWire, ushort? EdnsUdpSize, bool DnssecOk = false);
 
 /// <summary>
 /// The DNS message format (RFC 1035 §4.1) for an authoritative server, without I/O: parses queries,
@@ -30,6 +33,9 @@ public static class DnsWire
 
     /// <summary>The EDNS0 payload size we offer (the DNS flag day 2020 value).</summary>
     public const ushort OurEdnsSize = 1232;
+
+    /// <summary>The DO bit in the OPT record's TTL field (RFC 3225 §3).</summary>
+    public const uint DoBit = 0x8000;
 
     /// <summary>Reads a query. Null with <paramref name="problem"/> set when it is malformed; the id is kept when known.</summary>
     public static DnsQuestionMessage? ParseQuery(ReadOnlySpan<byte> m, out ushort id, out string? problem)
@@ -69,6 +75,7 @@ public static class DnsWire
         pos += 4;
         byte[] questionWire = m[12..pos].ToArray();
         ushort? edns = null;
+        bool dnssecOk = false;
         // Skip answer and authority (empty in queries), then look for an OPT in the additional section (RFC 6891 §6.1.1).
         for (int i = 0; i < an + ns + ar; i++)
         {
@@ -80,15 +87,21 @@ public static class DnsWire
             ushort type = BinaryPrimitives.ReadUInt16BigEndian(m[pos..]);
             ushort cls = BinaryPrimitives.ReadUInt16BigEndian(m[(pos + 2)..]);
             ushort rdlen = BinaryPrimitives.ReadUInt16BigEndian(m[(pos + 8)..]);
+            // RFC 6891 §6.1.3: the OPT's TTL holds extended rcode, version and flags; DO is the flags' top bit (RFC 3225 §3).
+            bool doBit = (BinaryPrimitives.ReadUInt32BigEndian(m[(pos + 4)..]) & DoBit) != 0;
             pos += 10 + rdlen;
             if (pos > m.Length)
             {
                 problem = "record data runs past the end of the message";
                 return null;
             }
-            if (type == (ushort)DnsType.OPT && i >= an + ns) edns = Math.Max(cls, (ushort)ClassicUdpLimit);
+            if (type == (ushort)DnsType.OPT && i >= an + ns)
+            {
+                edns = Math.Max(cls, (ushort)ClassicUdpLimit);
+                dnssecOk = doBit;
+            }
         }
-        return new DnsQuestionMessage(id, (byte)((flags >> 11) & 0xF), (flags & 0x0100) != 0, name, qtype, qclass, questionWire, edns);
+        return new DnsQuestionMessage(id, (byte)((flags >> 11) & 0xF), (flags & 0x0100) != 0, name, qtype, qclass, questionWire, edns, dnssecOk);
     }
 
     /// <summary>Reads a possibly compressed name; labels are returned lower case, dot separated, no trailing dot.</summary>
@@ -173,8 +186,16 @@ public static class DnsWire
     /// recurse), and an EDNS0 OPT offering <see cref="OurEdnsSize"/> octets over UDP (RFC 6891 §6.1.2).
     /// Null with <paramref name="problem"/> when <paramref name="name"/> cannot be a DNS name (RFC 1035 §2.3.4).
     /// </summary>
-    public static byte[]? WriteQuery(ushort id, string name, ushort qtype, bool edns, out string? problem)
+    public static byte[]? WriteQuery(ushort id, string name, ushort qtype, bool edns, out string? problem) =>
+        WriteQuery(id, name, qtype, edns, dnssecOk: false, checkingDisabled: false, out problem);
+
+    /// <summary>
+    /// As <see cref="WriteQuery(ushort, string, ushort, bool, out string?)"/>, with the DO bit (RFC 3225 §3: send
+    /// RRSIGs and NSECs; implies EDNS) and the CD flag (RFC 4035 §3.2.2: a validating stub checks for itself).
+    /// </summary>
+    public static byte[]? WriteQuery(ushort id, string name, ushort qtype, bool edns, bool dnssecOk, bool checkingDisabled, out string? problem)
     {
+        edns |= dnssecOk;
         problem = null;
         string n = DnsNames.Normalize(name);
         if (n.Length > 0)
@@ -192,7 +213,7 @@ public static class DnsWire
         }
         var w = new DnsWriter();
         w.U16(id);
-        w.U16(0); // QR=0, opcode QUERY, RD=0
+        w.U16((ushort)(checkingDisabled ? 0x0010 : 0)); // QR=0, opcode QUERY, RD=0, CD as asked
         w.U16(1);
         w.U16(0);
         w.U16(0);
@@ -200,7 +221,7 @@ public static class DnsWire
         w.Name(n, compress: false);
         w.U16(qtype);
         w.U16(1); // class IN
-        if (edns) w.Opt();
+        if (edns) w.Opt(dnssecOk);
         return w.ToArray();
     }
 
@@ -237,13 +258,14 @@ public static class DnsWire
         }
         foreach (var r in answers) w.Record(r);
         foreach (var r in authority) w.Record(r);
-        if (q?.EdnsUdpSize is not null) w.Opt();
+        // RFC 3225 §3: the DO bit is copied into the response's OPT.
+        if (q?.EdnsUdpSize is not null) w.Opt(q.DnssecOk);
         return w.ToArray();
     }
 }
 
 /// <summary>Builds a message, compressing names against those already written (RFC 1035 §4.1.4).</summary>
-internal sealed class DnsWriter
+internal sealed class DnsWriter(bool compression = true)
 {
     private readonly List<byte> buf = new(512);
     private readonly Dictionary<string, int> offsets = new(StringComparer.Ordinal);
@@ -270,7 +292,9 @@ internal sealed class DnsWriter
 
     public void Name(string name, bool compress = true)
     {
-        string n = name;
+        // Without compression this is the canonical form (RFC 4034 §6.2): names in US-ASCII lower case.
+        string n = compression ? name : name.ToLowerInvariant();
+        compress &= compression;
         while (n.Length > 0)
         {
             if (compress && offsets.TryGetValue(n, out int ptr))
@@ -296,7 +320,16 @@ internal sealed class DnsWriter
         U32(r.Ttl);
         int lengthAt = buf.Count;
         U16(0);
-        switch (r.Data)
+        RData(r.Data);
+        int len = buf.Count - lengthAt - 2;
+        buf[lengthAt] = (byte)(len >> 8);
+        buf[lengthAt + 1] = (byte)len;
+    }
+
+    /// <summary>The record data alone; a writer made without compression writes the RFC 4034 §6.2 canonical form.</summary>
+    public void RData(DnsRData data)
+    {
+        switch (data)
         {
             case AddressData a: Raw(a.Address.GetAddressBytes()); break;
             case NameData n: Name(n.Target); break;
@@ -316,22 +349,32 @@ internal sealed class DnsWriter
             case OpaqueData o: Raw(o.Octets); break;
             case OpenPgpKeyData pgp: Raw(pgp.Key); break;
             case TlsaData tlsa: buf.Add(tlsa.Usage); buf.Add(tlsa.Selector); buf.Add(tlsa.MatchingType); Raw(tlsa.Association); break;
+            case DnskeyData k: U16(k.Flags); buf.Add(k.Protocol); buf.Add(k.Algorithm); Raw(k.PublicKey); break;
+            case DsData ds: U16(ds.KeyTag); buf.Add(ds.Algorithm); buf.Add(ds.DigestType); Raw(ds.Digest); break;
+            case RrsigData sig: RrsigFields(sig); Raw(sig.Signature); break;
+            // RFC 4034 §4.1.1: the next name is not compressed.
+            case NsecData nsec: Name(nsec.NextName, compress: false); Raw(DnssecWire.TypeBitmap(nsec.Types)); break;
         }
-        int len = buf.Count - lengthAt - 2;
-        buf[lengthAt] = (byte)(len >> 8);
-        buf[lengthAt + 1] = (byte)len;
+    }
+
+    /// <summary>RRSIG data up to the signature (RFC 4034 §3.1); the signer's name is never compressed (§3.1.7).</summary>
+    public void RrsigFields(RrsigData sig)
+    {
+        U16((ushort)sig.TypeCovered); buf.Add(sig.Algorithm); buf.Add(sig.Labels);
+        U32(sig.OriginalTtl); U32(sig.Expiration); U32(sig.Inception); U16(sig.KeyTag);
+        Name(sig.SignerName, compress: false);
     }
 
     /// <summary>
     /// The EDNS OPT pseudo-record (RFC 6891 §6.1.2): root owner, class = our UDP payload size,
-    /// TTL = extended rcode 0, version 0, no flags; no options.
+    /// TTL = extended rcode 0, version 0, flags 0 or DO (RFC 3225 §3); no options.
     /// </summary>
-    public void Opt()
+    public void Opt(bool dnssecOk = false)
     {
         Name("");
         U16((ushort)DnsType.OPT);
         U16(DnsWire.OurEdnsSize);
-        U32(0);
+        U32(dnssecOk ? DnsWire.DoBit : 0);
         U16(0);
     }
 

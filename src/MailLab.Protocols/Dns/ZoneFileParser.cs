@@ -173,9 +173,11 @@ public static class ZoneFileParser
         foreach (var group in records.GroupBy(r => r.Record.Name))
         {
             var cname = group.FirstOrDefault(r => r.Record.Type == DnsType.CNAME);
-            if (cname.Record is not null && group.Count() > 1)
+            // RFC 4035 §2.5: a signed CNAME keeps its RRSIG and NSEC.
+            var others = group.Where(r => !ReferenceEquals(r.Record, cname.Record) && r.Record.Type is not (DnsType.RRSIG or DnsType.NSEC)).ToList();
+            if (cname.Record is not null && others.Count > 0)
             {
-                var other = group.First(r => !ReferenceEquals(r.Record, cname.Record));
+                var other = others[0];
                 errors.Add(new ZoneError(file, other.At.Line, other.At.Column,
                     $"{DnsNames.Absolute(group.Key)} has a CNAME, so it cannot have other records (RFC 1034 §3.6.2)"));
             }

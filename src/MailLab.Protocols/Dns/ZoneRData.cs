@@ -18,6 +18,16 @@ internal static class ZoneRData
         [DnsType.TLSA] = "usage selector matching-type and hex data",
         [DnsType.TXT] = "one or more strings",
         [DnsType.OPENPGPKEY] = "a base64 OpenPGP public key",
+        [DnsType.DNSKEY] = "flags protocol algorithm and a base64 key",
+        [DnsType.DS] = "key-tag algorithm digest-type and a hex digest",
+        [DnsType.RRSIG] = "type algorithm labels ttl expiration inception key-tag signer and a base64 signature",
+        [DnsType.NSEC] = "the next name and the types present",
+    };
+
+    // Types whose data has at least this many values (the last one may be split by blanks).
+    private static readonly Dictionary<DnsType, int> MinCounts = new()
+    {
+        [DnsType.TLSA] = 4, [DnsType.DNSKEY] = 4, [DnsType.DS] = 4, [DnsType.RRSIG] = 9, [DnsType.NSEC] = 1,
     };
 
     private static readonly Dictionary<DnsType, int> Counts = new()
@@ -28,7 +38,7 @@ internal static class ZoneRData
 
     public static DnsRData? Parse(DnsType type, ZoneToken typeToken, List<ZoneToken> d, string origin, Action<ZoneToken, string> error)
     {
-        int need = Counts.GetValueOrDefault(type, type == DnsType.TLSA ? 4 : 1);
+        int need = Counts.GetValueOrDefault(type, MinCounts.GetValueOrDefault(type, 1));
         bool exact = Counts.ContainsKey(type);
         if (d.Count < need || (exact && d.Count > need))
         {
@@ -104,6 +114,8 @@ internal static class ZoneRData
                 }
                 return new OpenPgpKeyData(key[..written]);
             }
+            case DnsType.DNSKEY or DnsType.DS or DnsType.RRSIG or DnsType.NSEC:
+                return ZoneDnssecRData.Parse(type, d, origin, error);
             default:
                 return Txt(d, error);
         }

@@ -67,11 +67,18 @@ public sealed class DnsTransport
     public bool LabResolver { get; }
 
     /// <summary>Asks <paramref name="name"/> <paramref name="type"/> IN; over TCP only when <paramref name="tcp"/>.</summary>
-    public async Task<DnsQueryResult> QueryAsync(string name, DnsType type, bool tcp = false, CancellationToken ct = default)
+    public Task<DnsQueryResult> QueryAsync(string name, DnsType type, bool tcp = false, CancellationToken ct = default) =>
+        QueryAsync(name, type, tcp, dnssecOk: false, ct);
+
+    /// <summary>
+    /// Asks <paramref name="name"/> <paramref name="type"/> IN; with <paramref name="dnssecOk"/> the OPT record
+    /// carries the DO bit (RFC 3225 §3), over TCP too, so the answer comes with its RRSIGs and NSECs (RFC 4035 §3.2.1).
+    /// </summary>
+    public async Task<DnsQueryResult> QueryAsync(string name, DnsType type, bool tcp, bool dnssecOk, CancellationToken ct = default)
     {
         ushort id = (ushort)RandomNumberGenerator.GetInt32(0, 0x10000);
         // EDNS0 over UDP (RFC 6891): answers up to 1232 octets come in one datagram; over TCP it is not needed.
-        byte[]? query = DnsWire.WriteQuery(id, name, (ushort)type, edns: !tcp, out string? problem);
+        byte[]? query = WithDo(DnsWire.WriteQuery(id, name, (ushort)type, edns: !tcp || dnssecOk, out string? problem), dnssecOk);
         if (query is null) return new DnsQueryResult(null, DnsQueryError.BadName, $"not a name that can be asked: {problem}", tcp);
         string qname = DnsNames.Normalize(name);
         if (Source is not null && Source.AddressFamily != Server.AddressFamily)
@@ -83,7 +90,7 @@ public sealed class DnsTransport
             var udp = await UdpAsync(query, id, qname, type, ct).ConfigureAwait(false);
             if (!udp.Ok || !udp.Response!.Truncated) return udp;
             // RFC 1035 §4.2.1: a truncated answer is asked again over TCP (RFC 7766 §5).
-            query = DnsWire.WriteQuery(id, name, (ushort)type, edns: false, out _)!;
+            query = WithDo(DnsWire.WriteQuery(id, name, (ushort)type, edns: dnssecOk, out _), dnssecOk)!;
         }
         return await TcpAsync(query, id, qname, type, ct).ConfigureAwait(false);
     }
@@ -199,6 +206,14 @@ public sealed class DnsTransport
             got += n;
         }
         return true;
+    }
+
+    // The query ends with the OPT record (RFC 6891 §6.1.2: root name, type, class, TTL, RDLENGTH 0); the DO bit
+    // is the top bit of the TTL's flags half (RFC 3225 §3), the fourth octet from the end.
+    private static byte[]? WithDo(byte[]? query, bool dnssecOk)
+    {
+        if (query is not null && dnssecOk) query[^4] |= 0x80;
+        return query;
     }
 
     private static DnsQueryResult NoAnswer(string reason, bool tcp) => new(null, DnsQueryError.NoAnswer, reason, tcp);

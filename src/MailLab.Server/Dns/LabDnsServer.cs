@@ -284,7 +284,7 @@ public sealed class LabDnsServer : IAsyncDisposable
         string type = DnsAnswerer.TypeName(q.QType);
         DnsAnswer answer = q.Opcode != 0 ? new DnsAnswer(DnsRcode.NotImp, false, [], [], null)
             : q.QClass is not (1 or 255) ? new DnsAnswer(DnsRcode.Refused, false, [], [], null)
-            : DnsAnswerer.Answer(zones.Current, q.Name, q.QType);
+            : DnsAnswerer.Answer(zones.Current, q.Name, q.QType, q.DnssecOk);
         var trace = For(answer.Zone?.Site ?? zones.Current.Find(q.Name)?.Site ?? "lab", session, client, transport);
         trace.Emit(TraceKind.DnsQuery, $"{client.Address} asks {DnsNames.Absolute(q.Name)} {type} over {transport}",
             ("Client", client.Address.ToString()), ("Name", q.Name), ("Type", type), ("Transport", transport), ("Id", (int)q.Id));

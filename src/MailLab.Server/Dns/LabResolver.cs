@@ -29,6 +29,9 @@ internal sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, stri
 {
     /// <summary>True when the lookup could not be completed.</summary>
     public bool IsTempError => TempError is not null;
+
+    /// <summary>The DNSSEC status of the answer (<see cref="DnssecStatus.Unchecked"/> when the resolver does not validate).</summary>
+    public DnssecStatus Dnssec { get; init; }
 }
 
 /// <summary>
@@ -42,7 +45,7 @@ internal sealed record DnsLookup<T>(IReadOnlyList<T> Values, bool NxDomain, stri
 /// host's resolver asks from the host's: a packet capture and the lab DNS's trace (DnsQuery Client)
 /// then tell the MTA's and the queue's lookups from a student's <c>dig</c>, which asks from 127.0.0.1.
 /// </remarks>
-public sealed class LabResolver
+public sealed partial class LabResolver
 {
     /// <summary>
     /// The longest an answer is kept, whatever its TTL: the lab hot-reloads zone files and students edit
@@ -86,45 +89,48 @@ public sealed class LabResolver
     internal async Task<MxResult> ResolveMxAsync(string domain, CancellationToken ct = default)
     {
         domain = DnsNames.Normalize(domain);
-        var (response, error) = await QueryAsync(domain, DnsType.MX, ct);
-        if (error is not null) return new MxResult([], false, false, false, error);
+        var (response, error, dnssec) = await CheckedQueryAsync(domain, DnsType.MX, ct);
+        if (error is not null) return new MxResult([], false, false, false, error) { Dnssec = dnssec };
         if (IsNoSuchDomain(response!))
         {
-            return new MxResult([], false, false, true, null) { Refused = response!.Rcode == DnsRcode.Refused };
+            return new MxResult([], false, false, true, null) { Refused = response!.Rcode == DnsRcode.Refused, Dnssec = dnssec };
         }
         var mx = response!.AnswerData<MxData>(DnsType.MX).ToList();
         if (mx.Count == 0)
         {
             // RFC 5321 §5.1: no MX records, so the domain itself is the exchanger, with preference 0.
             var own = await AddressesAsync(domain, ct);
-            if (own.IsTempError) return new MxResult([], true, false, false, own.TempError);
-            return new MxResult(own.Values.Count > 0 ? [new MxHost(0, domain, own.Values)] : [], true, false, own.NxDomain, null);
+            if (own.IsTempError) return new MxResult([], true, false, false, own.TempError) { Dnssec = dnssec };
+            return new MxResult(own.Values.Count > 0 ? [new MxHost(0, domain, own.Values)] : [], true, false, own.NxDomain, null) { Dnssec = dnssec };
         }
         // RFC 7505 §3: a single MX of "." means the domain accepts no mail.
         if (mx.Any(IsNull))
         {
-            return new MxResult([], false, true, false, null);
+            return new MxResult([], false, true, false, null) { Dnssec = dnssec };
         }
         var hosts = new List<MxHost>();
         foreach (var r in mx.OrderBy(r => r.Preference))
         {
             string host = r.Exchange;
             var addresses = await AddressesAsync(host, ct);
-            if (addresses.IsTempError) return new MxResult(hosts, false, false, false, $"{host}: {addresses.TempError}");
+            if (addresses.IsTempError) return new MxResult(hosts, false, false, false, $"{host}: {addresses.TempError}") { Dnssec = dnssec };
             hosts.Add(new MxHost(r.Preference, host, addresses.Values));
         }
-        return new MxResult(hosts, false, false, false, null);
+        return new MxResult(hosts, false, false, false, null) { Dnssec = dnssec };
     }
+
+    // The weaker of two statuses for one name's addresses: secure only when both are.
+    private static DnssecStatus Weaker(DnssecStatus a, DnssecStatus b) => a == DnssecStatus.Secure ? b : a;
 
     private static bool IsNull(MxData r) => r.Preference == 0 && r.Exchange.Length == 0;
 
     /// <summary>The TXT records at <paramref name="name"/>, each with its character-strings joined (RFC 7208 §3.3).</summary>
     internal async Task<DnsLookup<string>> TxtAsync(string name, CancellationToken ct = default)
     {
-        var (response, error) = await QueryAsync(DnsNames.Normalize(name), DnsType.TXT, ct);
-        if (error is not null) return new DnsLookup<string>([], false, error);
+        var (response, error, dnssec) = await CheckedQueryAsync(DnsNames.Normalize(name), DnsType.TXT, ct);
+        if (error is not null) return new DnsLookup<string>([], false, error) { Dnssec = dnssec };
         bool nx = IsNoSuchDomain(response!);
-        return new DnsLookup<string>(response!.AnswerData<TxtData>(DnsType.TXT).Select(t => t.Text).ToList(), nx, null);
+        return new DnsLookup<string>(response!.AnswerData<TxtData>(DnsType.TXT).Select(t => t.Text).ToList(), nx, null) { Dnssec = dnssec };
     }
 
     /// <summary>
@@ -134,65 +140,69 @@ public sealed class LabResolver
     /// </summary>
     internal async Task<DnsLookup<byte[]>> OpenPgpKeysAsync(string address, CancellationToken ct = default)
     {
-        var (response, error) = await QueryAsync(OpenPgpKeyRecords.OwnerName(address), DnsType.OPENPGPKEY, ct);
-        if (error is not null) return new DnsLookup<byte[]>([], false, error);
+        var (response, error, dnssec) = await CheckedQueryAsync(OpenPgpKeyRecords.OwnerName(address), DnsType.OPENPGPKEY, ct);
+        if (error is not null) return new DnsLookup<byte[]>([], false, error) { Dnssec = dnssec };
         var keys = response!.AnswerData<OpenPgpKeyData>(DnsType.OPENPGPKEY).Select(k => k.Key).ToList();
-        return new DnsLookup<byte[]>(keys, IsNoSuchDomain(response), null);
+        return new DnsLookup<byte[]>(keys, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 
     /// <summary>
     /// The TLSA records of <paramref name="port"/>/tcp at <paramref name="host"/> (RFC 6698 §3,
-    /// <c>_25._tcp.mx.example.test</c>). Unvalidated: the status is <see cref="DnssecStatus.Unchecked"/>.
+    /// <c>_25._tcp.mx.example.test</c>), with their DNSSEC status (<see cref="DnssecStatus.Unchecked"/> when the
+    /// resolver does not validate). A bogus TLSA RRset is a temporary error (RFC 7672 §2.2: delivery is deferred).
     /// </summary>
     internal async Task<TlsaLookup> TlsaAsync(string host, int port, CancellationToken ct = default)
     {
         string owner = $"_{port}._tcp.{DnsNames.Normalize(host)}";
-        var (response, error) = await QueryAsync(owner, DnsType.TLSA, ct);
-        if (error is not null) return new TlsaLookup(owner, [], DnssecStatus.Unchecked, false, error);
+        var (response, error, dnssec) = await CheckedQueryAsync(owner, DnsType.TLSA, ct);
+        if (error is not null)
+        {
+            return new TlsaLookup(owner, [], dnssec, false, error, dnssec == DnssecStatus.Bogus ? error : null);
+        }
         var records = response!.AnswerData<TlsaData>(DnsType.TLSA).ToList();
-        return new TlsaLookup(owner, records, DnssecStatus.Unchecked, IsNoSuchDomain(response), null);
+        return new TlsaLookup(owner, records, dnssec, IsNoSuchDomain(response), null);
     }
 
     /// <summary>The IPv4 then IPv6 addresses of <paramref name="name"/>.</summary>
     internal async Task<DnsLookup<IPAddress>> AddressesAsync(string name, CancellationToken ct = default)
     {
         name = DnsNames.Normalize(name);
-        var (a, errorA) = await QueryAsync(name, DnsType.A, ct);
-        if (errorA is not null) return new DnsLookup<IPAddress>([], false, errorA);
-        if (IsNoSuchDomain(a!)) return new DnsLookup<IPAddress>([], true, null);
-        var (aaaa, errorAaaa) = await QueryAsync(name, DnsType.AAAA, ct);
-        if (errorAaaa is not null) return new DnsLookup<IPAddress>([], false, errorAaaa);
+        var (a, errorA, statusA) = await CheckedQueryAsync(name, DnsType.A, ct);
+        if (errorA is not null) return new DnsLookup<IPAddress>([], false, errorA) { Dnssec = statusA };
+        if (IsNoSuchDomain(a!)) return new DnsLookup<IPAddress>([], true, null) { Dnssec = statusA };
+        var (aaaa, errorAaaa, statusAaaa) = await CheckedQueryAsync(name, DnsType.AAAA, ct);
+        if (errorAaaa is not null) return new DnsLookup<IPAddress>([], false, errorAaaa) { Dnssec = statusAaaa };
         var list = a!.AnswerData<AddressData>(DnsType.A).Concat(aaaa!.AnswerData<AddressData>(DnsType.AAAA)).Select(r => r.Address).ToList();
-        return new DnsLookup<IPAddress>(list, false, null);
+        return new DnsLookup<IPAddress>(list, false, null) { Dnssec = Weaker(statusA, statusAaaa) };
     }
 
     /// <summary>The A (<see cref="System.Net.Sockets.AddressFamily.InterNetwork"/>) or AAAA records of <paramref name="name"/>.</summary>
     internal async Task<DnsLookup<IPAddress>> AddressesAsync(string name, System.Net.Sockets.AddressFamily family, CancellationToken ct = default)
     {
         var type = family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? DnsType.AAAA : DnsType.A;
-        var (response, error) = await QueryAsync(DnsNames.Normalize(name), type, ct);
-        if (error is not null) return new DnsLookup<IPAddress>([], false, error);
+        var (response, error, dnssec) = await CheckedQueryAsync(DnsNames.Normalize(name), type, ct);
+        if (error is not null) return new DnsLookup<IPAddress>([], false, error) { Dnssec = dnssec };
         var list = response!.AnswerData<AddressData>(type).Select(r => r.Address).ToList();
-        return new DnsLookup<IPAddress>(list, IsNoSuchDomain(response), null);
+        return new DnsLookup<IPAddress>(list, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 
     /// <summary>The MX records of <paramref name="name"/> as published (preference, exchange), without resolving addresses.</summary>
     internal async Task<DnsLookup<(int Preference, string Exchange)>> MxRecordsAsync(string name, CancellationToken ct = default)
     {
-        var (response, error) = await QueryAsync(DnsNames.Normalize(name), DnsType.MX, ct);
-        if (error is not null) return new DnsLookup<(int, string)>([], false, error);
+        var (response, error, dnssec) = await CheckedQueryAsync(DnsNames.Normalize(name), DnsType.MX, ct);
+        if (error is not null) return new DnsLookup<(int, string)>([], false, error) { Dnssec = dnssec };
         var list = response!.AnswerData<MxData>(DnsType.MX).Select(r => ((int)r.Preference, r.Exchange)).ToList();
-        return new DnsLookup<(int, string)>(list, IsNoSuchDomain(response), null);
+        return new DnsLookup<(int, string)>(list, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 
     /// <summary>The PTR names of <paramref name="address"/>'s reverse name (RFC 1035 §3.5, RFC 3596 §2.5).</summary>
     internal async Task<DnsLookup<string>> PtrAsync(IPAddress address, CancellationToken ct = default)
     {
         var name = DnsNames.ReverseName(address);
-        var (response, error) = await QueryAsync(name, DnsType.PTR, ct);
-        if (error is not null) return new DnsLookup<string>([], false, error);
+        var (response, error, dnssec) = await CheckedQueryAsync(name, DnsType.PTR, ct);
+        if (error is not null) return new DnsLookup<string>([], false, error) { Dnssec = dnssec };
         var list = response!.AnswerData<NameData>(DnsType.PTR).Select(r => r.Target).ToList();
-        return new DnsLookup<string>(list, IsNoSuchDomain(response), null);
+        return new DnsLookup<string>(list, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 
     /// <summary>
@@ -239,7 +249,8 @@ public sealed class LabResolver
         }
         long now = Environment.TickCount64;
         if (cache.TryGetValue((name, type), out var hit) && hit.ExpiresAt > now) return (hit.Response, null);
-        var result = await transport.QueryAsync(name, type, tcp: false, ct).ConfigureAwait(false);
+        // RFC 3225 §3: the DO bit only when validating, so a lab without the switch asks exactly as before.
+        var result = await transport.QueryAsync(name, type, tcp: false, dnssecOk: Validation is not null, ct).ConfigureAwait(false);
         if (result.Response is not { } response)
         {
             return (null, result.Error switch

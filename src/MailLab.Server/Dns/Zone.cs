@@ -45,6 +45,9 @@ internal sealed class Zone
     /// <summary>The SOA record.</summary>
     public DnsRecord Soa { get; }
 
+    /// <summary>The signatures and NSEC chain when the zone is signed (RFC 4035 §2); null when served unsigned.</summary>
+    public SignedZoneData? Dnssec { get; init; }
+
     /// <summary>All records in file order.</summary>
     public IReadOnlyList<DnsRecord> Records { get; }
 
@@ -74,4 +77,7 @@ internal sealed class ZoneSet
 
     /// <summary>The zone that holds <paramref name="name"/>, or null when the lab is not authoritative for it.</summary>
     public Zone? Find(string name) => Zones.FirstOrDefault(z => DnsNames.IsAtOrBelow(name, z.Origin));
+
+    /// <summary>The closest zone above <paramref name="zone"/> (the one holding its delegation), or null.</summary>
+    public Zone? Parent(Zone zone) => Zones.FirstOrDefault(z => z.Origin != zone.Origin && DnsNames.IsAtOrBelow(zone.Origin, z.Origin));
 }

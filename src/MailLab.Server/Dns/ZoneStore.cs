@@ -40,6 +40,9 @@ internal sealed class ZoneStore : IAsyncDisposable
     /// <summary>The zone directory.</summary>
     public string Directory { get; }
 
+    /// <summary>Signs the zones after each change and when its state asks (DNSSEC); null serves them as loaded.</summary>
+    public ZoneSigner? Signer { get; init; }
+
     /// <summary>The zones served now.</summary>
     public ZoneSet Current => current;
 
@@ -109,7 +112,11 @@ internal sealed class ZoneStore : IAsyncDisposable
                 }
                 changed |= Load(file, st);
             }
-            if (changed) current = new ZoneSet(good.Values);
+            if (changed || Signer?.NeedsResign(DateTimeOffset.UtcNow) == true)
+            {
+                var set = new ZoneSet(good.Values);
+                current = Signer is null ? set : Signer.Sign(set, DateTimeOffset.UtcNow);
+            }
         }
     }
 

@@ -220,7 +220,34 @@ internal sealed partial class LabDefinitionReader
             }
         }
 
-        return new LabDns { Address = address, Port = port, Zones = zones, RateLimit = rateLimit };
+        var dnssec = map.Optional("dnssec") is { } dnssecNode ? ReadDnssec(dnssecNode, map.Path("dnssec")) : new LabDnssec();
+        return new LabDns { Address = address, Port = port, Zones = zones, RateLimit = rateLimit, Dnssec = dnssec };
+    }
+
+    /// <summary>The <c>dns.dnssec</c> section: <c>algorithm: 13 | 8</c> and <c>unsigned: [zone, ...]</c>.</summary>
+    private LabDnssec ReadDnssec(YamlNode node, string path)
+    {
+        var defaults = new LabDnssec();
+        FieldMap? map = f.Map(node, path, DnssecKeys);
+        if (map is null) return defaults;
+        byte algorithm = defaults.Algorithm;
+        if (map.Optional("algorithm") is { } algNode && f.Integer(algNode, map.Path("algorithm")) is { } alg)
+        {
+            if (alg is not (8 or 13)) f.Error(algNode, map.Path("algorithm"), $"must be 13 (ECDSAP256SHA256) or 8 (RSASHA256), not {alg}");
+            else algorithm = (byte)alg;
+        }
+        var unsignedZones = new List<string>();
+        if (map.Optional("unsigned") is { } listNode && f.StringList(listNode, map.Path("unsigned"), nonEmpty: false) is { } items)
+        {
+            foreach (var (itemNode, value, field) in items)
+            {
+                string zone = value.TrimEnd('.').ToLowerInvariant();
+                if (!Protocols.Dns.DnsNames.CanExist(zone)) f.Error(itemNode, field, $"'{value}' is not a zone name");
+                else if (zone == "test") f.Error(itemNode, field, "test. is the lab's root zone and the trust anchor; it is always signed");
+                else unsignedZones.Add(zone);
+            }
+        }
+        return new LabDnssec { Algorithm = algorithm, Unsigned = unsignedZones };
     }
 
     private LabWeb ReadWeb(YamlNode node)

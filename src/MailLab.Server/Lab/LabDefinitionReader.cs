@@ -12,7 +12,8 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
 {
     private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "web", "dmarc", "attacks", "sites"];
     private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
-    private static readonly string[] DnsKeys = ["address", "port", "zones", "rate-limit"];
+    private static readonly string[] DnsKeys = ["address", "port", "zones", "rate-limit", "dnssec"];
+    private static readonly string[] DnssecKeys = ["algorithm", "unsigned"];
     private static readonly string[] WebKeys = ["address", "port"];
     private static readonly string[] SwitchKeys = [.. LabSwitches.Names];
     private static readonly string[] LimitKeys =

@@ -241,4 +241,17 @@ public sealed class LabDns
 
     /// <summary>UDP responses per second per client address (IPv4 /32, IPv6 /64); 0 turns rate limiting off.</summary>
     public int RateLimit { get; init; } = DefaultRateLimit;
+
+    /// <summary>How the lab signs its zones (<c>dns.dnssec</c>).</summary>
+    public LabDnssec Dnssec { get; init; } = new();
+}
+
+/// <summary>The <c>dns.dnssec</c> section: the signing algorithm and the zones served unsigned.</summary>
+public sealed class LabDnssec
+{
+    /// <summary>13 (ECDSA P-256/SHA-256, RFC 6605; the default: small keys and signatures) or 8 (RSA/SHA-256, RFC 5702).</summary>
+    public byte Algorithm { get; init; } = 13;
+
+    /// <summary>Zones served unsigned, with an insecure delegation (NS, no DS) in <c>test.</c>.</summary>
+    public IReadOnlyList<string> Unsigned { get; init; } = [];
 }

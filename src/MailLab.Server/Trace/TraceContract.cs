@@ -93,6 +93,8 @@ internal static class TraceContract
         [TraceKind.KeyServerUpload] = "Source Client Status:int Fingerprints:list UserIds:list Added:int Merged:int Unchanged:int Reason",
         [TraceKind.DnsForged] = "Victim Client Name Type Forged:list Genuine:list CopiedSignatures:int Transport Truncated:bool",
         [TraceKind.MailCaptured] = "Recipients:list Mailbox MailFrom",
+        [TraceKind.ZoneSigned] = "Zone Algorithm:int KskTag:int ZskTag:int Rrsets:int Nsec:int Serial:int Milliseconds:num Broken",
+        [TraceKind.DnssecValidation] = "Name Type Status Reason Steps:list Checks:int",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

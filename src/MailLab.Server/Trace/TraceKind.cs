@@ -89,6 +89,10 @@ public enum TraceKind
     // The DNS spoofing attack (issue 16 part 3).
     DnsForged,
     MailCaptured,
+    // DNSSEC (issue 16): the lab DNS signed a zone.
+    ZoneSigned,
+    // DNSSEC validation in the mail resolver (issue 16 part 2).
+    DnssecValidation,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>

@@ -36,11 +36,12 @@ public sealed class DnsTestServer : IAsyncDisposable
     public string Directory { get; }
     public Tracer Tracer { get; }
     internal ZoneStore Zones { get; }
+    internal ZoneSigner? Signer => Zones.Signer;
     public LabDnsServer Server { get; }
     public IPEndPoint EndPoint => Server.EndPoint;
 
     internal static DnsTestServer Start(string? longTxt = null, ConnectionLimiter? limiter = null, int rateLimit = LabDns.DefaultRateLimit,
-        TimeSpan? tcpIdle = null, MailLab.Server.Sites.LabPeers? peers = null)
+        TimeSpan? tcpIdle = null, MailLab.Server.Sites.LabPeers? peers = null, byte? dnssecAlgorithm = null, string[]? unsignedZones = null)
     {
         string dir = TempDir.New("dns");
         foreach (var (name, text) in LabZones.DefaultZones())
@@ -50,7 +51,9 @@ public sealed class DnsTestServer : IAsyncDisposable
         string extra = Extra + (longTxt is null ? "" : $"\nlong TXT \"{longTxt}\"\n");
         File.WriteAllText(Path.Combine(dir, "extra.test.zone"), extra);
         var tracer = new Tracer(new TraceStream(), null, false);
-        var zones = new ZoneStore(dir, origin => origin.Split('.')[0], tracer);
+        // With an algorithm the zones are signed as a lab signs them, keys in a temp directory of their own.
+        var signer = dnssecAlgorithm is { } alg ? new ZoneSigner(TempDir.New("dnssec"), alg, unsignedZones ?? [], "127.0.9.1", tracer) : null;
+        var zones = new ZoneStore(dir, origin => origin.Split('.')[0], tracer) { Signer = signer };
         var server = new LabDnsServer("127.0.9.1", 0, zones, tracer, limiter, rateLimit)
         {
             TcpIdleTimeout = tcpIdle ?? LabDnsServer.DefaultTcpIdleTimeout,

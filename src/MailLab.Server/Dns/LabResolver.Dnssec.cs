@@ -1,0 +1,139 @@
+using System.Runtime.CompilerServices;
+using MailLab.Protocols.Dns;
+using MailLab.Protocols.Dns.Dnssec;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Dns;
+
+/// <summary>
+/// What a validating <see cref="LabResolver"/> needs: the trust anchor (read when asked, so a new lab's
+/// anchor is seen; null while there is none), where to trace each validation (the site's, origin resolver),
+/// and the clock signatures are checked against (the system's unless a test gives one).
+/// </summary>
+internal sealed record ResolverValidation(Func<TrustAnchor?> Anchor, TraceContext? Trace, Func<DateTimeOffset>? Clock = null);
+
+public sealed partial class LabResolver
+{
+    // One validation per answer received: a cached answer used again keeps its status and is not traced again.
+    private readonly ConditionalWeakTable<DnsResponse, StrongBox<(DnssecStatus Status, string? Reason)>> validated = new();
+
+    /// <summary>
+    /// Validation, when the lab's <c>dnssec-validate</c> switch is on: every answer is asked with the DO bit
+    /// and validated along the chain from the trust anchor (RFC 4035 §5); a bogus answer is never used.
+    /// Null (the default): no DO bit, every status <see cref="DnssecStatus.Unchecked"/>.
+    /// </summary>
+    internal ResolverValidation? Validation { get; init; }
+
+    /// <summary>The query and its DNSSEC status; a bogus answer becomes a temporary error with the reason.</summary>
+    private async Task<(DnsResponse? Response, string? Error, DnssecStatus Status)> CheckedQueryAsync(string name, DnsType type, CancellationToken ct)
+    {
+        var (response, error) = await QueryAsync(name, type, ct).ConfigureAwait(false);
+        if (response is null || Validation is null) return (response, error, DnssecStatus.Unchecked);
+        var box = validated.GetValue(response, _ => new StrongBox<(DnssecStatus, string?)>((DnssecStatus.Unchecked, null)));
+        if (box.Value.Status == DnssecStatus.Unchecked)
+        {
+            var (status, reason, chainError) = await ValidateAsync(name, type, response, ct).ConfigureAwait(false);
+            if (chainError is not null) return (null, chainError, DnssecStatus.Indeterminate);
+            box.Value = (status, reason);
+        }
+        return box.Value.Status == DnssecStatus.Bogus
+            ? (null, $"{name} {type}: DNSSEC bogus: {box.Value.Reason}", DnssecStatus.Bogus)
+            : (response, null, box.Value.Status);
+    }
+
+    private async Task<(DnssecStatus Status, string? Reason, string? ChainError)> ValidateAsync(string name, DnsType type, DnsResponse response,
+        CancellationToken ct)
+    {
+        if (response.Rcode == DnsRcode.Refused) return (DnssecStatus.Indeterminate, "REFUSED: outside every lab zone", null);
+        var anchor = Validation!.Anchor();
+        DnssecValidation v;
+        if (anchor is null)
+        {
+            v = new DnssecValidation(ValidationStatus.Indeterminate, "no trust anchor (the lab's signed root zone has none yet)", [], 0);
+        }
+        else
+        {
+            var (chain, error) = await ChainAsync(name, anchor, ct).ConfigureAwait(false);
+            if (error is not null) return (DnssecStatus.Indeterminate, null, $"{name} {type}: DNSSEC chain: {error}");
+            // A CNAME answers for the name when the type is not there (RFC 1034 §3.6.2): that RRset is the one validated.
+            var rrset = SignedRRset.From(response.Answers, name, type) ?? SignedRRset.From(response.Answers, name, DnsType.CNAME);
+            var answer = new DnssecAnswer(name, type, rrset, SignedRRset.Nsecs(response.Authority), response.Rcode == DnsRcode.NXDomain);
+            v = DnssecValidator.Validate(answer, chain, anchor, Validation.Clock?.Invoke() ?? DateTimeOffset.UtcNow);
+        }
+        var status = v.Status switch
+        {
+            ValidationStatus.Secure => DnssecStatus.Secure,
+            ValidationStatus.Insecure => DnssecStatus.Insecure,
+            ValidationStatus.Bogus => DnssecStatus.Bogus,
+            _ => DnssecStatus.Indeterminate,
+        };
+        string label = status.ToString().ToLowerInvariant();
+        Validation.Trace?.Emit(TraceKind.DnssecValidation,
+            $"DNSSEC {DnsNames.Absolute(name)} {type}: {label}{(v.Reason is null ? "" : ": " + v.Reason)}",
+            ("Name", name), ("Type", type.ToString()), ("Status", label), ("Reason", v.Reason), ("Steps", v.Steps),
+            ("Checks", v.SignatureChecks));
+        return (status, v.Reason, null);
+    }
+
+    /// <summary>
+    /// The chain from the trust anchor's zone down to the zone holding <paramref name="name"/>: at each name
+    /// below the anchor, the DS RRset (a secure delegation: that zone's DNSKEY RRset is fetched too), or the
+    /// parent's NSEC proving a delegation has no DS (insecure: the walk stops), or neither (not a zone cut).
+    /// DS and DNSKEY answers are cached like every other answer (by TTL, capped, emptied on reload).
+    /// </summary>
+    private async Task<(List<ChainZone> Chain, string? Error)> ChainAsync(string name, TrustAnchor anchor, CancellationToken ct)
+    {
+        var chain = new List<ChainZone>();
+        string zone = DnsNames.Normalize(anchor.Zone);
+        if (!DnsNames.IsAtOrBelow(name, zone)) return (chain, null); // the validator says indeterminate
+        var (keys, error) = await DnskeyAsync(zone, ct).ConfigureAwait(false);
+        if (error is not null) return (chain, error);
+        chain.Add(new ChainZone(zone, keys));
+        string[] labels = name.Split('.');
+        int below = labels.Length - (zone.Length == 0 ? 0 : zone.Split('.').Length);
+        for (int i = below - 1; i >= 0 && chain.Count <= DnssecLimits.Default.MaxChainDepth; i--)
+        {
+            string cut = string.Join('.', labels[i..]);
+            var (ds, dsError) = await QueryAsync(cut, DnsType.DS, ct).ConfigureAwait(false);
+            if (dsError is not null) return (chain, dsError);
+            if (SignedRRset.From(ds!.Answers, cut, DnsType.DS) is { } dsSet)
+            {
+                (keys, error) = await DnskeyAsync(cut, ct).ConfigureAwait(false);
+                if (error is not null) return (chain, error);
+                chain.Add(new ChainZone(cut, keys, dsSet));
+                continue;
+            }
+            var nsecs = SignedRRset.Nsecs(ds.Authority);
+            // RFC 6840 §4.4: a delegation (NS, no SOA) whose NSEC has no DS bit: the child is unsigned.
+            if (nsecs.FirstOrDefault(n => n.Owner == cut)?.Records[0].Data is NsecData at
+                && at.Types.Contains(DnsType.NS) && !at.Types.Contains(DnsType.SOA))
+            {
+                chain.Add(new ChainZone(cut, null, null, nsecs));
+                break;
+            }
+        }
+        return (chain, null);
+    }
+
+    private async Task<(SignedRRset? Keys, string? Error)> DnskeyAsync(string zone, CancellationToken ct)
+    {
+        var (r, error) = await QueryAsync(zone, DnsType.DNSKEY, ct).ConfigureAwait(false);
+        return error is not null ? (null, error) : (SignedRRset.From(r!.Answers, zone, DnsType.DNSKEY), null);
+    }
+
+    /// <summary>Reads the lab trust anchor (the <c>test.</c> DS as a zone-file line, Unbound's format); null when absent or unreadable.</summary>
+    internal static TrustAnchor? ReadAnchorFile(string path)
+    {
+        try
+        {
+            if (!File.Exists(path)) return null;
+            var parsed = ZoneFileParser.Parse(File.ReadAllText(path), Path.GetFileName(path), "test");
+            var ds = parsed.Records.Where(r => r.Type == DnsType.DS).ToList();
+            return ds.Count == 0 ? null : new TrustAnchor(ds[0].Name, ds.Select(r => r.Data).OfType<DsData>().ToList(), []);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
