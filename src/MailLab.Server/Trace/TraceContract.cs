@@ -91,6 +91,10 @@ internal static class TraceContract
         [TraceKind.WebRequest] = "Method Path Query Status:int Client Octets:int DurationMs:int",
         [TraceKind.KeyServerLookup] = "Op Search Match Found:int Fingerprints:list Client",
         [TraceKind.KeyServerUpload] = "Source Client Status:int Fingerprints:list UserIds:list Added:int Merged:int Unchanged:int Reason",
+
+        // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
+        [TraceKind.TlsPolicy] = "Step Domain Host Policy MxStatus TlsaStatus Tlsa:list PolicyId Mode Mx:list MaxAge:int Source Result FailureType Reason",
+        [TraceKind.TlsReportSent] = "Domain ReportId To:list Successes:int Failures:int FailureTypes:list Queued",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

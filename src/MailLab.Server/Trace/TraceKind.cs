@@ -85,6 +85,10 @@ public enum TraceKind
     WebRequest,
     KeyServerLookup,
     KeyServerUpload,
+
+    // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
+    TlsPolicy,
+    TlsReportSent,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
