@@ -179,7 +179,7 @@ internal sealed partial class LabDefinitionReader
         return ReadRelayTls(map, relay);
     }
 
-    // Issue 16 part 4: the TLSA usage the lab publishes and the TLS-RPT report interval.
+    // Issue 16 part 4: the TLSA usage the lab publishes.
     private RelaySettings ReadRelayTls(FieldMap map, RelaySettings relay)
     {
         bool daneTa = relay.TlsaDaneTa;
@@ -188,16 +188,10 @@ internal sealed partial class LabDefinitionReader
             if (u is "dane-ee" or "dane-ta") daneTa = u == "dane-ta";
             else f.Error(uNode, map.Path("tlsa-usage"), $"'{u}' is not dane-ee (3 1 1, the MTA's key) or dane-ta (2 1 1, the lab CA's key)");
         }
-        TimeSpan interval = relay.TlsReportInterval;
-        if (map.Optional("tls-report-interval") is { } iNode && f.String(iNode, map.Path("tls-report-interval")) is { } iText
-            && ParseDuration(iNode, map.Path("tls-report-interval"), iText) is { } i)
-        {
-            interval = i;
-        }
         return new RelaySettings
         {
             RelayPort = relay.RelayPort, RetryIntervals = relay.RetryIntervals, QueueLifetime = relay.QueueLifetime,
-            TlsaDaneTa = daneTa, TlsReportInterval = interval,
+            TlsaDaneTa = daneTa,
         };
     }
 

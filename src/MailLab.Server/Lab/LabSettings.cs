@@ -228,9 +228,6 @@ internal sealed class RelaySettings
     /// certificate's key, RFC 7672 §3.1), true = <c>dane-ta</c>, 2 1 1 (the lab CA's key, RFC 7672 §3.2).
     /// </summary>
     public bool TlsaDaneTa { get; init; }
-
-    /// <summary>How often the relay sends TLS-RPT reports (RFC 8460 §4.1: daily on the internet; short in a lab).</summary>
-    public TimeSpan TlsReportInterval { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>The lab DNS server: where it listens and where its zone files are.</summary>

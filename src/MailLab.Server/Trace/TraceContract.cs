@@ -94,7 +94,6 @@ internal static class TraceContract
 
         // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
         [TraceKind.TlsPolicy] = "Step Domain Host Policy MxStatus TlsaStatus Tlsa:list PolicyId Mode Mx:list MaxAge:int Source Result FailureType Reason",
-        [TraceKind.TlsReportSent] = "Domain ReportId To:list Successes:int Failures:int FailureTypes:list Queued",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

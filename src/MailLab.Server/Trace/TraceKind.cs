@@ -88,7 +88,6 @@ public enum TraceKind
 
     // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
     TlsPolicy,
-    TlsReportSent,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
