@@ -137,6 +137,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         var hosts = new List<TcpListenerHost>();
         var attackers = Attacks.LabAttackers.None;
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
+        bool tlsaChanged = false;
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) { Signer = Signer(lab, dataDirectory, tracer) } : null;
         // Sites run in other processes (--only) are known by their addresses; this process's by their sockets.
         var peers = new LabPeers(lab.Sites.Where(s => !only.Includes(s.Name)).Select(s => s.IPAddress));
@@ -145,7 +146,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit) { Peers = peers };
         // The lab's HTTP service runs where the DNS does (the classroom's dns container).
         var web = only.Dns ? new Web.LabWebServer(lab.Web, dataDirectory, tracer,
-            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient)) : null;
+            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient)) { HttpsCertificate = MtaStsCertificate(lab, ca, dataDirectory) } : null;
         try
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
@@ -155,6 +156,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
                 var keys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 dkimKeys[def.Name] = keys;
                 TraceDkimKeys(site, keys, tracer);
+                tlsaChanged |= PublishTlsa(lab, def, cert, ca, dataDirectory, freshZones, site, tracer);
                 sites.Add(site);
                 // The MDA asks the key server from the site's address and OPENPGPKEY through the site's resolver (made below).
                 var pgpHere = sitePgp[def.Name] = pgp.ForSite(def.IPAddress, new OpenPgp.LabKeyClients.KeyDns(() => resolvers.GetValueOrDefault(site)));
@@ -218,7 +220,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         }
         onBound?.Invoke(runtime);
         // The users' OpenPGP keys (made above) into the lab zones as OPENPGPKEY records (RFC 7929), once each, like DKIM keys.
-        if (zones is not null && OpenPgpKeyRecords.PublishUserKeys(dataDirectory, publishAll: freshZones).Count > 0) zones.Refresh();
+        if (zones is not null && (OpenPgpKeyRecords.PublishUserKeys(dataDirectory, publishAll: freshZones).Count > 0 || tlsaChanged)) zones.Refresh();
         zones?.Start();
         dns?.Start();
         web?.Start();
@@ -234,7 +236,11 @@ public sealed partial class LabRuntime : IAsyncDisposable
             // Each site's queue looks up MX records through its own site's resolver.
             var mx = resolvers.ToDictionary(r => r.Key, r => (IMxResolver)new LabMxResolver(r.Value));
             Func<LabSite, IMxResolver> mxFor = resolver is null ? s => mx[s] : _ => resolver;
-            var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate);
+            var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate)
+            {
+                Policies = TlsPolicySource(lab, web, ca, s => resolvers[s]),
+                TlsReports = runtime.TlsReports,
+            };
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
             runtime.Reports = new Reports.DmarcReporter(sites, queue, s => receive[s.Name].Spf, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);

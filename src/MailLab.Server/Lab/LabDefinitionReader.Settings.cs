@@ -175,7 +175,24 @@ internal sealed partial class LabDefinitionReader
             lifetime = life;
         }
 
-        return new RelaySettings { RelayPort = port, RetryIntervals = intervals, QueueLifetime = lifetime };
+        var relay = new RelaySettings { RelayPort = port, RetryIntervals = intervals, QueueLifetime = lifetime };
+        return ReadRelayTls(map, relay);
+    }
+
+    // Issue 16 part 4: the TLSA usage the lab publishes.
+    private RelaySettings ReadRelayTls(FieldMap map, RelaySettings relay)
+    {
+        bool daneTa = relay.TlsaDaneTa;
+        if (map.Optional("tlsa-usage") is { } uNode && f.String(uNode, map.Path("tlsa-usage")) is { } u)
+        {
+            if (u is "dane-ee" or "dane-ta") daneTa = u == "dane-ta";
+            else f.Error(uNode, map.Path("tlsa-usage"), $"'{u}' is not dane-ee (3 1 1, the MTA's key) or dane-ta (2 1 1, the lab CA's key)");
+        }
+        return new RelaySettings
+        {
+            RelayPort = relay.RelayPort, RetryIntervals = relay.RetryIntervals, QueueLifetime = relay.QueueLifetime,
+            TlsaDaneTa = daneTa,
+        };
     }
 
     private TimeSpan? ParseDuration(YamlNode node, string field, string text)
@@ -260,7 +277,33 @@ internal sealed partial class LabDefinitionReader
         }
 
         (string address, int port) = ReadEndpoint(node, map, defaults.Address, defaults.Port);
-        return new LabWeb { Address = address, Port = port };
+        return new LabWeb { Address = address, Port = port, HttpsPort = ReadHttpsPort(map, address, port) };
+    }
+
+    // Issue 16 part 4: the MTA-STS policy host's HTTPS port. Default 11443, or 0 when port is 0 (a test lab).
+    private int ReadHttpsPort(FieldMap map, string address, int port)
+    {
+        int https = port == 0 ? 0 : LabWeb.DefaultHttpsPort;
+        if (map.Optional("https-port") is { } node && f.Integer(node, map.Path("https-port")) is { } p)
+        {
+            if (p is < 0 or > 65535)
+            {
+                f.Error(node, map.Path("https-port"), $"port {p} is out of range (use 1..65535, or 0 for an ephemeral port)");
+            }
+            else if (p != 0 && p == port)
+            {
+                f.Error(node, map.Path("https-port"), $"port {p} is the web service's HTTP port too");
+            }
+            else
+            {
+                https = (int)p;
+            }
+        }
+        if (https != 0 && LabNames.TryParseIp(address, out IPAddress ip))
+        {
+            ClaimEndpoint(ip, https, map.Path("https-port"), map.Optional("https-port") ?? map.Optional("address") ?? map.Optional("port")!);
+        }
+        return https;
     }
 
     /// <summary>A lab service's address and port (dns:, web:), claimed so a clash with any other listener is an error here.</summary>

@@ -128,6 +128,15 @@ public sealed class LabWeb
     /// <summary>TCP port; 0 picks a free one (tests).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>The default HTTPS port (MTA-STS policies): 443 belongs to the classroom containers, the embedded mode cannot bind it.</summary>
+    public const int DefaultHttpsPort = 11443;
+
+    /// <summary>
+    /// The HTTPS listener serving <c>https://mta-sts.DOMAIN/.well-known/mta-sts.txt</c> (RFC 8461 §3.3) with a lab CA
+    /// certificate for every <c>mta-sts.DOMAIN</c>; 0 picks a free one. Defaults to 11443, or 0 when <see cref="Port"/> is 0.
+    /// </summary>
+    public int HttpsPort { get; init; } = DefaultHttpsPort;
+
     /// <summary>
     /// The URL of the user CA's CRL as the certificates name it (CRL distribution point, RFC 5280
     /// §4.2.1.13): the configured address and port, so certificates issued in a lab with port 0 name
@@ -213,6 +222,12 @@ internal sealed class RelaySettings
     /// RFC 5321 §4.5.4.1 suggests 4-5 days, far too long for a lab session.
     /// </summary>
     public TimeSpan QueueLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The TLSA records the lab publishes for the sites' MTAs (<c>tlsa-usage</c>): false = <c>dane-ee</c>, 3 1 1 (the MTA
+    /// certificate's key, RFC 7672 §3.1), true = <c>dane-ta</c>, 2 1 1 (the lab CA's key, RFC 7672 §3.2).
+    /// </summary>
+    public bool TlsaDaneTa { get; init; }
 }
 
 /// <summary>The lab DNS server: where it listens and where its zone files are.</summary>

@@ -80,12 +80,15 @@ internal sealed partial class RelayClient
             return All(recipients, AttemptKind.Temporary, "451 4.4.4 No address for any mail exchanger", "4.4.4", $"no MX host of {domain} has an address", null);
         }
 
+        // The domain's MTA-STS policy once per attempt (RFC 8461 §5.1 caching lives in the source); DANE per host.
+        var sts = await StsAsync(site, domain, qtrace, ct).ConfigureAwait(false);
+        var mxStatus = ((MxHosts)lookup).Dnssec;
         IReadOnlyList<AttemptResult>? last = null;
         foreach (var host in hosts)
         {
             foreach (var address in host.Addresses)
             {
-                var (tryNext, results) = await TryHostAsync(site, entry, host, address, recipients, messagePath, ct).ConfigureAwait(false);
+                var (tryNext, results) = await TryHostAsync(site, entry, domain, host, mxStatus, sts, address, recipients, messagePath, ct).ConfigureAwait(false);
                 if (!tryNext) return results;
                 last = results;
             }
@@ -93,13 +96,20 @@ internal sealed partial class RelayClient
         return last!;
     }
 
-    private async Task<(bool TryNext, IReadOnlyList<AttemptResult> Results)> TryHostAsync(LabSite site, QueueEntry entry, MxHost host,
-        IPAddress address, IReadOnlyList<string> recipients, string messagePath, CancellationToken ct)
+    private async Task<(bool TryNext, IReadOnlyList<AttemptResult> Results)> TryHostAsync(LabSite site, QueueEntry entry, string domain, MxHost host,
+        Dns.DnssecStatus mxStatus, MtaStsLookup sts, IPAddress address, IReadOnlyList<string> recipients, string messagePath, CancellationToken ct)
     {
         var trace = site.Tracer.ForLab(LabOrigin.Relay, site.Name, TraceRole.MTA, "R" + Interlocked.Increment(ref sessions)).WithMessage(entry.Id);
         var local = site.Definition.IPAddress;
         var port = relayPortFor(address) ?? settings.RelayPort;
         var remote = new IPEndPoint(address, port);
+        var decision = await DecideAsync(site, domain, host, mxStatus, sts, trace, ct).ConfigureAwait(false);
+        if (decision.DeferReason is { } deferred)
+        {
+            // RFC 7672 §2.2 / RFC 8461 §5: this host may not be used; another MX may be, else the mail waits.
+            PolicyResult(trace, decision, domain, host.Name, "defer", decision.FailureType, deferred);
+            return (true, All(recipients, AttemptKind.Temporary, $"451 4.7.5 {host.Name}: {deferred}", "4.7.5", $"TLS policy {decision.PolicyName}: {deferred}", host.Name));
+        }
         trace.Emit(TraceKind.RelayAttempt, $"connecting from {local} to {host.Name} {remote} (MX {host.Preference})",
             ("Step", "connect"), ("From", local.ToString()), ("To", remote.ToString()), ("Host", host.Name), ("Preference", host.Preference));
         if (local.AddressFamily != address.AddressFamily)
@@ -109,15 +119,18 @@ internal sealed partial class RelayClient
 
         string? peerSubject = null;
         bool verified = false;
+        CertificateVerdict? verdict = null;
         using var client = new OutboundSmtpClient(new RelayProtocolLogger(trace))
         {
             LocalDomain = site.HostName, // EHLO name = the site's primary host name
             Timeout = 60_000,
             CheckCertificateRevocation = false,
-            ServerCertificateValidationCallback = (_, cert, _, errors) =>
+            ServerCertificateValidationCallback = (_, cert, chain, errors) =>
             {
                 (peerSubject, verified) = Verify(cert, errors);
-                return true; // opportunistic TLS (RFC 7435 §1.3): encrypt even when unauthenticated; the trace says which
+                verdict = CheckPeer(decision, host.Name, cert, chain);
+                // Opportunistic TLS (RFC 7435 §1.3) encrypts even when unauthenticated; DANE and MTA-STS enforce refuse.
+                return verdict.Passed || !decision.Enforced;
             },
         };
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -135,8 +148,11 @@ internal sealed partial class RelayClient
                 connect.CancelAfter(ConnectTimeout);
                 await socket.ConnectAsync(remote, connect.Token).ConfigureAwait(false);
             }
-            await client.ConnectAsync(socket, host.Name, port, SecureSocketOptions.StartTlsWhenAvailable, ct).ConfigureAwait(false);
+            // RFC 7672 §2.2, RFC 8461 §5: TLS mandatory means STARTTLS or no delivery (MailKit refuses to go on without it).
+            await client.ConnectAsync(socket, host.Name, port, decision.TlsRequired ? SecureSocketOptions.StartTls : SecureSocketOptions.StartTlsWhenAvailable, ct)
+                .ConfigureAwait(false);
             socket = null!; // owned by the client now
+            AfterTls(trace, decision, domain, host.Name, client.IsSecure, verdict);
             if (client.IsSecure)
             {
                 trace.Emit(TraceKind.TlsEstablished,
@@ -178,6 +194,19 @@ internal sealed partial class RelayClient
                 : FromReply(r, code, ex.Message, host.Name)).ToList();
             // RFC 5321 §5.1: on a transient failure try the next MX; a 5xx is final.
             return (code is >= 400 and < 500, results);
+        }
+        catch (NotSupportedException) when (decision.TlsRequired && !client.IsSecure)
+        {
+            // MailKit: "The SMTP server does not support the STARTTLS extension." (RFC 3207): no TLS, no delivery.
+            var reason = $"{host.Name} does not offer STARTTLS, and TLS policy {decision.PolicyName} requires it";
+            PolicyResult(trace, decision, domain, host.Name, "defer", "starttls-not-supported", reason);
+            return (true, All(recipients, AttemptKind.Temporary, $"451 4.7.4 {reason}", "4.7.4", reason, host.Name));
+        }
+        catch (SslHandshakeException) when (verdict is { Passed: false } && decision.Enforced)
+        {
+            var reason = $"TLS policy {decision.PolicyName}: {verdict.Detail}";
+            PolicyResult(trace, decision, domain, host.Name, "defer", verdict.FailureType, verdict.Detail);
+            return (true, All(recipients, AttemptKind.Temporary, $"451 4.7.5 {host.Name}: {verdict.Detail}", "4.7.5", reason, host.Name));
         }
         catch (Exception ex) when (ex is SocketException or IOException or SmtpProtocolException or SslHandshakeException
             or ServiceNotConnectedException or TimeoutException or OperationCanceledException && !ct.IsCancellationRequested)

@@ -95,6 +95,9 @@ internal static class TraceContract
         [TraceKind.MailCaptured] = "Recipients:list Mailbox MailFrom",
         [TraceKind.ZoneSigned] = "Zone Algorithm:int KskTag:int ZskTag:int Rrsets:int Nsec:int Serial:int Milliseconds:num Broken",
         [TraceKind.DnssecValidation] = "Name Type Status Reason Steps:list Checks:int",
+
+        // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
+        [TraceKind.TlsPolicy] = "Step Domain Host Policy MxStatus TlsaStatus Tlsa:list PolicyId Mode Mx:list MaxAge:int Source Result FailureType Reason",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

@@ -93,6 +93,8 @@ public enum TraceKind
     ZoneSigned,
     // DNSSEC validation in the mail resolver (issue 16 part 2).
     DnssecValidation,
+    // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
+    TlsPolicy,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>

@@ -47,6 +47,7 @@ public sealed class LabWebServer : IAsyncDisposable
     internal LabWebServer(LabWeb web, string dataDirectory, Tracer tracer, ConnectionLimiter limiter)
     {
         Info = new ListenerInfo("lab", nameof(TraceRole.WEB), web.Address, web.Port, "none");
+        httpsPort = web.HttpsPort;
         this.dataDirectory = dataDirectory;
         this.tracer = tracer;
         this.limiter = limiter;
@@ -61,6 +62,17 @@ public sealed class LabWebServer : IAsyncDisposable
 
     /// <summary>The service's base URL, <c>http://ADDRESS:PORT</c>.</summary>
     public string Url => $"http://{(Info.Address.Contains(':') ? $"[{Info.Address}]" : Info.Address)}:{Info.Port}";
+
+    /// <summary>
+    /// The certificate of the HTTPS listener (MTA-STS policy hosts, <c>mta-sts.DOMAIN</c>, issued by the lab CA);
+    /// null: no HTTPS listener. Its port is <see cref="LabWeb.HttpsPort"/>.
+    /// </summary>
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2? HttpsCertificate { get; init; }
+
+    /// <summary>The HTTPS listener's bound end point after <see cref="Bind"/>; null when there is none.</summary>
+    public IPEndPoint? HttpsEndPoint { get; private set; }
+
+    private int httpsPort;
 
     /// <summary>The key server's keys (<c>&lt;data&gt;/keyserver</c>).</summary>
     internal KeyServerStore Keys { get; }
@@ -93,6 +105,16 @@ public sealed class LabWebServer : IAsyncDisposable
                 l.Protocols = HttpProtocols.Http1;
                 l.Use(next => connection => Limit(connection, next));
             });
+            if (HttpsCertificate is { } cert)
+            {
+                // RFC 8461 §3.3: the policy is served over HTTPS only; here on https-port (443 in the classroom).
+                o.Listen(address, httpsPort, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1;
+                    l.Use(next => connection => Limit(connection, next));
+                    l.UseHttps(cert);
+                });
+            }
         });
         var web = builder.Build();
         web.Use(Gate);
@@ -107,8 +129,9 @@ public sealed class LabWebServer : IAsyncDisposable
             throw new ListenerBindException("lab", Info.Role, $"{Info.Address}:{Info.Port}", (ex.InnerException ?? ex).Message);
         }
         app = web;
-        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Info = Info with { Port = new Uri(bound).Port };
+        var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        Info = Info with { Port = addresses.First(a => a.Scheme == Uri.UriSchemeHttp).Port };
+        if (addresses.FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps) is { } https) HttpsEndPoint = new IPEndPoint(address, https.Port);
     }
 
     /// <summary>Seeds the key server from the lab users' keys and lets requests through.</summary>
@@ -118,6 +141,12 @@ public sealed class LabWebServer : IAsyncDisposable
         tracer.ForLab(LabOrigin.Host, "lab", TraceRole.WEB).Emit(TraceKind.ListenerStarted,
             $"WEB listening on {Url} (CA certificates and CRL, HKP key server, WKD)",
             ("Address", Info.Address), ("Port", Info.Port), ("Tls", Info.Tls));
+        if (HttpsEndPoint is { } https)
+        {
+            tracer.ForLab(LabOrigin.Host, "lab", TraceRole.WEB).Emit(TraceKind.ListenerStarted,
+                $"WEB listening on https://{https} (MTA-STS policies of <data>/mta-sts, certificate for {string.Join(", ", HttpsCertificate!.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false))} ...)",
+                ("Address", https.Address.ToString()), ("Port", https.Port), ("Tls", "implicit"));
+        }
         started.TrySetResult();
     }
 

@@ -61,6 +61,7 @@ internal static class WebRoutes
         }
         KeyServerRoutes.Map(app, context);
         WebKeyDirectory.Map(app, context);
+        MtaStsRoutes.Map(app, context);
     }
 
     /// <summary>A file read at request time (a CRL the CLI just rewrote is served at once), or 404 when it does not exist yet.</summary>
@@ -90,6 +91,7 @@ internal static class WebRoutes
           /pks/lookup?op=get|index|vindex&search=...[&options=mr]   OpenPGP key server (HKP)
           /pks/add                upload a public key (POST keytext=..., any key is accepted)
           /.well-known/openpgpkey/hu/HASH?l=LOCAL   Web Key Directory (the lab users' own keys)
+          https://mta-sts.DOMAIN/.well-known/mta-sts.txt   MTA-STS policy (HTTPS listener only, RFC 8461)
 
         """;
 }
