@@ -27,6 +27,9 @@ public sealed record LabDefinition
     /// <summary>DMARC rules (RFC 9989 or RFC 7489), extra public suffixes and the report interval.</summary>
     internal DmarcSettings Dmarc { get; init; } = new();
 
+    /// <summary>Where the lab's attackers sit when their switch is on (<c>attacks:</c>).</summary>
+    public LabAttacks Attacks { get; init; } = new();
+
     /// <summary>The file (or source name) this definition was read from, if any.</summary>
     public string? SourceFile { get; init; }
 

@@ -10,7 +10,8 @@ namespace MailLab.Server.Lab;
 /// </summary>
 internal sealed partial class LabDefinitionReader(YamlFields f)
 {
-    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "web", "dmarc", "sites"];
+    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "web", "dmarc", "sites",
+        "attacks"];
     private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
     private static readonly string[] DnsKeys = ["address", "port", "zones", "rate-limit"];
     private static readonly string[] WebKeys = ["address", "port"];
@@ -66,6 +67,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
         // Read after the sites, so a DNS port that clashes with a site listener is reported at the dns field.
         LabDns dns = dnsNode is not null ? ReadDns(dnsNode) : new LabDns();
         LabWeb web = webNode is not null ? ReadWeb(webNode) : new LabWeb();
+        LabAttacks attacks = ReadAttacks(map.Node, map.Optional("attacks"), sites, switches);
 
         return name is null ? null : new LabDefinition
         {
@@ -77,6 +79,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
             Dns = dns,
             Web = web,
             Dmarc = dmarc,
+            Attacks = attacks,
             SourceFile = sourceName,
         };
     }

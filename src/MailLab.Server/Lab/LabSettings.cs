@@ -242,3 +242,29 @@ public sealed class LabDns
     /// <summary>UDP responses per second per client address (IPv4 /32, IPv6 /64); 0 turns rate limiting off.</summary>
     public int RateLimit { get; init; } = DefaultRateLimit;
 }
+
+/// <summary>The attackers the lab plays when their switch is on (lab key <c>attacks:</c>).</summary>
+public sealed class LabAttacks
+{
+    /// <summary>Where the <c>strip-starttls</c> man in the middle sits.</summary>
+    public StripStarttlsAttack StripStarttls { get; init; } = new();
+}
+
+/// <summary>
+/// The <c>strip-starttls</c> attack (lab key <c>attacks: strip-starttls:</c>): a man in the middle on the
+/// route from the victim site's relay to the target site's MTA. The defaults work in the default lab.
+/// </summary>
+public sealed class StripStarttlsAttack
+{
+    /// <summary>The default attacker address: a loopback address of its own, no site's.</summary>
+    public const string DefaultAddress = "127.0.6.1";
+
+    /// <summary>The sending site whose route to the target is bent through the attacker.</summary>
+    public string Victim { get; init; } = "uc";
+
+    /// <summary>The site whose MTA the attacker intercepts.</summary>
+    public string Target { get; init; } = "bank";
+
+    /// <summary>The attacker's own loopback address; it listens there on the target's MTA port.</summary>
+    public string Address { get; init; } = DefaultAddress;
+}
