@@ -134,6 +134,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         // The MTA's profile needs the DNS-backed services, known once the DNS is bound; no session starts before that.
         var mtaProfiles = new Dictionary<string, SmtpProfile>();
         var hosts = new List<TcpListenerHost>();
+        var routes = new LabRoutes(); // direct, unless an attack bends one (LabRuntime.Attacks.cs)
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) : null;
         // Sites run in other processes (--only) are known by their addresses; this process's by their sockets.
@@ -173,6 +174,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             {
                 BindOrTrace(h.Bind, tracer);
             }
+            if (StartStripStarttls(lab, only, hosts, routes, dataDirectory, tracer, limiter.ForListener()) is { } mitm) hosts.Add(mitm);
             if (dns is not null) BindOrTrace(dns.Bind, tracer);
             if (web is not null) BindOrTrace(web.Bind, tracer);
             if (web is not null) pgp.KeyServer = new Uri(web.Url + "/");
@@ -228,7 +230,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             // Each site's queue looks up MX records through its own site's resolver.
             var mx = resolvers.ToDictionary(r => r.Key, r => (IMxResolver)new LabMxResolver(r.Value));
             Func<LabSite, IMxResolver> mxFor = resolver is null ? s => mx[s] : _ => resolver;
-            var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate);
+            var client = new RelayClient(mxFor, runtime.MtaPortFor, lab.Relay, ca.Certificate) { Routes = routes };
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();
             runtime.Reports = new Reports.DmarcReporter(sites, queue, s => receive[s.Name].Spf, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);

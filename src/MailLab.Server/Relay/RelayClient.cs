@@ -42,6 +42,9 @@ internal sealed partial class RelayClient
         this.labCa = labCa;
     }
 
+    /// <summary>The lab's routes: where a connection to a next hop really goes (bent by the <c>strip-starttls</c> attack).</summary>
+    public LabRoutes Routes { get; init; } = new();
+
     /// <summary>How long a TCP connect may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -133,7 +136,7 @@ internal sealed partial class RelayClient
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 connect.CancelAfter(ConnectTimeout);
-                await socket.ConnectAsync(remote, connect.Token).ConfigureAwait(false);
+                await socket.ConnectAsync(Routes.NextHop(local, remote), connect.Token).ConfigureAwait(false);
             }
             await client.ConnectAsync(socket, host.Name, port, SecureSocketOptions.StartTlsWhenAvailable, ct).ConfigureAwait(false);
             socket = null!; // owned by the client now

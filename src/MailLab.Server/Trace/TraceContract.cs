@@ -91,6 +91,9 @@ internal static class TraceContract
         [TraceKind.WebRequest] = "Method Path Query Status:int Client Octets:int DurationMs:int",
         [TraceKind.KeyServerLookup] = "Op Search Match Found:int Fingerprints:list Client",
         [TraceKind.KeyServerUpload] = "Source Client Status:int Fingerprints:list UserIds:list Added:int Merged:int Unchanged:int Reason",
+        // The STARTTLS stripping attack (issue 16 part 5).
+        [TraceKind.AttackerSaw] = "Direction Line Client Server Octets:int Subject Reason",
+        [TraceKind.StarttlsStripped] = "Action Line Client Server",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

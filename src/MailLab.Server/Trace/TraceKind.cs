@@ -85,6 +85,10 @@ public enum TraceKind
     WebRequest,
     KeyServerLookup,
     KeyServerUpload,
+
+    // The STARTTLS stripping attack (issue 16 part 5).
+    AttackerSaw,
+    StarttlsStripped,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
