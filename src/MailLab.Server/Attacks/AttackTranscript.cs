@@ -9,7 +9,7 @@ namespace MailLab.Server.Attacks;
 /// whole blocks under one lock, so concurrent sessions interleave by block, never mid-line. Capped in size:
 /// past <see cref="MaxBytes"/> it notes once that it stopped recording.
 /// </summary>
-internal sealed class AttackTranscript
+public sealed class AttackTranscript
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly object gate = new();

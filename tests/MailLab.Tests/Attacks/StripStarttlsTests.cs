@@ -42,6 +42,9 @@ public sealed class StripStarttlsTests
         Assert.Equal(TraceRole.ATTACKER, stripped.Role);
         Assert.Equal(LabOrigin.Attack, stripped.Origin);
         Assert.Contains(lab.Events(TraceKind.AttackerSaw), e => e.Field("Direction") == "message" && e.Field("Subject") == "quarterly numbers");
+        var (code, shown, _) = await MailLabProcess.Run("attack", "log", "--data", lab.DataDirectory);
+        Assert.Equal(0, code);
+        Assert.Contains("Relayed between lab sites.", shown);
 
         // The relay believed it talked to bank's MTA, and no TLS was set up on that hop.
         var connect = Assert.Single(lab.Events(TraceKind.RelayAttempt), e => e.Field("Step") == "connect");
@@ -68,6 +71,7 @@ public sealed class StripStarttlsTests
         Assert.Contains(lab.Events(TraceKind.TlsEstablished), e => e.Field("Direction") == "outbound" && e.Field("Verified") == "True");
         Assert.Empty(lab.Events(TraceKind.StarttlsStripped));
         Assert.False(File.Exists(AttackTranscript.StripStarttlsPath(lab.DataDirectory)));
+        Assert.Contains("no transcript yet", (await MailLabProcess.Run("attack", "log", "--data", lab.DataDirectory)).Out);
         await using var listeners = File.OpenRead(lab.Runtime.ListenersFile);
         Assert.DoesNotContain("ATTACKER", await new StreamReader(listeners).ReadToEndAsync());
     }
