@@ -147,6 +147,11 @@ internal sealed partial class RelayClient
                     ("Direction", "outbound"), ("Version", client.SslProtocol.ToString()), ("Cipher", client.SslCipherSuite?.ToString()),
                     ("PeerSubject", peerSubject), ("Verified", verified), ("Host", host.Name));
             }
+            if (RequireTlsPolicy.Check(entry, client, verified, host.Name, recipients, trace) is { } refused)
+            {
+                await QuitAsync(client, ct).ConfigureAwait(false);
+                return (true, refused); // another MX may qualify (RFC 8689 §4.2.1); if none, these 5.7.30 results stand
+            }
             var message = await StoredOctets.LoadAsync(messagePath, ct).ConfigureAwait(false);
             var options = FormatOptions.Default.Clone();
             options.NewLineFormat = NewLineFormat.Dos;
