@@ -136,6 +136,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         var mtaProfiles = new Dictionary<string, SmtpProfile>();
         var hosts = new List<TcpListenerHost>();
         var attackers = Attacks.LabAttackers.None;
+        var routes = new LabRoutes(); // direct, unless an attack bends one (LabRuntime.Attacks.cs)
         bool freshZones = only.Dns && !Directory.Exists(Path.Combine(dataDirectory, "zones"));
         bool tlsaChanged = false;
         var zones = only.Dns ? new ZoneStore(LabZones.Prepare(lab, dataDirectory), origin => LabZones.SiteOf(lab, origin), tracer) { Signer = Signer(lab, dataDirectory, tracer) } : null;
@@ -177,6 +178,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             {
                 BindOrTrace(h.Bind, tracer);
             }
+            if (StartStripStarttls(lab, only, hosts, routes, dataDirectory, tracer, limiter.ForListener()) is { } mitm) hosts.Add(mitm);
             if (dns is not null) BindOrTrace(dns.Bind, tracer);
             if (web is not null) BindOrTrace(web.Bind, tracer);
             if (web is not null) pgp.KeyServer = new Uri(web.Url + "/");
@@ -240,6 +242,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             {
                 Policies = TlsPolicySource(lab, web, ca, s => resolvers[s]),
                 TlsReports = runtime.TlsReports,
+                Routes = routes,
             };
             runtime.relay = new RelayWorker(queue, sites, client, lab.Relay, tracer);
             runtime.relay.Start();

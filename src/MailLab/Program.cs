@@ -14,6 +14,7 @@ root.Subcommands.Add(DmarcCommand.Create());
 root.Subcommands.Add(PgpCommand.Create());
 root.Subcommands.Add(SmimeCommand.Create());
 root.Subcommands.Add(ExerciseCommand.Create());
+root.Subcommands.Add(AttackCommand.Create());
 var parse = root.Parse(args);
 if (parse.Action is HelpAction && parse.UnmatchedTokens.Count > 0)
 {

@@ -3,11 +3,11 @@ namespace MailLab.Protocols.Smtp;
 /// <summary>
 /// ESMTP parameters on MAIL and RCPT (RFC 5321 §4.1.2 Mail-parameters): splits them and checks
 /// the ones we know: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), AUTH (RFC 4954 §5),
-/// RET/ENVID/NOTIFY/ORCPT (RFC 3461).
+/// RET/ENVID/NOTIFY/ORCPT (RFC 3461), REQUIRETLS (RFC 8689).
 /// </summary>
 public static class SmtpParameters
 {
-    private static readonly string[] MailKeys = ["SIZE", "BODY", "SMTPUTF8", "AUTH", "RET", "ENVID"];
+    private static readonly string[] MailKeys = ["SIZE", "BODY", "SMTPUTF8", "AUTH", "RET", "ENVID", "REQUIRETLS"];
     private static readonly string[] RcptKeys = ["NOTIFY", "ORCPT"];
 
     /// <summary>
@@ -74,6 +74,10 @@ public static class SmtpParameters
                 return value is "7BIT" or "8BITMIME"
                     ? null
                     : SmtpReply.SyntaxError("Bad BODY parameter: BODY=7BIT or BODY=8BITMIME (RFC 6152)");
+
+            case "REQUIRETLS":
+                // RFC 8689 §4.1: the parameter has no value.
+                return value is null ? null : SmtpReply.SyntaxError("REQUIRETLS takes no value (RFC 8689 §4.1)");
 
             case "SMTPUTF8":
                 // RFC 6531 §3.4: the parameter has no value.

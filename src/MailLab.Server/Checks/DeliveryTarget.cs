@@ -35,7 +35,7 @@ internal sealed class DeliveryTarget
         {
             if (remoteRcpts.Count > 0)
             {
-                queued = await c.Queue!.PrepareAsync(id, c.MailFrom, site.Name, c.Utf8, remoteRcpts, added, spool, c.Token);
+                queued = await c.Queue!.PrepareAsync(id, c.MailFrom, site.Name, c.Utf8, remoteRcpts, added, spool, c.Token, c.RequireTls);
             }
             if (local.Count > 0)
             {

@@ -101,6 +101,9 @@ public sealed class ReceiveContext
     /// <summary>Whether the client asked for SMTPUTF8.</summary>
     public required bool Utf8 { get; init; }
 
+    /// <summary>Whether MAIL had REQUIRETLS (RFC 8689): the queue keeps it and the relay enforces it.</summary>
+    public bool RequireTls { get; init; }
+
     /// <summary>The queue id this message got.</summary>
     public required string QueueId { get; init; }
 

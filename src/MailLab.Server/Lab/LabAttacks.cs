@@ -10,6 +10,9 @@ public sealed class LabAttacks
 {
     /// <summary>The DNS forger of the <c>spoof-dns</c> switch.</summary>
     public DnsSpoofAttack SpoofDns { get; init; } = new();
+
+    /// <summary>Where the <c>strip-starttls</c> man in the middle sits.</summary>
+    public StripStarttlsAttack StripStarttls { get; init; } = new();
 }
 
 /// <summary>
@@ -52,4 +55,23 @@ public sealed class DnsSpoofAttack
         if (parsed.Errors.Count > 0) throw new ArgumentException(parsed.Errors[0].ToString(), nameof(lines));
         return parsed.Records;
     }
+}
+
+/// <summary>
+/// The <c>strip-starttls</c> attack (lab key <c>attacks: strip-starttls:</c>): a man in the middle on the
+/// route from the victim site's relay to the target site's MTA. The defaults work in the default lab.
+/// </summary>
+public sealed class StripStarttlsAttack
+{
+    /// <summary>The default attacker address: a loopback address of its own, no site's.</summary>
+    public const string DefaultAddress = "127.0.6.1";
+
+    /// <summary>The sending site whose route to the target is bent through the attacker.</summary>
+    public string Victim { get; init; } = "uc";
+
+    /// <summary>The site whose MTA the attacker intercepts.</summary>
+    public string Target { get; init; } = "bank";
+
+    /// <summary>The attacker's own loopback address; it listens there on the target's MTA port.</summary>
+    public string Address { get; init; } = DefaultAddress;
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using MailLab.Protocols.Dns;
 using YamlDotNet.RepresentationModel;
 
@@ -5,7 +6,8 @@ namespace MailLab.Server.Lab;
 
 internal sealed partial class LabDefinitionReader
 {
-    private static readonly string[] AttackKeys = ["spoof-dns"];
+    private static readonly string[] AttackKeys = ["spoof-dns", "strip-starttls"];
+    private static readonly string[] StripStarttlsKeys = ["victim", "target", "address"];
     private static readonly string[] SpoofDnsKeys = ["victim", "attacker", "forge", "capture", "port"];
 
     /// <summary>The <c>attacks:</c> section (read after the sites, whose names and users it refers to).</summary>
@@ -18,7 +20,7 @@ internal sealed partial class LabDefinitionReader
         {
             f.Error(node ?? root, "attacks.spoof-dns", $"the spoof-dns switch is on, and the default attack does not fit this lab: {problem}");
         }
-        return new LabAttacks { SpoofDns = spoof };
+        return new LabAttacks { SpoofDns = spoof, StripStarttls = ReadStripStarttls(root, map, sites, switches) };
     }
 
     private DnsSpoofAttack ReadSpoofDns(YamlNode node, IReadOnlyList<SiteDefinition> sites)
@@ -67,5 +69,59 @@ internal sealed partial class LabDefinitionReader
             return $"capture '{a.Capture}' is not a user of the attacker site '{attacker.Name}'";
         }
         return null;
+    }
+
+    /// <summary>
+    /// Reads <c>attacks: strip-starttls:</c>. Its settings are checked when given, and also when the switch is
+    /// on without them (the defaults then have to fit this lab's sites).
+    /// </summary>
+    private StripStarttlsAttack ReadStripStarttls(YamlNode root, FieldMap? map, IReadOnlyList<SiteDefinition> sites, LabSwitches switches)
+    {
+        YamlNode? stripNode = map?.Optional("strip-starttls");
+        var strip = new StripStarttlsAttack();
+        FieldMap? m = stripNode is null ? null : f.Map(stripNode, "attacks.strip-starttls", StripStarttlsKeys);
+        if (m is not null)
+        {
+            string Text(string key, string fallback) =>
+                m.Optional(key) is { } v && f.String(v, m.Path(key)) is { } t ? t : fallback;
+            strip = new StripStarttlsAttack
+            {
+                Victim = Text("victim", strip.Victim),
+                Target = Text("target", strip.Target),
+                Address = Text("address", strip.Address),
+            };
+        }
+        if (m is null && !switches.StripStarttls)
+        {
+            return strip;
+        }
+
+        YamlNode At(string key) => m?.Optional(key) ?? stripNode ?? root;
+        string field = "attacks.strip-starttls";
+        SiteDefinition? Site(string key, string name)
+        {
+            var site = sites.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (site is null)
+            {
+                f.Error(At(key), $"{field}.{key}", $"'{name}' is not a site of this lab (sites: {string.Join(", ", sites.Select(s => s.Name))})");
+            }
+            return site;
+        }
+        var victim = Site("victim", strip.Victim);
+        var target = Site("target", strip.Target);
+        if (victim is not null && target is not null && victim == target)
+        {
+            f.Error(At("target"), $"{field}.target", "must be another site than the victim: the attacker sits between two sites");
+        }
+        if (!LabNames.TryParseIp(strip.Address, out IPAddress address))
+        {
+            f.Error(At("address"), $"{field}.address", $"'{strip.Address}' is not an IP address");
+        }
+        else if (sites.FirstOrDefault(s => LabNames.TryParseIp(s.Address, out var a) && a.Equals(address)) is { } owner)
+        {
+            // The attacker is a host of its own on the path, not one of the sites.
+            f.Error(At("address"), $"{field}.address", $"{strip.Address} is site {owner.Name}'s address; the attacker needs an address of its own");
+        }
+        return strip;
     }
 }

@@ -76,6 +76,9 @@ public sealed class QueueEntry
     /// <summary>Whether the message was received with SMTPUTF8.</summary>
     public bool Utf8 { get; init; }
 
+    /// <summary>Whether the message was received with REQUIRETLS (RFC 8689): relayed only over verified TLS to a hop that offers it.</summary>
+    public bool RequireTls { get; init; }
+
     /// <summary>Content size in octets.</summary>
     public long Size { get; init; }
 

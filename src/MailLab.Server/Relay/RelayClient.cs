@@ -42,6 +42,9 @@ internal sealed partial class RelayClient
         this.labCa = labCa;
     }
 
+    /// <summary>The lab's routes: where a connection to a next hop really goes (bent by the <c>strip-starttls</c> attack).</summary>
+    public LabRoutes Routes { get; init; } = new();
+
     /// <summary>How long a TCP connect may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -146,7 +149,7 @@ internal sealed partial class RelayClient
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 connect.CancelAfter(ConnectTimeout);
-                await socket.ConnectAsync(remote, connect.Token).ConfigureAwait(false);
+                await socket.ConnectAsync(Routes.NextHop(local, remote), connect.Token).ConfigureAwait(false);
             }
             // RFC 7672 §2.2, RFC 8461 §5: TLS mandatory means STARTTLS or no delivery (MailKit refuses to go on without it).
             await client.ConnectAsync(socket, host.Name, port, decision.TlsRequired ? SecureSocketOptions.StartTls : SecureSocketOptions.StartTlsWhenAvailable, ct)
@@ -159,6 +162,11 @@ internal sealed partial class RelayClient
                     $"outbound TLS to {host.Name}: {client.SslProtocol} {client.SslCipherSuite}, peer {peerSubject}{(verified ? " (verified by the lab CA)" : " (NOT verified)")}",
                     ("Direction", "outbound"), ("Version", client.SslProtocol.ToString()), ("Cipher", client.SslCipherSuite?.ToString()),
                     ("PeerSubject", peerSubject), ("Verified", verified), ("Host", host.Name));
+            }
+            if (RequireTlsPolicy.Check(entry, client, verified, host.Name, recipients, trace) is { } refused)
+            {
+                await QuitAsync(client, ct).ConfigureAwait(false);
+                return (true, refused); // another MX may qualify (RFC 8689 §4.2.1); if none, these 5.7.30 results stand
             }
             var message = await StoredOctets.LoadAsync(messagePath, ct).ConfigureAwait(false);
             var options = FormatOptions.Default.Clone();

@@ -9,6 +9,9 @@ internal sealed class Envelope
     /// <summary>Whether the client asked for SMTPUTF8 (RFC 6531 §3.4).</summary>
     public bool Utf8 { get; set; }
 
+    /// <summary>Whether the client asked for REQUIRETLS (RFC 8689 §4.1): every hop must be TLS with a verified certificate.</summary>
+    public bool RequireTls { get; set; }
+
     /// <summary>Whether the client declared BODY=8BITMIME (RFC 6152).</summary>
     public bool EightBit { get; set; }
 

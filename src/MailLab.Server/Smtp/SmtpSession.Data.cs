@@ -116,7 +116,7 @@ internal sealed partial class SmtpSession
         var c = new ReceiveContext
         {
             Site = site, ProfileName = profile.Name, Client = remote.Address, Helo = helo ?? "", Esmtp = esmtp, User = user,
-            Tls = tlsDetails, MailFrom = env.MailFrom, Recipients = env.Recipients, Utf8 = env.Utf8, QueueId = id, Queue = queue,
+            Tls = tlsDetails, MailFrom = env.MailFrom, Recipients = env.Recipients, Utf8 = env.Utf8, RequireTls = env.RequireTls, QueueId = id, Queue = queue,
             Trace = mtrace, Token = idle.Token, Message = message, Results = env.Results,
         };
         var pipeline = profile.Receive;

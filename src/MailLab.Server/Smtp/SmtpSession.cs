@@ -215,6 +215,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
             "SMTPUTF8",                                 // RFC 6531
         };
         if (tls is null) lines.Add("STARTTLS");        // RFC 3207 §4.2: not after TLS
+        else lines.Add("REQUIRETLS");                  // RFC 8689 §4.1: offered only over TLS
         if (AuthOffered) lines.Add("AUTH PLAIN LOGIN"); // RFC 4954, only where it may be used
         Reply(250, null, [.. lines]);
     }
@@ -223,6 +224,14 @@ internal sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
 
     private async Task MailAsync(SmtpCommand command, SmtpState next)
     {
+        if (command.Parameters.ContainsKey("REQUIRETLS") && tls is null)
+        {
+            // RFC 8689 §4.1: REQUIRETLS only in a TLS session; 5.7.10 (RFC 5248): encryption needed.
+            var noTls = PolicyDecision.Refuse(530, "5.7.10", "REQUIRETLS needs a TLS session: STARTTLS first (RFC 8689)", "REQUIRETLS without TLS");
+            TraceRefusal("MAIL", command.Path ?? "", noTls);
+            Error(noTls.Reply);
+            return;
+        }
         var decision = SmtpPolicy.CheckSender(new SenderContext(site, profile, user, tls is not null, command, protocolLimits));
         if (!decision.Accepted)
         {
@@ -241,6 +250,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable, ISessionProtocol
         {
             MailFrom = command.Path ?? "",
             Utf8 = command.Parameters.ContainsKey("SMTPUTF8"),
+            RequireTls = command.Parameters.ContainsKey("REQUIRETLS"),
             EightBit = command.Parameters.TryGetValue("BODY", out var body) && body == "8BITMIME",
             Results = checks,
         };

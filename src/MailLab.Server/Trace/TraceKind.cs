@@ -95,6 +95,9 @@ public enum TraceKind
     DnssecValidation,
     // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
     TlsPolicy,
+    // The STARTTLS stripping attack (issue 16 part 5).
+    AttackerSaw,
+    StarttlsStripped,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>
