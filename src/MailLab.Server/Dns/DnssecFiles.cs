@@ -16,7 +16,7 @@ public static class DnssecFiles
     public const string Root = ZoneSigner.Root;
 
     /// <summary><c>&lt;data&gt;/dnssec</c>.</summary>
-    public static string Directory(string dataDirectory) => LabRuntime.DnssecDirectory(dataDirectory);
+    public static string Directory(string dataDirectory) => Path.Combine(dataDirectory, "dnssec");
 
     /// <summary>Breaks (<paramref name="mode"/>) or repairs (null) a zone's signatures; false with the reason when it cannot.</summary>
     public static bool SetBroken(string dataDirectory, string zone, string? mode, out string? problem) =>
