@@ -117,8 +117,13 @@ internal sealed class ZoneStore : IAsyncDisposable
                 var set = new ZoneSet(good.Values);
                 current = Signer is null ? set : Signer.Sign(set, DateTimeOffset.UtcNow);
             }
+            // ZoneLoaded says the zone is served: only now, after the (signed) set is swapped in.
+            foreach (var loaded in loadedEvents) loaded();
+            loadedEvents.Clear();
         }
     }
+
+    private readonly List<Action> loadedEvents = [];
 
     /// <summary>Why a directory entry is not read, or null for a regular file of its own within the size cap.</summary>
     private static string? Refusal(ZoneFileStatus st)
@@ -193,8 +198,11 @@ internal sealed class ZoneStore : IAsyncDisposable
             ("Errors", errors.Take(MaxReportedErrors).Select(e => e.ToString()).ToList()), ("KeptLastGood", kept));
     }
 
-    private void Trace(string site, TraceKind kind, string text, params (string, object?)[] fields) =>
-        tracer.ForLab(LabOrigin.Host, site, TraceRole.DNS).Emit(kind, text, fields);
+    private void Trace(string site, TraceKind kind, string text, params (string, object?)[] fields)
+    {
+        if (kind == TraceKind.ZoneLoaded) loadedEvents.Add(() => tracer.ForLab(LabOrigin.Host, site, TraceRole.DNS).Emit(kind, text, fields));
+        else tracer.ForLab(LabOrigin.Host, site, TraceRole.DNS).Emit(kind, text, fields);
+    }
 
     /// <summary>Loads every zone and starts watching the directory.</summary>
     public void Start()
@@ -217,6 +225,14 @@ internal sealed class ZoneStore : IAsyncDisposable
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     // The directory itself vanished or is unreadable for a moment; try again next tick.
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A bug (in signing, say) must not end the reloads: the last good set stays served.
+                    lock (gate) loadedEvents.Clear();
+                    tracer.ForLab(LabOrigin.Host, "lab", TraceRole.DNS).Emit(TraceKind.InternalError,
+                        $"zone reload failed: {ex.GetType().Name}: {ex.Message}; the zones served stay as they were",
+                        ("Reason", ex.Message), ("Error", ex.ToString()));
                 }
             }
         }
