@@ -17,9 +17,6 @@ internal enum TlsPolicyKind
 
     /// <summary>MTA-STS in <c>testing</c> mode: deliver anyway, report failures (RFC 8461 §5, RFC 8460).</summary>
     MtaStsTesting,
-
-    /// <summary>The message asked for REQUIRETLS (RFC 8689 §4.2.1): TLS with a verified certificate, else defer.</summary>
-    RequireTls,
 }
 
 /// <summary>How the server's certificate is checked.</summary>
@@ -41,8 +38,7 @@ internal enum CertificateCheck
 /// <param name="MxDnssec">The DNSSEC status of the MX RRset (RFC 7672 §2.2.1).</param>
 /// <param name="Tlsa">The host's TLSA lookup; null when none was made (the MX RRset was not secure).</param>
 /// <param name="Sts">The domain's MTA-STS policy in force; null when it has none.</param>
-/// <param name="RequireTls">The message carries REQUIRETLS (RFC 8689).</param>
-internal sealed record TlsPolicyInput(string Domain, string Host, DnssecStatus MxDnssec, TlsaLookup? Tlsa, MtaStsPolicy? Sts, bool RequireTls = false);
+internal sealed record TlsPolicyInput(string Domain, string Host, DnssecStatus MxDnssec, TlsaLookup? Tlsa, MtaStsPolicy? Sts);
 
 /// <summary>
 /// What the relay does for one MX host: <see cref="DeferReason"/> set means do not even connect; else connect,
@@ -58,14 +54,14 @@ internal sealed record TlsDecision(TlsPolicyKind Policy, bool TlsRequired, Certi
         TlsPolicyKind.Dane => "dane",
         TlsPolicyKind.MtaStsEnforce => "mta-sts-enforce",
         TlsPolicyKind.MtaStsTesting => "mta-sts-testing",
-        TlsPolicyKind.RequireTls => "requiretls",
         _ => "opportunistic",
     };
 }
 
 /// <summary>
 /// The relay's TLS policy (sans-IO): DANE (RFC 7672) first, then MTA-STS (RFC 8461 §2: DANE takes precedence
-/// where both apply), then REQUIRETLS (RFC 8689), else opportunistic STARTTLS (RFC 7435), unchanged from before.
+/// where both apply), else opportunistic STARTTLS (RFC 7435), unchanged from before. REQUIRETLS (RFC 8689) is checked
+/// once the session is open, by <see cref="RequireTlsPolicy"/>: its failure is a bounce (§5), not this policy's deferral.
 /// </summary>
 internal static class TlsPolicy
 {
@@ -115,11 +111,6 @@ internal static class TlsPolicy
             return new TlsDecision(kind, enforce, CertificateCheck.Pkix, enforce, [],
                 enforce ? $"MTA-STS enforce: TLS mandatory with a valid certificate for {input.Host} (RFC 8461 §4.2)"
                         : $"MTA-STS testing: TLS checked and reported, delivery not blocked (RFC 8461 §5)");
-        }
-        if (input.RequireTls)
-        {
-            return new TlsDecision(TlsPolicyKind.RequireTls, true, CertificateCheck.Pkix, true, [],
-                "REQUIRETLS: TLS mandatory with a valid certificate (RFC 8689 §4.2.1)");
         }
         return new TlsDecision(TlsPolicyKind.Opportunistic, false, CertificateCheck.None, false, [],
             "no DANE, no MTA-STS policy: STARTTLS when offered (RFC 7435)");

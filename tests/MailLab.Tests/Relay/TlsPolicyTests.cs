@@ -8,7 +8,7 @@ using MailLab.Tests.Support;
 
 namespace MailLab.Tests.Relay;
 
-/// <summary>The relay's TLS policy (RFC 7672 DANE, RFC 8461 MTA-STS, RFC 8689 REQUIRETLS): every row of the decision table.</summary>
+/// <summary>The relay's TLS policy (RFC 7672 DANE, RFC 8461 MTA-STS): every row of the decision table.</summary>
 public sealed class TlsPolicyTests
 {
     private static readonly TlsaData Ee = new(3, 1, 1, new byte[32]);
@@ -42,7 +42,6 @@ public sealed class TlsPolicyTests
         ("STS testing, MX listed: checked, not enforced", DnssecStatus.Unchecked, null, Testing, false, "mta-sts-testing", false, "Pkix", false, null),
         ("STS testing, MX not listed: delivers, reports", DnssecStatus.Unchecked, null, Testing with { Mx = ["mx.other.test"] }, false, "mta-sts-testing", false, "Pkix", false, "validation-failure"),
         ("STS none: opportunistic", DnssecStatus.Unchecked, null, NoneMode, false, "opportunistic", false, "None", false, null),
-        ("REQUIRETLS without policy: TLS and PKIX", DnssecStatus.Unchecked, null, null, true, "requiretls", true, "Pkix", false, null),
         ("indeterminate MX, no policy: opportunistic", DnssecStatus.Indeterminate, null, null, false, "opportunistic", false, "None", false, null),
     ];
 
@@ -52,8 +51,8 @@ public sealed class TlsPolicyTests
     [MemberData(nameof(Rows))]
     public void Decision_table(string row)
     {
-        var (_, mx, tlsa, sts, requireTls, policy, tlsRequired, check, defer, failure) = Table.Single(t => t.Row == row);
-        var d = TlsPolicy.Decide(new TlsPolicyInput("bank.test", "mx.bank.test", mx, tlsa, sts, requireTls));
+        var (_, mx, tlsa, sts, _, policy, tlsRequired, check, defer, failure) = Table.Single(t => t.Row == row);
+        var d = TlsPolicy.Decide(new TlsPolicyInput("bank.test", "mx.bank.test", mx, tlsa, sts));
         Assert.True(policy == d.PolicyName, $"{row}: policy {d.PolicyName}");
         Assert.True(tlsRequired == d.TlsRequired, $"{row}: TLS required {d.TlsRequired}");
         Assert.True(check == d.Check.ToString(), $"{row}: check {d.Check}");
