@@ -177,7 +177,7 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         logger = null;
     }
 
-    [GeneratedRegex(@"(?m)(?<key>(?<![\w-])(?:mta|submission|submissions|pop3|pop3s|imap|imaps|port)): \d+")]
+    [GeneratedRegex(@"(?m)(?<key>(?<![\w-])(?:mta|submission|submissions|pop3|pop3s|imap|imaps|port|https-port)): \d+")]
     private static partial Regex PortLine();
 
     private static string DefaultLabYaml()
