@@ -57,32 +57,14 @@ internal sealed class DnsForger : IAsyncDisposable
     /// <summary>Binds UDP and TCP on one port of the attacker's address (with port 0, a free one for both).</summary>
     public void Bind()
     {
-        var address = IPAddress.Parse(Info.Address);
-        for (int attempt = 0; ; attempt++)
+        try
         {
-            var u = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            var t = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                u.Bind(new IPEndPoint(address, Info.Port));
-                int port = ((IPEndPoint)u.LocalEndPoint!).Port;
-                t.Bind(new IPEndPoint(address, port));
-                t.Listen(16);
-                (udp, tcp) = (u, t);
-                Info = Info with { Port = port };
-                return;
-            }
-            catch (SocketException ex) when (Info.Port == 0 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 10)
-            {
-                u.Dispose();
-                t.Dispose();
-            }
-            catch (SocketException ex)
-            {
-                u.Dispose();
-                t.Dispose();
-                throw ListenerSockets.BindError(attackerSite, Info.Role, $"{Info.Address}:{Info.Port}", ex);
-            }
+            (udp, tcp, int port) = ListenerSockets.BindUdpAndTcp(IPAddress.Parse(Info.Address), Info.Port, 16);
+            Info = Info with { Port = port };
+        }
+        catch (SocketException ex)
+        {
+            throw ListenerSockets.BindError(attackerSite, Info.Role, $"{Info.Address}:{Info.Port}", ex);
         }
     }
 

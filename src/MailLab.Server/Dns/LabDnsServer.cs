@@ -75,38 +75,21 @@ public sealed class LabDnsServer : IAsyncDisposable
         {
             throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}", "not an IP address");
         }
-        // With port 0 the UDP port is chosen first; TCP may find it taken, so try a few times.
-        for (int attempt = 0; ; attempt++)
+        try
         {
-            var u = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            var t = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
+            (udp, tcp, int port) = ListenerSockets.BindUdpAndTcp(address, Info.Port, 64);
+            Info = Info with { Port = port };
+        }
+        catch (SocketException ex)
+        {
+            var error = ListenerSockets.BindError("lab", "DNS", $"{Info.Address}:{Info.Port}", ex);
+            if (Info.Port == 5353 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
-                // No SO_REUSEADDR on UDP: on Linux it lets any other process bind the same address and
-                // port and take the queries. (TCP keeps it: there it only allows rebinding over TIME_WAIT.)
-                u.Bind(new IPEndPoint(address, Info.Port));
-                int port = ((IPEndPoint)u.LocalEndPoint!).Port;
-                ListenerSockets.ReuseAddressOnly(t);
-                t.Bind(new IPEndPoint(address, port));
-                t.Listen(64);
-                (udp, tcp) = (u, t);
-                Info = Info with { Port = port };
-                return;
+                // An mDNS daemon (avahi) holds 5353 on every address; the lab DNS does not share a UDP port.
+                throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}",
+                    $"{error.Reason}; 5353 is also the mDNS port (avahi-daemon): set another port under dns: in the lab file");
             }
-            catch (SocketException ex)
-            {
-                u.Dispose();
-                t.Dispose();
-                if (Info.Port == 0 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 10) continue;
-                var error = ListenerSockets.BindError("lab", "DNS", $"{Info.Address}:{Info.Port}", ex);
-                if (Info.Port == 5353 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
-                {
-                    // An mDNS daemon (avahi) holds 5353 on every address; the lab DNS does not share a UDP port.
-                    throw new ListenerBindException("lab", "DNS", $"{Info.Address}:{Info.Port}",
-                        $"{error.Reason}; 5353 is also the mDNS port (avahi-daemon): set another port under dns: in the lab file");
-                }
-                throw error;
-            }
+            throw error;
         }
     }
 

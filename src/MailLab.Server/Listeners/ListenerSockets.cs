@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace MailLab.Server.Listeners;
@@ -27,4 +28,40 @@ internal static class ListenerSockets
             SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
             _ => ex.Message,
         });
+
+    /// <summary>
+    /// A UDP socket and a listening TCP socket on one address and port (a DNS server's pair). With port 0 the
+    /// UDP port is chosen first and TCP may find it taken, so a few ports are tried. Throws the last
+    /// <see cref="SocketException"/> for the caller to turn into its own message.
+    /// </summary>
+    public static (Socket Udp, Socket Tcp, int Port) BindUdpAndTcp(IPAddress address, int port, int backlog)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var u = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            var t = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                // No SO_REUSEADDR on UDP: on Linux it lets any other process bind the same address and
+                // port and take the queries. (TCP keeps it: there it only allows rebinding over TIME_WAIT.)
+                u.Bind(new IPEndPoint(address, port));
+                int bound = ((IPEndPoint)u.LocalEndPoint!).Port;
+                ReuseAddressOnly(t);
+                t.Bind(new IPEndPoint(address, bound));
+                t.Listen(backlog);
+                return (u, t, bound);
+            }
+            catch (SocketException ex) when (port == 0 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 10)
+            {
+                u.Dispose();
+                t.Dispose();
+            }
+            catch (SocketException)
+            {
+                u.Dispose();
+                t.Dispose();
+                throw;
+            }
+        }
+    }
 }
