@@ -258,11 +258,18 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
     private string ZoneFiles() => string.Join("\n", Directory.GetFiles(Path.Combine(data, "zones"), "*.zone").Order(StringComparer.Ordinal)
         .Select(f => new FileInfo(f)).Select(f => $"{f.Name} {f.LastWriteTimeUtc.Ticks} {f.Length}"));
 
-    /// <summary>Waits (bounded) until the relay queue has nothing waiting, as a student waits for the console to go quiet.</summary>
+    /// <summary>
+    /// Waits (bounded) until every message in the relay queue has been tried, as a student waits for the console to go
+    /// quiet: delivered, failed, or deferred. A deferred one waits for its retry (minutes), and so does nobody else.
+    /// </summary>
     private async Task WaitForQueueAsync()
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (RelayQueue.ReadAll(Path.Combine(data, "queue")).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        while (RelayQueue.ReadAll(Path.Combine(data, "queue")).Any(e => e.Recipients.Any(r => r.State == RecipientState.Scheduled))
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
     }
 
     private async Task CheckAsync(int line, IReadOnlyList<string> ids)
