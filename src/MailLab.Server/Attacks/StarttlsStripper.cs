@@ -72,6 +72,7 @@ internal sealed class StarttlsStripper(IPAddress source, IPEndPoint target, Atta
         private bool inHeaders;
         private long octets;
         private string? subject;
+        private string? messageId;
         private readonly string clientText = remote.ToString();
 
         public async Task RunAsync(CancellationToken shutdown)
@@ -204,11 +205,12 @@ internal sealed class StarttlsStripper(IPAddress source, IPEndPoint target, Atta
                 octets += raw.Length;
                 if (inHeaders && line.Length == 0) inHeaders = false;
                 else if (inHeaders && subject is null && line.StartsWith("Subject:", StringComparison.OrdinalIgnoreCase)) subject = line[8..].Trim();
+                else if (inHeaders && messageId is null && line.StartsWith("Message-ID:", StringComparison.OrdinalIgnoreCase)) messageId = line[11..].Trim();
                 if (line == ".")
                 {
                     inData = false;
                     pending.Enqueue(".");
-                    Saw("message", $"read a {octets}-octet message in plaintext: Subject: {subject}", null, octets, subject);
+                    Saw("message", $"read a {octets}-octet message in plaintext: Subject: {subject}", null, octets, subject, messageId: messageId);
                     Flush();
                 }
                 await Write(server, raw, ct);
@@ -235,6 +237,7 @@ internal sealed class StarttlsStripper(IPAddress source, IPEndPoint target, Atta
             {
                 octets = 0;
                 subject = null;
+                messageId = null;
                 inHeaders = true;
             }
             pending.Enqueue(verb);
@@ -295,9 +298,9 @@ internal sealed class StarttlsStripper(IPAddress source, IPEndPoint target, Atta
             }
         }
 
-        private void Saw(string direction, string text, string? line, long? size = null, string? subj = null, string? reason = null) =>
+        private void Saw(string direction, string text, string? line, long? size = null, string? subj = null, string? reason = null, string? messageId = null) =>
             t.Emit(TraceKind.AttackerSaw, text, ("Direction", direction), ("Line", line), ("Client", clientText),
-                ("Server", owner.Target.ToString()), ("Octets", size), ("Subject", subj), ("Reason", reason));
+                ("Server", owner.Target.ToString()), ("Octets", size), ("Subject", subj), ("Reason", reason), ("MessageId", messageId));
 
         private void Note(string mark, string line)
         {

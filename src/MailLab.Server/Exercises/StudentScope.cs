@@ -7,7 +7,8 @@ namespace MailLab.Server.Exercises;
 /// The part of a trace that belongs to one student: the sessions opened from the student's IP address,
 /// or the sessions in which the student's mail address logged in (AUTH, POP3, IMAP); then, transitively,
 /// what those sessions caused: the queue's relay of a message they submitted and the receiving site's
-/// session of that message (found by queue id and by the Message-ID header); and the events without a session
+/// session of that message (found by queue id and by the Message-ID header), and the session of an attacker the lab
+/// plays that read it on the way; and the events without a session
 /// (HTTP requests to the lab's web service) that came from the student's address.
 /// </summary>
 public static class StudentScope
@@ -38,8 +39,9 @@ public static class StudentScope
             foreach (var e in events)
             {
                 if (e.SessionKey is not { } k || sessions.Contains(k)) continue;
+                // The receiving site's session of the message, and a man in the middle's session that read it (AttackerSaw).
                 bool caused = e.Event.Message is { } q && queueIds.Contains(q)
-                    || e.Event.Kind == TraceKind.MessageReceived && e.Event.Field("MessageId") is { } id && messageIds.Contains(id);
+                    || e.Event.Kind is TraceKind.MessageReceived or TraceKind.AttackerSaw && e.Event.Field("MessageId") is { } id && messageIds.Contains(id);
                 if (caused) grew |= sessions.Add(k);
             }
         }

@@ -99,7 +99,7 @@ internal static class TraceContract
         // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
         [TraceKind.TlsPolicy] = "Step Domain Host Policy MxStatus TlsaStatus Tlsa:list PolicyId Mode Mx:list MaxAge:int Source Result FailureType Reason",
         // The STARTTLS stripping attack (issue 16 part 5).
-        [TraceKind.AttackerSaw] = "Direction Line Client Server Octets:int Subject Reason",
+        [TraceKind.AttackerSaw] = "Direction Line Client Server Octets:int Subject Reason MessageId",
         [TraceKind.StarttlsStripped] = "Action Line Client Server",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 

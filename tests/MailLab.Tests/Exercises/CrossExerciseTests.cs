@@ -59,6 +59,10 @@ public sealed class CrossExerciseTests(ITestOutputHelper output)
         // Signed messages submitted at bank's and evil's MSAs over STARTTLS with AUTH (DKIM-signed there, DMARC pass at
         // uc); bob's OPENPGPKEY record asked over TCP (it does not fit a UDP answer).
         [14] = ["3/starttls", "3/auth-over-tls", "4/signed-at-msa", "5/aligned-pass", "8/over-tcp"],
+        // Submissions over STARTTLS with AUTH (DKIM-signed), the first relayed by MX in plaintext through the attacker (DMARC
+        // pass at bank, so not 7/relayed-over-tls); the TLSA and TXT lookups over TCP, one while the TLSA record is removed (NXDOMAIN).
+        [16] = ["3/starttls", "3/auth-over-tls", "4/signed-at-msa", "4/verified-pass", "5/aligned-pass", "7/submitted-remote",
+                "7/queue-found-mx", "8/nxdomain", "8/over-tcp"],
     };
 
     [Theory]

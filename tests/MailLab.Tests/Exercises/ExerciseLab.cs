@@ -37,6 +37,11 @@ internal sealed class ExerciseLab : IAsyncDisposable
             forgery: On("allow-sender-forgery"), rejectSpfFail: On("reject-spf-fail"),
             dmarcMonitorOnly: On("dmarc-monitor-only"), showDmarcVerdict: On("show-dmarc-verdict")); // the switches as the default lab sets them unless the exercise says
         yaml = yaml.Replace("  enable-vrfy: false", $"  enable-vrfy: {(On("enable-vrfy") ? "true" : "false")}\n  enable-apop: {(On("enable-apop") ? "true" : "false")}");
+        // Any other switch the exercise sets (strip-starttls, dnssec-validate ...), as the default lab's switches: lists it.
+        foreach (var key in exercise.LabSwitches.Keys.Where(k => !yaml.Contains($"\n  {k}:", StringComparison.Ordinal)).ToList())
+        {
+            yaml = yaml.Replace("switches:\n", $"switches:\n  {key}: {(On(key) ? "true" : "false")}\n");
+        }
         // Exercise 6 reads mail over POP3 and IMAP: every site serves both, on free ports.
         yaml = yaml.Replace("ports: { mta: 0, submission: 0, submissions: 0 }",
             "ports: { mta: 0, submission: 0, submissions: 0, pop3: 0, pop3s: 0, imap: 0, imaps: 0 }");

@@ -172,6 +172,23 @@ public sealed class ObjectiveCheckerTests
     }
 
     [Fact]
+    public void Student_scope_takes_the_attackers_session_that_read_the_students_message_but_not_one_that_read_another()
+    {
+        var trace = new Recorded()
+            .Add("uc", TraceRole.MSA, "C1", TraceKind.SessionOpened, ("Client", "127.0.0.5"))
+            .AddMessage("uc", TraceRole.MSA, "C1", "Q1", TraceKind.MessageReceived, ("MessageId", "<mine@x>"), ("Client", "127.0.0.5"))
+            .Add("lab", TraceRole.ATTACKER, "C9", TraceKind.AttackerSaw, ("Direction", "connect"), ("Client", "127.0.1.1:40112"))
+            .Add("lab", TraceRole.ATTACKER, "C9", TraceKind.StarttlsStripped, ("Action", "ehlo"), ("Client", "127.0.1.1:40112"))
+            .Add("lab", TraceRole.ATTACKER, "C9", TraceKind.AttackerSaw, ("Direction", "message"), ("MessageId", "<mine@x>"))
+            .Add("lab", TraceRole.ATTACKER, "C10", TraceKind.StarttlsStripped, ("Action", "ehlo"), ("Client", "127.0.1.1:40113"))
+            .Add("lab", TraceRole.ATTACKER, "C10", TraceKind.AttackerSaw, ("Direction", "message"), ("MessageId", "<theirs@x>"));
+        var mine = StudentScope.Filter(trace.Numbered, "127.0.0.5");
+        Assert.Equal(3, mine.Count(e => e.Event.Session == "C9"));
+        Assert.DoesNotContain(mine, e => e.Event.Session == "C10");
+        Assert.Empty(StudentScope.Filter(trace.Numbered, "127.0.0.6"));
+    }
+
+    [Fact]
     public void Student_scope_takes_the_web_services_requests_from_the_students_address_but_not_the_labs()
     {
         // The lab's HTTP service has no sessions: its events name the client, as a session's first event does.

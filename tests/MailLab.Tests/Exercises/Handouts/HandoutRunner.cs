@@ -63,7 +63,8 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
         state = Directory.CreateDirectory(Path.Combine(root, "state")).FullName;
         labFile = Path.Combine(root, "runner-lab.yml");
-        defaults = HandoutRenderer.ConfiguredListeners(LabDefinitionLoader.Parse(DefaultLabYaml(), "default-lab.yml"));
+        var defaultLab = LabDefinitionLoader.Parse(DefaultLabYaml(), "default-lab.yml");
+        defaults = [.. HandoutRenderer.ConfiguredListeners(defaultLab), HttpsListener(defaultLab.Web.Address, defaultLab.Web.HttpsPort)];
         WriteZones(Path.Combine(root, "zones"));
         // The real maillab, as a student has it on PATH.
         string wrapper = Path.Combine(bin, "maillab");
@@ -122,7 +123,9 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
     /// <summary>The handout's steps, rendered for the running lab.</summary>
     private IReadOnlyList<HandoutStep> Steps()
     {
-        var rendered = HandoutRenderer.Render(handout, defaults, runtime!.Listeners, data);
+        var https = runtime!.Web?.HttpsEndPoint;
+        var running = https is null ? runtime.Listeners : [.. runtime.Listeners, HttpsListener(https.Address.ToString(), https.Port)];
+        var rendered = HandoutRenderer.Render(handout, defaults, running, data);
         if (rendered.Unmapped.Count > 0) throw Fail(0, $"the renderer could not map: {string.Join("; ", rendered.Unmapped)}");
         try
         {
@@ -177,8 +180,15 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         logger = null;
     }
 
+    // https-port too: a fixed 11443 made every handout's lab clash with another test run's on the same machine.
     [GeneratedRegex(@"(?m)(?<key>(?<![\w-])(?:mta|submission|submissions|pop3|pop3s|imap|imaps|port|https-port)): \d+")]
     private static partial Regex PortLine();
+
+    /// <summary>
+    /// The lab web's HTTPS listener (MTA-STS policies), which listeners.json does not list: the handouts write the
+    /// default lab's 11443 next to the web's address, and the runner's lab binds a free port instead.
+    /// </summary>
+    private static ListenerInfo HttpsListener(string address, int port) => new("lab", "WEB", address, port, "implicit");
 
     private static string DefaultLabYaml()
     {
@@ -258,11 +268,18 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
     private string ZoneFiles() => string.Join("\n", Directory.GetFiles(Path.Combine(data, "zones"), "*.zone").Order(StringComparer.Ordinal)
         .Select(f => new FileInfo(f)).Select(f => $"{f.Name} {f.LastWriteTimeUtc.Ticks} {f.Length}"));
 
-    /// <summary>Waits (bounded) until the relay queue has nothing waiting, as a student waits for the console to go quiet.</summary>
+    /// <summary>
+    /// Waits (bounded) until every message in the relay queue has been tried, as a student waits for the console to go
+    /// quiet: delivered, failed, or deferred. A deferred one waits for its retry (minutes), and so does nobody else.
+    /// </summary>
     private async Task WaitForQueueAsync()
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (RelayQueue.ReadAll(Path.Combine(data, "queue")).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        while (RelayQueue.ReadAll(Path.Combine(data, "queue")).Any(e => e.Recipients.Any(r => r.State == RecipientState.Scheduled))
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
     }
 
     private async Task CheckAsync(int line, IReadOnlyList<string> ids)
