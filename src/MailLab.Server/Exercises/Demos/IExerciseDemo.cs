@@ -30,6 +30,7 @@ public static class ExerciseDemos
         new SecretsDemo(),
         new SmimeDemo(),
         new OpenPgpDemo(),
+        new DnssecDemo(),
     ];
 
     /// <summary>The demo of exercise <paramref name="number"/>, or null when it has none.</summary>
