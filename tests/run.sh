@@ -15,7 +15,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # test needs from those is named here: swaks' TLS is Net::SSLeay (libnet-ssleay-perl, only
 # recommended: without it "--tls" exits 10). The README lists these.
 TEST_PACKAGES=(swaks libnet-ssleay-perl openssl ca-certificates bind9-dnsutils netcat-openbsd curl python3 python3-spf python3-dkim
-               fetchmail dovecot-imapd isync procps util-linux gnupg dirmngr libnss3-tools)
+               fetchmail dovecot-imapd isync procps util-linux gnupg dirmngr libnss3-tools
+               unbound ldnsutils)
 
 missing=()
 for p in "${TEST_PACKAGES[@]}"; do

@@ -11,5 +11,5 @@ public sealed partial class LabRuntime
         new(DnssecDirectory(dataDirectory), lab.Dns.Dnssec.Algorithm, lab.Dns.Dnssec.Unsigned, lab.Dns.Address, tracer);
 
     /// <summary><c>&lt;data&gt;/dnssec</c>: zone keys (0600), the break state, the trust anchors and the signed copies.</summary>
-    public static string DnssecDirectory(string dataDirectory) => Path.Combine(dataDirectory, "dnssec");
+    public static string DnssecDirectory(string dataDirectory) => DnssecFiles.Directory(dataDirectory);
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using MailLab.Protocols.Dns;
@@ -229,9 +228,8 @@ internal sealed class DnsForger : IAsyncDisposable
         return reply;
     }
 
-    /// <summary>Whether <paramref name="r"/> is an RRSIG (RFC 4034 §3.1) over <paramref name="type"/>: its first two octets name the type covered.</summary>
-    private static bool Covers(DnsRecord r, ushort type) =>
-        (ushort)r.Type == 46 && r.Data is OpaqueData { Octets.Length: >= 2 } o && BinaryPrimitives.ReadUInt16BigEndian(o.Octets) == type;
+    /// <summary>Whether <paramref name="r"/> is an RRSIG (RFC 4034 §3.1) over <paramref name="type"/>.</summary>
+    private static bool Covers(DnsRecord r, ushort type) => r.Data is RrsigData sig && (ushort)sig.TypeCovered == type;
 
     /// <summary>Asks the lab DNS the same question, from the attacker's address, over the same transport; null when it does not answer.</summary>
     private async Task<byte[]?> ForwardAsync(byte[] query, bool tcp)

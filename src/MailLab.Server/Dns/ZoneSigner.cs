@@ -85,6 +85,34 @@ internal sealed class ZoneSigner
         return map;
     }
 
+    /// <summary>
+    /// Sets (<paramref name="mode"/> <c>expired-rrsig</c> or <c>bad-ds</c>) or clears (null) the break of a zone in
+    /// <c>&lt;dnssec&gt;/broken</c>; a running lab re-signs on its next poll. False with a reason for an unknown mode.
+    /// </summary>
+    public static bool SetBroken(string directory, string zone, string? mode, out string? problem)
+    {
+        problem = null;
+        if (mode is not (null or ZoneSigning.ExpiredRrsig or ZoneSigning.BadDs))
+        {
+            problem = $"unknown break '{mode}': use {ZoneSigning.ExpiredRrsig} or {ZoneSigning.BadDs}";
+            return false;
+        }
+        zone = DnsNames.Normalize(zone);
+        if (!DnsNames.CanExist(zone))
+        {
+            problem = $"'{zone}' is not a zone name";
+            return false;
+        }
+        System.IO.Directory.CreateDirectory(directory);
+        string file = Path.Combine(directory, "broken");
+        var lines = File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() is { } z && DnsNames.Normalize(z) != zone).ToList() : [];
+        if (mode is not null) lines.Add($"{zone} {mode}");
+        string tmp = file + ".tmp";
+        File.WriteAllLines(tmp, lines);
+        File.Move(tmp, file, overwrite: true);
+        return true;
+    }
+
     /// <summary>The zones of <paramref name="input"/>, signed, with <c>test.</c> added when missing.</summary>
     public ZoneSet Sign(ZoneSet input, DateTimeOffset now)
     {

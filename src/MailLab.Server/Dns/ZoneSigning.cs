@@ -138,3 +138,19 @@ internal static class ZoneSigning
 
     private const long SerialEpoch = 1_767_225_600; // 2026-01-01T00:00:00Z
 }
+
+/// <summary>For bench/dnssec: times <see cref="ZoneSigning.Sign"/> over a zone given as records, with fresh keys.</summary>
+public static class ZoneSigningTimer
+{
+    /// <summary>The mean milliseconds of <paramref name="runs"/> signings of the zone <paramref name="origin"/>.</summary>
+    public static double Measure(string origin, IReadOnlyList<DnsRecord> records, byte algorithm, int runs)
+    {
+        using var ksk = DnssecKey.Generate(algorithm, DnskeyData.KeySigningKeyFlags);
+        using var zsk = DnssecKey.Generate(algorithm, DnskeyData.ZoneKeyFlags);
+        var zone = new Zone(origin, records, "bench");
+        uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < runs; i++) ZoneSigning.Sign(zone, ksk, zsk, [], now - 3600, now + 7 * 86400, 1, null);
+        return watch.Elapsed.TotalMilliseconds / runs;
+    }
+}

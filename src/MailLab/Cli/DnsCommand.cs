@@ -34,6 +34,7 @@ internal static class DnsCommand
         query.SetAction((parse, ct) => QueryAsync(parse.GetValue(name)!, parse.GetValue(type)!, parse.GetValue(qdata),
             parse.GetValue(server), parse.GetValue(tcp), parse.GetValue(source), ct));
         dns.Subcommands.Add(query);
+        DnssecCommands.AddTo(dns);
         return dns;
     }
 
@@ -43,6 +44,7 @@ internal static class DnsCommand
         Console.WriteLine(endpoint is null
             ? $"DNS listener: not running (no {Path.Combine(data, "listeners.json")}; start the lab with 'maillab up')"
             : $"DNS listener: {endpoint.Address}:{endpoint.Port} (UDP and TCP)");
+        DnssecCommands.List(data);
         string dir = Path.Combine(data, "zones");
         if (!Directory.Exists(dir))
         {

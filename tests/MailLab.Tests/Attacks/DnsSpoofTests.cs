@@ -53,6 +53,29 @@ public sealed class DnsSpoofTests
     }
 
     [Fact]
+    public async Task With_dnssec_validate_the_forged_MX_is_bogus_and_the_mail_waits_in_the_queue_with_the_reason()
+    {
+        var yaml = SpoofYaml().Replace("  spoof-dns: true\n", "  spoof-dns: true\n  dnssec-validate: true\n");
+        await using var lab = TestLab.FromYaml(yaml).Start();
+        await RelayTestHelpers.SubmitAsAlice(lab, "protected figures", "bob@bank.test");
+
+        var deferred = await RelayTestHelpers.Outcome(lab, "bob@bank.test", "deferred");
+        Assert.Contains("DNSSEC bogus", deferred.Field("Reason"));
+        // The forger did lie, with the genuine signature copied beside its record; the validator caught it.
+        var forged = Assert.Single(lab.Events(TraceKind.DnsForged), e => e.Field("Type") == "MX");
+        Assert.Equal("1", forged.Field("CopiedSignatures"));
+        var bogus = Assert.Single(lab.Events(TraceKind.DnssecValidation), e => e.Site == "uc" && e.Field("Name") == "bank.test"
+            && e.Field("Type") == "MX" && e.Field("Status") == "bogus");
+        Assert.Equal(LabOrigin.Resolver, bogus.Origin);
+        // Nothing reached evil: no relay connection to its address, nothing captured, the mail still queued.
+        Assert.DoesNotContain(lab.Events(TraceKind.RelayAttempt), e => e.Field("Step") == "connect" && e.Field("To")!.StartsWith("127.0.3.1:"));
+        Assert.Empty(lab.Events(TraceKind.MailCaptured));
+        var waiting = lab.Runtime!.Queue.LoadAll().Single().Recipients.Single();
+        Assert.Contains("DNSSEC bogus", waiting.Reason);
+        Assert.Empty(await lab.Store.ListAsync("mallory@evil.test", "INBOX", default));
+    }
+
+    [Fact]
     public async Task The_forger_answers_the_forged_question_itself_and_passes_every_other_one_through()
     {
         await using var lab = TestLab.FromYaml(SpoofYaml()).Start();
