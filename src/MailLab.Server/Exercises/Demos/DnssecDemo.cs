@@ -32,9 +32,8 @@ internal sealed class DnssecDemo : IExerciseDemo
         ctx.Step($"The chain of trust: {bank}'s keys (dig +dnssec dnskey {bank}) and the DS its parent test. holds (dig +dnssec ds {bank})");
         await AskAsync(ctx, bank, DnsType.DNSKEY, ct);
         await AskAsync(ctx, bank, DnsType.DS, ct);
-        string anchor = Path.Combine(LabRuntime.DnssecDirectory(ctx.DataDirectory), "trust-anchors.conf");
-        ctx.Out.WriteLine(File.Exists(anchor)
-            ? $"   the trust anchor (the DS of test.'s KSK) for delv: {anchor}"
+        ctx.Out.WriteLine(DnssecFiles.TrustAnchors(ctx.DataDirectory) is { } anchor
+            ? $"   the trust anchor (the DS of test.'s KSK) for delv: {anchor.Bind}"
             : "   (no trust anchor file yet: the lab writes it when it signs its zones)");
 
         ctx.Step($"Break {bank}'s signatures on purpose (maillab dns break {bank} expired-rrsig), look again, repair");
@@ -81,18 +80,12 @@ internal sealed class DnssecDemo : IExerciseDemo
     }
 
     /// <summary>
-    /// What <c>maillab dns break ZONE MODE</c> / <c>repair ZONE</c> write (<c>&lt;data&gt;/dnssec/broken</c>, one
-    /// "zone mode" line per broken zone); then waits until the lab DNS serves the zone so.
+    /// What <c>maillab dns break ZONE MODE</c> (or <c>repair ZONE</c> when <paramref name="mode"/> is null) does;
+    /// then waits until the lab DNS serves the zone so (it re-signs within a second).
     /// </summary>
     private static async Task SetBrokenAsync(DemoContext ctx, string zone, string? mode, CancellationToken ct)
     {
-        string dir = LabRuntime.DnssecDirectory(ctx.DataDirectory);
-        Directory.CreateDirectory(dir);
-        string file = Path.Combine(dir, "broken");
-        var lines = File.Exists(file) ? File.ReadAllLines(file).Where(l => !l.StartsWith(zone + " ", StringComparison.OrdinalIgnoreCase)).ToList() : [];
-        if (mode is not null) lines.Add($"{zone} {mode}");
-        await File.WriteAllLinesAsync(file, lines, ct);
-        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(mode is null ? 4 : 2)); // a new stamp whatever the clock's granularity
+        if (!DnssecFiles.SetBroken(ctx.DataDirectory, zone, mode, out string? problem)) throw new DemoException($"maillab dns break {zone}: {problem}");
         var deadline = DateTime.UtcNow + Wait;
         while (DateTime.UtcNow < deadline)
         {
