@@ -59,6 +59,10 @@ public sealed class CrossExerciseTests(ITestOutputHelper output)
         // Signed messages submitted at bank's and evil's MSAs over STARTTLS with AUTH (DKIM-signed there, DMARC pass at
         // uc); bob's OPENPGPKEY record asked over TCP (it does not fit a UDP answer).
         [14] = ["3/starttls", "3/auth-over-tls", "4/signed-at-msa", "5/aligned-pass", "8/over-tcp"],
+        // The student's own dig mx bank.test (with +dnssec); alice's submissions over STARTTLS with AUTH (DKIM-signed), whose
+        // queue found an MX (the forged one) and which evil's MTA verified (DKIM and DMARC pass) before capturing it.
+        [15] = ["3/starttls", "3/auth-over-tls", "4/signed-at-msa", "4/verified-pass", "5/aligned-pass", "7/looked-up-mx",
+                "7/submitted-remote", "7/queue-found-mx", "8/mx-record"],
     };
 
     [Theory]

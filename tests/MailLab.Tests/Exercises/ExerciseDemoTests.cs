@@ -106,6 +106,7 @@ public sealed class ExerciseDemoTests(ITestOutputHelper output)
     [InlineData(10, new[] { "apop-login", "mail-in-clear", "replay-refused", "cracked-login" }, new string[0])]
     [InlineData(11, new[] { "forged-from-accepted", "forgery-passes-dmarc" }, new[] { "msa-refuses-forged-from", "msa-refuses-forged-sender" })]
     [InlineData(12, new[] { "smtp-auth-in-trace", "wrong-password-in-trace", "imap-login-in-trace" }, new string[0])]
+    [InlineData(15, new[] { "mail-captured", "forged-mx-bogus" }, new[] { "signed-mx", "chain-of-trust" })]
     public async Task Without_its_switches_the_demo_does_not_meet_what_needs_them(int number, string[] needSwitch, string[] defaultLab)
     {
         var exercise = Catalog.Find(number)!;
