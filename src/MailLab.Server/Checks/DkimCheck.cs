@@ -17,6 +17,9 @@ public sealed record DkimCheckResult(IReadOnlyList<DkimVerification> Verificatio
 
     /// <summary>The signatures that passed (their d= are what DMARC aligns with, RFC 7489 §3.1.1).</summary>
     public IEnumerable<DkimVerification> Passed => Verifications.Where(v => v.Result == DkimResultCode.Pass);
+
+    /// <summary>The DNSSEC statuses of the key lookups (null when the resolver does not validate).</summary>
+    internal Dns.DnssecObservation? Dnssec { get; init; }
 }
 
 /// <summary>The MTA's DKIM check as a value-returning function: it asks the DNS through an <see cref="IDkimResolver"/> only.</summary>
@@ -36,7 +39,8 @@ public static class DkimCheck
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout ?? Timeout);
         var verifier = new DkimVerifier(new Bounded(resolver, limit.Token), time);
-        return new DkimCheckResult(await verifier.VerifyAsync(message, ct).ConfigureAwait(false), Ran: true);
+        var dnssec = Dns.LabResolver.Observe();
+        return new DkimCheckResult(await verifier.VerifyAsync(message, ct).ConfigureAwait(false), Ran: true) { Dnssec = dnssec };
     }
 
     /// <summary>
@@ -125,7 +129,8 @@ public sealed class DkimVerifyStage(IDkimResolver resolver) : ReceiveCheck
                 ("BodyHashComputed", v.BodyHashComputed), ("HeaderHashComputed", v.HeaderHashComputed),
                 ("Identity", v.Identity), ("Canonicalization", v.Canonicalization), ("KeyQuery", v.KeyQuery),
                 ("KeyAnswer", v.KeyAnswer), ("KeyBits", v.KeyBits), ("BodyLength", v.BodyLength),
-                ("SignedHeaders", v.SignedHeaders.ToArray()), ("UnsignedHeaders", v.UnsignedHeaders.ToArray()));
+                ("SignedHeaders", v.SignedHeaders.ToArray()), ("UnsignedHeaders", v.UnsignedHeaders.ToArray()),
+                ("Dnssec", result.Dnssec?.For(v.KeyQuery?.Split(' ')[0]))); // KeyQuery is "<name> TXT"
         }
     }
 }

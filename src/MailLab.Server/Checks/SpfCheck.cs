@@ -9,7 +9,14 @@ namespace MailLab.Server.Checks;
 /// the MTA should do about them: <see cref="Refusal"/> is set only when the lab rejects SPF fail.
 /// <see cref="Ran"/> is false when the site had no DNS to ask (in-memory sessions).
 /// </summary>
-public sealed record SpfCheckResult(SpfResult Helo, SpfResult MailFrom, PolicyDecision? Refusal, bool Ran);
+public sealed record SpfCheckResult(SpfResult Helo, SpfResult MailFrom, PolicyDecision? Refusal, bool Ran)
+{
+    /// <summary>The DNSSEC statuses of the HELO check's lookups (null when the resolver does not validate).</summary>
+    internal Dns.DnssecObservation? HeloDnssec { get; init; }
+
+    /// <summary>The DNSSEC statuses of the MAIL FROM check's lookups.</summary>
+    internal Dns.DnssecObservation? MailFromDnssec { get; init; }
+}
 
 /// <summary>
 /// The MTA's SPF check as a value-returning function: it asks the DNS through an
@@ -40,13 +47,15 @@ public static class SpfCheck
         limit.CancelAfter(budget);
 
         // RFC 7208 §2.3: the HELO check applies only when HELO gave a domain name, not an address literal.
+        var heloDnssec = Dns.LabResolver.Observe();
         var heloResult = IsDomainName(helo)
             ? await Run(() => evaluator.CheckHeloAsync(client, helo, limit.Token), client, helo, "postmaster@" + helo, helo, "helo", budget, ct)
             : new SpfResult(SpfResultCode.None, helo, null, [], null, null)
                 { ClientIp = client, Sender = "postmaster@" + helo, Helo = helo, Receiver = receiver, Identity = "helo" };
+        var mailDnssec = Dns.LabResolver.Observe();
         var mailResult = await Run(() => evaluator.CheckMailFromAsync(client, mailFrom, helo, limit.Token), client, domain, sender, helo, "mailfrom", budget, ct);
         return new SpfCheckResult(heloResult with { Receiver = receiver }, mailResult with { Receiver = receiver },
-            rejectFail ? RefusalFor(mailResult) : null, Ran: true);
+            rejectFail ? RefusalFor(mailResult) : null, Ran: true) { HeloDnssec = heloDnssec, MailFromDnssec = mailDnssec };
     }
 
     /// <summary>
@@ -120,13 +129,13 @@ public sealed class SpfStage(ISpfResolver? resolver) : ReceiveCheck
             var reason = CheckFailure.Trace("spf", ex, c.Trace);
             result = SpfCheck.InternalError(c.Host, c.Client, c.Helo, c.MailFrom, reason);
         }
-        Render(result.Helo, c.Trace);
-        Render(result.MailFrom, c.Trace);
+        Render(result.Helo, result.HeloDnssec?.Summary, c.Trace);
+        Render(result.MailFrom, result.MailFromDnssec?.Summary, c.Trace);
         c.Results.Set(result);
         return result.Refusal;
     }
 
-    private static void Render(SpfResult r, TraceContext trace)
+    private static void Render(SpfResult r, string? dnssec, TraceContext trace)
     {
         foreach (var step in r.Steps)
         {
@@ -139,6 +148,7 @@ public sealed class SpfStage(ISpfResolver? resolver) : ReceiveCheck
         trace.Emit(TraceKind.SpfResult,
             $"SPF {r.Identity} {r.Sender} from {r.ClientIp}: {r.Keyword}{(why is null ? "" : $" ({why})")}",
             ("Identity", r.Identity), ("Result", r.Keyword), ("Domain", r.Domain), ("DecidingTerm", r.DecidingTerm),
-            ("Explanation", r.Explanation), ("Problem", r.Problem), ("ClientIp", r.ClientIp?.ToString()), ("Sender", r.Sender));
+            ("Explanation", r.Explanation), ("Problem", r.Problem), ("ClientIp", r.ClientIp?.ToString()), ("Sender", r.Sender),
+            ("Dnssec", dnssec));
     }
 }

@@ -14,6 +14,19 @@ internal sealed record ResolverValidation(Func<TrustAnchor?> Anchor, TraceContex
 
 public sealed partial class LabResolver
 {
+    private static readonly AsyncLocal<DnssecObservation?> Observing = new();
+
+    /// <summary>
+    /// From here on in the calling async flow, the statuses of the validated lookups are recorded in the
+    /// returned observation (the caller's own flow only: an async method's changes do not reach its caller).
+    /// </summary>
+    internal static DnssecObservation Observe()
+    {
+        var o = new DnssecObservation();
+        Observing.Value = o;
+        return o;
+    }
+
     // One validation per answer received: a cached answer used again keeps its status and is not traced again.
     private readonly ConditionalWeakTable<DnsResponse, StrongBox<(DnssecStatus Status, string? Reason)>> validated = new();
 
@@ -33,9 +46,14 @@ public sealed partial class LabResolver
         if (box.Value.Status == DnssecStatus.Unchecked)
         {
             var (status, reason, chainError) = await ValidateAsync(name, type, response, ct).ConfigureAwait(false);
-            if (chainError is not null) return (null, chainError, DnssecStatus.Indeterminate);
+            if (chainError is not null)
+            {
+                Observing.Value?.Add(name, type, DnssecStatus.Indeterminate);
+                return (null, chainError, DnssecStatus.Indeterminate);
+            }
             box.Value = (status, reason);
         }
+        Observing.Value?.Add(name, type, box.Value.Status);
         return box.Value.Status == DnssecStatus.Bogus
             ? (null, $"{name} {type}: DNSSEC bogus: {box.Value.Reason}", DnssecStatus.Bogus)
             : (response, null, box.Value.Status);
@@ -135,5 +153,32 @@ public sealed partial class LabResolver
         {
             return null;
         }
+    }
+}
+
+/// <summary>
+/// The DNSSEC statuses of the lookups a validating <see cref="LabResolver"/> made inside one check (SPF for one
+/// identity, DKIM for one message), so the check's trace can say whether its answers were validated.
+/// Flows with the async call (an <see cref="AsyncLocal{T}"/> set by <see cref="LabResolver.Observe"/>).
+/// </summary>
+internal sealed class DnssecObservation
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Name, DnsType Type, DnssecStatus Status)> seen = new();
+
+    /// <summary>Records one validated lookup.</summary>
+    public void Add(string name, DnsType type, DnssecStatus status) => seen.Enqueue((name, type, status));
+
+    /// <summary>The weakest status of every lookup (bogus, indeterminate, insecure, secure), or null when none was validated.</summary>
+    public string? Summary => Worst(seen);
+
+    /// <summary>The weakest status of the lookups of <paramref name="name"/>, or null when it was not looked up with validation.</summary>
+    public string? For(string? name) => name is null ? null : Worst(seen.Where(s => s.Name == DnsNames.Normalize(name)));
+
+    private static string? Worst(IEnumerable<(string Name, DnsType Type, DnssecStatus Status)> entries)
+    {
+        var statuses = entries.Select(e => e.Status).ToList();
+        if (statuses.Count == 0) return null;
+        DnssecStatus[] order = [DnssecStatus.Bogus, DnssecStatus.Indeterminate, DnssecStatus.Insecure, DnssecStatus.Secure];
+        return order.First(statuses.Contains).ToString().ToLowerInvariant();
     }
 }

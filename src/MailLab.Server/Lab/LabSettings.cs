@@ -135,7 +135,9 @@ public sealed class LabWeb
     /// The HTTPS listener serving <c>https://mta-sts.DOMAIN/.well-known/mta-sts.txt</c> (RFC 8461 §3.3) with a lab CA
     /// certificate for every <c>mta-sts.DOMAIN</c>; 0 picks a free one. Defaults to 11443, or 0 when <see cref="Port"/> is 0.
     /// </summary>
-    public int HttpsPort { get; init; } = DefaultHttpsPort;
+    public int HttpsPort { get => httpsPort ?? (Port == 0 ? 0 : DefaultHttpsPort); init => httpsPort = value; }
+
+    private readonly int? httpsPort;
 
     /// <summary>
     /// The URL of the user CA's CRL as the certificates name it (CRL distribution point, RFC 5280

@@ -185,6 +185,9 @@ public sealed class LabWebServer : IAsyncDisposable
         await started.Task.WaitAsync(context.RequestAborted);
         var clock = Stopwatch.StartNew();
         var request = context.Request;
+        // Whose request it is, decided while the connection is open: a lab client may close (and unregister) it
+        // as soon as it has read the response, before the event below is written.
+        var trace = WebRouteContext.Of(tracer, context);
         try
         {
             await next(context);
@@ -201,7 +204,7 @@ public sealed class LabWebServer : IAsyncDisposable
         }
         string client = context.Connection.RemoteIpAddress?.ToString() ?? "";
         int status = context.Response.StatusCode;
-        WebRouteContext.Of(tracer, context).Emit(TraceKind.WebRequest,
+        trace.Emit(TraceKind.WebRequest,
             $"{request.Method} {request.Path}{request.QueryString} from {client}: {status}",
             ("Method", request.Method), ("Path", request.Path.Value ?? ""), ("Query", request.QueryString.Value ?? ""),
             ("Status", status), ("Client", client), ("Octets", context.Response.ContentLength ?? 0L),
