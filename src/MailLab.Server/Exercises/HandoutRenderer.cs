@@ -32,6 +32,8 @@ public static class HandoutRenderer
         @"|(?<data>(?<![\w./-])maillab-data(?![\w-]))",
         RegexOptions.CultureInvariant);
 
+    private const string Attacker = "ATTACKER";
+
     /// <summary>
     /// The listeners a lab definition configures, as the running lab reports them in <c>listeners.json</c>
     /// (site, role, address, configured port, TLS). For the default lab: what the handouts are written against.
@@ -52,6 +54,12 @@ public static class HandoutRenderer
         list.Add(new("lab", "DNS", lab.Dns.Address, lab.Dns.Port, "none"));
         // After DNS: a bare 127.0.9.1 (shared by default) still maps to the DNS's address.
         list.Add(new("lab", "WEB", lab.Web.Address, lab.Web.Port, "none"));
+        // The spoof-dns forger on its attacker site's address (dig @127.0.3.1 -p 1053): listed whether or not the switch is on.
+        var spoof = lab.Attacks.SpoofDns;
+        if (lab.Sites.FirstOrDefault(s => s.Name.Equals(spoof.Attacker, StringComparison.OrdinalIgnoreCase)) is { } attacker)
+        {
+            list.Add(new(attacker.Name, Attacker, attacker.Address, spoof.Port, "none"));
+        }
         return list;
     }
 
@@ -189,6 +197,11 @@ public static class HandoutRenderer
             var d = defaults.FirstOrDefault(x => x.Address == address && x.Port == port);
             if (d is null) return null;
             var r = running.FirstOrDefault(x => Same(x.Site, d.Site) && Same(x.Role, d.Role) && Same(x.Tls, d.Tls));
+            if (r is null && d.Role == Attacker)
+            {
+                // The attacker's switch is off in the running lab: left as written (the handout says to switch it on).
+                return port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
             if (r is null)
             {
                 unmapped.Add($"the running lab has no {d.Role} listener ({d.Tls}) for site '{d.Site}': {address} port {port} left as written");

@@ -30,9 +30,11 @@ internal sealed class ExerciseLab : IAsyncDisposable
     /// <summary>Starts a lab with the exercise's lab switches (as 'maillab exercise start' does).</summary>
     /// <param name="data">Reuse this data directory (a second run of the lab, as after Ctrl-C and 'maillab up'); default: a new one.</param>
     /// <param name="defaultSwitches">Ignore the exercise's switches: the default lab, as 'maillab up' starts it.</param>
-    public static ExerciseLab Start(Exercise exercise, string? data = null, bool defaultSwitches = false)
+    /// <param name="switches">These switches instead of the exercise's ('maillab up --switch NAME', an earlier step of its handout).</param>
+    public static ExerciseLab Start(Exercise exercise, string? data = null, bool defaultSwitches = false, IReadOnlyDictionary<string, bool>? switches = null)
     {
-        bool On(string key) => !defaultSwitches && exercise.LabSwitches.TryGetValue(key, out bool v) && v;
+        var chosen = switches ?? exercise.LabSwitches;
+        bool On(string key) => !defaultSwitches && chosen.TryGetValue(key, out bool v) && v;
         string yaml = TestLab.LabYaml(plaintextAuth: On("allow-plaintext-auth"), revealSecrets: On("reveal-secrets"),
             forgery: On("allow-sender-forgery"), rejectSpfFail: On("reject-spf-fail"),
             dmarcMonitorOnly: On("dmarc-monitor-only"), showDmarcVerdict: On("show-dmarc-verdict")); // the switches as the default lab sets them unless the exercise says
@@ -48,6 +50,9 @@ internal sealed class ExerciseLab : IAsyncDisposable
         // uc.test's colleagues of the default lab: exercise 10 cracks dave's password, exercise 11 forges carol's From.
         yaml = yaml.Replace("      - { address: alice@uc.test, password: lab-alice }",
             "      - { address: alice@uc.test, password: lab-alice }\n      - { address: carol@uc.test, password: lab-carol }\n      - { address: dave@uc.test, password: lab-dave }");
+        // Issue 16's switches, which the test lab's YAML does not list: the forger on a free port.
+        if (On("dnssec-validate")) yaml = yaml.Replace("switches:\n", "switches:\n  dnssec-validate: true\n");
+        if (On("spoof-dns")) yaml = yaml.Replace("switches:\n", "switches:\n  spoof-dns: true\n") + "\nattacks:\n  spoof-dns: { port: 0 }\n";
         var lab = TestLab.FromYaml(yaml, On("reveal-secrets"), data);
         TestPki.SeedUserPki(lab.DataDirectory); // the users' S/MIME certificates, made once per test run
         var logger = TraceLogging.Create(lab.DataDirectory, console: false);

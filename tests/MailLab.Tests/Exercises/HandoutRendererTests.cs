@@ -46,6 +46,23 @@ public sealed class HandoutRendererTests
     public void Maps_each_default_address_and_port_pair_to_the_running_listener_of_the_same_site_and_role(string written, string rendered) =>
         Assert.Equal(rendered, Render(written));
 
+    /// <summary>
+    /// The spoof-dns forger on evil's address (exercise 15) maps to the running lab's ATTACKER listener of that site;
+    /// with its switch off there is none, and the line stays as written without borrowing the DNS's port from the line above.
+    /// </summary>
+    [Fact]
+    public void The_dns_forger_maps_to_the_running_attacker_listener_and_stays_as_written_when_its_switch_is_off()
+    {
+        const string written = "dig @127.0.9.1 -p 1053 bank.test MX +short\ndig @127.0.3.1 -p 1053 bank.test MX +short";
+        var withForger = Running.Append(new ListenerInfo("evil", "ATTACKER", "10.3.0.5", 42053, "none")).ToList();
+        var on = HandoutRenderer.Render(written, Defaults, withForger, "/srv/lab data");
+        Assert.Equal("dig @10.9.0.5 -p 5353 bank.test MX +short\ndig @10.3.0.5 -p 42053 bank.test MX +short", on.Text);
+        Assert.Empty(on.Unmapped);
+        var off = HandoutRenderer.Render(written, Defaults, Running, "/srv/lab data");
+        Assert.Equal("dig @10.9.0.5 -p 5353 bank.test MX +short\ndig @10.3.0.5 -p 1053 bank.test MX +short", off.Text);
+        Assert.Empty(off.Unmapped);
+    }
+
     [Theory]
     [InlineData("The MTA port (2525/25) offers STARTTLS too")]          // no address: which site's?
     [InlineData("a bounce is sent 2525 times")]

@@ -30,6 +30,7 @@ public static class ExerciseDemos
         new SecretsDemo(),
         new SmimeDemo(),
         new OpenPgpDemo(),
+        new DnssecDemo(),
         new StarttlsStrippingDemo(),
     ];
 

@@ -254,7 +254,7 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
             throw Fail(s.Line, $"'{s.Command}' did not finish within {CommandTimeout.TotalSeconds:0} s\n{await stdout}{await stderr}");
         }
         string output = (await stdout) + (await stderr);
-        // The lab polls its zone files twice a second; a student reads the change with dig a moment later.
+        // The lab polls its zone files (and the DNSSEC break state) twice a second; a student reads the change with dig a moment later.
         // The runner reloads at once instead, so the next command never races the poller.
         if (ZoneFiles() != zonesBefore) runtime!.Dns?.Zones.Refresh();
         Log(s.Line, $"$ {s.Command}\n{Shorten(output)}(exit {p.ExitCode})");
@@ -265,8 +265,10 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
         }
     }
 
+    // The zone files and the DNSSEC break state ('maillab dns break/repair'): a change to either is served after a reload.
     private string ZoneFiles() => string.Join("\n", Directory.GetFiles(Path.Combine(data, "zones"), "*.zone").Order(StringComparer.Ordinal)
-        .Select(f => new FileInfo(f)).Select(f => $"{f.Name} {f.LastWriteTimeUtc.Ticks} {f.Length}"));
+        .Append(Path.Combine(data, "dnssec", "broken")).Select(f => new FileInfo(f))
+        .Select(f => f.Exists ? $"{f.Name} {f.LastWriteTimeUtc.Ticks} {f.Length}" : $"{f.Name} none"));
 
     /// <summary>
     /// Waits (bounded) until every message in the relay queue has been tried, as a student waits for the console to go
