@@ -40,7 +40,7 @@ internal sealed class ExerciseLab : IAsyncDisposable
             dmarcMonitorOnly: On("dmarc-monitor-only"), showDmarcVerdict: On("show-dmarc-verdict")); // the switches as the default lab sets them unless the exercise says
         yaml = yaml.Replace("  enable-vrfy: false", $"  enable-vrfy: {(On("enable-vrfy") ? "true" : "false")}\n  enable-apop: {(On("enable-apop") ? "true" : "false")}");
         // Any other switch the exercise sets (strip-starttls, dnssec-validate ...), as the default lab's switches: lists it.
-        foreach (var key in exercise.LabSwitches.Keys.Where(k => !yaml.Contains($"\n  {k}:", StringComparison.Ordinal)).ToList())
+        foreach (var key in chosen.Keys.Concat(exercise.LabSwitches.Keys).Distinct().Where(k => !yaml.Contains($"\n  {k}:", StringComparison.Ordinal)).ToList())
         {
             yaml = yaml.Replace("switches:\n", $"switches:\n  {key}: {(On(key) ? "true" : "false")}\n");
         }
@@ -50,9 +50,8 @@ internal sealed class ExerciseLab : IAsyncDisposable
         // uc.test's colleagues of the default lab: exercise 10 cracks dave's password, exercise 11 forges carol's From.
         yaml = yaml.Replace("      - { address: alice@uc.test, password: lab-alice }",
             "      - { address: alice@uc.test, password: lab-alice }\n      - { address: carol@uc.test, password: lab-carol }\n      - { address: dave@uc.test, password: lab-dave }");
-        // Issue 16's switches, which the test lab's YAML does not list: the forger on a free port.
-        if (On("dnssec-validate")) yaml = yaml.Replace("switches:\n", "switches:\n  dnssec-validate: true\n");
-        if (On("spoof-dns")) yaml = yaml.Replace("switches:\n", "switches:\n  spoof-dns: true\n") + "\nattacks:\n  spoof-dns: { port: 0 }\n";
+        // The spoof-dns forger on a free port.
+        if (On("spoof-dns")) yaml += "\nattacks:\n  spoof-dns: { port: 0 }\n";
         var lab = TestLab.FromYaml(yaml, On("reveal-secrets"), data);
         TestPki.SeedUserPki(lab.DataDirectory); // the users' S/MIME certificates, made once per test run
         var logger = TraceLogging.Create(lab.DataDirectory, console: false);

@@ -277,7 +277,10 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
     private async Task WaitForQueueAsync()
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (RelayQueue.ReadAll(Path.Combine(data, "queue")).Any(e => e.Recipients.Any(r => r.State == RecipientState.Scheduled))
+        // An entry whose recipients are all delivered or failed is still being finished (its bounce made and
+        // delivered) until it leaves the queue: wait for that too, or a handout that reads the bounce races it.
+        while (RelayQueue.ReadAll(Path.Combine(data, "queue")).Any(e => e.Recipients.Any(r => r.State == RecipientState.Scheduled)
+                || e.Recipients.All(r => r.State is RecipientState.Delivered or RecipientState.Failed))
             && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
