@@ -8,7 +8,8 @@
 #     10.127.0.0/16 (docker-compose.yml gives each container that address); the reverse zone
 #     127.in-addr.arpa becomes 127.10.in-addr.arpa with the same PTR records;
 #   - ports: the standard ones (RFC 5321 MTA 25, RFC 6409 submission 587, RFC 8314 submissions 465,
-#     POP3 110/995, IMAP 143/993, DNS 53, the web service HKP's 11371), since each site has a container
+#     POP3 110/995, IMAP 143/993, DNS 53 (and the spoof-dns forger's), the web service HKP's 11371 and
+#     HTTPS 443 for MTA-STS), since each site has a container
 #     of its own. The web service (web:) runs in the DNS container, on the DNS's address.
 set -eu
 src=${1:?usage: classroom-lab.sh LAB_DIR OUT_DIR}
@@ -31,6 +32,8 @@ note() { echo "; Derived from lab/zones/$1 by docker/classroom-lab.sh (127.0.N.Y
     -e 's/^\(  *relay-port:\) *[0-9]*/\1 25/' \
     -e '/^dns:/,/^[^ ]/s/^\(  *port:\) *[0-9]*/\1 53/' \
     -e '/^web:/,/^[^ ]/s/^\(  *port:\) *[0-9]*/\1 11371/' \
+    -e '/^web:/,/^[^ ]/s/^\(  *https-port:\) *[0-9]*/\1 443/' \
+    -e '/^attacks:/,/^[^ ]/s/^\(  *port:\) *[0-9]*/\1 53/' \
     "$src/default-lab.yml"; } >"$out/lab.yml"
 
 for zone in "$src"/zones/*.zone; do
@@ -51,7 +54,7 @@ if grep -rn '\b127\.0\.[1-9]' "$out/lab.yml" "$out/zones"; then
   echo "classroom-lab.sh: loopback addresses left in the derived lab (above)" >&2
   exit 1
 fi
-if grep -nE '^ +(mta|submission|submissions|pop3|pop3s|imap|imaps|relay-port|port): *([0-9]{4,}|0)\b' "$out/lab.yml" | grep -v ' port: 11371\b'; then
+if grep -nE '^ +(mta|submission|submissions|pop3|pop3s|imap|imaps|relay-port|port|https-port): *([0-9]{4,}|0)\b' "$out/lab.yml" | grep -v ' port: 11371\b'; then
   echo "classroom-lab.sh: a non-standard port left in the derived lab.yml (above)" >&2
   exit 1
 fi
