@@ -31,6 +31,10 @@ internal static class MtaStsRoutes
             return WebRoutes.Text(404, $"'{host}' is not mta-sts.DOMAIN\n");
         }
         string file = Path.Combine(dataDirectory, Folder, host[8..] + ".txt");
+        var info = new FileInfo(file);
+        // A link could serve any file the lab can read, and a policy over 64 KiB is one no client takes (RFC 8461 §3.3).
+        if (info.LinkTarget is not null) return WebRoutes.Text(404, $"{Folder}/{host[8..]}.txt is a symbolic link; only a regular file is served\n");
+        if (info.Exists && info.Length > 64 * 1024) return WebRoutes.Text(404, $"{Folder}/{host[8..]}.txt is over 64 KiB (RFC 8461 §3.3); it is not served\n");
         try
         {
             var bytes = await File.ReadAllBytesAsync(file);

@@ -162,6 +162,15 @@ public sealed class RelayTlsPolicyTests
         // Plain HTTP on the web port does not serve it (RFC 8461 §3.3).
         using var plain = new HttpClient();
         Assert.Equal(404, (int)(await plain.GetAsync(lab.Runtime.Web.Url + "/.well-known/mta-sts.txt")).StatusCode);
+        // A student's symbolic link to another file, or a policy over 64 KiB, is not served.
+        var secret = Path.Combine(lab.DataDirectory, "secret.txt");
+        await File.WriteAllTextAsync(secret, "not a policy");
+        File.CreateSymbolicLink(Path.Combine(lab.DataDirectory, "mta-sts", "evil.test.txt"), secret);
+        var linked = await http.GetAsync("https://mta-sts.evil.test/.well-known/mta-sts.txt");
+        Assert.Equal(404, (int)linked.StatusCode);
+        Assert.DoesNotContain("not a policy", await linked.Content.ReadAsStringAsync());
+        await File.WriteAllTextAsync(Path.Combine(lab.DataDirectory, "mta-sts", "uc.test.txt"), new string('x', 64 * 1024 + 1));
+        Assert.Equal(404, (int)(await http.GetAsync("https://mta-sts.uc.test/.well-known/mta-sts.txt")).StatusCode);
     }
 
     [Fact]
