@@ -15,6 +15,9 @@ public sealed partial class LabRuntime
     /// <summary>The relay's TLS-RPT counts (RFC 8460) since the last report.</summary>
     internal TlsReportCounter TlsReports { get; } = new();
 
+    /// <summary>Sends the TLS reports (RFC 8460) of every site; null when the lab runs no site.</summary>
+    public Reports.TlsReporter? TlsReporter { get; private set; }
+
     /// <summary>
     /// The lab CA certificate of the MTA-STS policy hosts, <c>mta-sts.DOMAIN</c> for every lab domain, and the starting
     /// policy files in <c>&lt;data&gt;/mta-sts</c> (made once; students edit them).

@@ -248,6 +248,9 @@ public sealed partial class LabRuntime : IAsyncDisposable
             runtime.relay.Start();
             runtime.Reports = new Reports.DmarcReporter(sites, queue, s => receive[s.Name].Spf, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
             runtime.Reports.Start();
+            runtime.TlsReporter = new MailLab.Server.Reports.TlsReporter(sites, queue, runtime.TlsReports, s => receive[s.Name].Spf, s => runtime.dkimKeys.GetValueOrDefault(s.Name),
+                Path.Combine(dataDirectory, MailLab.Server.Reports.TlsReporter.DirectoryName), tracer, lab.Relay.TlsReportInterval);
+            runtime.TlsReporter.Start();
         }
         string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
         string partial = sites.Count == lab.Sites.Count && dns is not null ? "" : $" (only {string.Join(",", runtime.Listeners.Select(l => l.Site).Distinct())})";
@@ -327,6 +330,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             .Append(Web?.StopAsync() ?? Task.CompletedTask).Append(attackers.StopAsync())));
         if (relay is not null) await Quietly("relay", relay.StopAsync);
         if (Reports is not null) await Quietly("reports", async () => await Reports.DisposeAsync());
+        if (TlsReporter is not null) await Quietly("TLS reports", async () => await TlsReporter.DisposeAsync());
         if (Dns is not null) await Quietly("zones", async () => await Dns.Zones.DisposeAsync());
         await Quietly("listeners file", () => { File.Delete(ListenersFile); return Task.CompletedTask; });
     }

@@ -98,6 +98,7 @@ internal static class TraceContract
 
         // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
         [TraceKind.TlsPolicy] = "Step Domain Host Policy MxStatus TlsaStatus Tlsa:list PolicyId Mode Mx:list MaxAge:int Source Result FailureType Reason",
+        [TraceKind.TlsReportSent] = "PolicyDomain ReportId Successes:int Failures:int PolicyTypes:list SentTo:list Refused:list Size:int Begin:int End:int Reason",
         // The STARTTLS stripping attack (issue 16 part 5).
         [TraceKind.AttackerSaw] = "Direction Line Client Server Octets:int Subject Reason MessageId",
         [TraceKind.StarttlsStripped] = "Action Line Client Server",
