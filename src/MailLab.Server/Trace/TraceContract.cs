@@ -61,7 +61,7 @@ internal static class TraceContract
         [TraceKind.SpfResult] = "Identity Result Domain DecidingTerm Explanation Problem ClientIp Sender Dnssec",
         [TraceKind.DkimStep] = "Step Index:int Detail Ok:bool Query Answer Domain Selector Algorithm SignedHeaders:list BodyHash KeyBits:int KeyFile Record",
         [TraceKind.DkimResult] = "Index:int Result Reason Domain Selector Algorithm BodyHashClaimed BodyHashComputed HeaderHashComputed Identity Canonicalization KeyQuery KeyAnswer KeyBits:int BodyLength:int SignedHeaders:list UnsignedHeaders:list Dnssec",
-        [TraceKind.DmarcEvaluated] = "Result FromDomain Policy Disposition SpfAligned:bool DkimAligned:bool Reason PolicyTag PolicyDomain Record OrgDomain Mode Requested Override Folder FromProblem Alignments:list Steps:list",
+        [TraceKind.DmarcEvaluated] = "Result FromDomain Policy Disposition SpfAligned:bool DkimAligned:bool Reason PolicyTag PolicyDomain Record OrgDomain Mode Requested Override Folder FromProblem Alignments:list Steps:list Dnssec",
         [TraceKind.RelayAttempt] = "Step Domain Outcome Hosts:list Recipients:list From To Host Preference:int Reason",
         [TraceKind.RelayOutcome] = "Recipient State Reply Status Reason RemoteMta Attempts:int NextAttempt",
         [TraceKind.MailboxAccess] = "User Folder Action Messages:int Recent:int Count:int Uid:int Size:int Target NewName Octets:int Number:int UniqueId Unmarked:int Reason",
