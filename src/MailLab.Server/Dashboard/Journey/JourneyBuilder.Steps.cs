@@ -6,13 +6,16 @@ namespace MailLab.Server.Dashboard.Journey;
 // packets and header bookkeeping stay in the live trace.
 public static partial class JourneyBuilder
 {
-    private static JourneyStep? Step(TraceEvent e, List<TraceEvent> hop)
+    private static JourneyStep? Step(TraceEvent e, List<TraceEvent> hop, HashSet<TraceEvent> dataReplies)
     {
         JourneyStep S(string stage, string summary, RfcRef rfc, string? verdict = null, string? received = null) =>
             new(e.Sequence, e.Time, stage, e.Site, e.Role.ToString(), e.Session, e.Message, summary, received, verdict, rfc);
 
         switch (e.Kind)
         {
+            case TraceKind.CommandReceived when e.Str("Verb") == "MAIL":
+                // The transaction's start: SPF is checked here, before the message (and its id) exists.
+                return S(e.Role == TraceRole.MSA ? "MUA → MSA" : "MTA", e.Text, JourneyRfcs.MailFrom);
             case TraceKind.MessageReceived:
             {
                 var received = hop.FirstOrDefault(h => h.Kind == TraceKind.HeaderAdded && h.Message == e.Message && h.Str("Header") == "Received");
@@ -43,7 +46,7 @@ public static partial class JourneyBuilder
                 return S("checks", $"OpenPGP {e.Str("Structure")}: {e.Str("Result")} ({e.Str("Reason")})", JourneyRfcs.OpenPgp, e.Str("Result"));
             case TraceKind.MessageRejected:
                 return S("reply", $"refused: {e.Str("Reason")}", e.Str("Reason")?.StartsWith("dmarc", StringComparison.Ordinal) == true ? JourneyRfcs.DmarcReject : JourneyRfcs.Reply, "rejected");
-            case TraceKind.ReplySent when e.Message is null:
+            case TraceKind.ReplySent when dataReplies.Contains(e):
             {
                 int code = e.Int("Code") ?? 0;
                 return S("reply", $"S: {code} {e.Str("Enhanced")} {string.Join(" ", e.List("Lines"))}".Replace("  ", " "),

@@ -64,9 +64,10 @@ public static partial class JourneyBuilder
         var hopEvents = hops.SelectMany(h => h.Events).Distinct().Order().Select(i => trace.Events[i]).ToList();
         var first = trace.Received.TryGetValue(ids[0], out int at) ? trace.Events[at] : null;
         var dmarc = hopEvents.Where(e => e.Kind == TraceKind.DmarcEvaluated).Select(Dmarc).ToList();
-        var replies = hops.Select(h => trace.DataReply(h.Id, h.Events)).OfType<TraceEvent>().Select(Reply).ToList();
+        var dataReplies = hops.Select(h => trace.DataReply(h.Id, h.Events)).OfType<TraceEvent>().ToHashSet();
+        var replies = dataReplies.Select(Reply).ToList();
         var fetches = Fetches(trace, hopEvents);
-        var timeline = hopEvents.Concat(fetches).Select(e => Step(e, hopEvents)).OfType<JourneyStep>().ToList();
+        var timeline = hopEvents.Concat(fetches).Select(e => Step(e, hopEvents, dataReplies)).OfType<JourneyStep>().ToList();
         return new MessageJourney(
             id, ids, first?.Str("MessageId"), first?.Str("Subject"), Outcome(trace, hops),
             Envelope(first, dmarc.LastOrDefault()),

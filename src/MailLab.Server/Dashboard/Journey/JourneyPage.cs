@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 
 namespace MailLab.Server.Dashboard.Journey;
@@ -237,5 +236,8 @@ public static class JourneyPage
 
     private static string Link(RfcRef rfc) => $"<a href=\"{E(rfc.Url)}\">{E(rfc.Label)}</a>";
 
-    private static string E(string s) => WebUtility.HtmlEncode(s);
+    // The five characters that matter in text and in quoted attributes; the rest stays readable UTF-8
+    // (WebUtility.HtmlEncode would turn § into &#167;).
+    private static string E(string s) =>
+        s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;").Replace("'", "&#39;");
 }
