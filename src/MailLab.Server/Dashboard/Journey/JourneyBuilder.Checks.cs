@@ -30,14 +30,22 @@ public static partial class JourneyBuilder
         return result;
     }
 
+    // An include: is traced twice, before the walk of the other domain and with its verdict after it;
+    // the node shows both as one term (Closing: the second).
     private sealed class SpfNode(TraceEvent step)
     {
         public TraceEvent Step { get; } = step;
+        public TraceEvent? Closing { get; set; }
         public List<SpfNode> Children { get; } = [];
 
-        public SpfTermView View() => new(Step.Str("Domain") ?? "", Step.Str("Term") ?? "", Step.Str("Query"), Step.Str("Answer"), Step.Bool("Matched"),
-            Step.Int("Lookups") ?? 0, Step.Int("VoidLookups") ?? 0, Step.Str("Note"), JourneyRfcs.SpfTerm(Step.Str("Term") ?? ""),
-            Children.Select(c => c.View()).ToList());
+        public SpfTermView View()
+        {
+            var last = Closing ?? Step;
+            var note = Closing is null ? Step.Str("Note") : string.Join("; ", new[] { Step.Str("Note"), Closing.Str("Note") }.OfType<string>());
+            return new(Step.Str("Domain") ?? "", Step.Str("Term") ?? "", Step.Str("Query"), Step.Str("Answer"), last.Bool("Matched"),
+                last.Int("Lookups") ?? 0, last.Int("VoidLookups") ?? 0, note, JourneyRfcs.SpfTerm(Step.Str("Term") ?? ""),
+                Children.Select(c => c.View()).ToList());
+        }
     }
 
     /// <summary>
@@ -58,6 +66,11 @@ public static partial class JourneyBuilder
                 if (up >= 0)
                 {
                     stack.RemoveRange(up + 1, stack.Count - up - 1);
+                    if (stack[^1].Nodes.LastOrDefault() is { Closing: null } open && open.Children.Count > 0 && open.Step.Str("Term") == step.Str("Term"))
+                    {
+                        open.Closing = step;
+                        continue;
+                    }
                 }
                 else if (stack[^1].Nodes.LastOrDefault() is { } parent && stack.Count < 32)
                 {

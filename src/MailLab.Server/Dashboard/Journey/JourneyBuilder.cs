@@ -44,11 +44,14 @@ public static partial class JourneyBuilder
         limit = Math.Clamp(limit, 0, MaxListed);
         var trace = new MessageTrace(events);
         var list = new List<MessageSummary>();
-        foreach (var (id, at) in trace.Received.OrderByDescending(kv => kv.Value))
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (received, last) in trace.Received.OrderByDescending(kv => kv.Value))
         {
             if (list.Count >= limit) break;
-            if (trace.HasParent(id)) continue;
-            var e = trace.Events[at];
+            // A later hop is listed under its first hop: the submission, or the lab's own report mail that was relayed.
+            var id = trace.Root(received);
+            if (!seen.Add(id)) continue;
+            var e = trace.Events[trace.Received.TryGetValue(id, out int at) ? at : last];
             var ids = trace.Chain(id);
             var hops = ids.Select(h => (Id: h, Events: trace.Hop(h))).ToList();
             list.Add(new MessageSummary(id, ids, e.Time, e.Site, e.Str("HeaderFrom"), e.Str("MailFrom") ?? "",
@@ -62,7 +65,7 @@ public static partial class JourneyBuilder
         var ids = trace.Chain(trace.Root(id));
         var hops = ids.Select(h => (Id: h, Events: trace.Hop(h))).ToList();
         var hopEvents = hops.SelectMany(h => h.Events).Distinct().Order().Select(i => trace.Events[i]).ToList();
-        var first = trace.Received.TryGetValue(ids[0], out int at) ? trace.Events[at] : null;
+        var first = ids.Where(trace.Received.ContainsKey).Select(h => trace.Events[trace.Received[h]]).FirstOrDefault();
         var dmarc = hopEvents.Where(e => e.Kind == TraceKind.DmarcEvaluated).Select(Dmarc).ToList();
         var dataReplies = hops.Select(h => trace.DataReply(h.Id, h.Events)).OfType<TraceEvent>().ToHashSet();
         var replies = dataReplies.Select(Reply).ToList();

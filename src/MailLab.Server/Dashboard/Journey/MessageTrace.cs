@@ -52,9 +52,6 @@ internal sealed class MessageTrace
     /// <summary>Whether any event names this queue id.</summary>
     public bool Knows(string id) => byMessage.ContainsKey(id);
 
-    /// <summary>Whether this id is a later hop of a message (the relay of another id led to it).</summary>
-    public bool HasParent(string id) => parent.ContainsKey(id);
-
     /// <summary>The first hop's id of the message <paramref name="id"/> belongs to.</summary>
     public string Root(string id)
     {
