@@ -44,6 +44,9 @@ public static partial class JourneyBuilder
                 return S("checks", $"S/MIME {e.Str("Structure")}: {e.Str("Verdict")} ({e.Str("Reason")})", JourneyRfcs.Smime, e.Str("Verdict"));
             case TraceKind.OpenPgpResult:
                 return S("checks", $"OpenPGP {e.Str("Structure")}: {e.Str("Result")} ({e.Str("Reason")})", JourneyRfcs.OpenPgp, e.Str("Result"));
+            case TraceKind.DmarcReportSent when e.Str("Report") == "failure":
+                return S("checks", $"DMARC failure report {(e.Str("QueueId") is { } q ? $"queued as {q}" : "not queued")} for {Names(e.List("SentTo"))}",
+                    RfcRef.Of(7489, "7.3"));
             case TraceKind.MessageRejected:
                 return S("reply", $"refused: {e.Str("Reason")}", e.Str("Reason")?.StartsWith("dmarc", StringComparison.Ordinal) == true ? JourneyRfcs.DmarcReject : JourneyRfcs.Reply, "rejected");
             case TraceKind.ReplySent when dataReplies.Contains(e):
