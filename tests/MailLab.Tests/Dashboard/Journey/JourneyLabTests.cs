@@ -79,6 +79,30 @@ public sealed class JourneyLabTests
     }
 
     [Fact]
+    public async Task The_journey_read_back_from_trace_jsonl_is_the_one_built_from_the_live_stream()
+    {
+        var data = TempDir.New("journey");
+        var logger = TraceLogging.Create(data, TextWriter.Null);
+        MessageJourney? live;
+        string id;
+        await using (var lab = TestLab.FromYaml(TestLab.LabYaml(dmarcMonitorOnly: false), data: data, logger: logger).Start())
+        {
+            id = await ForgeCeoMail(lab);
+            live = JourneyBuilder.Build(lab.Tracer.Stream.Query(), id);
+        }
+        logger.Dispose(); // flushes the file
+
+        var file = await Server.Exercises.TraceFileReader.ReadAsync(data);
+        var read = JourneyBuilder.Build(file.Events, id);
+
+        Assert.NotNull(live);
+        Assert.NotNull(read);
+        Assert.Equal("fail", read.Spf.Single(s => s.Identity == "mailfrom").Result);
+        var web = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(live, web), System.Text.Json.JsonSerializer.Serialize(read, web));
+    }
+
+    [Fact]
     public async Task Legitimate_mail_from_alice_to_bob_is_followed_across_both_sites_to_the_imap_fetch()
     {
         var yaml = TestLab.LabYaml(dmarcMonitorOnly: false)
