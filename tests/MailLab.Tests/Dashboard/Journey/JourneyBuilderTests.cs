@@ -50,6 +50,26 @@ public sealed class JourneyBuilderTests
         Assert.Contains(j.Timeline, s => s.Summary.EndsWith("100 octets for bob@bank.test", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void The_page_escapes_what_a_client_chose()
+    {
+        const string id = "9B4P0481P48C";
+        var j = JourneyBuilder.Build(
+        [
+            E(TraceKind.MessageReceived, id, ("MailFrom", "x@evil.test"), ("HeaderFrom", "\"<img src=x onerror=alert(1)>\" <x@evil.test>"),
+                ("HeaderFromDomain", "evil.test"), ("EnvelopeDomain", "evil.test"), ("Recipients", new[] { "bob@bank.test" }),
+                ("Subject", "<script>alert('x')</script>"), ("Helo", "<b>helo</b>"), ("Client", "127.0.3.1"), ("Size", 10L), ("Tls", false)),
+        ], id)!;
+
+        var html = JourneyPage.Render(j);
+
+        Assert.DoesNotContain("<script>", html);
+        Assert.DoesNotContain("<img", html);
+        Assert.DoesNotContain("<b>", html);
+        Assert.Contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", html);
+        Assert.Contains("received from &lt;b&gt;helo&lt;/b&gt; [127.0.3.1]", html);
+    }
+
     [Theory]
     [InlineData("8HYQ0H8VG4FG", true)]
     [InlineData("0123456789BZ", true)]

@@ -79,6 +79,31 @@ public sealed class JourneyLabTests
     }
 
     [Fact]
+    public async Task A_body_changed_in_transit_shows_each_signatures_failing_step_and_both_body_hashes()
+    {
+        await using var lab = TestLab.Create().Start();
+        var signed = Dkim.DkimLabHelpers.SignAsUc(lab, Dkim.DkimLabHelpers.Message);
+        var results = await Dkim.DkimLabHelpers.SendToBank(lab, signed.Replace("100 EUR", "900 EUR"));
+
+        var j = JourneyBuilder.Build(lab.Tracer.Stream.Query(), results[0].Message!);
+
+        Assert.NotNull(j);
+        Assert.Equal(2, j.Dkim.Count);
+        Assert.All(j.Dkim, d =>
+        {
+            Assert.Equal(("fail", "body hash mismatch", false), (d.Result, d.Reason, d.BodyHashMatches));
+            Assert.NotEqual(d.BodyHashClaimed, d.BodyHashComputed);
+            Assert.StartsWith("body-hash: ", d.FailingStep);
+            Assert.Equal(("RFC 6376 §6.1.3", false), (d.Steps.Single(s => s.Step == "body-hash").Rfc.Label, d.Steps.Single(s => s.Step == "body-hash").Ok));
+            Assert.StartsWith("v=DKIM1", d.KeyAnswer);
+        });
+        Assert.Equal(["lab-rsa", "lab-ed25519"], j.Dkim.Select(d => d.Selector));
+        var html = JourneyPage.Render(j);
+        Assert.Contains("Failing step: <strong>body-hash: ", html);
+        Assert.Contains("(✗ differs)", html);
+    }
+
+    [Fact]
     public async Task The_journey_read_back_from_trace_jsonl_is_the_one_built_from_the_live_stream()
     {
         var data = TempDir.New("journey");
