@@ -68,11 +68,11 @@ public class AutoconfigTests
         return doc;
     }
 
-    private sealed record Server(bool Incoming, string Type, string Host, int Port, string SocketType, string User, string Auth);
+    private sealed record Listed(bool Incoming, string Type, string Host, int Port, string SocketType, string User, string Auth);
 
-    private static List<Server> Servers(XDocument doc) =>
+    private static List<Listed> Servers(XDocument doc) =>
         doc.Root!.Element("emailProvider")!.Elements().Where(e => e.Name.LocalName is "incomingServer" or "outgoingServer")
-            .Select(e => new Server(e.Name.LocalName == "incomingServer", (string)e.Attribute("type")!, (string)e.Element("hostname")!,
+            .Select(e => new Listed(e.Name.LocalName == "incomingServer", (string)e.Attribute("type")!, (string)e.Element("hostname")!,
                 (int)e.Element("port")!, (string)e.Element("socketType")!, (string)e.Element("username")!, (string)e.Element("authentication")!))
             .ToList();
 
@@ -154,5 +154,137 @@ public class AutoconfigTests
             Assert.Equal([$"autoconfig SSL {servers[4].Port}", $"autoconfig STARTTLS {servers[5].Port}"], subjects.Order());
             await imap.DisconnectAsync(true);
         }
+    }
+
+    [Fact]
+    public async Task Curl_fetches_both_lookup_urls_over_http_and_the_https_one_with_the_lab_ca()
+    {
+        await using var lab = StartLab();
+        var web = lab.Runtime!.Web!;
+        string ip = (await Resolve(lab, "autoconfig.bank.test")).ToString();
+        string ca = Path.Combine(lab.DataDirectory, "certs", "ca.crt");
+        int http = web.Info.Port, https = web.HttpsEndPoint!.Port;
+        // --resolve stands in for the lab DNS (asked above), so curl sends the Host (and SNI) Thunderbird would.
+        string[][] fetches =
+        [
+            ["--resolve", $"autoconfig.bank.test:{http}:{ip}", $"http://autoconfig.bank.test:{http}/mail/config-v1.1.xml{Query}"],
+            ["--resolve", $"bank.test:{http}:{ip}", $"http://bank.test:{http}/.well-known/autoconfig/mail/config-v1.1.xml{Query}"],
+            // Thunderbird tries HTTPS first: the certificate names autoconfig.DOMAIN and chains to the lab CA.
+            ["--cacert", ca, "--resolve", $"autoconfig.bank.test:{https}:{ip}", $"https://autoconfig.bank.test:{https}/mail/config-v1.1.xml{Query}"],
+        ];
+        string? first = null;
+        foreach (var args in fetches)
+        {
+            string file = Path.Combine(TempDir.New("autoconfig"), "config-v1.1.xml");
+            var curl = await ExternalTool.Run("curl", ["-sS", "-f", "-o", file, "-w", "%{http_code} %{content_type}", .. args]);
+            Assert.True(curl.Code == 0, args[^1] + ": " + curl.Err);
+            Assert.Equal("200 application/xml; charset=utf-8", curl.Out);
+            string xml = await File.ReadAllTextAsync(file);
+            Assert.Equal("mail.bank.test", (string)Validated(xml).Descendants("hostname").First());
+            Assert.Equal(first ??= xml, xml);
+        }
+        var events = lab.Events(MailLab.Server.Trace.TraceKind.WebRequest).Where(e => e.Field("Path")?.EndsWith("config-v1.1.xml", StringComparison.Ordinal) == true).ToList();
+        Assert.Equal(3, events.Count(e => e.Field("Status") == "200" && e.Field("Query") == Query));
+    }
+
+    [Theory]
+    [InlineData("autoconfig.bank.test", "", 200)]
+    [InlineData("bank.test", "", 200)]
+    [InlineData("127.0.9.1", Query, 200)]
+    [InlineData("autoconfig.bank.test", "?emailaddress=BOB%40Bank.Test.", 200)]
+    [InlineData("autoconfig.example.com", "", 404)]
+    [InlineData("127.0.9.1", "?emailaddress=bob%40example.com", 404)]
+    [InlineData("127.0.9.1", "", 400)]
+    [InlineData("autoconfig.bank.test", "?emailaddress=alice%40uc.test", 400)]
+    [InlineData("autoconfig.bank.test", "?emailaddress=bob", 400)]
+    [InlineData("autoconfig.bank.test", "?emailaddress=%40bank.test", 400)]
+    [InlineData("autoconfig.bank.test", "?emailaddress=bob%40bank..test", 400)]
+    [InlineData("autoconfig.bank.test", "?emailaddress=b%20ob%40bank.test", 400)]
+    [InlineData("autoconfig.bank.test", "?emailaddress=bob%40bank.test&emailaddress=bob%40bank.test", 400)]
+    public async Task The_domain_comes_from_the_host_or_the_address_unknown_is_404_and_bad_input_400(string host, string query, int status)
+    {
+        await using var lab = StartLab();
+        using var http = new HttpClient { BaseAddress = new Uri(lab.Runtime!.Web!.Url), Timeout = TimeSpan.FromSeconds(20) };
+        foreach (string path in (string[])["/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml"])
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path + query);
+            request.Headers.Host = host;
+            var response = await http.SendAsync(request);
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(status == (int)response.StatusCode, $"{host} {path}{query}: {(int)response.StatusCode} {body}");
+            if (status == 200) Assert.Equal("bank.test", (string)Validated(body).Root!.Element("emailProvider")!.Attribute("id")!);
+            else Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task Long_addresses_are_400_and_other_methods_405()
+    {
+        await using var lab = StartLab();
+        using var http = new HttpClient { BaseAddress = new Uri(lab.Runtime!.Web!.Url), Timeout = TimeSpan.FromSeconds(20) };
+        string local = new('b', 65);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"/mail/config-v1.1.xml?emailaddress={local}%40bank.test")).StatusCode);
+        string domain = string.Join('.', Enumerable.Repeat(new string('a', 60), 4)) + ".bank.test";
+        var tooLong = await http.GetAsync($"/mail/config-v1.1.xml?emailaddress=bob%40{domain}");
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("254", await tooLong.Content.ReadAsStringAsync());
+        var post = await http.PostAsync("/mail/config-v1.1.xml" + Query, new StringContent(""));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        using var head = new HttpRequestMessage(HttpMethod.Head, "/.well-known/autoconfig/mail/config-v1.1.xml" + Query);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(head)).StatusCode);
+    }
+
+    [Fact]
+    public void The_schema_refuses_a_wrong_socket_type_a_missing_port_and_a_server_of_an_unknown_type()
+    {
+        var lab = LabDefinitionLoader.LoadDefault();
+        var directory = new AutoconfigDirectory(lab, () => []);
+        string good = System.Text.Encoding.UTF8.GetString(AutoconfigRoutes.Document(directory, lab.Sites.Single(s => s.Name == "bank"), "bank.test"));
+        Validated(good);
+        foreach (var broken in (Func<string, string>[])
+        [
+            x => x.Replace("<socketType>SSL</socketType>", "<socketType>TLS</socketType>"),
+            x => x.Replace("<port>1993</port>", ""),
+            x => x.Replace("<port>1993</port>", "<port>0</port>"),
+            x => x.Replace("incomingServer type=\"pop3\"", "incomingServer type=\"exchange\""),
+            x => x.Replace("<clientConfig version=\"1.1\">", "<clientConfig version=\"1.0\">"),
+        ])
+        {
+            string xml = broken(good);
+            Assert.NotEqual(good, xml);
+            Assert.ThrowsAny<Exception>(() => Validated(xml));
+        }
+    }
+
+    [Fact]
+    public async Task The_default_and_the_classroom_lab_announce_their_own_ports_and_the_classroom_zones_name_the_web_service()
+    {
+        // Without running sites (the classroom's dns container serves the file for sites in other containers): the lab file's ports.
+        var embedded = LabDefinitionLoader.LoadDefault();
+        Assert.Equal(
+            [("imap", 1993, "SSL"), ("imap", 1143, "STARTTLS"), ("pop3", 1995, "SSL"), ("pop3", 1110, "STARTTLS"), ("smtp", 5465, "SSL"), ("smtp", 5587, "STARTTLS")],
+            FileOf(embedded, "bank", "bank.test"));
+        string derived = TempDir.New("classroom");
+        var script = await ExternalTool.Run("sh", [Repository.File("docker/classroom-lab.sh"), Repository.File("lab"), derived]);
+        Assert.True(script.Code == 0, script.Out + script.Err);
+        var classroom = LabDefinitionLoader.Load(Path.Combine(derived, "lab.yml"));
+        Assert.Equal(
+            [("imap", 993, "SSL"), ("imap", 143, "STARTTLS"), ("pop3", 995, "SSL"), ("pop3", 110, "STARTTLS"), ("smtp", 465, "SSL"), ("smtp", 587, "STARTTLS")],
+            FileOf(classroom, "uc", "uc.test"));
+        Assert.Equal(443, classroom.Web.HttpsPort);
+        foreach (var domain in (string[])["uc.test", "bank.test", "evil.test"])
+        {
+            Assert.Matches(@"(?m)^autoconfig\s+IN\s+A\s+10\.127\.9\.1\s*$", await File.ReadAllTextAsync(Path.Combine(derived, "zones", domain + ".zone")));
+        }
+        Assert.Equal("10.127.9.1", classroom.Web.Address);
+    }
+
+    private static List<(string, int, string)> FileOf(LabDefinition lab, string site, string domain)
+    {
+        var doc = Validated(System.Text.Encoding.UTF8.GetString(
+            AutoconfigRoutes.Document(new AutoconfigDirectory(lab, () => []), lab.Sites.Single(s => s.Name == site), domain)));
+        var servers = Servers(doc);
+        Assert.All(servers, s => Assert.Equal("mail." + domain, s.Host));
+        return servers.Select(s => (s.Type, s.Port, s.SocketType)).ToList();
     }
 }
