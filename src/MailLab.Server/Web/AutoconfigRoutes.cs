@@ -13,7 +13,8 @@ namespace MailLab.Server.Web;
 /// Thunderbird's autoconfig file (Mozilla's ISP database format, <c>clientConfig version="1.1"</c>) for each lab domain,
 /// at the two URLs Thunderbird's account wizard asks: <c>http(s)://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=...</c>
 /// and <c>http(s)://DOMAIN/.well-known/autoconfig/mail/config-v1.1.xml</c>. The domain comes from the Host header
-/// (<c>DOMAIN</c> or <c>autoconfig.DOMAIN</c>), else from the <c>emailaddress</c> parameter. The file lists the site's
+/// (<c>DOMAIN</c> or <c>autoconfig.DOMAIN</c>), else from the <c>emailaddress</c> parameter; <c>/v1.1/DOMAIN</c> answers as
+/// Mozilla's ISP database does. The file lists the site's
 /// IMAP, POP3 and submission listeners; authentication is <c>password-cleartext</c>, which every listed server accepts
 /// only inside TLS (SSL or after STARTTLS), as the lab requires.
 /// </summary>
@@ -24,6 +25,9 @@ internal static class AutoconfigRoutes
 
     /// <summary>The path under <c>autoconfig.DOMAIN</c>.</summary>
     public const string AutoconfigHostPath = "/mail/config-v1.1.xml";
+
+    /// <summary>The path of the ISP database form, <c>/v1.1/DOMAIN</c>.</summary>
+    public const string IspDbPath = "/v1.1/";
 
     /// <summary>Longest <c>emailaddress</c>: 254 octets (RFC 5321 §4.5.3.1.3: a 256-octet path including its angle brackets).</summary>
     public const int MaxAddressLength = 254;
@@ -37,6 +41,11 @@ internal static class AutoconfigRoutes
         {
             app.MapMethods(path, Read, (HttpContext http) => Serve(http, context.Autoconfig));
         }
+        // The ISP database's own form (autoconfig.thunderbird.net/v1.1/DOMAIN): Thunderbird's mailnews.auto_config_url
+        // may point here, so the wizard finds the lab's settings on a machine whose resolver is not the lab DNS.
+        app.MapMethods(IspDbPath + "{domain}", Read, (string domain) =>
+            !LabNames.IsDnsName(LabNames.NormalizeDomain(domain)) ? WebRoutes.Text(400, $"'{domain}' is not a domain name\n")
+            : Answer(context.Autoconfig, LabNames.NormalizeDomain(domain)));
     }
 
     private static IResult Serve(HttpContext http, AutoconfigDirectory? directory)
@@ -63,7 +72,13 @@ internal static class AutoconfigRoutes
                 ? WebRoutes.Text(404, $"{host} is not a lab domain nor autoconfig.DOMAIN of one\n")
                 : WebRoutes.Text(400, $"say which domain: ask Host autoconfig.DOMAIN, or add ?emailaddress=USER@DOMAIN\n");
         }
-        if (directory.SiteOf(domain) is not { } site) return WebRoutes.Text(404, $"{domain} is not a lab domain\n");
+        return Answer(directory, domain);
+    }
+
+    /// <summary>The file for a lab domain; 404 for any other.</summary>
+    private static IResult Answer(AutoconfigDirectory? directory, string domain)
+    {
+        if (directory?.SiteOf(domain) is not { } site) return WebRoutes.Text(404, $"{domain} is not a lab domain\n");
         return Results.Bytes(Document(directory, site, domain), "application/xml; charset=utf-8");
     }
 

@@ -98,6 +98,7 @@ internal static class WebRoutes
           https://mta-sts.DOMAIN/.well-known/mta-sts.txt   MTA-STS policy (HTTPS listener only, RFC 8461)
           http://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=USER@DOMAIN   Thunderbird autoconfig
           /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=USER@DOMAIN      (the same, Host DOMAIN)
+          /v1.1/DOMAIN            the same, as Mozilla's ISP database (Thunderbird's mailnews.auto_config_url)
 
         """;
 }

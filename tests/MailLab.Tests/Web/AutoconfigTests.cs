@@ -279,6 +279,47 @@ public class AutoconfigTests
         Assert.Equal("10.127.9.1", classroom.Web.Address);
     }
 
+    [Fact]
+    public async Task The_isp_database_form_answers_by_path_for_thunderbirds_auto_config_url()
+    {
+        await using var lab = StartLab();
+        using var http = new HttpClient { BaseAddress = new Uri(lab.Runtime!.Web!.Url), Timeout = TimeSpan.FromSeconds(20) };
+        // Thunderbird appends the domain to mailnews.auto_config_url (http://127.0.9.1:11371/v1.1/ in the README).
+        var byPath = await http.GetAsync("/v1.1/bank.test");
+        Assert.Equal(HttpStatusCode.OK, byPath.StatusCode);
+        string xml = await byPath.Content.ReadAsStringAsync();
+        Assert.Equal(xml, await http.GetStringAsync("/mail/config-v1.1.xml" + Query));
+        Assert.Equal(xml, await http.GetStringAsync("/v1.1/Bank.Test."));
+        Assert.Equal("bank.test", (string)Validated(xml).Root!.Element("emailProvider")!.Attribute("id")!);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/v1.1/example.com")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/v1.1/bank_test")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/v1.1/" + new string('a', 300))).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_readme_commands_work_as_written()
+    {
+        var readme = await File.ReadAllTextAsync(Repository.File("README.md"));
+        int start = readme.IndexOf("### Thunderbird's account wizard (autoconfig)", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README has no autoconfig section");
+        string block = readme[readme.IndexOf("```sh\n", start, StringComparison.Ordinal)..];
+        block = block[6..block.IndexOf("```", 6, StringComparison.Ordinal)];
+        var commands = block.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, commands.Length);
+        await using var lab = StartLab();
+        var web = lab.Runtime!.Web!.EndPoint;
+        var dns = lab.Runtime.Dns!.EndPoint;
+        foreach (string command in commands)
+        {
+            // The default lab's web (127.0.9.1:11371) and DNS port (1053) are the test lab's free ports here.
+            string run = command.Replace("127.0.9.1:11371", $"{web.Address}:{web.Port}").Replace("-p 1053", $"-p {dns.Port}");
+            var result = await ExternalTool.Run("sh", ["-c", run]);
+            Assert.True(result.Code == 0, command + ": " + result.Err);
+            if (command.StartsWith("dig", StringComparison.Ordinal)) Assert.Equal(web.Address.ToString(), result.Out.Trim());
+            else Assert.Equal("mail.bank.test", (string)Validated(result.Out).Descendants("hostname").First());
+        }
+    }
+
     private static List<(string, int, string)> FileOf(LabDefinition lab, string site, string domain)
     {
         var doc = Validated(System.Text.Encoding.UTF8.GetString(
