@@ -25,7 +25,7 @@ public class AutoconfigTests
     private const string Query = "?emailaddress=bob%40bank.test";
 
     /// <summary>The test lab with bank's IMAP and POP3 listeners (both TLS modes) and mail.bank.test as a second host name.</summary>
-    private static TestLab StartLab()
+    internal static TestLab StartLab()
     {
         var yaml = TestLab.LabYaml()
             .Replace("host-names: [mx.bank.test]", "host-names: [mx.bank.test, mail.bank.test]")
