@@ -14,9 +14,8 @@ namespace MailLab.Server.Web;
 /// at the two URLs Thunderbird's account wizard asks: <c>http(s)://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=...</c>
 /// and <c>http(s)://DOMAIN/.well-known/autoconfig/mail/config-v1.1.xml</c>. The domain comes from the Host header
 /// (<c>DOMAIN</c> or <c>autoconfig.DOMAIN</c>), else from the <c>emailaddress</c> parameter; <c>/v1.1/DOMAIN</c> answers as
-/// Mozilla's ISP database does. The file lists the site's
-/// IMAP, POP3 and submission listeners; authentication is <c>password-cleartext</c>, which every listed server accepts
-/// only inside TLS (SSL or after STARTTLS), as the lab requires.
+/// Mozilla's ISP database does. The file lists the site's IMAP, POP3 and submission listeners; authentication is
+/// <c>password-cleartext</c>, and every listed server is SSL or STARTTLS, so the password only ever travels inside TLS.
 /// </summary>
 internal static class AutoconfigRoutes
 {
