@@ -147,7 +147,11 @@ public sealed partial class LabRuntime : IAsyncDisposable
             new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit) { Peers = peers };
         // The lab's HTTP service runs where the DNS does (the classroom's dns container).
         var web = only.Dns ? new Web.LabWebServer(lab.Web, dataDirectory, tracer,
-            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient)) { HttpsCertificate = MtaStsCertificate(lab, ca, dataDirectory) } : null;
+            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient))
+            {
+                HttpsCertificate = MtaStsCertificate(lab, ca, dataDirectory),
+                Autoconfig = new Web.AutoconfigDirectory(lab, () => hosts.Select(h => h.Info)), // bound ports, once bound
+            } : null;
         try
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
