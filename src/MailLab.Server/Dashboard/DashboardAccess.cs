@@ -67,14 +67,14 @@ internal static class DashboardAccess
                 http.Response.Redirect("/signin?return=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
             }
         });
-        app.MapGet("/signin", (HttpContext http) => SignInPage.Render(http, error: null));
-        app.MapPost("/signin", SignIn);
+        app.MapGet("/signin", (HttpContext http) => SignInPage.Render(http, error: null)).ExcludeFromDescription();
+        app.MapPost("/signin", SignIn).ExcludeFromDescription();
         app.MapPost("/signout", async (HttpContext http, IAntiforgery antiforgery) =>
         {
             if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest("the form is stale: reload the page");
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.Redirect("/signin", preserveMethod: false);
-        });
+        }).ExcludeFromDescription();
     }
 
     private static bool IsPublic(PathString path) => path == "/signin" || path.StartsWithSegments("/assets");

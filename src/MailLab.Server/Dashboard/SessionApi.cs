@@ -1,4 +1,3 @@
-using System.Collections;
 using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Http;
 
@@ -69,15 +68,10 @@ internal static class SessionApi
         _ => "*",
     };
 
+    // Every protocol writes its lines as "C: ..." / "S: ...", a multi-line reply joined with " | ": the transcript unfolds them.
     private static string Line(TraceEvent e)
     {
-        if (e.Kind is TraceKind.ReplySent or TraceKind.RelayReplyReceived && e.Fields.TryGetValue("Lines", out var v) && v is IEnumerable list and not string)
-        {
-            var text = string.Join("\n", list.Cast<object?>().Select(o => o?.ToString()));
-            if (text.Length > 0) return text;
-        }
-        if (e.Kind is TraceKind.CommandReceived or TraceKind.RelayCommandSent or TraceKind.ReplySent or TraceKind.RelayReplyReceived
-            && e.Field("Line") is { Length: > 0 } line) return line;
-        return e.Text;
+        if (Direction(e) == "*" || e.Text.Length < 3 || e.Text[1] != ':' || e.Text[2] != ' ') return e.Text;
+        return e.Text[3..].Replace(" | ", "\n", StringComparison.Ordinal);
     }
 }

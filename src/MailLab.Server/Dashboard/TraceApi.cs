@@ -20,9 +20,10 @@ internal static class TraceApi
     /// </summary>
     public sealed record TracePage(IReadOnlyList<DashboardJson.ApiEvent> Events, bool More, long Last, long Retained);
 
-    // The parameters are named for the OpenAPI document; the filter reads (and checks) the query itself.
+    // The parameters are named for the OpenAPI document; the filter reads (and checks) the query itself, so all are
+    // strings: a typed one would fail in the binder with an empty 400 instead of the filter's reason.
     public static IResult History(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,
-        string? kind = null, string? student = null, string? q = null, long? after = null, int? limit = null)
+        string? kind = null, string? student = null, string? q = null, string? after = null, string? limit = null)
     {
         var context = DashboardContext.Of(http);
         var filter = TraceFilter.Parse(http.Request.Query, context.Runtime.Lab, context.Viewer(http), null, out var error, out int status);
@@ -38,7 +39,7 @@ internal static class TraceApi
     }
 
     public static async Task Stream(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,
-        string? kind = null, string? student = null, string? q = null, long? after = null,
+        string? kind = null, string? student = null, string? q = null, string? after = null,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId = null)
     {
         var context = DashboardContext.Of(http);
