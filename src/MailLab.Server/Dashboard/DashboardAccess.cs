@@ -71,6 +71,7 @@ internal static class DashboardAccess
         app.MapPost("/signin", SignIn).ExcludeFromDescription();
         app.MapPost("/signout", async (HttpContext http, IAntiforgery antiforgery) =>
         {
+            if (await ReadForm(http) is { } refused) return refused;
             if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest("the form is stale: reload the page");
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.Redirect("/signin", preserveMethod: false);
@@ -81,9 +82,9 @@ internal static class DashboardAccess
 
     private static async Task<IResult> SignIn(HttpContext http, IAntiforgery antiforgery)
     {
-        if (!http.Request.HasFormContentType) return Results.BadRequest("expected a form");
+        if (await ReadForm(http) is { } refused) return refused;
         if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest("the form is stale or forged: reload the sign-in page");
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var form = http.Request.Form;
         string user = form["user"].ToString().Trim();
         string password = form["password"].ToString();
         string target = SafeReturn(form["return"].ToString());
@@ -113,6 +114,25 @@ internal static class DashboardAccess
             CookieAuthenticationDefaults.AuthenticationScheme);
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
         return Results.Redirect(target, preserveMethod: false);
+    }
+
+    /// <summary>Reads the posted form within the limits; the answer to send instead when it is not a form or is too large.</summary>
+    private static async Task<IResult?> ReadForm(HttpContext http)
+    {
+        if (!http.Request.HasFormContentType) return Results.BadRequest("expected a form (application/x-www-form-urlencoded)");
+        try
+        {
+            await http.Request.ReadFormAsync(http.RequestAborted);
+            return null;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Results.Text($"the form is refused: {ex.Message}", statusCode: ex.StatusCode); // 413 past MaxBodyBytes
+        }
+        catch (InvalidDataException ex)
+        {
+            return Results.BadRequest($"the form is refused: {ex.Message}"); // too many fields, a field too long
+        }
     }
 
     /// <summary>A local path to go back to after sign-in; anything else (another host, <c>//host</c>) is "/".</summary>

@@ -112,6 +112,11 @@ public sealed class DashboardServer : IAsyncDisposable
         {
             await next(context);
         }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+        {
+            // A body past the limit (413) or a malformed one: the client's fault, answered with Kestrel's status.
+            if (!context.Response.HasStarted) context.Response.StatusCode = ex.StatusCode;
+        }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
             tracer.For("lab", TraceRole.WEB).Emit(TraceKind.InternalError,
