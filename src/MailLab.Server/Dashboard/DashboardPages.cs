@@ -70,7 +70,7 @@ internal static class DashboardPages
         page.Append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<title>").Append(Enc(title)).Append(" · MailLab</title>")
-            .Append("<link rel=\"stylesheet\" href=\"/assets/dashboard.css\">")
+            .Append("<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/assets/dashboard.css\">")
             .Append("<script src=\"/assets/dashboard.js\" defer></script>");
         if (script is not null) page.Append("<script src=\"/assets/").Append(script).Append("\" defer></script>");
         page.Append("</head><body>\n<a class=\"skip\" href=\"#main\">Skip to content</a>\n<header class=\"top\"><span class=\"brand\">MailLab · ")
