@@ -26,13 +26,13 @@ internal static class SessionPage
         {
             if (line.Seq == t.TlsAt)
             {
-                b.Append("<li class=\"tls-boundary\" id=\"tls-boundary\"><span aria-hidden=\"true\">🔒</span> TLS established (")
+                b.Append("<li class=\"tls-boundary\" id=\"tls-boundary\">TLS established (")
                     .Append(Enc(t.TlsVersion)).Append("): below this line, encrypted on the wire</li>");
                 continue;
             }
             string dir = line.Dir == "*" ? "note" : line.Dir;
             b.Append("<li class=\"line dir-").Append(dir).Append(line.Encrypted ? " enc" : " plain").Append("\"><span class=\"wire\">")
-                .Append(line.Encrypted ? "<span aria-hidden=\"true\">🔒</span> TLS" : "plain").Append("</span><span class=\"dir\">")
+                .Append(line.Encrypted ? "TLS" : "plain").Append("</span><span class=\"dir\">")
                 .Append(line.Dir == "*" ? "" : line.Dir + ":").Append("</span><span class=\"text\">").Append(Enc(line.Text)).Append("</span></li>");
         }
         b.Append("</ol>\n");

@@ -201,4 +201,15 @@ public sealed class DashboardApiTests : IAsyncLifetime
             r.Dispose();
         }
     }
+
+    [Fact]
+    public async Task The_READMEs_curl_line_reads_the_trace()
+    {
+        // README "Dashboard": curl -s http://127.0.9.1:8025/api/trace?kind=AuthFailed (here on the test lab's port).
+        var tool = await Interop.ExternalTool.Run("curl", ["-s", lab.Runtime!.Dashboard!.Url + "/api/trace?kind=AuthFailed"]);
+        Assert.Equal(0, tool.Code);
+        var json = JsonDocument.Parse(tool.Out).RootElement;
+        Assert.Equal(JsonValueKind.Array, json.GetProperty("events").ValueKind);
+        Assert.Contains("curl -s http://127.0.9.1:8025/api/trace?kind=AuthFailed", File.ReadAllText(Repository.File("README.md")));
+    }
 }
