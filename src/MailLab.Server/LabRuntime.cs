@@ -230,7 +230,8 @@ public sealed partial class LabRuntime : IAsyncDisposable
         zones?.Start();
         dns?.Start();
         web?.Start();
-        dashboard?.Start(runtime);
+        dashboard?.Start(new Dashboard.DashboardLab(lab, dataDirectory, () => runtime.Listeners,
+            sites.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase), zones));
         runtime.attackers.Start();
         foreach (var h in hosts)
         {

@@ -93,7 +93,7 @@ internal static class DashboardAccess
             return SignInPage.Render(http, $"Enter your lab address (at most {MaxUserLength} characters) and password (at most {MaxPasswordLength}).", StatusCodes.Status400BadRequest);
         }
         var context = DashboardContext.Of(http);
-        var lab = context.Runtime.Lab;
+        var lab = context.Lab.Definition;
         DashboardViewer? viewer = null;
         if (user.Equals(DashboardViewer.InstructorName, StringComparison.OrdinalIgnoreCase))
         {

@@ -7,7 +7,7 @@ namespace MailLab.Server.Dashboard;
 /// What every dashboard route reads: the running lab, its in-memory trace, the access mode and the
 /// dashboard's shutdown. Later API modules (journey, mailboxes, DNS) take it with <see cref="Of"/>.
 /// </summary>
-public sealed class DashboardContext(LabRuntime runtime, TraceStream trace, bool signInRequired, CancellationToken stopping)
+internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool signInRequired, CancellationToken stopping)
 {
     /// <summary>Most event streams (<c>/api/trace/stream</c>) open at once; one more gets 503.</summary>
     public const int MaxStreams = 100;
@@ -15,7 +15,7 @@ public sealed class DashboardContext(LabRuntime runtime, TraceStream trace, bool
     private int streams;
 
     /// <summary>The running lab.</summary>
-    public LabRuntime Runtime { get; } = runtime;
+    public DashboardLab Lab { get; } = lab;
 
     /// <summary>The in-memory trace (ring and live subscriptions).</summary>
     public TraceStream Trace { get; } = trace;

@@ -74,7 +74,7 @@ internal static class DashboardPages
             .Append("<script src=\"/assets/dashboard.js\" defer></script>");
         if (script is not null) page.Append("<script src=\"/assets/").Append(script).Append("\" defer></script>");
         page.Append("</head><body>\n<a class=\"skip\" href=\"#main\">Skip to content</a>\n<header class=\"top\"><span class=\"brand\">MailLab · ")
-            .Append(Enc(context.Runtime.Lab.Name)).Append("</span>\n<nav aria-label=\"Dashboard\"><ul>");
+            .Append(Enc(context.Lab.Definition.Name)).Append("</span>\n<nav aria-label=\"Dashboard\"><ul>");
         string path = http.Request.Path.Value ?? "/";
         foreach (var p in Nav)
         {

@@ -95,9 +95,9 @@ public sealed class DashboardServer : IAsyncDisposable
     }
 
     /// <summary>Lets requests through, reading the running lab.</summary>
-    internal void Start(LabRuntime runtime)
+    internal void Start(DashboardLab lab)
     {
-        started.TrySetResult(new DashboardContext(runtime, tracer.Stream, SignInRequired, stopping.Token));
+        started.TrySetResult(new DashboardContext(lab, tracer.Stream, SignInRequired, stopping.Token));
         tracer.ForLab(LabOrigin.Host, "lab", TraceRole.WEB).Emit(TraceKind.ListenerStarted,
             $"DASHBOARD listening on {Url} ({(SignInRequired ? "sign-in required" : "open: loopback")})",
             ("Address", Info.Address), ("Port", Info.Port), ("Tls", Info.Tls));

@@ -24,18 +24,18 @@ internal static class LabApi
 
     public static Summary Build(DashboardContext context, DashboardViewer viewer)
     {
-        var runtime = context.Runtime;
-        var listeners = runtime.Listeners;
-        var running = runtime.Sites.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var sites = runtime.Lab.Sites.Select(s => new Site(s.Name, s.Domains, s.HostNames, s.Address,
+        var lab = context.Lab;
+        var listeners = lab.Listeners();
+        var running = lab.RunningSites;
+        var sites = lab.Definition.Sites.Select(s => new Site(s.Name, s.Domains, s.HostNames, s.Address,
             listeners.Where(l => l.Site == s.Name).Select(Of).ToList(),
             s.Users.Select(u => u.Address).Where(a => viewer.SeesAll || a.Equals(viewer.Student, StringComparison.OrdinalIgnoreCase)).ToList())).ToList();
         var services = listeners.Where(l => !running.Contains(l.Site)).Select(l => Of(l) with { Role = l.Site == "lab" ? l.Role : $"{l.Site} {l.Role}" }).ToList();
-        var zones = runtime.Dns?.Zones.Current.Zones.OrderBy(z => z.Origin, StringComparer.Ordinal)
+        var zones = lab.Zones?.Current.Zones.OrderBy(z => z.Origin, StringComparer.Ordinal)
             .Select(z => new Zone(z.Origin, z.Site, z.Records.Count, z.Dnssec is not null)).ToList() ?? [];
         // The data directory is a path on the lab's machine: only the instructor (or the laptop's owner) needs it.
-        return new Summary(runtime.Lab.Name, viewer.SeesAll ? runtime.Lab.SourceFile : null, viewer.SeesAll ? runtime.DataDirectory : "",
-            sites, services, runtime.Lab.Switches.On, zones, context.SignInRequired, viewer.Name);
+        return new Summary(lab.Definition.Name, viewer.SeesAll ? lab.Definition.SourceFile : null, viewer.SeesAll ? lab.DataDirectory : "",
+            sites, services, lab.Definition.Switches.On, zones, context.SignInRequired, viewer.Name);
     }
 
     // Bound and accepting: the lab starts every listener before the dashboard answers, and stops them all together.

@@ -26,7 +26,7 @@ internal static class TraceApi
         string? kind = null, string? student = null, string? q = null, string? after = null, string? limit = null)
     {
         var context = DashboardContext.Of(http);
-        var filter = TraceFilter.Parse(http.Request.Query, context.Runtime.Lab, context.Viewer(http), null, out var error, out int status);
+        var filter = TraceFilter.Parse(http.Request.Query, context.Lab.Definition, context.Viewer(http), null, out var error, out int status);
         if (filter is null) return DashboardApi.Problem(status, error!);
         var all = context.Trace.Query();
         var scope = filter.Student is { } s ? TraceFilter.StudentEvents(all, s) : null;
@@ -48,7 +48,7 @@ internal static class TraceApi
             await DashboardApi.Error(http, StatusCodes.Status400BadRequest, "the stream takes no limit: it replays at most 10000 events, then live ones");
             return;
         }
-        var filter = TraceFilter.Parse(http.Request.Query, context.Runtime.Lab, context.Viewer(http), lastEventId, out var error, out int status);
+        var filter = TraceFilter.Parse(http.Request.Query, context.Lab.Definition, context.Viewer(http), lastEventId, out var error, out int status);
         if (filter is null)
         {
             await DashboardApi.Error(http, status, error!);

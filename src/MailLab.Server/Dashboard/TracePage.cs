@@ -19,7 +19,7 @@ internal static class TracePage
     {
         var context = DashboardContext.Of(http);
         var viewer = context.Viewer(http);
-        var filter = TraceFilter.Parse(http.Request.Query, context.Runtime.Lab, viewer, null, out var error, out int status);
+        var filter = TraceFilter.Parse(http.Request.Query, context.Lab.Definition, viewer, null, out var error, out int status);
         var b = new StringBuilder();
         Form(b, http.Request.Query, context, viewer);
         if (filter is null)
@@ -64,7 +64,7 @@ internal static class TracePage
     {
         string Value(string key) => Enc(query[key].ToString());
         b.Append("<form id=\"filters\" class=\"filters\" method=\"get\" action=\"/trace\" role=\"search\" aria-label=\"Filter the trace\">");
-        Select(b, "site", "Site", ["lab", .. context.Runtime.Lab.Sites.Select(s => s.Name)], query["site"].ToString());
+        Select(b, "site", "Site", ["lab", .. context.Lab.Definition.Sites.Select(s => s.Name)], query["site"].ToString());
         Select(b, "role", "Role", Enum.GetNames<TraceRole>(), query["role"].ToString());
         Select(b, "kind", "Kind", Enum.GetNames<TraceKind>(), query["kind"].ToString());
         b.Append("<label>Session <input name=\"session\" size=\"7\" maxlength=\"64\" value=\"").Append(Value("session")).Append("\"></label>");
