@@ -4,12 +4,9 @@ using MailLab.Server.Listeners;
 using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace MailLab.Server.Dashboard;
 
@@ -57,8 +54,7 @@ public sealed class DashboardServer : IAsyncDisposable
         {
             throw new ListenerBindException("lab", Info.Role, $"{Info.Address}:{Info.Port}", "not an IP address");
         }
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
+        var builder = Web.KestrelApps.Builder();
         builder.Services.AddRouting();
         builder.Services.AddLogging();
         DashboardAccess.AddServices(builder.Services);
@@ -80,18 +76,9 @@ public sealed class DashboardServer : IAsyncDisposable
         DashboardAccess.Use(web, () => SignInRequired);
         DashboardApi.Map(web);
         DashboardPages.Map(web);
-        try
-        {
-            web.StartAsync().GetAwaiter().GetResult();
-        }
-        catch (IOException ex)
-        {
-            web.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw new ListenerBindException("lab", Info.Role, $"{Info.Address}:{Info.Port}", (ex.InnerException ?? ex).Message);
-        }
+        var bound = Web.KestrelApps.Start(web, Info);
         app = web;
-        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).First();
-        Info = Info with { Port = bound.Port };
+        Info = Info with { Port = bound[0].Port };
     }
 
     /// <summary>Lets requests through, reading the running lab.</summary>
@@ -134,8 +121,7 @@ public sealed class DashboardServer : IAsyncDisposable
     {
         if (app is null) return;
         await stopping.CancelAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        await app.StopAsync(cts.Token);
+        await Web.KestrelApps.StopAsync(app);
     }
 
     /// <inheritdoc />
@@ -146,13 +132,5 @@ public sealed class DashboardServer : IAsyncDisposable
         await app.DisposeAsync();
         app = null;
         stopping.Dispose();
-    }
-
-    /// <summary>A host lifetime that listens to no signal: the lab's host owns Ctrl-C and SIGTERM.</summary>
-    private sealed class QuietLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
