@@ -17,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # recommended: without it "--tls" exits 10). The README lists these.
 TEST_PACKAGES=(swaks libnet-ssleay-perl openssl ca-certificates bind9-dnsutils netcat-openbsd curl python3 python3-spf python3-dkim
                fetchmail dovecot-imapd isync procps util-linux gnupg dirmngr libnss3-tools
-               unbound ldnsutils chromium)
+               unbound ldnsutils thunderbird chromium)
 
 missing=()
 for p in "${TEST_PACKAGES[@]}"; do

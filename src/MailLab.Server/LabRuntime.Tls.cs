@@ -15,14 +15,19 @@ public sealed partial class LabRuntime
     /// <summary>The relay's TLS-RPT counts (RFC 8460) since the last report.</summary>
     internal TlsReportCounter TlsReports { get; } = new();
 
+    /// <summary>Sends the TLS reports (RFC 8460) of every site; null when the lab runs no site.</summary>
+    public Reports.TlsReporter? TlsReporter { get; private set; }
+
     /// <summary>
-    /// The lab CA certificate of the MTA-STS policy hosts, <c>mta-sts.DOMAIN</c> for every lab domain, and the starting
+    /// The lab CA certificate of the web's HTTPS listener, <c>mta-sts.DOMAIN</c> and <c>autoconfig.DOMAIN</c> for every lab domain, and the starting
     /// policy files in <c>&lt;data&gt;/mta-sts</c> (made once; students edit them).
     /// </summary>
     private static X509Certificate2 MtaStsCertificate(LabDefinition lab, LabCertificateAuthority ca, string dataDirectory)
     {
         MailLab.Server.Web.MtaStsRoutes.Prepare(dataDirectory, lab.Sites.SelectMany(s => s.Domains.Select(d => (d, s.HostNames))));
-        return ca.GetOrCreateServerCertificate("mta-sts", lab.Sites.SelectMany(s => s.Domains).Select(d => "mta-sts." + d), []);
+        // autoconfig.DOMAIN too: Thunderbird asks https://autoconfig.DOMAIN/mail/config-v1.1.xml first (Web/AutoconfigRoutes.cs).
+        var domains = lab.Sites.SelectMany(s => s.Domains).ToList();
+        return ca.GetOrCreateServerCertificate("mta-sts", domains.Select(d => "mta-sts." + d).Concat(domains.Select(d => "autoconfig." + d)), []);
     }
 
     /// <summary>Publishes (or updates) the TLSA records of <paramref name="def"/>'s host names; true when a zone file changed.</summary>

@@ -148,7 +148,11 @@ public sealed partial class LabRuntime : IAsyncDisposable
             new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient), lab.Dns.RateLimit) { Peers = peers };
         // The lab's HTTP service runs where the DNS does (the classroom's dns container).
         var web = only.Dns ? new Web.LabWebServer(lab.Web, dataDirectory, tracer,
-            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient)) { HttpsCertificate = MtaStsCertificate(lab, ca, dataDirectory) } : null;
+            new ConnectionLimiter(lab.Limits.MaxConnections, lab.Limits.MaxConnectionsPerClient))
+            {
+                HttpsCertificate = MtaStsCertificate(lab, ca, dataDirectory),
+                Autoconfig = new Web.AutoconfigDirectory(lab, () => hosts.Select(h => h.Info)), // bound ports, once bound
+            } : null;
         var dashboard = only.Dns ? new Dashboard.DashboardServer(lab, tracer) : null;
         try
         {
@@ -254,6 +258,9 @@ public sealed partial class LabRuntime : IAsyncDisposable
             runtime.relay.Start();
             runtime.Reports = new Reports.DmarcReporter(sites, queue, s => receive[s.Name].Spf, reportLog, tracer, lab.Dmarc.ReportInterval, lab.Dmarc.Mode);
             runtime.Reports.Start();
+            runtime.TlsReporter = new MailLab.Server.Reports.TlsReporter(sites, queue, runtime.TlsReports, s => receive[s.Name].Spf, s => runtime.dkimKeys.GetValueOrDefault(s.Name),
+                Path.Combine(dataDirectory, MailLab.Server.Reports.TlsReporter.DirectoryName), tracer, lab.Relay.TlsReportInterval);
+            runtime.TlsReporter.Start();
         }
         string dnsText = dns is null ? $"DNS elsewhere at {lab.Dns.Address}:{lab.Dns.Port}" : $"DNS on {dns.Info.Address}:{dns.Info.Port}";
         string partial = sites.Count == lab.Sites.Count && dns is not null ? "" : $" (only {string.Join(",", runtime.Listeners.Select(l => l.Site).Distinct())})";
@@ -333,6 +340,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             .Append(Web?.StopAsync() ?? Task.CompletedTask).Append(Dashboard?.StopAsync() ?? Task.CompletedTask).Append(attackers.StopAsync())));
         if (relay is not null) await Quietly("relay", relay.StopAsync);
         if (Reports is not null) await Quietly("reports", async () => await Reports.DisposeAsync());
+        if (TlsReporter is not null) await Quietly("TLS reports", async () => await TlsReporter.DisposeAsync());
         if (Dns is not null) await Quietly("zones", async () => await Dns.Zones.DisposeAsync());
         await Quietly("listeners file", () => { File.Delete(ListenersFile); return Task.CompletedTask; });
     }

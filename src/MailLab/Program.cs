@@ -11,6 +11,7 @@ root.Subcommands.Add(DnsCommand.Create());
 root.Subcommands.Add(SpfCommand.Create());
 root.Subcommands.Add(DkimCommand.Create());
 root.Subcommands.Add(DmarcCommand.Create());
+root.Subcommands.Add(TlsRptCommand.Create());
 root.Subcommands.Add(PgpCommand.Create());
 root.Subcommands.Add(SmimeCommand.Create());
 root.Subcommands.Add(ExerciseCommand.Create());

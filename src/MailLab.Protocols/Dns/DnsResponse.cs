@@ -32,6 +32,40 @@ public sealed record DnsResponse(
     public IEnumerable<T> AnswerData<T>(DnsType type) where T : DnsRData =>
         Answers.Where(r => r.Type == type).Select(r => r.Data).OfType<T>();
 
+    /// <summary>At most this many CNAMEs are followed inside one answer.</summary>
+    public const int MaxCnameHops = 8;
+
+    /// <summary>
+    /// The names the answer speaks for: the question name, then each CNAME target in turn (RFC 1034 §3.6.2),
+    /// at most <see cref="MaxCnameHops"/> hops, stopping at a loop.
+    /// </summary>
+    public IReadOnlyList<string> CnameChain()
+    {
+        var chain = new List<string>();
+        if (QuestionName is null) return chain;
+        string owner = DnsNames.Normalize(QuestionName);
+        chain.Add(owner);
+        for (int hop = 0; hop < MaxCnameHops; hop++)
+        {
+            if (Answers.FirstOrDefault(r => r.Type == DnsType.CNAME && DnsNames.Normalize(r.Name) == owner)?.Data is not NameData target) break;
+            owner = DnsNames.Normalize(target.Target);
+            if (chain.Contains(owner)) break;
+            chain.Add(owner);
+        }
+        return chain;
+    }
+
+    /// <summary>
+    /// The records of one type that answer the question: at the question name or at the end of its CNAME chain.
+    /// Records under any other owner in the answer section are not the answer and are never used (RFC 2181 §5.4.1:
+    /// a resolver trusts only data that answers what it asked; a forger may add more).
+    /// </summary>
+    public IEnumerable<T> AnswerFor<T>(DnsType type) where T : DnsRData
+    {
+        var chain = CnameChain();
+        return Answers.Where(r => r.Type == type && chain.Contains(DnsNames.Normalize(r.Name))).Select(r => r.Data).OfType<T>();
+    }
+
     /// <summary>The rcode as dig prints it (NOERROR, NXDOMAIN, REFUSED ...).</summary>
     public string Status => RcodeName(Rcode);
 

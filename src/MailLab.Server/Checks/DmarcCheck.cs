@@ -13,6 +13,9 @@ namespace MailLab.Server.Checks;
 /// </summary>
 public sealed record DmarcCheckResult(DmarcResult Result, DmarcPolicy Disposition, string? Override, string Folder, PolicyDecision? Refusal)
 {
+    /// <summary>The weakest DNSSEC status of the policy lookups when the resolver validates (<c>dnssec-validate</c>), else null.</summary>
+    internal Dns.DnssecObservation? Dnssec { get; init; }
+
     /// <summary>The text of the visible verdict (subject tag and X- header): null for pass and none.</summary>
     public string? SubjectTag => Result.Result is DmarcResultCode.Pass or DmarcResultCode.None ? null : $"[DMARC {Result.Keyword}]";
 
@@ -59,6 +62,7 @@ public static class DmarcCheck
     {
         var spfInput = spf.Ran ? DmarcSpfInput.From(mailFrom, spf.MailFrom, spf.Helo) : null;
         DmarcResult result;
+        var dnssec = Dns.LabResolver.Observe();
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             limit.CancelAfter(Timeout);
@@ -75,7 +79,7 @@ public static class DmarcCheck
                 };
             }
         }
-        return Decide(result, switches);
+        return Decide(result, switches) with { Dnssec = dnssec };
     }
 
     /// <summary>
@@ -207,6 +211,7 @@ internal sealed class DmarcStage(ReceiveServices dns) : ReceiveCheck
             ("Reason", r.Reason), ("PolicyTag", r.PolicyTag), ("PolicyDomain", r.PolicyDomain), ("Record", r.Record?.Text),
             ("OrgDomain", r.OrgDomain), ("Mode", r.Mode.Keyword()), ("Requested", r.Disposition.Keyword()),
             ("Override", c.Override), ("Folder", c.Refusal is null ? c.Folder : null), ("FromProblem", r.Author.ProblemKeyword),
-            ("Alignments", r.Alignments.Select(a => a.ToString()).ToArray()), ("Steps", r.Steps.Select(s => s.ToString()).ToArray()));
+            ("Alignments", r.Alignments.Select(a => a.ToString()).ToArray()), ("Steps", r.Steps.Select(s => s.ToString()).ToArray()),
+            ("Dnssec", c.Dnssec?.Summary));
     }
 }

@@ -1,3 +1,4 @@
+using MailLab.Server.Dashboard.Journey;
 using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +20,7 @@ internal static class DashboardApi
 
     public static void AddServices(IServiceCollection services)
     {
+        services.AddHttpContextAccessor(); // the journey API reads the request's viewer through it
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "MailLab dashboard API";
@@ -29,6 +31,7 @@ internal static class DashboardApi
 
     public static void Map(WebApplication app)
     {
+        var http = app.Services.GetRequiredService<IHttpContextAccessor>();
         app.MapOpenApi(OpenApiPath);
         var api = app.MapGroup("/api");
         api.MapGet("/lab", (HttpContext http) => Results.Json(LabApi.Build(DashboardContext.Of(http), DashboardContext.Of(http).Viewer(http)), DashboardJson.Options))
@@ -39,7 +42,9 @@ internal static class DashboardApi
             .WithSummary("Server-Sent Events: the events after `after` (or Last-Event-ID), then live ones, with the same filters.");
         api.MapGet("/sessions/{id}", SessionApi.Get)
             .WithSummary("One session's transcript (C:/S: lines), the TLS boundary marked, AUTH redacted as in the trace.");
-        // Extension point: later modules (journey, mailboxes, DNS, reports, exercises) map onto `api` here.
+        // The journey of a message (Journey/, docs/journey.md), over the events the viewer may see.
+        api.MapJourneyApi(() => http.HttpContext is { } request ? DashboardContext.Of(request).EventsFor(DashboardContext.Of(request).Viewer(request)) : []);
+        // Extension point: later modules (mailboxes, DNS, reports, exercises) map onto `api` here.
     }
 
     /// <summary>An error as JSON, <c>{"error": "..."}</c>, with its status code.</summary>

@@ -32,6 +32,16 @@ internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool
     /// <summary>Who is asking: the open viewer on loopback, else the signed-in user.</summary>
     public DashboardViewer Viewer(HttpContext http) => SignInRequired ? DashboardViewer.From(http.User) : DashboardViewer.Open;
 
+    /// <summary>The retained events <paramref name="viewer"/> may see: all of them, or a student's own.</summary>
+    internal IReadOnlyList<TraceEvent> EventsFor(DashboardViewer viewer)
+    {
+        var all = Trace.Query();
+        if (viewer.SeesAll) return all;
+        if (viewer.Student is not { } student) return [];
+        var mine = TraceFilter.StudentEvents(all, student);
+        return all.Where(e => mine.Contains(e.Sequence)).ToList();
+    }
+
     /// <summary>Takes one of the <see cref="MaxStreams"/> stream slots; false when all are taken.</summary>
     internal bool TryOpenStream()
     {

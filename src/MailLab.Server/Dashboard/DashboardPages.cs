@@ -24,7 +24,7 @@ internal static class DashboardPages
     [
         new("/", "Lab", true),
         new("/trace", "Live trace", true),
-        new("/journey", "Journey", false),
+        new("/journey", "Journey", true),
     ];
 
     /// <summary>The files under <c>/assets/</c> (embedded resources) and their media types.</summary>
@@ -41,6 +41,8 @@ internal static class DashboardPages
         app.MapGet("/", (HttpContext http) => LabPage.Render(http)).ExcludeFromDescription();
         app.MapGet("/trace", (HttpContext http) => TracePage.Render(http)).ExcludeFromDescription();
         app.MapGet("/sessions/{id}", (HttpContext http, string id) => SessionPage.Render(http, id)).ExcludeFromDescription();
+        app.MapGet("/journey", (HttpContext http) => JourneyPages.List(http)).ExcludeFromDescription();
+        app.MapGet("/journey/{id}", (HttpContext http, string id) => JourneyPages.Show(http, id)).ExcludeFromDescription();
         foreach (var page in Nav.Where(p => !p.Ready))
         {
             app.MapGet(page.Path, (HttpContext http) => Html(http, page.Title,
@@ -62,7 +64,7 @@ internal static class DashboardPages
     public static string Enc(string? text) => HtmlEncoder.Default.Encode(text ?? "");
 
     /// <summary>A page in the layout, with <paramref name="body"/> (already HTML) in its main element.</summary>
-    public static IResult Html(HttpContext http, string title, string body, int status = StatusCodes.Status200OK, string? script = null)
+    public static IResult Html(HttpContext http, string title, string body, int status = StatusCodes.Status200OK, string? script = null, bool heading = true)
     {
         var context = DashboardContext.Of(http);
         var viewer = context.Viewer(http);
@@ -88,7 +90,7 @@ internal static class DashboardPages
             page.Append("<form method=\"post\" action=\"/signout\">").Append(AntiforgeryField(http)).Append("<button type=\"submit\">Sign out</button></form>");
         }
         page.Append("<button type=\"button\" id=\"projector\" aria-pressed=\"false\" hidden>Projector mode</button></div></header>\n")
-            .Append("<main id=\"main\" tabindex=\"-1\"><h1>").Append(Enc(title)).Append("</h1>\n").Append(body).Append("</main>\n</body></html>\n");
+            .Append("<main id=\"main\" tabindex=\"-1\">").Append(heading ? $"<h1>{Enc(title)}</h1>\n" : "").Append(body).Append("</main>\n</body></html>\n");
         return Results.Content(page.ToString(), "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 

@@ -71,12 +71,24 @@ public sealed partial class LabResolver
         }
         else
         {
-            var (chain, error) = await ChainAsync(name, anchor, ct).ConfigureAwait(false);
-            if (error is not null) return (DnssecStatus.Indeterminate, null, $"{name} {type}: DNSSEC chain: {error}");
-            // A CNAME answers for the name when the type is not there (RFC 1034 §3.6.2): that RRset is the one validated.
-            var rrset = SignedRRset.From(response.Answers, name, type) ?? SignedRRset.From(response.Answers, name, DnsType.CNAME);
-            var answer = new DnssecAnswer(name, type, rrset, SignedRRset.Nsecs(response.Authority), response.Rcode == DnsRcode.NXDomain);
-            v = DnssecValidator.Validate(answer, chain, anchor, Validation.Clock?.Invoke() ?? DateTimeOffset.UtcNow);
+            // A CNAME answers for the name when the type is not there (RFC 1034 §3.6.2): each name of the chain the
+            // answer's records are taken from (DnsResponse.AnswerFor) is validated in its own zone, the weakest status wins.
+            var names = response.CnameChain();
+            if (names.Count == 0) names = [name];
+            v = new DnssecValidation(ValidationStatus.Secure, null, [], 0);
+            for (int i = 0; i < names.Count && v.Status == ValidationStatus.Secure; i++)
+            {
+                string owner = names[i];
+                var rrset = SignedRRset.From(response.Answers, owner, type) ?? SignedRRset.From(response.Answers, owner, DnsType.CNAME);
+                if (i > 0 && rrset is null) break; // the target's records are not in this answer: nothing of it is used
+                var (chain, error) = await ChainAsync(owner, anchor, ct).ConfigureAwait(false);
+                if (error is not null) return (DnssecStatus.Indeterminate, null, $"{owner} {type}: DNSSEC chain: {error}");
+                bool last = i == names.Count - 1;
+                var answer = new DnssecAnswer(owner, type, rrset, SignedRRset.Nsecs(response.Authority), last && response.Rcode == DnsRcode.NXDomain);
+                var hop = DnssecValidator.Validate(answer, chain, anchor, Validation.Clock?.Invoke() ?? DateTimeOffset.UtcNow);
+                var steps = i == 0 ? hop.Steps : [$"CNAME {DnsNames.Absolute(names[i - 1])} -> {DnsNames.Absolute(owner)}: validated in its own zone", .. hop.Steps];
+                v = new DnssecValidation(hop.Status, hop.Reason, [.. v.Steps, .. steps], v.SignatureChecks + hop.SignatureChecks);
+            }
         }
         var status = v.Status switch
         {

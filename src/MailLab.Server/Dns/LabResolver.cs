@@ -95,7 +95,7 @@ public sealed partial class LabResolver
         {
             return new MxResult([], false, false, true, null) { Refused = response!.Rcode == DnsRcode.Refused, Dnssec = dnssec };
         }
-        var mx = response!.AnswerData<MxData>(DnsType.MX).ToList();
+        var mx = response!.AnswerFor<MxData>(DnsType.MX).ToList();
         if (mx.Count == 0)
         {
             // RFC 5321 §5.1: no MX records, so the domain itself is the exchanger, with preference 0.
@@ -130,7 +130,7 @@ public sealed partial class LabResolver
         var (response, error, dnssec) = await CheckedQueryAsync(DnsNames.Normalize(name), DnsType.TXT, ct);
         if (error is not null) return new DnsLookup<string>([], false, error) { Dnssec = dnssec };
         bool nx = IsNoSuchDomain(response!);
-        return new DnsLookup<string>(response!.AnswerData<TxtData>(DnsType.TXT).Select(t => t.Text).ToList(), nx, null) { Dnssec = dnssec };
+        return new DnsLookup<string>(response!.AnswerFor<TxtData>(DnsType.TXT).Select(t => t.Text).ToList(), nx, null) { Dnssec = dnssec };
     }
 
     /// <summary>
@@ -142,7 +142,7 @@ public sealed partial class LabResolver
     {
         var (response, error, dnssec) = await CheckedQueryAsync(OpenPgpKeyRecords.OwnerName(address), DnsType.OPENPGPKEY, ct);
         if (error is not null) return new DnsLookup<byte[]>([], false, error) { Dnssec = dnssec };
-        var keys = response!.AnswerData<OpenPgpKeyData>(DnsType.OPENPGPKEY).Select(k => k.Key).ToList();
+        var keys = response!.AnswerFor<OpenPgpKeyData>(DnsType.OPENPGPKEY).Select(k => k.Key).ToList();
         return new DnsLookup<byte[]>(keys, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 
@@ -159,7 +159,7 @@ public sealed partial class LabResolver
         {
             return new TlsaLookup(owner, [], dnssec, false, error, dnssec == DnssecStatus.Bogus ? error : null);
         }
-        var records = response!.AnswerData<TlsaData>(DnsType.TLSA).ToList();
+        var records = response!.AnswerFor<TlsaData>(DnsType.TLSA).ToList();
         return new TlsaLookup(owner, records, dnssec, IsNoSuchDomain(response), null);
     }
 
@@ -172,7 +172,7 @@ public sealed partial class LabResolver
         if (IsNoSuchDomain(a!)) return new DnsLookup<IPAddress>([], true, null) { Dnssec = statusA };
         var (aaaa, errorAaaa, statusAaaa) = await CheckedQueryAsync(name, DnsType.AAAA, ct);
         if (errorAaaa is not null) return new DnsLookup<IPAddress>([], false, errorAaaa) { Dnssec = statusAaaa };
-        var list = a!.AnswerData<AddressData>(DnsType.A).Concat(aaaa!.AnswerData<AddressData>(DnsType.AAAA)).Select(r => r.Address).ToList();
+        var list = a!.AnswerFor<AddressData>(DnsType.A).Concat(aaaa!.AnswerFor<AddressData>(DnsType.AAAA)).Select(r => r.Address).ToList();
         return new DnsLookup<IPAddress>(list, false, null) { Dnssec = Weaker(statusA, statusAaaa) };
     }
 
@@ -182,7 +182,7 @@ public sealed partial class LabResolver
         var type = family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? DnsType.AAAA : DnsType.A;
         var (response, error, dnssec) = await CheckedQueryAsync(DnsNames.Normalize(name), type, ct);
         if (error is not null) return new DnsLookup<IPAddress>([], false, error) { Dnssec = dnssec };
-        var list = response!.AnswerData<AddressData>(type).Select(r => r.Address).ToList();
+        var list = response!.AnswerFor<AddressData>(type).Select(r => r.Address).ToList();
         return new DnsLookup<IPAddress>(list, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 
@@ -191,7 +191,7 @@ public sealed partial class LabResolver
     {
         var (response, error, dnssec) = await CheckedQueryAsync(DnsNames.Normalize(name), DnsType.MX, ct);
         if (error is not null) return new DnsLookup<(int, string)>([], false, error) { Dnssec = dnssec };
-        var list = response!.AnswerData<MxData>(DnsType.MX).Select(r => ((int)r.Preference, r.Exchange)).ToList();
+        var list = response!.AnswerFor<MxData>(DnsType.MX).Select(r => ((int)r.Preference, r.Exchange)).ToList();
         return new DnsLookup<(int, string)>(list, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 
@@ -201,7 +201,7 @@ public sealed partial class LabResolver
         var name = DnsNames.ReverseName(address);
         var (response, error, dnssec) = await CheckedQueryAsync(name, DnsType.PTR, ct);
         if (error is not null) return new DnsLookup<string>([], false, error) { Dnssec = dnssec };
-        var list = response!.AnswerData<NameData>(DnsType.PTR).Select(r => r.Target).ToList();
+        var list = response!.AnswerFor<NameData>(DnsType.PTR).Select(r => r.Target).ToList();
         return new DnsLookup<string>(list, IsNoSuchDomain(response), null) { Dnssec = dnssec };
     }
 

@@ -188,10 +188,16 @@ internal sealed partial class LabDefinitionReader
             if (u is "dane-ee" or "dane-ta") daneTa = u == "dane-ta";
             else f.Error(uNode, map.Path("tlsa-usage"), $"'{u}' is not dane-ee (3 1 1, the MTA's key) or dane-ta (2 1 1, the lab CA's key)");
         }
+        TimeSpan tlsReports = relay.TlsReportInterval;
+        if (map.Optional("tls-report-interval") is { } tNode && f.String(tNode, map.Path("tls-report-interval")) is { } tText
+            && ParseDuration(tNode, map.Path("tls-report-interval"), tText) is { } t)
+        {
+            tlsReports = t;
+        }
         return new RelaySettings
         {
             RelayPort = relay.RelayPort, RetryIntervals = relay.RetryIntervals, QueueLifetime = relay.QueueLifetime,
-            TlsaDaneTa = daneTa,
+            TlsaDaneTa = daneTa, TlsReportInterval = tlsReports,
         };
     }
 

@@ -230,6 +230,9 @@ internal sealed class RelaySettings
     /// certificate's key, RFC 7672 §3.1), true = <c>dane-ta</c>, 2 1 1 (the lab CA's key, RFC 7672 §3.2).
     /// </summary>
     public bool TlsaDaneTa { get; init; }
+
+    /// <summary>How often TLS reports (RFC 8460) go to the <c>_smtp._tls</c> rua= addresses (<c>tls-report-interval</c>); the internet uses one day.</summary>
+    public TimeSpan TlsReportInterval { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>The lab DNS server: where it listens and where its zone files are.</summary>

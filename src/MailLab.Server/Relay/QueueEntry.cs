@@ -79,6 +79,9 @@ public sealed class QueueEntry
     /// <summary>Whether the message was received with REQUIRETLS (RFC 8689): relayed only over verified TLS to a hop that offers it.</summary>
     public bool RequireTls { get; init; }
 
+    /// <summary>Whether the message is a TLS report (RFC 8460 §5.3): delivered despite TLS policy failures, and not counted in the next report.</summary>
+    public bool TlsReport { get; init; }
+
     /// <summary>Content size in octets.</summary>
     public long Size { get; init; }
 

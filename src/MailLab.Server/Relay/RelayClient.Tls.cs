@@ -34,7 +34,7 @@ internal sealed partial class RelayClient
     }
 
     /// <summary>The decision for one MX host: its TLSA lookup (only under a secure MX RRset, RFC 7672 §2.2.1), then <see cref="TlsPolicy.Decide"/>.</summary>
-    private async Task<TlsDecision> DecideAsync(LabSite site, string domain, MxHost host, Dns.DnssecStatus mxStatus, MtaStsLookup sts,
+    private async Task<TlsDecision> DecideAsync(LabSite site, QueueEntry entry, string domain, MxHost host, Dns.DnssecStatus mxStatus, MtaStsLookup sts,
         TraceContext trace, CancellationToken ct)
     {
         TlsaLookup? tlsa = null;
@@ -50,6 +50,12 @@ internal sealed partial class RelayClient
             }
         }
         var d = TlsPolicy.Decide(new TlsPolicyInput(domain, host.Name, mxStatus, tlsa, sts.Policy));
+        if (entry.TlsReport && d.Policy != TlsPolicyKind.Opportunistic)
+        {
+            // RFC 8460 §5.3: a TLS report is delivered despite TLS failures, and its session is not reported on.
+            d = new TlsDecision(TlsPolicyKind.Opportunistic, false, CertificateCheck.None, false, [],
+                $"a TLS report: delivered despite TLS policy {d.PolicyName}, STARTTLS when offered (RFC 8460 §5.3)");
+        }
         trace.Emit(TraceKind.TlsPolicy, $"TLS policy for {host.Name}: {d.PolicyName}{(d.DeferReason is not null ? " (defer)" : d.TlsRequired ? " (TLS required)" : "")}: {d.Reason}",
             ("Step", "decision"), ("Domain", domain), ("Host", host.Name), ("Policy", d.PolicyName), ("MxStatus", Status(mxStatus)),
             ("TlsaStatus", tlsa is null ? null : Status(tlsa.Status)), ("Tlsa", tlsa?.Records.Select(r => r.ToZoneText().ToLowerInvariant()).ToArray()),
@@ -65,7 +71,7 @@ internal sealed partial class RelayClient
             ("Step", "result"), ("Domain", domain), ("Host", host), ("Policy", d.PolicyName), ("Result", result),
             ("FailureType", failureType), ("Reason", reason));
         // RFC 8460 §4.3: opportunistic sessions have no policy to report on.
-        if (d.Policy != TlsPolicyKind.Opportunistic) TlsReports?.Add(domain, d, host, failureType, reason);
+        if (d.Policy != TlsPolicyKind.Opportunistic) TlsReports?.Add(trace.Site, domain, d, host, failureType, reason);
     }
 
     /// <summary>The chain the server sent, as the TLS layer gave it (its extra store), without the leaf.</summary>

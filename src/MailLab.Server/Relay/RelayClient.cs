@@ -106,7 +106,7 @@ internal sealed partial class RelayClient
         var local = site.Definition.IPAddress;
         var port = relayPortFor(address) ?? settings.RelayPort;
         var remote = new IPEndPoint(address, port);
-        var decision = await DecideAsync(site, domain, host, mxStatus, sts, trace, ct).ConfigureAwait(false);
+        var decision = await DecideAsync(site, entry, domain, host, mxStatus, sts, trace, ct).ConfigureAwait(false);
         if (decision.DeferReason is { } deferred)
         {
             // RFC 7672 §2.2 / RFC 8461 §5: this host may not be used; another MX may be, else the mail waits.

@@ -44,7 +44,7 @@ public sealed class RelayQueue
     /// worker or the CLI until <see cref="PendingQueueEntry.Commit"/>.
     /// </summary>
     internal async Task<PendingQueueEntry> PrepareAsync(string id, string mailFrom, string site, bool utf8,
-        IReadOnlyList<string> recipients, string prependedHeaders, MessageSpool content, CancellationToken ct, bool requireTls = false)
+        IReadOnlyList<string> recipients, string prependedHeaders, MessageSpool content, CancellationToken ct, bool requireTls = false, bool tlsReport = false)
     {
         var tmp = Path.Combine(Directory, TmpPrefix + id);
         System.IO.Directory.CreateDirectory(tmp);
@@ -67,6 +67,7 @@ public sealed class RelayQueue
                 Created = DateTimeOffset.UtcNow,
                 Utf8 = utf8,
                 RequireTls = requireTls,
+                TlsReport = tlsReport,
                 Size = size,
                 Recipients = recipients.Select(r => new QueueRecipient { Address = r }).ToList(),
             };

@@ -13,7 +13,7 @@ namespace MailLab.Server.Relay;
 /// bounces failures to local senders and removes finished entries. Polls once a second for the
 /// <c>.flush</c> request file that <c>maillab queue flush</c> creates.
 /// </summary>
-internal sealed class RelayWorker : IAsyncDisposable
+internal sealed partial class RelayWorker : IAsyncDisposable
 {
     private readonly RelayQueue queue;
     private readonly IReadOnlyList<LabSite> sites;
@@ -201,8 +201,19 @@ internal sealed class RelayWorker : IAsyncDisposable
         var next = r.State == RecipientState.Deferred ? $", next attempt {r.NextAttempt:HH:mm:ss} UTC" : "";
         trace.Emit(TraceKind.RelayOutcome, $"<{r.Address}>: {state} after {r.Attempts} attempt(s): {r.Reply}{next}",
             ("Recipient", r.Address), ("State", state), ("Reply", r.Reply), ("Status", r.Status), ("Reason", r.Reason),
-            ("RemoteMta", r.RemoteMta), ("Attempts", r.Attempts), ("NextAttempt", r.NextAttempt?.ToString("O")));
+            ("RemoteMta", r.RemoteMta), ("Attempts", r.Attempts), ("NextAttempt", r.NextAttempt?.ToString("O")),
+            ("RemoteId", r.State == RecipientState.Delivered ? RemoteQueueId(r.Reply) : null));
     }
+
+    /// <summary>
+    /// The queue id the next hop named in its <c>250 ... queued as &lt;id&gt;</c> reply (every MailLab MTA says it,
+    /// as Postfix does; RFC 5321 §4.2 leaves the text free), so the journey can follow the message to that hop.
+    /// </summary>
+    internal static string? RemoteQueueId(string? reply) =>
+        reply is not null && QueuedAs().Match(reply) is { Success: true } m ? m.Groups[1].Value : null;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bqueued as ([0-9A-Z]{12})\b", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex QueuedAs();
 
     private async Task FinishAsync(LabSite site, QueueEntry entry, TraceContext trace, CancellationToken ct)
     {

@@ -48,6 +48,9 @@ internal sealed record TlsPolicyInput(string Domain, string Host, DnssecStatus M
 internal sealed record TlsDecision(TlsPolicyKind Policy, bool TlsRequired, CertificateCheck Check, bool Enforced,
     IReadOnlyList<TlsaData> Tlsa, string Reason, string? DeferReason = null, string? FailureType = null)
 {
+    /// <summary>The MTA-STS policy decided on (for TLS-RPT's policy-string and mx-host); null for DANE and opportunistic.</summary>
+    public MtaStsPolicy? Sts { get; init; }
+
     /// <summary>The trace's name of the policy: dane, mta-sts-enforce, mta-sts-testing, requiretls or opportunistic.</summary>
     public string PolicyName => Policy switch
     {
@@ -105,12 +108,12 @@ internal static class TlsPolicy
                 // RFC 8461 §4.1: an MX the policy does not name is not a valid candidate in enforce mode.
                 string why = $"MX host {input.Host} matches no mx of the MTA-STS policy of {input.Domain} ({string.Join(", ", sts.Mx)})";
                 return enforce
-                    ? Defer(kind, why, "validation-failure", null)
-                    : new TlsDecision(kind, false, CertificateCheck.Pkix, false, [], $"testing: {why}; delivering anyway", FailureType: "validation-failure");
+                    ? Defer(kind, why, "validation-failure", null) with { Sts = sts }
+                    : new TlsDecision(kind, false, CertificateCheck.Pkix, false, [], $"testing: {why}; delivering anyway", FailureType: "validation-failure") { Sts = sts };
             }
             return new TlsDecision(kind, enforce, CertificateCheck.Pkix, enforce, [],
                 enforce ? $"MTA-STS enforce: TLS mandatory with a valid certificate for {input.Host} (RFC 8461 §4.2)"
-                        : $"MTA-STS testing: TLS checked and reported, delivery not blocked (RFC 8461 §5)");
+                        : $"MTA-STS testing: TLS checked and reported, delivery not blocked (RFC 8461 §5)") { Sts = sts };
         }
         return new TlsDecision(TlsPolicyKind.Opportunistic, false, CertificateCheck.None, false, [],
             "no DANE, no MTA-STS policy: STARTTLS when offered (RFC 7435)");

@@ -85,7 +85,7 @@ public static class AggregateReportReader
         }).ToList();
     }
 
-    private static byte[] Gunzip(Stream s)
+    internal static byte[] Gunzip(Stream s)
     {
         using var gz = new GZipStream(s, CompressionMode.Decompress);
         using var ms = new MemoryStream();

@@ -12,7 +12,16 @@ namespace MailLab.Server.Reports;
 
 /// <summary>One report as sent (or not): for whom, to whom, how many messages.</summary>
 public sealed record ReportOutcome(string Site, string PolicyDomain, string ReportId, int Messages, int Records,
-    IReadOnlyList<string> SentTo, IReadOnlyList<string> Refused, string? QueueId);
+    IReadOnlyList<string> SentTo, IReadOnlyList<string> Refused, string? QueueId)
+{
+    /// <summary>A line per report, as the CLI prints it: "<c>site -> domain: report ID, N {units} M {groups}; sent to ...</c>".</summary>
+    public static string Describe(IReadOnlyList<ReportOutcome> outcomes, string none, string units, string groups) => outcomes.Count == 0
+        ? none + "\n"
+        : string.Concat(outcomes.Select(o =>
+            $"{o.Site} -> {o.PolicyDomain}: report {o.ReportId}, {o.Messages} {units} {o.Records} {groups}; " +
+            $"sent to {(o.SentTo.Count == 0 ? "nobody" : string.Join(", ", o.SentTo))}" +
+            $"{(o.QueueId is null ? "" : $" (queue id {o.QueueId})")}{string.Concat(o.Refused.Select(r => $"; refused {r}"))}\n"));
+}
 
 /// <summary>
 /// Sends aggregate reports (RFC 9990 / RFC 7489 §7.2): per reporting site and policy domain, the XML
@@ -25,66 +34,30 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, RelayQueue queue
     : IAsyncDisposable
 {
     /// <summary>The request file the CLI creates in <c>&lt;data&gt;/dmarc</c>; removed once the reports are queued.</summary>
-    public const string SendFile = ".send";
+    public const string SendFile = ReportSchedule.SendFile;
 
     /// <summary>What the last on-demand send did, for the CLI to print.</summary>
-    public const string LastSendFile = "last-send.txt";
+    public const string LastSendFile = ReportSchedule.LastSendFile;
 
-    private readonly CancellationTokenSource stop = new();
     private readonly SemaphoreSlim sending = new(1, 1);
-    private Task? loop;
+    private ReportSchedule? schedule;
     private DateTimeOffset periodStart = DateTimeOffset.UtcNow;
 
     /// <summary>Starts the loop (checks the request file once a second).</summary>
-    public void Start() => loop = Task.Run(() => RunAsync(stop.Token));
+    public void Start()
+    {
+        schedule = new ReportSchedule(log.Directory, interval, async ct => Describe(await SendAllAsync(ct).ConfigureAwait(false)),
+            ex => tracer.ForLab(LabOrigin.Report, "lab", TraceRole.QUEUE).Emit(TraceKind.DmarcReportSent, $"DMARC reports not sent: {ex.Message}",
+                ("Reason", ex.Message)));
+        schedule.Start();
+    }
 
     /// <summary>Asks a running lab for reports now (what the CLI does).</summary>
-    public static void RequestSend(string dmarcDirectory)
-    {
-        Directory.CreateDirectory(dmarcDirectory);
-        File.WriteAllText(Path.Combine(dmarcDirectory, SendFile), DateTimeOffset.UtcNow.ToString("O"));
-    }
-
-    private async Task RunAsync(CancellationToken ct)
-    {
-        var due = DateTimeOffset.UtcNow + interval;
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
-                var flag = Path.Combine(log.Directory, SendFile);
-                if (File.Exists(flag))
-                {
-                    var outcomes = await SendAllAsync(ct).ConfigureAwait(false);
-                    await File.WriteAllTextAsync(Path.Combine(log.Directory, LastSendFile), Describe(outcomes), ct).ConfigureAwait(false);
-                    File.Delete(flag);
-                }
-                else if (DateTimeOffset.UtcNow >= due)
-                {
-                    await SendAllAsync(ct).ConfigureAwait(false);
-                    due = DateTimeOffset.UtcNow + interval;
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                tracer.ForLab(LabOrigin.Report, "lab", TraceRole.QUEUE).Emit(TraceKind.DmarcReportSent, $"DMARC reports not sent: {ex.Message}",
-                    ("Reason", ex.Message));
-            }
-        }
-    }
+    public static void RequestSend(string dmarcDirectory) => ReportSchedule.RequestSend(dmarcDirectory);
 
     /// <summary>A line per report, as the CLI prints it.</summary>
-    public static string Describe(IReadOnlyList<ReportOutcome> outcomes) => outcomes.Count == 0
-        ? "no DMARC data collected since the last report\n"
-        : string.Concat(outcomes.Select(o =>
-            $"{o.Site} -> {o.PolicyDomain}: report {o.ReportId}, {o.Messages} messages in {o.Records} records; " +
-            $"sent to {(o.SentTo.Count == 0 ? "nobody" : string.Join(", ", o.SentTo))}" +
-            $"{(o.QueueId is null ? "" : $" (queue id {o.QueueId})")}{string.Concat(o.Refused.Select(r => $"; refused {r}"))}\n"));
+    public static string Describe(IReadOnlyList<ReportOutcome> outcomes) =>
+        ReportOutcome.Describe(outcomes, "no DMARC data collected since the last report", "messages in", "records");
 
     /// <summary>Sends every collected report of every site now.</summary>
     internal async Task<IReadOnlyList<ReportOutcome>> SendAllAsync(CancellationToken ct)
@@ -182,7 +155,7 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, RelayQueue queue
         return m;
     }
 
-    private static byte[] Gzip(byte[] data)
+    internal static byte[] Gzip(byte[] data)
     {
         using var ms = new MemoryStream();
         using (var gz = new GZipStream(ms, CompressionLevel.Optimal)) gz.Write(data);
@@ -192,8 +165,6 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, RelayQueue queue
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync().ConfigureAwait(false);
-        if (loop is not null) await loop.ConfigureAwait(false);
-        stop.Dispose();
+        if (schedule is not null) await schedule.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -61,10 +61,10 @@ internal static class TraceContract
         [TraceKind.SpfResult] = "Identity Result Domain DecidingTerm Explanation Problem ClientIp Sender Dnssec",
         [TraceKind.DkimStep] = "Step Index:int Detail Ok:bool Query Answer Domain Selector Algorithm SignedHeaders:list BodyHash KeyBits:int KeyFile Record",
         [TraceKind.DkimResult] = "Index:int Result Reason Domain Selector Algorithm BodyHashClaimed BodyHashComputed HeaderHashComputed Identity Canonicalization KeyQuery KeyAnswer KeyBits:int BodyLength:int SignedHeaders:list UnsignedHeaders:list Dnssec",
-        [TraceKind.DmarcEvaluated] = "Result FromDomain Policy Disposition SpfAligned:bool DkimAligned:bool Reason PolicyTag PolicyDomain Record OrgDomain Mode Requested Override Folder FromProblem Alignments:list Steps:list",
+        [TraceKind.DmarcEvaluated] = "Result FromDomain Policy Disposition SpfAligned:bool DkimAligned:bool Reason PolicyTag PolicyDomain Record OrgDomain Mode Requested Override Folder FromProblem Alignments:list Steps:list Dnssec",
         [TraceKind.RelayAttempt] = "Step Domain Outcome Hosts:list Recipients:list From To Host Preference:int Reason",
-        [TraceKind.RelayOutcome] = "Recipient State Reply Status Reason RemoteMta Attempts:int NextAttempt",
-        [TraceKind.MailboxAccess] = "User Folder Action Messages:int Recent:int Count:int Uid:int Size:int Target NewName Octets:int Number:int UniqueId Unmarked:int Reason",
+        [TraceKind.RelayOutcome] = "Recipient State Reply Status Reason RemoteMta Attempts:int NextAttempt RemoteId",
+        [TraceKind.MailboxAccess] = "User Folder Action Messages:int Recent:int Count:int Uid:int Size:int Target NewName Octets:int Number:int UniqueId Unmarked:int Reason Uids:list",
         [TraceKind.QueueEntryAdded] = "MailFrom Recipients:list Size:int Path",
         [TraceKind.QueueEntryRemoved] = "Delivered:list Failed:list",
         [TraceKind.QueueLoaded] = "Directory Entries:int Errors:list TemporaryRemoved:int",
@@ -98,6 +98,7 @@ internal static class TraceContract
 
         // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
         [TraceKind.TlsPolicy] = "Step Domain Host Policy MxStatus TlsaStatus Tlsa:list PolicyId Mode Mx:list MaxAge:int Source Result FailureType Reason",
+        [TraceKind.TlsReportSent] = "PolicyDomain ReportId Successes:int Failures:int PolicyTypes:list SentTo:list Refused:list Size:int Begin:int End:int Reason",
         // The STARTTLS stripping attack (issue 16 part 5).
         [TraceKind.AttackerSaw] = "Direction Line Client Server Octets:int Subject Reason MessageId",
         [TraceKind.StarttlsStripped] = "Action Line Client Server",

@@ -95,6 +95,7 @@ public enum TraceKind
     DnssecValidation,
     // The relay's TLS policy: DANE, MTA-STS, TLS-RPT (issue 16 part 4).
     TlsPolicy,
+    TlsReportSent,
     // The STARTTLS stripping attack (issue 16 part 5).
     AttackerSaw,
     StarttlsStripped,

@@ -71,6 +71,9 @@ public sealed class LabWebServer : IAsyncDisposable
 
     private int httpsPort;
 
+    /// <summary>The lab's mail servers, for the Thunderbird autoconfig routes (<see cref="AutoconfigRoutes"/>).</summary>
+    internal AutoconfigDirectory? Autoconfig { get; init; }
+
     /// <summary>The key server's keys (<c>&lt;data&gt;/keyserver</c>).</summary>
     internal KeyServerStore Keys { get; }
 
@@ -114,7 +117,7 @@ public sealed class LabWebServer : IAsyncDisposable
         });
         var web = builder.Build();
         web.Use(Gate);
-        WebRoutes.Map(web, new WebRouteContext(dataDirectory, Keys, tracer));
+        WebRoutes.Map(web, new WebRouteContext(dataDirectory, Keys, tracer) { Autoconfig = Autoconfig });
         var addresses = KestrelApps.Start(web, Info);
         app = web;
         Info = Info with { Port = addresses.First(a => a.Scheme == Uri.UriSchemeHttp).Port };

@@ -12,6 +12,9 @@ internal sealed record WebRouteContext(string DataDirectory, KeyServerStore Keys
     /// <summary>The lab users' own keys (written by <c>maillab pgp</c>): <c>&lt;data&gt;/pgp/public/&lt;address&gt;.asc</c>.</summary>
     public string UserKeysDirectory => Path.Combine(DataDirectory, "pgp", "public");
 
+    /// <summary>The lab's mail servers for Thunderbird's autoconfig file; null: no sites known (404).</summary>
+    public AutoconfigDirectory? Autoconfig { get; init; }
+
     /// <summary>A context for the events the routes emit beside WebRequest.</summary>
     public TraceContext Trace => Tracer.For("lab", TraceRole.WEB);
 
@@ -62,6 +65,7 @@ internal static class WebRoutes
         KeyServerRoutes.Map(app, context);
         WebKeyDirectory.Map(app, context);
         MtaStsRoutes.Map(app, context);
+        AutoconfigRoutes.Map(app, context);
     }
 
     /// <summary>A file read at request time (a CRL the CLI just rewrote is served at once), or 404 when it does not exist yet.</summary>
@@ -92,6 +96,9 @@ internal static class WebRoutes
           /pks/add                upload a public key (POST keytext=..., any key is accepted)
           /.well-known/openpgpkey/hu/HASH?l=LOCAL   Web Key Directory (the lab users' own keys)
           https://mta-sts.DOMAIN/.well-known/mta-sts.txt   MTA-STS policy (HTTPS listener only, RFC 8461)
+          http://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=USER@DOMAIN   Thunderbird autoconfig
+          /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=USER@DOMAIN      (the same, Host DOMAIN)
+          /v1.1/DOMAIN            the same, as Mozilla's ISP database (Thunderbird's mailnews.auto_config_url)
 
         """;
 }

@@ -95,6 +95,12 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         Assert.Equal("alice@uc.test", json.GetProperty("viewer").GetString());
         Assert.Empty(json.GetProperty("sites").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "bank").GetProperty("users").EnumerateArray());
 
+        // The journey API shows her messages only.
+        (status, json) = await Json(http, "/api/messages");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.NotEmpty(json.EnumerateArray());
+        Assert.All(json.EnumerateArray(), m => Assert.Equal("alice@uc.test", m.GetProperty("mailFrom").GetString()));
+
         // Live: her next session arrives on her stream, bob's does not.
         using var stream = await SseReader.Open(http, "/api/trace/stream?kind=AuthSucceeded");
         string bobAgain = await Submit(lab, "bank", "bob@bank.test", "lab-bob", "bob@bank.test", "bob again");

@@ -20,7 +20,7 @@ public sealed class DashboardPageTests
         Assert.Contains("script-src 'self'", home.Headers.GetValues("Content-Security-Policy").Single());
         string html = await home.Content.ReadAsStringAsync();
         Assert.Contains("<a href=\"/\" aria-current=\"page\">Lab</a>", html);
-        Assert.Contains("Journey <span class=\"soon\">(coming)</span>", html);
+        Assert.Contains("<a href=\"/journey\">Journey</a>", html);
         Assert.Contains("mx.bank.test", html);
         Assert.Contains($"127.0.1.1:{lab.Runtime!.EndPoint("uc", "MSA", "starttls").Port}", html);
         Assert.Contains("✓</span> listening", html);
@@ -38,7 +38,15 @@ public sealed class DashboardPageTests
         Assert.True(html.IndexOf("STARTTLS", StringComparison.Ordinal) < html.IndexOf("tls-boundary", StringComparison.Ordinal));
         Assert.True(html.IndexOf("tls-boundary", StringComparison.Ordinal) < html.IndexOf("AUTH PLAIN", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/sessions/C999999")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/journey")).StatusCode);
+        // The journey pages in the layout: the list links the message alice sent, its page shows the journey.
+        html = await http.GetStringAsync("/journey");
+        var id = System.Text.RegularExpressions.Regex.Match(html, "href=\"/journey/([0-9B-Z]{12})\"").Groups[1].Value;
+        Assert.NotEmpty(id);
+        html = await http.GetStringAsync("/journey/" + id);
+        Assert.Contains("Journey of message " + id, html);
+        Assert.Contains("<nav aria-label=\"Dashboard\">", html);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/journey/8HYQ0H8VG4FG")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/journey/nope")).StatusCode);
 
         var js = await http.GetAsync("/assets/trace.js");
         Assert.Equal("text/javascript", js.Content.Headers.ContentType!.MediaType);

@@ -219,6 +219,7 @@ public sealed class LabStartupCliTests
             ["spf", "check", "--ip", "127.0.3.1", "--sender", "ceo@bank.test"], ["dkim", "verify", message], ["dkim", "sign", message],
             ["exercise", "check", "1", "--exercises", Exercises], ["exercise", "demo", "1", "--exercises", Exercises],
             ["dmarc", "report", "show", "--mailbox", "postmaster@bank.test"], ["dmarc", "report", "send"],
+            ["tlsrpt", "show", "--mailbox", "postmaster@bank.test"], ["tlsrpt", "send"],
         ];
         foreach (var args in commands)
         {

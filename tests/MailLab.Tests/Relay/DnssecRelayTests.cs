@@ -22,11 +22,13 @@ public sealed class DnssecRelayTests
         await RelayTestHelpers.Outcome(lab, "bob@bank.test", "delivered");
         Assert.Contains(lab.Events(TraceKind.DnssecValidation), e => e.Site == "uc" && e.Origin == LabOrigin.Resolver
             && e.Field("Name") == "bank.test" && e.Field("Type") == "MX" && e.Field("Status") == "secure");
-        // bank's MTA says its SPF and DKIM answers for uc.test were validated.
+        // bank's MTA says its SPF, DKIM and DMARC answers for uc.test were validated.
         Assert.Contains(lab.Events(TraceKind.SpfResult), e => e.Site == "bank" && e.Field("Identity") == "mailfrom"
             && e.Field("Domain") == "uc.test" && e.Field("Dnssec") == "secure");
         Assert.Contains(lab.Events(TraceKind.DkimResult), e => e.Site == "bank" && e.Field("Domain") == "uc.test"
             && e.Field("Result") == "pass" && e.Field("Dnssec") == "secure");
+        Assert.Contains(lab.Events(TraceKind.DmarcEvaluated), e => e.Site == "bank" && e.Field("FromDomain") == "uc.test"
+            && e.Field("Dnssec") == "secure");
 
         string breakFile = Path.Combine(lab.DataDirectory, "dnssec", "broken");
         long before = lab.Tracer.Stream.Count;

@@ -42,6 +42,15 @@ internal static class RelayTestHelpers
         }
     }
 
+    /// <summary>Edits the data directory's zone of <paramref name="domain"/> and waits until the lab DNS has loaded it.</summary>
+    public static async Task EditZone(TestLab lab, string domain, Func<string, string> edit)
+    {
+        var zone = Path.Combine(lab.DataDirectory, "zones", domain + ".zone");
+        var before = lab.Tracer.Stream.Count;
+        await File.WriteAllTextAsync(zone, edit(await File.ReadAllTextAsync(zone)));
+        await lab.WaitForEvent(e => e.Sequence > before && e.Kind == TraceKind.ZoneLoaded && e.Text.Contains(domain), 5_000);
+    }
+
     public static Task<TraceEvent> Outcome(TestLab lab, string rcpt, string state, int timeoutMs = 15_000) =>
         lab.WaitForEvent(e => e.Kind == TraceKind.RelayOutcome && e.Field("Recipient") == rcpt && e.Field("State") == state, timeoutMs);
 

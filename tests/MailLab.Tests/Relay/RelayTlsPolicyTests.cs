@@ -16,13 +16,7 @@ public sealed class RelayTlsPolicyTests
 {
     private const string Retry = "relay: { retry-intervals: [1h] }";
 
-    private static async Task EditZone(TestLab lab, string domain, Func<string, string> edit)
-    {
-        var zone = Path.Combine(lab.DataDirectory, "zones", domain + ".zone");
-        var before = lab.Tracer.Stream.Count;
-        await File.WriteAllTextAsync(zone, edit(await File.ReadAllTextAsync(zone)));
-        await lab.WaitForEvent(e => e.Sequence > before && e.Kind == TraceKind.ZoneLoaded && e.Text.Contains(domain), 5_000);
-    }
+    private static Task EditZone(TestLab lab, string domain, Func<string, string> edit) => RelayTestHelpers.EditZone(lab, domain, edit);
 
     private static Task WritePolicy(TestLab lab, string domain, string mode, params string[] mx) =>
         File.WriteAllTextAsync(Path.Combine(lab.DataDirectory, "mta-sts", domain + ".txt"),
@@ -52,7 +46,7 @@ public sealed class RelayTlsPolicyTests
         var get = Assert.Single(lab.Events(TraceKind.WebRequest), e => e.Field("Path") == "/.well-known/mta-sts.txt");
         Assert.Equal(("200", LabOrigin.Resolver), (get.Field("Status"), get.Origin));
         Assert.Equal("127.0.1.1", get.Field("Client"));
-        var count = Assert.Single(lab.Runtime!.TlsReports.Take());
+        var count = Assert.Single(lab.Runtime!.TlsReports.Take("uc"));
         Assert.Equal(("bank.test", "sts", 1L, 0), (count.Domain, count.PolicyType, count.Counts.Successes, count.Counts.Failures.Count));
     }
 
@@ -92,7 +86,7 @@ public sealed class RelayTlsPolicyTests
 
         var result = PolicyStep(lab, "result");
         Assert.Equal(("mta-sts-testing", "fail-reported", "certificate-host-mismatch"), (result.Field("Policy"), result.Field("Result"), result.Field("FailureType")));
-        var count = Assert.Single(lab.Runtime!.TlsReports.Take());
+        var count = Assert.Single(lab.Runtime!.TlsReports.Take("uc"));
         Assert.Equal(0L, count.Counts.Successes);
         Assert.Equal(("certificate-host-mismatch", "mx2.bank.test"), (Assert.Single(count.Counts.Failures).Key.Type, Assert.Single(count.Counts.Failures).Key.Host));
     }

@@ -20,6 +20,27 @@ public static class DnssecDenial
     }
 
     /// <summary>
+    /// RFC 4035 §5.3.4 (and §3.1.3.3): an RRset at <paramref name="name"/> expanded from the wildcard whose RRSIG has
+    /// <paramref name="labels"/> labels needs an NSEC covering <paramref name="name"/>: the name itself does not exist.
+    /// The step, or null with <paramref name="failure"/>.
+    /// </summary>
+    public static string? ProveWildcardExpansion(string name, int labels, IReadOnlyList<SignedRRset> nsecs, out string? failure)
+    {
+        failure = null;
+        name = DnsNames.Normalize(name);
+        var parts = name.Split('.');
+        string source = "*" + (labels == 0 ? "" : "." + string.Join('.', parts[^labels..]));
+        var cover = nsecs.FirstOrDefault(n => n.Records[0].Data is NsecData d && Covers(n.Owner, d.NextName, name));
+        if (cover is null)
+        {
+            failure = $"{DnsNames.Absolute(name)} was answered from the wildcard {DnsNames.Absolute(source)}, but no NSEC proves that {DnsNames.Absolute(name)} itself does not exist";
+            return null;
+        }
+        var c = (NsecData)cover.Records[0].Data;
+        return $"wildcard {DnsNames.Absolute(source)} expanded for {DnsNames.Absolute(name)}: NSEC {DnsNames.Absolute(cover.Owner)} -> {DnsNames.Absolute(c.NextName)} proves no closer match";
+    }
+
+    /// <summary>
     /// RFC 4035 §3.1.3.1: NODATA is proven by the NSEC at the name whose bitmap has neither the type nor a
     /// CNAME. The step, or null with <paramref name="failure"/>.
     /// </summary>

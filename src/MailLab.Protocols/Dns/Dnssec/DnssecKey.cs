@@ -58,6 +58,17 @@ public sealed class DnssecKey : IDisposable
     /// <summary>The private key as PKCS#8 PEM (for a 0600 file).</summary>
     public string ExportPrivateKeyPem() => key.ExportPkcs8PrivateKeyPem();
 
+    /// <summary>
+    /// A second instance of the same key, for signing on another thread: .NET's asymmetric algorithm
+    /// instances are not documented as safe for concurrent use.
+    /// </summary>
+    public DnssecKey Clone()
+    {
+        AsymmetricAlgorithm copy = key is ECDsa ? ECDsa.Create() : RSA.Create();
+        copy.ImportPkcs8PrivateKey(key.ExportPkcs8PrivateKey(), out _);
+        return new DnssecKey(copy, Algorithm, Dnskey.Flags);
+    }
+
     /// <summary>A key from PKCS#8 PEM, or null with <paramref name="problem"/> when the PEM does not hold a key of the algorithm.</summary>
     public static DnssecKey? Import(string pem, byte algorithm, ushort flags, out string? problem)
     {

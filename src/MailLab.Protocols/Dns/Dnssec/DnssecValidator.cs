@@ -96,8 +96,22 @@ public static class DnssecValidator
         string? failure;
         if (answer.RRset is { } rrset)
         {
-            failure = VerifyRRset(rrset, keys, zone, run, "key");
+            failure = VerifyRRset(rrset, keys, zone, run, "key", out var used);
             if (failure is not null) return run.Done(ValidationStatus.Bogus, failure);
+            int labels = DnssecCanonical.LabelCount(rrset.Owner);
+            if (used!.Labels < labels)
+            {
+                // RFC 4035 §5.3.4: an answer expanded from a wildcard is secure only with a signed NSEC proving that
+                // no closer match exists, else a signed wildcard RRset could be replayed for a name that exists.
+                foreach (var nsec in answer.Denial)
+                {
+                    failure = VerifyRRset(nsec, keys, zone, run, "key");
+                    if (failure is not null) return run.Done(ValidationStatus.Bogus, failure);
+                }
+                string? proof = DnssecDenial.ProveWildcardExpansion(rrset.Owner, used.Labels, answer.Denial, out failure);
+                if (proof is null) return run.Done(ValidationStatus.Bogus, failure);
+                run.Step(proof);
+            }
             return run.Done(ValidationStatus.Secure, null);
         }
         foreach (var nsec in answer.Denial)
@@ -165,8 +179,13 @@ public static class DnssecValidator
     /// RFC 4035 §5.3: one of the RRset's RRSIGs, by <paramref name="zone"/>, current, must verify with one of
     /// <paramref name="keys"/>. Null when one does (the step is recorded), else the first reason found.
     /// </summary>
-    private static string? VerifyRRset(SignedRRset set, IReadOnlyList<DnskeyData> keys, string zone, Run run, string keyWord)
+    private static string? VerifyRRset(SignedRRset set, IReadOnlyList<DnskeyData> keys, string zone, Run run, string keyWord) =>
+        VerifyRRset(set, keys, zone, run, keyWord, out _);
+
+    /// <summary>As above; <paramref name="used"/> is the RRSIG that verified (its Labels field tells a wildcard expansion).</summary>
+    private static string? VerifyRRset(SignedRRset set, IReadOnlyList<DnskeyData> keys, string zone, Run run, string keyWord, out RrsigData? used)
     {
+        used = null;
         string what = $"{Abs(set.Owner)} {DnssecText.TypeName(set.Type)}";
         var sigs = set.Signatures.Where(s => s.TypeCovered == set.Type).ToList();
         if (sigs.Count == 0) return $"missing RRSIG over {what} in the signed zone {Abs(zone)}";
@@ -209,6 +228,7 @@ public static class DnssecValidator
                 run.Checks++;
                 if (RrsigSigner.Verify(sig, set.Owner, set.Records, key, out string? problem))
                 {
+                    used = sig;
                     run.Step($"RRSIG over {what} by {keyWord} {sig.KeyTag} {DnssecAlgorithm.Name(sig.Algorithm)} valid {Time(sig.Inception)} to {Time(sig.Expiration)}: verified");
                     return null;
                 }

@@ -61,6 +61,7 @@ internal sealed class FetchCommands(ImapSession session) : ImapCommandGroup(sess
             await KeywordMaskAsync(c, view, [], create: false);
         }
         var failed = 0;
+        var uids = targets.Select(i => view.Messages[i].Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         foreach (var index in targets)
         {
             var m = view.Messages[index];
@@ -113,7 +114,7 @@ internal sealed class FetchCommands(ImapSession session) : ImapCommandGroup(sess
         }
         if (items.Any(i => i.Kind == FetchKind.Section))
         {
-            Access(view.Folder, "retrieve", $"fetched {targets.Count} messages from {view.Folder}", ("Count", targets.Count));
+            Access(view.Folder, "retrieve", $"fetched {targets.Count} messages from {view.Folder}", ("Count", targets.Count), ("Uids", uids));
         }
         await SyncAsync(allowExpunge: c.Uid);
         if (failed > 0)

@@ -172,6 +172,31 @@ public sealed class DnssecValidatorTests : IDisposable
     }
 
     [Fact]
+    public void A_wildcard_expansion_is_secure_only_with_the_nsec_proving_the_name_does_not_exist()
+    {
+        // *.bank.test A, signed once (Labels 2), replayed as the answer for mx.bank.test A and for x.bank.test A.
+        var wildcard = SignedChain.Sign("*.bank.test", DnsType.A, SignedChain.Records("*.bank.test", DnsType.A, new AddressData(System.Net.IPAddress.Parse("127.0.3.1"))),
+            "bank.test", w.BankZsk);
+        SignedRRset At(string owner) => wildcard with { Owner = owner, Records = SignedChain.Records(owner, DnsType.A, wildcard.Records[0].Data) };
+        var mx = w.Nsec("bank.test", w.BankZsk, "mx.bank.test", "bank.test", DnsType.A, DnsType.RRSIG, DnsType.NSEC);
+        var apex = w.Nsec("bank.test", w.BankZsk, "bank.test", "*.bank.test", DnsType.MX, DnsType.SOA, DnsType.NS, DnsType.DNSKEY);
+
+        // The expansion verifies, but without a proof it could stand in for a name that exists: bogus.
+        var v = Validate(At("mx.bank.test"), name: "mx.bank.test", type: DnsType.A);
+        Assert.Equal(ValidationStatus.Bogus, v.Status);
+        Assert.Equal("mx.bank.test. was answered from the wildcard *.bank.test., but no NSEC proves that mx.bank.test. itself does not exist", v.Reason);
+
+        // x.bank.test sorts between mx.bank.test and the apex (the chain wraps): the NSEC at mx covers it.
+        v = Validate(At("x.bank.test"), name: "x.bank.test", type: DnsType.A, denial: [mx]);
+        Assert.True(v.Status == ValidationStatus.Secure, v.Reason);
+        Assert.Equal("wildcard *.bank.test. expanded for x.bank.test.: NSEC mx.bank.test. -> bank.test. proves no closer match", v.Steps[^1]);
+
+        // An NSEC that does not cover the name proves nothing.
+        v = Validate(At("x.bank.test"), name: "x.bank.test", type: DnsType.A, denial: [apex]);
+        Assert.Equal(ValidationStatus.Bogus, v.Status);
+    }
+
+    [Fact]
     public void A_signed_nodata_is_secure_but_not_when_the_nsec_lists_the_type()
     {
         var mx = w.Nsec("bank.test", w.BankZsk, "mx.bank.test", "bank.test", DnsType.A, DnsType.RRSIG, DnsType.NSEC);

@@ -26,6 +26,9 @@ internal sealed class SignedTestDns : IAsyncDisposable
 
     public List<DnsRecord> Records { get; }
 
+    /// <summary>Records a forger adds to every answer of their type, whatever the question's name.</summary>
+    public List<DnsRecord> Extra { get; } = [];
+
     public IPEndPoint EndPoint => (IPEndPoint)udp.Client.LocalEndPoint!;
 
     /// <summary>Every question asked: name, type and whether the DO bit was set.</summary>
@@ -51,8 +54,17 @@ internal sealed class SignedTestDns : IAsyncDisposable
             var type = (DnsType)q.QType;
             Questions.Enqueue((q.Name, type, doBit));
             var answers = Records.Where(r => r.Name == q.Name && (r.Type == type || r.Data is RrsigData s && s.TypeCovered == type)).ToList();
+            // A CNAME at the name answers instead, followed by its target's records (RFC 1034 §3.6.2), as the lab DNS does.
+            for (string owner = q.Name; answers.Count == 0 && Records.FirstOrDefault(r => r.Name == owner && r.Type == DnsType.CNAME) is { Data: NameData cname };)
+            {
+                answers.AddRange(Records.Where(r => r.Name == owner && (r.Type == DnsType.CNAME || r.Data is RrsigData { TypeCovered: DnsType.CNAME })));
+                owner = cname.Target;
+                answers.AddRange(Records.Where(r => r.Name == owner && (r.Type == type || r.Data is RrsigData s && s.TypeCovered == type)));
+                if (!answers.Any(r => r.Type == type)) break;
+            }
+            answers.AddRange(Extra.Where(r => r.Type == type));
             var authority = new List<DnsRecord>();
-            if (!answers.Any(r => r.Type == type))
+            if (!answers.Any(r => r.Type is var t && (t == type || t == DnsType.CNAME)))
             {
                 answers.Clear();
                 authority.AddRange(Records.Where(r => r.Name == q.Name && (r.Type == DnsType.NSEC || r.Data is RrsigData { TypeCovered: DnsType.NSEC })));

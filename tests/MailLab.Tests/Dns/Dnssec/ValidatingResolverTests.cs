@@ -74,6 +74,48 @@ public sealed class ValidatingResolverTests : IDisposable
     }
 
     [Fact]
+    public async Task A_record_a_forger_adds_under_another_name_is_never_used()
+    {
+        // The genuine, signed bank.test MX, plus an unsigned MX under another owner that would win on preference.
+        await using var dns = new SignedTestDns(World());
+        dns.Extra.AddRange(SignedChain.Records("x.bank.test", DnsType.MX, new MxData(1, "mx.evil.test")));
+        var (resolver, _) = Resolver(dns);
+        var mx = await resolver.ResolveMxAsync("bank.test");
+        Assert.Equal(DnssecStatus.Secure, mx.Dnssec);
+        Assert.Equal(["mx.bank.test"], mx.Hosts.Select(h => h.Host)); // RFC 2181 §5.4.1: not the answer, not used
+    }
+
+    [Fact]
+    public async Task A_cname_target_is_validated_too_and_a_forged_target_is_bogus()
+    {
+        var cname = SignedChain.Sign("www.bank.test", DnsType.CNAME, SignedChain.Records("www.bank.test", DnsType.CNAME, new NameData("mx.bank.test")),
+            "bank.test", w.BankZsk);
+        await using (var dns = new SignedTestDns(World().Concat(SignedTestDns.Flatten(cname))))
+        {
+            var (resolver, trace) = Resolver(dns);
+            var a = await resolver.AddressesAsync("www.bank.test", System.Net.Sockets.AddressFamily.InterNetwork);
+            Assert.Null(a.TempError);
+            Assert.Equal((DnssecStatus.Secure, "127.0.2.1"), (a.Dnssec, a.Values.Single().ToString()));
+            var steps = ((IEnumerable<string>)Validations(trace).Single(e => (string?)e.Fields["Name"] == "www.bank.test").Fields["Steps"]!).ToList();
+            Assert.Contains("CNAME www.bank.test. -> mx.bank.test.: validated in its own zone", steps);
+            Assert.StartsWith($"RRSIG over mx.bank.test. A by key {w.BankZsk.KeyTag}", steps[^1]);
+        }
+
+        // The genuine signed CNAME, but the target's A record changed after signing: the answer is bogus, never used.
+        var world = World().Concat(SignedTestDns.Flatten(cname)).ToList();
+        int at = world.FindIndex(r => r.Name == "mx.bank.test" && r.Type == DnsType.A);
+        world[at] = world[at] with { Data = new AddressData(IPAddress.Parse("127.0.3.1")) };
+        await using (var dns = new SignedTestDns(world))
+        {
+            var (resolver, _) = Resolver(dns);
+            var a = await resolver.AddressesAsync("www.bank.test", System.Net.Sockets.AddressFamily.InterNetwork);
+            Assert.Empty(a.Values);
+            Assert.Equal(DnssecStatus.Bogus, a.Dnssec);
+            Assert.StartsWith("www.bank.test A: DNSSEC bogus: bad signature: RRSIG over mx.bank.test. A", a.TempError);
+        }
+    }
+
+    [Fact]
     public async Task An_unsigned_zone_below_a_signed_proof_of_no_ds_is_insecure()
     {
         await using var dns = new SignedTestDns(World());
