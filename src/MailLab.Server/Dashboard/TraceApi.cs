@@ -95,12 +95,15 @@ internal static class TraceApi
             sent = e.Sequence;
         }
         await Flush(http, writer, ct);
+        Task? beat = null;
         while (true)
         {
-            var beat = Task.Delay(Heartbeat, ct);
+            // One timer until it fires, not one per event: a busy lab sends many events within 15 s.
+            beat ??= Task.Delay(Heartbeat, ct);
             if (await Task.WhenAny(next, beat) == beat)
             {
                 await beat; // throws when cancelled
+                beat = null;
                 writer.Append(": keep-alive\n\n");
                 await Flush(http, writer, ct);
                 continue;
