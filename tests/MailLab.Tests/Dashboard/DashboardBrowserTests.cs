@@ -57,6 +57,12 @@ public sealed class DashboardBrowserTests
         await Assertions.Expect(page.Locator("html")).ToHaveClassAsync("projector");
         await Assertions.Expect(page.Locator("#tls-boundary")).ToContainTextAsync("TLS established");
         await Browser.Shot(page, "session");
+
+        // The Journey pages sit in the same layout: the list links each message, its page shows the journey.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Journey", Exact = true }).ClickAsync();
+        await page.Locator("main table a").First.ClickAsync();
+        await Assertions.Expect(page.Locator("#journey-title")).ToContainTextAsync("Journey of message");
+        await Browser.Shot(page, "journey");
         Assert.Empty(errors);
     }
 
