@@ -11,12 +11,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # What the interop tests run: swaks, openssl s_client, dig and nslookup, nc (the handout runner types
 # the exercises' SMTP dialogues into 'nc -C'), curl, python3 with pyspf and dkimpy,
 # fetchmail, dovecot (the IMAP reference server) and mbsync (isync); kill (procps) and unshare
-# (util-linux) for the process tests; gpg (gnupg) for the OpenPGP interop tests. Packages are installed without their Recommends, so what a
+# (util-linux) for the process tests; gpg (gnupg) for the OpenPGP interop tests; chromium for the dashboard's browser
+# tests (Playwright drives it with ExecutablePath=/usr/bin/chromium; no browser is downloaded). Packages are installed without their Recommends, so what a
 # test needs from those is named here: swaks' TLS is Net::SSLeay (libnet-ssleay-perl, only
 # recommended: without it "--tls" exits 10). The README lists these.
 TEST_PACKAGES=(swaks libnet-ssleay-perl openssl ca-certificates bind9-dnsutils netcat-openbsd curl python3 python3-spf python3-dkim
                fetchmail dovecot-imapd isync procps util-linux gnupg dirmngr libnss3-tools
-               unbound ldnsutils thunderbird)
+               unbound ldnsutils thunderbird chromium)
 
 missing=()
 for p in "${TEST_PACKAGES[@]}"; do

@@ -83,7 +83,8 @@ public sealed partial class LabRuntime : IAsyncDisposable
 
     /// <summary>Every bound listener with its real port, then the DNS and the web service.</summary>
     public IReadOnlyList<ListenerInfo> Listeners =>
-        listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).Concat(Web is null ? [] : [Web.Info]).Concat(attackers.Listeners).ToList();
+        listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).Concat(Web is null ? [] : [Web.Info])
+            .Concat(Dashboard is null ? [] : [Dashboard.Info]).Concat(attackers.Listeners).ToList();
 
     /// <summary>Path of the listeners.json file written at start.</summary>
     public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
@@ -152,6 +153,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
                 HttpsCertificate = MtaStsCertificate(lab, ca, dataDirectory),
                 Autoconfig = new Web.AutoconfigDirectory(lab, () => hosts.Select(h => h.Info)), // bound ports, once bound
             } : null;
+        var dashboard = only.Dns ? new Dashboard.DashboardServer(lab, tracer) : null;
         try
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
@@ -185,6 +187,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
             if (StartStripStarttls(lab, only, hosts, routes, dataDirectory, tracer, limiter.ForListener()) is { } mitm) hosts.Add(mitm);
             if (dns is not null) BindOrTrace(dns.Bind, tracer);
             if (web is not null) BindOrTrace(web.Bind, tracer);
+            if (dashboard is not null) BindOrTrace(dashboard.Bind, tracer);
             if (web is not null) pgp.KeyServer = new Uri(web.Url + "/");
             // The attackers the switches turn on (spoof-dns: a forger the victim site's resolver asks instead of the lab DNS).
             BindOrTrace(() => attackers = Attacks.LabAttackers.Bind(lab, sites, dns, tracer), tracer);
@@ -198,10 +201,11 @@ public sealed partial class LabRuntime : IAsyncDisposable
             }
             dns?.Unbind();
             web?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            dashboard?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             attackers.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only, web) { dkimKeys = dkimKeys, OpenPgp = pgp, attackers = attackers };
+        var runtime = new LabRuntime(lab, dataDirectory, tracer, ca, store, sites, hosts, dns, queue, only, web) { dkimKeys = dkimKeys, OpenPgp = pgp, attackers = attackers, Dashboard = dashboard };
         // When the DNS runs in another process (--only), it is at the lab's dns: address and port.
         var dnsEndPoint = dns?.EndPoint ?? new IPEndPoint(IPAddress.Parse(lab.Dns.Address), lab.Dns.Port);
         var suffixes = MailAuth.Dmarc.PublicSuffixList.Load(lab.Dmarc.PublicSuffixes);
@@ -230,6 +234,8 @@ public sealed partial class LabRuntime : IAsyncDisposable
         zones?.Start();
         dns?.Start();
         web?.Start();
+        dashboard?.Start(new Dashboard.DashboardLab(lab, dataDirectory, () => runtime.Listeners,
+            sites.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase), zones));
         runtime.attackers.Start();
         foreach (var h in hosts)
         {
@@ -331,7 +337,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
     {
         Tracer.Emit("lab", TraceRole.HOST, null, null, TraceKind.LabStopping, "lab stopping: open sessions finish or get 421");
         await Quietly("listeners", () => Task.WhenAll(listeners.Select(l => l.StopAsync(grace)).Append(Dns?.StopAsync() ?? Task.CompletedTask)
-            .Append(Web?.StopAsync() ?? Task.CompletedTask).Append(attackers.StopAsync())));
+            .Append(Web?.StopAsync() ?? Task.CompletedTask).Append(Dashboard?.StopAsync() ?? Task.CompletedTask).Append(attackers.StopAsync())));
         if (relay is not null) await Quietly("relay", relay.StopAsync);
         if (Reports is not null) await Quietly("reports", async () => await Reports.DisposeAsync());
         if (TlsReporter is not null) await Quietly("TLS reports", async () => await TlsReporter.DisposeAsync());
@@ -363,6 +369,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         }
         if (Dns is not null) await Quietly("DNS", async () => await Dns.DisposeAsync());
         if (Web is not null) await Quietly("web", async () => await Web.DisposeAsync());
+        if (Dashboard is not null) await Quietly("dashboard", async () => await Dashboard.DisposeAsync());
         await Quietly("attackers", async () => await attackers.DisposeAsync());
     }
 }

@@ -24,6 +24,9 @@ public sealed record LabDefinition
     /// <summary>The lab's HTTP service: CA certificates, CRL, OpenPGP key server.</summary>
     public LabWeb Web { get; init; } = new();
 
+    /// <summary>The dashboard: address, port, sign-in (<c>dashboard:</c>).</summary>
+    public LabDashboard Dashboard { get; init; } = new();
+
     /// <summary>The attackers the lab plays when their switches are on (<c>attacks:</c>).</summary>
     public LabAttacks Attacks { get; init; } = new();
 

@@ -10,7 +10,7 @@ namespace MailLab.Server.Lab;
 /// </summary>
 internal sealed partial class LabDefinitionReader(YamlFields f)
 {
-    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "web", "dmarc", "attacks", "sites"];
+    private static readonly string[] RootKeys = ["name", "switches", "limits", "relay", "dns", "web", "dashboard", "dmarc", "attacks", "sites"];
     private static readonly string[] DmarcKeys = ["mode", "public-suffixes", "report-interval"];
     private static readonly string[] DnsKeys = ["address", "port", "zones", "rate-limit", "dnssec"];
     private static readonly string[] DnssecKeys = ["algorithm", "unsigned"];
@@ -67,6 +67,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
         // Read after the sites, so a DNS port that clashes with a site listener is reported at the dns field.
         LabDns dns = dnsNode is not null ? ReadDns(dnsNode) : new LabDns();
         LabWeb web = webNode is not null ? ReadWeb(webNode) : new LabWeb();
+        LabDashboard dashboard = map.Optional("dashboard") is { } dashNode ? ReadDashboard(dashNode, web) : new LabDashboard();
         LabAttacks attacks = ReadAttacks(map.Optional("attacks"), root, sites, switches);
 
         return name is null ? null : new LabDefinition
@@ -78,6 +79,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
             Relay = relay,
             Dns = dns,
             Web = web,
+            Dashboard = dashboard,
             Dmarc = dmarc,
             Attacks = attacks,
             SourceFile = sourceName,

@@ -7,12 +7,9 @@ using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace MailLab.Server.Web;
 
@@ -90,9 +87,8 @@ public sealed class LabWebServer : IAsyncDisposable
         {
             throw new ListenerBindException("lab", Info.Role, $"{Info.Address}:{Info.Port}", "not an IP address");
         }
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory });
         // The lab's own host (maillab up) handles Ctrl-C and SIGTERM and stops this service with the others.
-        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
+        var builder = KestrelApps.Builder(dataDirectory);
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(o =>
         {
@@ -122,17 +118,8 @@ public sealed class LabWebServer : IAsyncDisposable
         var web = builder.Build();
         web.Use(Gate);
         WebRoutes.Map(web, new WebRouteContext(dataDirectory, Keys, tracer) { Autoconfig = Autoconfig });
-        try
-        {
-            web.StartAsync().GetAwaiter().GetResult();
-        }
-        catch (IOException ex)
-        {
-            web.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw new ListenerBindException("lab", Info.Role, $"{Info.Address}:{Info.Port}", (ex.InnerException ?? ex).Message);
-        }
+        var addresses = KestrelApps.Start(web, Info);
         app = web;
-        var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
         Info = Info with { Port = addresses.First(a => a.Scheme == Uri.UriSchemeHttp).Port };
         if (addresses.FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps) is { } https) HttpsEndPoint = new IPEndPoint(address, https.Port);
     }
@@ -215,12 +202,7 @@ public sealed class LabWebServer : IAsyncDisposable
     }
 
     /// <summary>Stops accepting; open requests get a moment to finish.</summary>
-    public async Task StopAsync()
-    {
-        if (app is null) return;
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        await app.StopAsync(cts.Token);
-    }
+    public Task StopAsync() => KestrelApps.StopAsync(app);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -229,13 +211,5 @@ public sealed class LabWebServer : IAsyncDisposable
         await StopAsync();
         await app.DisposeAsync();
         app = null;
-    }
-
-    /// <summary>A host lifetime that listens to no signal: the lab's host owns Ctrl-C and SIGTERM.</summary>
-    private sealed class QuietLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

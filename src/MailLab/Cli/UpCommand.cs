@@ -216,6 +216,10 @@ internal static class UpCommand
         {
             Console.WriteLine($"lab web:        {web.Url}  (/pki/ca.crt, /pki/user-ca.crl; key server: gpg --keyserver hkp://{web.Info.Address}:{web.Info.Port})");
         }
+        if (runtime.Dashboard is { } dashboard)
+        {
+            Console.WriteLine($"dashboard:      {dashboard.Url}/  ({(dashboard.SignInRequired ? "sign-in required" : "open: loopback")}; API {dashboard.Url}/api/openapi.json)");
+        }
         Console.WriteLine($"switches on:    {switchesOn}");
         Console.WriteLine($"data directory: {runtime.DataDirectory}");
         Console.WriteLine($"lab CA:         {runtime.CertificateAuthority.CertificatePath}");

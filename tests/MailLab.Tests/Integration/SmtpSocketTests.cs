@@ -205,9 +205,10 @@ public sealed class SmtpSocketTests : IAsyncLifetime
     {
         var json = await File.ReadAllTextAsync(lab.Runtime!.ListenersFile);
         var listed = JsonSerializer.Deserialize<List<ListenerInfo>>(json)!;
-        Assert.Equal(11, listed.Count); // 3 sites x 3 SMTP listeners, the lab DNS and the lab web service (issue 15)
+        Assert.Equal(12, listed.Count); // 3 sites x 3 SMTP listeners, the lab DNS, the lab web service (issue 15) and the dashboard (issue 17)
         Assert.Contains(listed, l => l is { Site: "lab", Role: "DNS", Tls: "none" });
         Assert.Contains(listed, l => l is { Site: "lab", Role: "WEB", Tls: "none" });
+        Assert.Contains(listed, l => l is { Site: "lab", Role: "DASHBOARD", Tls: "none" });
         Assert.All(listed, l => Assert.NotEqual(0, l.Port));
         Assert.Contains(listed, l => l is { Site: "bank", Role: "MTA", Address: "127.0.2.1", Tls: "starttls" }); // it offers STARTTLS (RFC 3207), opportunistic
         Assert.Contains(listed, l => l is { Site: "uc", Role: "MSA", Tls: "implicit" });

@@ -58,8 +58,8 @@ public sealed class UpOnlyTests
             var dnsData = Path.Combine(dir, "dns");
             var (dnsProc, dnsListeners) = await MailLabProcess.Up(LabFile(dir, "lab-dns.yml", TestLab.LabYaml()), dnsData, true, "--only", "dns");
             processes.Add(dnsProc);
-            // The DNS process runs the lab DNS and, beside it, the lab web service (issue 15): nothing of a site.
-            Assert.Equal(["DNS", "WEB"], dnsListeners.Select(l => l.Role).Order());
+            // The DNS process runs the lab DNS and, beside it, the lab web service (issue 15) and the dashboard (issue 17): nothing of a site.
+            Assert.Equal(["DASHBOARD", "DNS", "WEB"], dnsListeners.Select(l => l.Role).Order());
             Assert.All(dnsListeners, l => Assert.Equal("lab", l.Site));
             var dns = Assert.Single(dnsListeners, l => l.Role == "DNS");
 

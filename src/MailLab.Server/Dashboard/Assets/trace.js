@@ -1,0 +1,164 @@
+// The Live trace page: up to 10,000 events of history from /api/trace, then live ones from /api/trace/stream
+// (Server-Sent Events). The list is virtualised: only the rows on screen exist in the page, so 10,000 events
+// render as fast as 40. Every cell is set with textContent: event text is never parsed as HTML.
+(function () {
+  'use strict';
+  var KEEP = 50000; // events kept in the page; older ones drop off the top
+  var container = document.getElementById('trace');
+  var form = document.getElementById('filters');
+  var statusLine = document.getElementById('status');
+  var pauseButton = document.getElementById('pause');
+  if (!container || !form || !window.EventSource || !window.fetch) return; // the server-rendered table stays
+
+  var events = [], pending = [], paused = false, source = null, last = 0, loading = 0, failed = null;
+  var head = row(['#', 'Time', 'Site', 'Role', 'Session', 'Result', 'Kind', 'Text'], 'row head');
+  head.setAttribute('aria-hidden', 'true');
+  var viewport = document.createElement('div');
+  viewport.className = 'viewport';
+  viewport.tabIndex = 0;
+  viewport.setAttribute('role', 'log');
+  viewport.setAttribute('aria-label', 'Trace events, newest at the bottom; arrow keys and Page Up/Down scroll');
+  var spacer = document.createElement('div');
+  spacer.className = 'spacer';
+  var rows = document.createElement('div');
+  rows.className = 'rows';
+  spacer.appendChild(rows);
+  viewport.appendChild(spacer);
+
+  function row(cells, cls) {
+    var r = document.createElement('div');
+    r.className = cls || 'row';
+    cells.forEach(function (c) { var s = document.createElement('span'); s.textContent = c; r.appendChild(s); });
+    return r;
+  }
+
+  function rowHeight() {
+    var probe = rows.firstChild || head;
+    return probe.getBoundingClientRect().height || 24;
+  }
+
+  // A reply's or an outcome's result as a symbol and a word (the server-rendered table says the same).
+  function outcome(e) {
+    if ((e.kind === 'ReplySent' || e.kind === 'RelayReplyReceived') && e.fields && typeof e.fields.Code === 'number') {
+      return e.fields.Code < 400 ? '✓ ok' : (e.fields.Code < 500 ? '✗ temporary' : '✗ refused');
+    }
+    return /Fail|Reject|Refused|InternalError/.test(e.kind) ? '✗ failed' : '';
+  }
+
+  function fill(r, e) {
+    var c = r.children;
+    c[0].textContent = e.seq;
+    c[1].textContent = (e.time || '').substring(11, 23);
+    c[2].textContent = e.site;
+    c[3].textContent = e.role;
+    c[4].textContent = '';
+    if (e.session) {
+      var a = document.createElement('a');
+      a.href = '/sessions/' + encodeURIComponent(e.session);
+      a.textContent = e.session;
+      c[4].appendChild(a);
+    }
+    c[5].textContent = outcome(e);
+    c[5].className = c[5].textContent.charAt(0) === '✗' ? 'bad' : (c[5].textContent ? 'ok' : '');
+    c[6].textContent = e.kind;
+    c[7].textContent = e.text;
+    r.title = e.text;
+    r.dataset.seq = e.seq;
+  }
+
+  var drawn = false;
+  function draw() {
+    drawn = false;
+    var h = rowHeight();
+    spacer.style.height = (events.length * h) + 'px';
+    var first = Math.max(0, Math.floor(viewport.scrollTop / h) - 10);
+    var count = Math.min(events.length - first, Math.ceil(viewport.clientHeight / h) + 20);
+    while (rows.children.length < count) rows.appendChild(row(['', '', '', '', '', '', '', '']));
+    while (rows.children.length > count) rows.removeChild(rows.lastChild);
+    for (var i = 0; i < count; i++) fill(rows.children[i], events[first + i]);
+    rows.style.transform = 'translateY(' + (first * h) + 'px)';
+  }
+  function redraw() { if (!drawn) { drawn = true; requestAnimationFrame(draw); } }
+  viewport.addEventListener('scroll', redraw);
+  window.addEventListener('resize', redraw);
+  new MutationObserver(redraw).observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
+
+  function atBottom() { return viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 2 * rowHeight(); }
+
+  function add(list) {
+    var follow = atBottom();
+    list.forEach(function (e) { if (e.seq > (events.length ? events[events.length - 1].seq : 0)) events.push(e); });
+    if (events.length > KEEP) events.splice(0, events.length - KEEP);
+    draw();
+    if (follow) viewport.scrollTop = viewport.scrollHeight;
+    show();
+  }
+
+  function show() {
+    if (failed) { statusLine.textContent = '✗ ' + failed; return; }
+    var text = events.length + ' events';
+    if (paused) text = 'Paused · ' + text + ' · ' + pending.length + ' new waiting';
+    else text = (source && source.readyState === 1 ? 'Live · ' : 'Connecting · ') + text;
+    statusLine.textContent = text;
+  }
+
+  function params() {
+    var p = new URLSearchParams();
+    new FormData(form).forEach(function (v, k) { if (v !== '') p.set(k, v); });
+    return p;
+  }
+
+  function load() {
+    if (source) { source.close(); source = null; }
+    var p = params(), mine = ++loading;
+    history.replaceState(null, '', '/trace' + (p.toString() ? '?' + p : ''));
+    p.set('limit', '10000');
+    failed = null;
+    statusLine.textContent = 'Loading…';
+    var t0 = performance.now();
+    fetch('/api/trace?' + p, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || ('HTTP ' + r.status)); return b; }); })
+      .then(function (page) {
+        if (mine !== loading) return;
+        events = page.events;
+        pending = [];
+        last = page.last;
+        if (!container.contains(viewport)) { container.textContent = ''; container.appendChild(head); container.appendChild(viewport); }
+        draw();
+        viewport.scrollTop = viewport.scrollHeight;
+        draw();
+        container.dataset.renderMs = String(Math.round(performance.now() - t0));
+        container.dataset.loaded = String(events.length);
+        connect(p);
+        show();
+      })
+      .catch(function (err) { failed = err.message; show(); });
+  }
+
+  function connect(p) {
+    p.delete('limit');
+    p.set('after', String(last));
+    source = new EventSource('/api/trace/stream?' + p);
+    source.addEventListener('open', show);
+    source.addEventListener('error', function () { show(); }); // EventSource reconnects itself, sending Last-Event-ID
+    source.addEventListener('trace', function (m) {
+      var e = JSON.parse(m.data);
+      if (paused) pending.push(e); else add([e]);
+      show();
+    });
+  }
+
+  pauseButton.hidden = false;
+  pauseButton.addEventListener('click', function () {
+    paused = !paused;
+    pauseButton.setAttribute('aria-pressed', paused ? 'true' : 'false');
+    pauseButton.textContent = paused ? 'Resume' : 'Pause';
+    if (!paused) { var waiting = pending; pending = []; add(waiting); }
+    show();
+  });
+  form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
+  var typing = 0;
+  form.elements.q.addEventListener('input', function () { clearTimeout(typing); typing = setTimeout(load, 300); });
+  Array.prototype.forEach.call(form.querySelectorAll('select'), function (s) { s.addEventListener('change', load); });
+  load();
+})();

@@ -1,0 +1,24 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MailLab.Server.Trace;
+
+namespace MailLab.Server.Dashboard;
+
+/// <summary>How the dashboard API writes JSON, and a trace event as the API shows it.</summary>
+internal static class DashboardJson
+{
+    /// <summary>camelCase names, enums as names, no indentation (one event per SSE data line).</summary>
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>An event as the API shows it (the same fields as trace.jsonl, already redacted by the tracer).</summary>
+    public static ApiEvent Of(TraceEvent e) =>
+        new(e.Sequence, e.Time, e.Site, e.Role.ToString(), e.Session, e.Message, e.Kind.ToString(), e.Text, e.Origin, e.Fields);
+
+    /// <summary>One event in <c>/api/trace</c> and the event stream.</summary>
+    public sealed record ApiEvent(long Seq, DateTimeOffset Time, string Site, string Role, string? Session, string? Message,
+        string Kind, string Text, string? Origin, IReadOnlyDictionary<string, object?> Fields);
+}

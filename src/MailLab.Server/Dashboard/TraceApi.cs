@@ -1,0 +1,150 @@
+using System.Text;
+using System.Text.Json;
+using MailLab.Server.Trace;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+
+namespace MailLab.Server.Dashboard;
+
+/// <summary><c>/api/trace</c> (history from the in-memory ring) and <c>/api/trace/stream</c> (Server-Sent Events).</summary>
+internal static class TraceApi
+{
+    /// <summary>How often an idle event stream sends a comment, so a dead client is noticed and proxies keep it open.</summary>
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The answer of <c>/api/trace</c>: <c>Events</c> oldest first; <c>More</c> whether more matched than <c>limit</c>;
+    /// <c>Last</c> the sequence number to pass as <c>after</c> for the next page (or the stream); <c>Retained</c> the oldest
+    /// sequence number the ring still holds (older ones are only in trace.jsonl).
+    /// </summary>
+    public sealed record TracePage(IReadOnlyList<DashboardJson.ApiEvent> Events, bool More, long Last, long Retained);
+
+    // The parameters are named for the OpenAPI document; the filter reads (and checks) the query itself, so all are
+    // strings: a typed one would fail in the binder with an empty 400 instead of the filter's reason.
+    public static IResult History(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,
+        string? kind = null, string? student = null, string? q = null, string? after = null, string? limit = null)
+    {
+        var context = DashboardContext.Of(http);
+        var filter = TraceFilter.Parse(http.Request.Query, context.Lab.Definition, context.Viewer(http), null, out var error, out int status);
+        if (filter is null) return DashboardApi.Problem(status, error!);
+        var all = context.Trace.Query();
+        var scope = filter.Student is { } s ? TraceFilter.StudentEvents(all, s) : null;
+        var matched = all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).ToList();
+        // Paging forward from `after` takes the first `limit`; without it, the newest `limit`.
+        var page = filter.After is null ? matched.Skip(Math.Max(0, matched.Count - filter.Limit)) : matched.Take(filter.Limit);
+        var events = page.Select(DashboardJson.Of).ToList();
+        long last = events.Count > 0 ? events[^1].Seq : filter.After ?? (all.Count > 0 ? all[^1].Sequence : 0);
+        return Results.Json(new TracePage(events, matched.Count > events.Count, last, all.Count > 0 ? all[0].Sequence : 0), DashboardJson.Options);
+    }
+
+    public static async Task Stream(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,
+        string? kind = null, string? student = null, string? q = null, string? after = null,
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventId = null)
+    {
+        var context = DashboardContext.Of(http);
+        if (http.Request.Query.ContainsKey("limit"))
+        {
+            await DashboardApi.Error(http, StatusCodes.Status400BadRequest, "the stream takes no limit: it replays at most 10000 events, then live ones");
+            return;
+        }
+        var filter = TraceFilter.Parse(http.Request.Query, context.Lab.Definition, context.Viewer(http), lastEventId, out var error, out int status);
+        if (filter is null)
+        {
+            await DashboardApi.Error(http, status, error!);
+            return;
+        }
+        if (!context.TryOpenStream())
+        {
+            http.Response.Headers.RetryAfter = "10";
+            await DashboardApi.Error(http, StatusCodes.Status503ServiceUnavailable, $"too many event streams open (at most {DashboardContext.MaxStreams})");
+            return;
+        }
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, context.Stopping);
+            await Run(http, context, filter, cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client left or the lab stops: the stream ends.
+        }
+        finally
+        {
+            context.CloseStream();
+        }
+    }
+
+    private static async Task Run(HttpContext http, DashboardContext context, TraceFilter filter, CancellationToken ct)
+    {
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        await using var live = context.Trace.Subscribe(ct: ct).GetAsyncEnumerator(ct);
+        // Subscribed from here on (the first MoveNextAsync registers), so the backlog below and the live events overlap, never gap.
+        var next = live.MoveNextAsync().AsTask();
+        var all = context.Trace.Query();
+        var scope = filter.Student is { } s ? TraceFilter.StudentEvents(all, s) : null;
+        long sent = filter.After ?? (all.Count > 0 ? all[^1].Sequence : 0);
+        var writer = new StringBuilder("retry: 2000\n\n");
+        // A stream without after/Last-Event-ID starts with live events only; with one, it first replays what followed it.
+        var backlog = filter.After is null ? [] : all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).Take(TraceFilter.MaxLimit);
+        foreach (var e in backlog)
+        {
+            Append(writer, e);
+            sent = e.Sequence;
+        }
+        await Flush(http, writer, ct);
+        Task? beat = null;
+        while (true)
+        {
+            // One timer until it fires, not one per event: a busy lab sends many events within 15 s.
+            beat ??= Task.Delay(Heartbeat, ct);
+            if (await Task.WhenAny(next, beat) == beat)
+            {
+                await beat; // throws when cancelled
+                beat = null;
+                writer.Append(": keep-alive\n\n");
+                await Flush(http, writer, ct);
+                continue;
+            }
+            if (!await next) return;
+            var batch = new List<TraceEvent> { live.Current };
+            // Take what is already waiting, so a burst is one write (and one scope computation for a student).
+            Task<bool>? pending = null;
+            while (batch.Count < 1000)
+            {
+                var step = live.MoveNextAsync();
+                if (!step.IsCompleted)
+                {
+                    pending = step.AsTask();
+                    break;
+                }
+                if (!step.Result) return;
+                batch.Add(live.Current);
+            }
+            next = pending ?? live.MoveNextAsync().AsTask();
+            if (filter.Student is { } who) scope = TraceFilter.StudentEvents(context.Trace.Query(), who);
+            foreach (var e in batch.Where(e => e.Sequence > sent && filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))))
+            {
+                Append(writer, e);
+                sent = e.Sequence;
+            }
+            if (writer.Length > 0) await Flush(http, writer, ct);
+        }
+    }
+
+    private static void Append(StringBuilder writer, TraceEvent e)
+    {
+        // One data line: compact JSON never holds a raw newline.
+        writer.Append("id: ").Append(e.Sequence).Append("\nevent: trace\ndata: ")
+            .Append(JsonSerializer.Serialize(DashboardJson.Of(e), DashboardJson.Options)).Append("\n\n");
+    }
+
+    private static async Task Flush(HttpContext http, StringBuilder writer, CancellationToken ct)
+    {
+        await http.Response.WriteAsync(writer.ToString(), ct);
+        await http.Response.Body.FlushAsync(ct);
+        writer.Clear();
+    }
+}

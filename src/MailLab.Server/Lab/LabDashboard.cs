@@ -1,0 +1,30 @@
+namespace MailLab.Server.Lab;
+
+/// <summary>
+/// The dashboard (lab key <c>dashboard:</c>): where it listens, whether it asks for a sign-in and the
+/// instructor's password. On loopback it is open (one person's laptop); bound to any other address, or
+/// with <see cref="RequireSignIn"/>, every page and API call needs a signed-in student or instructor.
+/// </summary>
+public sealed class LabDashboard
+{
+    /// <summary>The default port in the default lab; 0 when the web service's port is 0 (a test lab).</summary>
+    public const int DefaultPort = 8025;
+
+    /// <summary>Address it listens on; null: the lab web service's address.</summary>
+    public string? Address { get; init; }
+
+    /// <summary>TCP port; 0 picks a free one. Null: <see cref="DefaultPort"/>, or 0 when the web service's port is 0.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>The instructor's password (sign-in name <c>instructor</c>); null: nobody signs in as the instructor.</summary>
+    public string? InstructorPassword { get; init; }
+
+    /// <summary>Ask for a sign-in even on loopback (the classroom's access model, testable on one machine).</summary>
+    public bool RequireSignIn { get; init; }
+
+    /// <summary>The address to bind, given the lab's web settings.</summary>
+    public string AddressFor(LabWeb web) => Address ?? web.Address;
+
+    /// <summary>The port to bind, given the lab's web settings.</summary>
+    public int PortFor(LabWeb web) => Port ?? (web.Port == 0 ? 0 : DefaultPort);
+}
