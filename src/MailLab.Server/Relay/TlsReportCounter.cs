@@ -7,6 +7,12 @@ namespace MailLab.Server.Relay;
 /// </summary>
 internal sealed class TlsReportCounter
 {
+    /// <summary>Policies counted per period at most; a new one past this is not counted (bounded memory whatever students publish).</summary>
+    public const int MaxPolicies = 1000;
+
+    /// <summary>Distinct failure rows (type, host, reason) per policy at most; further ones are added to the last row's total only.</summary>
+    public const int MaxFailureRows = 100;
+
     private readonly Dictionary<(string Site, string Domain, string PolicyType, string Policy), Counts> counts = [];
     private readonly Lock gate = new();
 
@@ -40,11 +46,20 @@ internal sealed class TlsReportCounter
         lock (gate)
         {
             var key = (site, domain.ToLowerInvariant(), type, policy);
-            if (!counts.TryGetValue(key, out var c)) counts[key] = c = new Counts();
+            if (!counts.TryGetValue(key, out var c))
+            {
+                if (counts.Count >= MaxPolicies) return;
+                counts[key] = c = new Counts();
+            }
             if (type == "sts" && d.Sts is { } p) c.MxHosts.UnionWith(p.Mx);
-            else c.MxHosts.Add(host.ToLowerInvariant());
+            else if (c.MxHosts.Count < MaxFailureRows) c.MxHosts.Add(host.ToLowerInvariant());
             if (failureType is null) c.Successes++;
-            else c.Failures[(failureType, host, reason)] = c.Failures.GetValueOrDefault((failureType, host, reason)) + 1;
+            else
+            {
+                var row = (failureType, host, reason);
+                if (!c.Failures.ContainsKey(row) && c.Failures.Count >= MaxFailureRows) row = (failureType, "-", $"further failures past {MaxFailureRows} rows");
+                c.Failures[row] = c.Failures.GetValueOrDefault(row) + 1;
+            }
         }
     }
 

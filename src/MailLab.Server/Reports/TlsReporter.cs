@@ -38,6 +38,9 @@ public sealed class TlsReporter : IAsyncDisposable
     /// <summary>The directory under the data directory where the CLI asks for reports.</summary>
     public const string DirectoryName = "tlsrpt";
 
+    /// <summary>At most this many rua= addresses get one report: a student's record cannot fan a report out to the whole lab.</summary>
+    public const int MaxRua = 10;
+
     /// <summary>The media type of a gzipped report (RFC 8460 §6.4).</summary>
     public const string GzipMediaType = "application/tlsrpt+gzip";
 
@@ -82,14 +85,12 @@ public sealed class TlsReporter : IAsyncDisposable
         var sent = new List<string>();
         var refused = new List<string>();
         string? queueId = null;
-        var (record, problem) = await RecordAsync(site, policyDomain, ct).ConfigureAwait(false);
-        if (record is null && problem.StartsWith("DNS", StringComparison.Ordinal))
-        {
-            counter.Restore(site.Name, policies); // a temporary DNS failure: report these in the next period
-        }
+        var (record, problem, temporary) = await RecordAsync(site, policyDomain, ct).ConfigureAwait(false);
+        if (temporary) counter.Restore(site.Name, policies); // report these in the next period
         foreach (var uri in record?.Rua ?? [])
         {
-            if (TlsRptRecord.MailtoAddress(uri) is { } address) sent.Add(address);
+            if (sent.Count + refused.Count >= MaxRua) refused.Add($"{uri} (more than {MaxRua} rua= addresses)");
+            else if (TlsRptRecord.MailtoAddress(uri) is { } address) sent.Add(address);
             else refused.Add($"{uri} (the lab sends reports by mail only, not over HTTPS)");
         }
         int size = 0;
@@ -116,14 +117,14 @@ public sealed class TlsReporter : IAsyncDisposable
     }
 
     /// <summary>The domain's TLS-RPT record through the site's own resolver, or why there is none.</summary>
-    private async Task<(TlsRptRecord? Record, string Problem)> RecordAsync(LabSite site, string domain, CancellationToken ct)
+    private async Task<(TlsRptRecord? Record, string Problem, bool Temporary)> RecordAsync(LabSite site, string domain, CancellationToken ct)
     {
-        if (dnsFor(site) is not { } dns) return (null, "no DNS to look up the record");
+        if (dnsFor(site) is not { } dns) return (null, "no DNS to look up the record", false);
         var owner = TlsRptRecord.Owner(domain);
         var answer = await dns.LookupTxtAsync(owner, ct).ConfigureAwait(false);
-        if (answer.Kind == DnsAnswerKind.TempError) return (null, $"DNS error looking up {owner} TXT: {answer.Error}");
+        if (answer.Kind == DnsAnswerKind.TempError) return (null, $"DNS error looking up {owner} TXT: {answer.Error}", true);
         var record = TlsRptRecord.Find(answer.Records, out var problem);
-        return (record, problem is null ? "" : $"{owner}: {problem}");
+        return (record, problem is null ? "" : $"{owner}: {problem}", false);
     }
 
     // RFC 8460 §5.3: multipart/report; report-type="tlsrpt", the subject and the two TLS-Report-* fields;

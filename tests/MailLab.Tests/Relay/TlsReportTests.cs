@@ -153,3 +153,25 @@ public sealed class TlsReportTests
         Assert.Contains("not an RFC 8460 TLS report", err);
     }
 }
+
+/// <summary>The relay's TLS-RPT counts stay bounded whatever hosts and reasons a student's zones produce.</summary>
+public sealed class TlsReportCounterTests
+{
+    private static readonly MailLab.Server.Relay.TlsDecision Dane = new(MailLab.Server.Relay.TlsPolicyKind.Dane, true,
+        MailLab.Server.Relay.CertificateCheck.Dane, true, [], "dane");
+
+    [Fact]
+    public void Failure_rows_and_policies_are_capped_and_every_session_is_still_counted()
+    {
+        var counter = new MailLab.Server.Relay.TlsReportCounter();
+        for (int i = 0; i < 500; i++) counter.Add("uc", "bank.test", Dane, $"mx{i}.bank.test", "starttls-not-supported", $"reason {i}");
+        var policy = Assert.Single(counter.Take("uc"));
+        Assert.Equal(MailLab.Server.Relay.TlsReportCounter.MaxFailureRows + 1, policy.Counts.Failures.Count);
+        Assert.Equal(500, policy.Counts.Failures.Values.Sum());
+        Assert.Equal(400, policy.Counts.Failures[("starttls-not-supported", "-", "further failures past 100 rows")]);
+
+        for (int i = 0; i < MailLab.Server.Relay.TlsReportCounter.MaxPolicies + 50; i++) counter.Add("uc", $"d{i}.test", Dane, "mx", null, "ok");
+        Assert.Equal(MailLab.Server.Relay.TlsReportCounter.MaxPolicies, counter.Take("uc").Count);
+        Assert.True(counter.IsEmpty);
+    }
+}
