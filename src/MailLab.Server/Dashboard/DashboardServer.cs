@@ -29,6 +29,7 @@ public sealed class DashboardServer : IAsyncDisposable
     private readonly Tracer tracer;
     private readonly LabDashboard settings;
     private WebApplication? app;
+    private TraceFollower? follower;
 
     /// <summary>Creates (but does not bind) the dashboard.</summary>
     internal DashboardServer(LabDefinition lab, Tracer tracer)
@@ -85,8 +86,15 @@ public sealed class DashboardServer : IAsyncDisposable
     internal void Start(DashboardLab lab)
     {
         started.TrySetResult(new DashboardContext(lab, tracer.Stream, SignInRequired, stopping.Token));
+        string following = "";
+        if (settings.Follow.Count > 0)
+        {
+            follower = new TraceFollower(settings.Follow, tracer);
+            follower.Start();
+            following = $"; also showing the trace of {string.Join(", ", settings.Follow)} (sessions {string.Join(", ", follower.Names.Select(n => n + ":..."))})";
+        }
         tracer.ForLab(LabOrigin.Host, "lab", TraceRole.WEB).Emit(TraceKind.ListenerStarted,
-            $"DASHBOARD listening on {Url} ({(SignInRequired ? "sign-in required" : "open: loopback")})",
+            $"DASHBOARD listening on {Url} ({(SignInRequired ? "sign-in required" : "open: loopback")}){following}",
             ("Address", Info.Address), ("Port", Info.Port), ("Tls", Info.Tls));
     }
 
@@ -119,6 +127,8 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <summary>Stops accepting; open event streams end.</summary>
     public async Task StopAsync()
     {
+        if (follower is not null) await follower.DisposeAsync();
+        follower = null;
         if (app is null) return;
         await stopping.CancelAsync();
         await Web.KestrelApps.StopAsync(app);

@@ -42,7 +42,7 @@ public static class TraceFileReader
             while (await reader.ReadLineAsync(ct) is { } line)
             {
                 if (line.Length == 0) continue;
-                switch (Parse(line, out var e))
+                switch (ParseLine(line, out var e))
                 {
                     case LineResult.Event: events.Add(e!); break;
                     case LineResult.UnknownKind: unknown++; break;
@@ -53,12 +53,14 @@ public static class TraceFileReader
         return new Result(events, files, unreadable, unknown);
     }
 
-    private enum LineResult { Event, UnknownKind, Unreadable }
+    /// <summary>What one line of a trace file gave.</summary>
+    internal enum LineResult { Event, UnknownKind, Unreadable }
 
     /// <summary>The common properties of a compact JSON line; everything else is a kind's own field.</summary>
     private static readonly HashSet<string> Common = ["@t", "@mt", "@l", "@m", "@x", "@i", "@r", "Text", "Site", "Role", "Kind", "Seq", "Session", "Message", "Origin"];
 
-    private static LineResult Parse(string line, out TraceEvent? e)
+    /// <summary>One line of a trace file as an event (its own sequence number and session, as that process wrote them).</summary>
+    internal static LineResult ParseLine(string line, out TraceEvent? e)
     {
         e = null;
         try

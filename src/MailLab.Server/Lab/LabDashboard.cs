@@ -5,10 +5,13 @@ namespace MailLab.Server.Lab;
 /// instructor's password. On loopback it is open (one person's laptop); bound to any other address, or
 /// with <see cref="RequireSignIn"/>, every page and API call needs a signed-in student or instructor.
 /// </summary>
-public sealed class LabDashboard
+public sealed record LabDashboard
 {
     /// <summary>The default port in the default lab; 0 when the web service's port is 0 (a test lab).</summary>
     public const int DefaultPort = 8025;
+
+    /// <summary>Longest instructor password accepted (the sign-in form's limit too).</summary>
+    public const int MaxPasswordLength = 256;
 
     /// <summary>Address it listens on; null: the lab web service's address.</summary>
     public string? Address { get; init; }
@@ -21,6 +24,12 @@ public sealed class LabDashboard
 
     /// <summary>Ask for a sign-in even on loopback (the classroom's access model, testable on one machine).</summary>
     public bool RequireSignIn { get; init; }
+
+    /// <summary>
+    /// Data directories of other <c>maillab up</c> processes whose trace the dashboard shows too (<c>maillab up --follow</c>;
+    /// the classroom's dns container follows the site containers).
+    /// </summary>
+    public IReadOnlyList<string> Follow { get; init; } = [];
 
     /// <summary>The address to bind, given the lab's web settings.</summary>
     public string AddressFor(LabWeb web) => Address ?? web.Address;

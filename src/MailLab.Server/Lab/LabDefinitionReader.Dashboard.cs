@@ -8,7 +8,7 @@ internal sealed partial class LabDefinitionReader
     private static readonly string[] DashboardKeys = ["address", "port", "instructor-password", "require-sign-in"];
 
     /// <summary>Longest instructor password accepted (the sign-in form's limit too).</summary>
-    internal const int MaxPasswordLength = 256;
+    internal const int MaxPasswordLength = LabDashboard.MaxPasswordLength;
 
     private LabDashboard ReadDashboard(YamlNode node, LabWeb web)
     {

@@ -67,6 +67,17 @@ public sealed class Tracer
         return e;
     }
 
+    /// <summary>
+    /// Adds an event another process wrote (<see cref="Dashboard.TraceFollower"/>) to the in-memory stream only,
+    /// numbered in this process's sequence; it is not written again to this process's console or file.
+    /// </summary>
+    internal TraceEvent Import(TraceEvent e)
+    {
+        var local = e with { Sequence = Interlocked.Increment(ref sequence) };
+        Stream.Append(local);
+        return local;
+    }
+
     private static LogEvent ToLogEvent(TraceEvent e)
     {
         var level = e.Kind is TraceKind.ListenerFailed or TraceKind.DeliveryFailed or TraceKind.TlsFailed or TraceKind.ZoneReloadFailed

@@ -40,9 +40,16 @@ internal static class UpCommand
             HelpName = "NAME[=off]",
         };
 
+        public Option<DirectoryInfo[]> Follow { get; } = new("--follow")
+        {
+            Description = "The dashboard also shows the trace of the maillab up whose data directory this is (mounted here: the classroom's site "
+                + "containers); repeatable. Only with the lab DNS in this process, where the dashboard runs",
+            HelpName = "DATA-DIR",
+        };
+
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { Lab, Data, Quiet, Only, Switch }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Lab, Data, Quiet, Only, Switch, Follow }) cmd.Options.Add(o);
         }
     }
 
@@ -85,6 +92,36 @@ internal static class UpCommand
         return result;
     }
 
+    /// <summary>The environment variable that sets the dashboard's instructor password over the lab file's (the classroom's dns container).</summary>
+    internal const string InstructorPasswordVariable = "MAILLAB_INSTRUCTOR_PASSWORD";
+
+    /// <summary>The lab file's dashboard settings with <c>--follow</c> and <see cref="InstructorPasswordVariable"/>; null after a one-line error.</summary>
+    private static LabDashboard? DashboardSettings(LabDefinition lab, DirectoryInfo[] follow, LabSelection? only)
+    {
+        var settings = lab.Dashboard;
+        if (Environment.GetEnvironmentVariable(InstructorPasswordVariable) is { Length: > 0 } password)
+        {
+            if (password.Length > LabDashboard.MaxPasswordLength)
+            {
+                Console.Error.WriteLine($"maillab: ${InstructorPasswordVariable} is longer than {LabDashboard.MaxPasswordLength} characters");
+                return null;
+            }
+            settings = settings with { InstructorPassword = password };
+        }
+        if (follow.Length == 0) return settings;
+        if (only is { Dns: false })
+        {
+            Console.Error.WriteLine("maillab: --follow: the dashboard runs with the lab DNS, and --only leaves it out of this process");
+            return null;
+        }
+        if (follow.FirstOrDefault(d => !d.Exists) is { } missing)
+        {
+            Console.Error.WriteLine($"maillab: --follow {missing.FullName}: no such directory");
+            return null;
+        }
+        return settings with { Follow = follow.Select(d => d.FullName).ToList() };
+    }
+
     internal static async Task<int> RunAsync(ParseResult parse, Options options, ExerciseSwitches? exercise, CancellationToken ct)
     {
         var labFile = parse.GetValue(options.Lab);
@@ -124,6 +161,8 @@ internal static class UpCommand
                 return 2;
             }
         }
+        if (DashboardSettings(lab, parse.GetValue(options.Follow) ?? [], only) is not { } dashboard) return 2;
+        lab = lab with { Dashboard = dashboard };
         // up starts a lab: it never takes over the running lab's directory, only --data, $MAILLAB_DATA or ./maillab-data.
         var data = CommonOptions.Locate(parse.GetValue(options.Data), findRunning: false).Path;
         try

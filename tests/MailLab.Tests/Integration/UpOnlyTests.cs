@@ -54,9 +54,14 @@ public sealed class UpOnlyTests
         var processes = new List<Process>();
         try
         {
-            // 1. The lab DNS alone, on a free port.
+            // 1. The lab DNS alone, on a free port; its dashboard follows the two sites' traces, as the classroom's dns container does.
             var dnsData = Path.Combine(dir, "dns");
-            var (dnsProc, dnsListeners) = await MailLabProcess.Up(LabFile(dir, "lab-dns.yml", TestLab.LabYaml()), dnsData, true, "--only", "dns");
+            var bankData = Path.Combine(dir, "bank");
+            var ucData = Path.Combine(dir, "uc");
+            MailLabProcess.SeedCa(bankData);
+            MailLabProcess.SeedCa(ucData);
+            var (dnsProc, dnsListeners) = await MailLabProcess.Up(LabFile(dir, "lab-dns.yml", TestLab.LabYaml()), dnsData, true, "--only", "dns",
+                "--follow", ucData, "--follow", bankData);
             processes.Add(dnsProc);
             // The DNS process runs the lab DNS and, beside it, the lab web service (issue 15) and the dashboard (issue 17): nothing of a site.
             Assert.Equal(["DASHBOARD", "DNS", "WEB"], dnsListeners.Select(l => l.Role).Order());
@@ -66,8 +71,6 @@ public sealed class UpOnlyTests
             // 2. bank alone; it learns where the DNS is from the lab file, like every other host.
             string withDns = TestLab.LabYaml().Replace("dns: { port: 0 }", $"dns: {{ address: {dns.Address}, port: {dns.Port} }}");
             Assert.NotEqual(TestLab.LabYaml(), withDns);
-            var bankData = Path.Combine(dir, "bank");
-            MailLabProcess.SeedCa(bankData);
             var (bankProc, bankListeners) = await MailLabProcess.Up(LabFile(dir, "lab-bank.yml", withDns), bankData, true, "--only", "bank");
             processes.Add(bankProc);
             Assert.Equal(3, bankListeners.Count);
@@ -78,8 +81,6 @@ public sealed class UpOnlyTests
             // 3. uc alone, with bank's real MTA port in its copy of the lab file (the ports are 0 in tests).
             string withBank = withDns.Replace("address: 127.0.2.1\n    ports: { mta: 0,", $"address: 127.0.2.1\n    ports: {{ mta: {bankMta.Port},");
             Assert.NotEqual(withDns, withBank);
-            var ucData = Path.Combine(dir, "uc");
-            MailLabProcess.SeedCa(ucData);
             var (ucProc, ucListeners) = await MailLabProcess.Up(LabFile(dir, "lab-uc.yml", withBank), ucData, true, "--only", "uc");
             processes.Add(ucProc);
             Assert.Equal(["uc"], ucListeners.Select(l => l.Site).Distinct());
@@ -108,6 +109,9 @@ public sealed class UpOnlyTests
             Assert.True(dig.Code == 0, dig.Err);
             var student = (await WaitForDnsTrace(dnsData, e => e.Field("Name") == "evil.test")).First(e => e.Kind == TraceKind.DnsQuery && e.Field("Name") == "evil.test");
             Assert.Equal(("127.0.0.1", (string?)null), (student.Field("Client"), student.Origin));
+
+            // The DNS process's dashboard shows the sites' events too: the message's journey runs from uc's MSA to bank's store.
+            await AssertDashboardFollows(dnsListeners.Single(l => l.Role == "DASHBOARD"), "across processes");
         }
         finally
         {
@@ -118,6 +122,35 @@ public sealed class UpOnlyTests
                 p.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The dashboard of the DNS process (started with --follow) lists the message submitted at uc and its journey
+    /// crosses both site processes, with each process's sessions told apart by their prefix.
+    /// </summary>
+    private static async Task AssertDashboardFollows(ListenerInfo dashboard, string subject)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{dashboard.Address}:{dashboard.Port}"), Timeout = TimeSpan.FromSeconds(20) };
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        System.Text.Json.JsonElement journey = default;
+        while (true)
+        {
+            using var list = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/messages"));
+            var entry = list.RootElement.EnumerateArray().FirstOrDefault(m => m.TryGetProperty("subject", out var s) && s.GetString() == subject);
+            if (entry.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/api/messages/{entry.GetProperty("id").GetString()}/journey"));
+                journey = doc.RootElement.Clone();
+                if (journey.GetProperty("outcome").GetString() == "delivered"
+                    && journey.GetProperty("timeline").EnumerateArray().Any(t => t.GetProperty("stage").GetString() == "MDA → store")) break;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the dashboard has no delivered journey for '{subject}': {journey}");
+            await Task.Delay(200);
+        }
+        var steps = journey.GetProperty("timeline").EnumerateArray().ToList();
+        Assert.Contains(steps, t => t.GetProperty("site").GetString() == "uc" && t.GetProperty("session").GetString()?.StartsWith("uc:", StringComparison.Ordinal) == true);
+        Assert.Contains(steps, t => t.GetProperty("site").GetString() == "bank" && t.GetProperty("session").GetString()?.StartsWith("bank:", StringComparison.Ordinal) == true);
+        Assert.Equal(2, journey.GetProperty("ids").GetArrayLength()); // uc's queue id, then bank's
     }
 
     /// <summary>The DNS process's trace file once it holds a DnsQuery matching <paramref name="match"/> (it is flushed once a second).</summary>
