@@ -15,7 +15,8 @@
 # bob@bank.test, found in bob's Maildir in the bank container with uc's address in bank's Received
 # line; bank.test's zone edited from the workstation (DMARC p=reject, a new TXT record served within
 # seconds); a forged ceo@bank.test message to bank's MTA rejected with 550 5.7.1 naming DMARC; a
-# published port answers on the namespace's 127.0.0.1. Then down and full teardown (trap), also on failure.
+# published port answers on the namespace's 127.0.0.1; the dashboard (published 8025) wants a sign-in and, as the
+# instructor, shows the bank container's rejection (it follows the sites' traces). Then down and full teardown (trap), also on failure.
 # Prints the time of each phase, then PASS or FAIL.
 set -uo pipefail
 
@@ -316,8 +317,27 @@ banner=$(ip netns exec "$NS" timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/10587
 [[ $banner == 220* ]] || fail "127.0.0.1:10587 greeted with '$banner'"
 log "published port 127.0.0.1:10587 -> uc:587 greets: ${banner%$'\r'}"
 
+# --- the dashboard, on its published port: sign-in required, the instructor sees every container's trace -----
+dash() { ip netns exec "$NS" curl -sS --max-time 10 -b "$WORK/dash.cookies" -c "$WORK/dash.cookies" "$@"; }
+code=$(dash -o /dev/null -w '%{http_code}' http://127.0.0.1:8025/api/lab) || fail "nothing answers on the dashboard's published port 127.0.0.1:8025"
+[[ $code == 401 ]] || fail "the classroom dashboard answered /api/lab with $code before any sign-in, not 401"
+password=$(compose exec -T dns cat /var/lib/maillab/certs/instructor-password | tr -d '\r\n')
+[[ -n $password ]] || fail "the dns container made no instructor password"
+token=$(dash http://127.0.0.1:8025/signin | sed -n 's/.*name="__antiforgery" value="\([^"]*\)".*/\1/p' | head -n1)
+code=$(dash -o /dev/null -w '%{http_code}' --data-urlencode "__antiforgery=$token" --data-urlencode user=instructor \
+  --data-urlencode "password=$password" --data-urlencode return=/ http://127.0.0.1:8025/signin)
+[[ $code == 302 ]] || fail "the instructor's sign-in answered $code, not a redirect"
+rejected=""
+for _ in $(seq 20); do
+  rejected=$(dash 'http://127.0.0.1:8025/api/trace?site=bank&kind=MessageRejected&limit=5')
+  [[ $rejected == *'"session":"bank:'* ]] && break
+  sleep 0.5
+done
+[[ $rejected == *'"session":"bank:'* ]] || fail "the dashboard (dns container) does not show bank's MessageRejected: $rejected"
+log "dashboard on 127.0.0.1:8025: 401 before sign-in; as instructor it shows the bank container's rejection of the forged mail (followed trace)"
+
 t0=$SECONDS
 compose down -v -t 10 >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log"; fail "docker-compose down failed"; }
 log "docker-compose down -v: $((SECONDS - t0)) s"
-log "PASS in $((SECONDS - START)) s (build, up, dig through the lab DNS, relay uc -> bank, DMARC reject, published port)"
+log "PASS in $((SECONDS - START)) s (build, up, dig through the lab DNS, relay uc -> bank, DMARC reject, published port, dashboard)"
 exit 0

@@ -80,6 +80,20 @@ if web.get("address", lab["dns"]["address"]) != lab["dns"]["address"]:
     errors.append(f"web: at {web.get('address')}, but it runs in the dns container ({lab['dns']['address']})")
 if not any(str(p).split(":")[-1].split("/")[0] == "11371" for p in (source["services"]["dns"].get("ports") or [])):
     errors.append("dns: the lab web service's port 11371 is not published")
+# The dashboard runs in the dns container, published on loopback, and follows every site's trace from its data volume.
+dns_svc = source["services"]["dns"]
+if not any(str(p).split(":")[-1].split("/")[0] == "8025" for p in (dns_svc.get("ports") or [])):
+    errors.append("dns: the dashboard's port 8025 is not published")
+command = dns_svc.get("command") or []
+for site in lab["sites"]:
+    name = site["name"]
+    if f"/lab/{name}" not in [command[i + 1] for i, a in enumerate(command[:-1]) if a == "--follow"]:
+        errors.append(f"dns: the dashboard does not --follow /lab/{name}")
+    if f"{name}-data:/lab/{name}:ro" not in (dns_svc.get("volumes") or []):
+        errors.append(f"dns: {name}-data is not mounted read-only at /lab/{name}")
+# The instructor password is kept in the certs volume: no student's container may mount it.
+if any(str(v).split(":")[0] == "certs" for v in (source["services"]["workstation"].get("volumes") or [])):
+    errors.append("workstation: mounts the certs volume (the lab CA's key and the instructor password)")
 for e in errors:
     print("compose-validate:", e)
 sys.exit(1 if errors else 0)
