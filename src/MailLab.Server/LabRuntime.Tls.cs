@@ -30,6 +30,19 @@ public sealed partial class LabRuntime
         return ca.GetOrCreateServerCertificate("mta-sts", domains.Select(d => "mta-sts." + d).Concat(domains.Select(d => "autoconfig." + d)), []);
     }
 
+    /// <summary>
+    /// The dashboard's HTTPS certificate when its <c>tls:</c> asks for one: for its address and 127.0.0.1 (the
+    /// classroom publishes its port on the host's loopback), so a browser that trusts the lab CA accepts it.
+    /// </summary>
+    private static X509Certificate2? DashboardCertificate(LabDefinition lab, LabCertificateAuthority ca)
+    {
+        string address = lab.Dashboard.AddressFor(lab.Web);
+        if (!lab.Dashboard.UsesTls(address)) return null;
+        // A malformed address is refused with its reason when the dashboard binds; the certificate needs none for it.
+        IPAddress[] addresses = IPAddress.TryParse(address, out var ip) ? [ip, IPAddress.Loopback] : [IPAddress.Loopback];
+        return ca.GetOrCreateServerCertificate("dashboard", ["localhost"], addresses);
+    }
+
     /// <summary>Publishes (or updates) the TLSA records of <paramref name="def"/>'s host names; true when a zone file changed.</summary>
     private static bool PublishTlsa(LabDefinition lab, SiteDefinition def, X509Certificate2 cert, LabCertificateAuthority ca, string dataDirectory,
         bool freshZones, LabSite site, Tracer tracer)

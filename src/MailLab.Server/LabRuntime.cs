@@ -153,7 +153,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
                 HttpsCertificate = MtaStsCertificate(lab, ca, dataDirectory),
                 Autoconfig = new Web.AutoconfigDirectory(lab, () => hosts.Select(h => h.Info)), // bound ports, once bound
             } : null;
-        var dashboard = only.Dns ? new Dashboard.DashboardServer(lab, tracer) : null;
+        var dashboard = only.Dns ? new Dashboard.DashboardServer(lab, tracer) { Certificate = DashboardCertificate(lab, ca) } : null;
         try
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))

@@ -318,23 +318,25 @@ banner=$(ip netns exec "$NS" timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/10587
 log "published port 127.0.0.1:10587 -> uc:587 greets: ${banner%$'\r'}"
 
 # --- the dashboard, on its published port: sign-in required, the instructor sees every container's trace -----
-dash() { ip netns exec "$NS" curl -sS --max-time 10 -b "$WORK/dash.cookies" -c "$WORK/dash.cookies" "$@"; }
-code=$(dash -o /dev/null -w '%{http_code}' http://127.0.0.1:8025/api/lab) || fail "nothing answers on the dashboard's published port 127.0.0.1:8025"
+# Bound beyond loopback (10.127.9.1), it serves HTTPS with a lab CA certificate that names 127.0.0.1 too.
+compose exec -T dns cat /var/lib/maillab-ca/ca.crt >"$WORK/lab-ca.crt" || fail "cannot read the lab CA certificate"
+dash() { ip netns exec "$NS" curl -sS --max-time 10 --cacert "$WORK/lab-ca.crt" -b "$WORK/dash.cookies" -c "$WORK/dash.cookies" "$@"; }
+code=$(dash -o /dev/null -w '%{http_code}' https://127.0.0.1:8025/api/lab) || fail "no HTTPS answer verified by the lab CA on the dashboard's published port 127.0.0.1:8025"
 [[ $code == 401 ]] || fail "the classroom dashboard answered /api/lab with $code before any sign-in, not 401"
 password=$(compose exec -T dns cat /var/lib/maillab/certs/instructor-password | tr -d '\r\n')
 [[ -n $password ]] || fail "the dns container made no instructor password"
-token=$(dash http://127.0.0.1:8025/signin | sed -n 's/.*name="__antiforgery" value="\([^"]*\)".*/\1/p' | head -n1)
+token=$(dash https://127.0.0.1:8025/signin | sed -n 's/.*name="__antiforgery" value="\([^"]*\)".*/\1/p' | head -n1)
 code=$(dash -o /dev/null -w '%{http_code}' --data-urlencode "__antiforgery=$token" --data-urlencode user=instructor \
-  --data-urlencode "password=$password" --data-urlencode return=/ http://127.0.0.1:8025/signin)
+  --data-urlencode "password=$password" --data-urlencode return=/ https://127.0.0.1:8025/signin)
 [[ $code == 302 ]] || fail "the instructor's sign-in answered $code, not a redirect"
 rejected=""
 for _ in $(seq 20); do
-  rejected=$(dash 'http://127.0.0.1:8025/api/trace?site=bank&kind=MessageRejected&limit=5')
+  rejected=$(dash 'https://127.0.0.1:8025/api/trace?site=bank&kind=MessageRejected&limit=5')
   [[ $rejected == *'"session":"bank:'* ]] && break
   sleep 0.5
 done
 [[ $rejected == *'"session":"bank:'* ]] || fail "the dashboard (dns container) does not show bank's MessageRejected: $rejected"
-log "dashboard on 127.0.0.1:8025: 401 before sign-in; as instructor it shows the bank container's rejection of the forged mail (followed trace)"
+log "dashboard on https://127.0.0.1:8025 (lab CA certificate verified): 401 before sign-in; as instructor it shows the bank container's rejection of the forged mail (followed trace)"
 
 t0=$SECONDS
 compose down -v -t 10 >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log"; fail "docker-compose down failed"; }

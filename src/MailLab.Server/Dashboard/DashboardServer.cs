@@ -42,8 +42,11 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <summary>The listener as listeners.json shows it; after <see cref="Bind"/> it carries the real port.</summary>
     public ListenerInfo Info { get; private set; }
 
-    /// <summary>The dashboard's base URL, <c>http://ADDRESS:PORT</c>.</summary>
-    public string Url => $"http://{(Info.Address.Contains(':') ? $"[{Info.Address}]" : Info.Address)}:{Info.Port}";
+    /// <summary>The HTTPS certificate (from the lab CA) when <c>tls:</c> asks for HTTPS; null: plain HTTP.</summary>
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+
+    /// <summary>The dashboard's base URL, <c>http(s)://ADDRESS:PORT</c>.</summary>
+    public string Url => $"{(Certificate is null ? "http" : "https")}://{(Info.Address.Contains(':') ? $"[{Info.Address}]" : Info.Address)}:{Info.Port}";
 
     /// <summary>Whether every page and API call needs a signed-in user: bound beyond loopback, or <c>require-sign-in</c>.</summary>
     public bool SignInRequired => settings.RequireSignIn || !IPAddress.IsLoopback(IPAddress.Parse(Info.Address));
@@ -70,7 +73,11 @@ public sealed class DashboardServer : IAsyncDisposable
             o.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             o.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
             o.Limits.MaxConcurrentConnections = MaxConnections;
-            o.Listen(address, Info.Port, l => l.Protocols = HttpProtocols.Http1);
+            o.Listen(address, Info.Port, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                if (Certificate is { } cert) l.UseHttps(cert);
+            });
         });
         var web = builder.Build();
         web.Use(Gate);
@@ -79,7 +86,7 @@ public sealed class DashboardServer : IAsyncDisposable
         DashboardPages.Map(web);
         var bound = Web.KestrelApps.Start(web, Info);
         app = web;
-        Info = Info with { Port = bound[0].Port };
+        Info = Info with { Port = bound[0].Port, Tls = Certificate is null ? "none" : "implicit" };
     }
 
     /// <summary>Lets requests through, reading the running lab.</summary>

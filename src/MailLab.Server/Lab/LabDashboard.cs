@@ -31,9 +31,33 @@ public sealed record LabDashboard
     /// </summary>
     public IReadOnlyList<string> Follow { get; init; } = [];
 
+    /// <summary>HTTPS or plain HTTP (<c>tls: auto|on|off</c>); auto: HTTPS when bound beyond loopback, where passwords cross a network.</summary>
+    public DashboardTls Tls { get; init; } = DashboardTls.Auto;
+
+    /// <summary>Whether the dashboard bound to <paramref name="address"/> serves HTTPS.</summary>
+    public bool UsesTls(string address) => Tls switch
+    {
+        DashboardTls.On => true,
+        DashboardTls.Off => false,
+        _ => !System.Net.IPAddress.TryParse(address, out var ip) || !System.Net.IPAddress.IsLoopback(ip),
+    };
+
     /// <summary>The address to bind, given the lab's web settings.</summary>
     public string AddressFor(LabWeb web) => Address ?? web.Address;
 
     /// <summary>The port to bind, given the lab's web settings.</summary>
     public int PortFor(LabWeb web) => Port ?? (web.Port == 0 ? 0 : DefaultPort);
+}
+
+/// <summary>The dashboard's <c>tls:</c> setting.</summary>
+public enum DashboardTls
+{
+    /// <summary>HTTPS when bound beyond loopback, plain HTTP on loopback (one person's laptop).</summary>
+    Auto,
+
+    /// <summary>Always HTTPS, with a certificate from the lab CA.</summary>
+    On,
+
+    /// <summary>Always plain HTTP: sign-in passwords cross the network in clear (a lab switch-like choice, said in the banner).</summary>
+    Off,
 }

@@ -5,7 +5,7 @@ namespace MailLab.Server.Lab;
 /// <summary>The <c>dashboard:</c> section of a lab file.</summary>
 internal sealed partial class LabDefinitionReader
 {
-    private static readonly string[] DashboardKeys = ["address", "port", "instructor-password", "require-sign-in"];
+    private static readonly string[] DashboardKeys = ["address", "port", "instructor-password", "require-sign-in", "tls"];
 
     /// <summary>Longest instructor password accepted (the sign-in form's limit too).</summary>
     internal const int MaxPasswordLength = LabDashboard.MaxPasswordLength;
@@ -27,6 +27,12 @@ internal sealed partial class LabDefinitionReader
             else password = text;
         }
         bool require = map.Optional("require-sign-in") is { } r && f.Bool(r, map.Path("require-sign-in")) == true;
-        return new LabDashboard { Address = address, Port = port, InstructorPassword = password, RequireSignIn = require };
+        var tls = DashboardTls.Auto;
+        if (map.Optional("tls") is { } t && f.String(t, map.Path("tls")) is { } mode)
+        {
+            if (Enum.TryParse<DashboardTls>(mode, ignoreCase: true, out var parsed) && mode.All(char.IsAsciiLetterLower)) tls = parsed;
+            else f.Error(t, map.Path("tls"), $"'{mode}' is not auto, on or off");
+        }
+        return new LabDashboard { Address = address, Port = port, InstructorPassword = password, RequireSignIn = require, Tls = tls };
     }
 }
