@@ -12,6 +12,10 @@ internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool
     /// <summary>Most event streams (<c>/api/trace/stream</c>) open at once; one more gets 503.</summary>
     public const int MaxStreams = 100;
 
+    /// <summary>Most event streams one signed-in user holds at once (several tabs, a projector); one more gets 429.</summary>
+    public const int MaxStreamsPerUser = 8;
+
+    private readonly Dictionary<string, int> perUser = new(StringComparer.OrdinalIgnoreCase);
     private int streams;
 
     /// <summary>The running lab.</summary>
@@ -42,14 +46,40 @@ internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool
         return all.Where(e => mine.Contains(e.Sequence)).ToList();
     }
 
-    /// <summary>Takes one of the <see cref="MaxStreams"/> stream slots; false when all are taken.</summary>
-    internal bool TryOpenStream()
+    /// <summary>
+    /// Takes one of the <see cref="MaxStreams"/> stream slots and, where users sign in, one of the viewer's
+    /// <see cref="MaxStreamsPerUser"/>, so one student cannot hold every slot; the status to answer when refused
+    /// (503 when the dashboard is full, 429 when the user is). On an open (loopback) dashboard there is one user.
+    /// </summary>
+    internal int? TryOpenStream(DashboardViewer viewer)
     {
-        if (Interlocked.Increment(ref streams) <= MaxStreams) return true;
-        Interlocked.Decrement(ref streams);
-        return false;
+        string? user = SignInRequired ? viewer.Name : null;
+        lock (perUser)
+        {
+            if (streams >= MaxStreams) return StatusCodes.Status503ServiceUnavailable;
+            if (user is not null)
+            {
+                int mine = perUser.GetValueOrDefault(user);
+                if (mine >= MaxStreamsPerUser) return StatusCodes.Status429TooManyRequests;
+                perUser[user] = mine + 1;
+            }
+            streams++;
+            return null;
+        }
     }
 
-    /// <summary>Gives a stream slot back.</summary>
-    internal void CloseStream() => Interlocked.Decrement(ref streams);
+    /// <summary>Gives back the slots <see cref="TryOpenStream"/> took for <paramref name="viewer"/>.</summary>
+    internal void CloseStream(DashboardViewer viewer)
+    {
+        string? user = SignInRequired ? viewer.Name : null;
+        lock (perUser)
+        {
+            streams--;
+            if (user is not null && perUser.TryGetValue(user, out int mine))
+            {
+                if (mine <= 1) perUser.Remove(user);
+                else perUser[user] = mine - 1;
+            }
+        }
+    }
 }

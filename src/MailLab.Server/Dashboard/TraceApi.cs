@@ -54,10 +54,13 @@ internal static class TraceApi
             await DashboardApi.Error(http, status, error!);
             return;
         }
-        if (!context.TryOpenStream())
+        var viewer = context.Viewer(http);
+        if (context.TryOpenStream(viewer) is { } refused)
         {
             http.Response.Headers.RetryAfter = "10";
-            await DashboardApi.Error(http, StatusCodes.Status503ServiceUnavailable, $"too many event streams open (at most {DashboardContext.MaxStreams})");
+            await DashboardApi.Error(http, refused, refused == StatusCodes.Status429TooManyRequests
+                ? $"you have {DashboardContext.MaxStreamsPerUser} event streams open already (close a tab)"
+                : $"too many event streams open (at most {DashboardContext.MaxStreams})");
             return;
         }
         try
@@ -71,7 +74,7 @@ internal static class TraceApi
         }
         finally
         {
-            context.CloseStream();
+            context.CloseStream(viewer);
         }
     }
 

@@ -131,6 +131,47 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/lab")).StatusCode);
     }
 
+    [Fact]
+    public async Task One_student_holds_at_most_eight_event_streams_and_others_still_get_theirs()
+    {
+        using var alice = Client(lab);
+        Assert.Equal(HttpStatusCode.Redirect, (await SignIn(alice, "alice@uc.test", "lab-alice")).StatusCode);
+        var open = new List<SseReader>();
+        try
+        {
+            for (int i = 0; i < MailLab.Server.Dashboard.DashboardContext.MaxStreamsPerUser; i++) open.Add(await SseReader.Open(alice, "/api/trace/stream"));
+            using var refused = await alice.GetAsync("/api/trace/stream");
+            Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+            Assert.Contains("event streams open already", await refused.Content.ReadAsStringAsync());
+            Assert.NotNull(refused.Headers.RetryAfter);
+
+            // Another student, and the instructor, are not held back by alice's tabs.
+            using var bob = Client(lab);
+            Assert.Equal(HttpStatusCode.Redirect, (await SignIn(bob, "bob@bank.test", "lab-bob")).StatusCode);
+            using (var bobs = await SseReader.Open(bob, "/api/trace/stream")) { }
+            using var teacher = Client(lab);
+            Assert.Equal(HttpStatusCode.Redirect, (await SignIn(teacher, "instructor", InstructorPassword)).StatusCode);
+            using (var teachers = await SseReader.Open(teacher, "/api/trace/stream")) { }
+
+            // Alice closes a tab: once the server notices, she may open one again.
+            open[0].Dispose();
+            open.RemoveAt(0);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (true)
+            {
+                using var again = await alice.GetAsync("/api/trace/stream", HttpCompletionOption.ResponseHeadersRead);
+                if (again.StatusCode == HttpStatusCode.OK) break;
+                Assert.Equal((HttpStatusCode)429, again.StatusCode);
+                Assert.True(DateTime.UtcNow < deadline, "alice's closed stream never gave its slot back");
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            foreach (var s in open) s.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData("//evil.example/x")]
     [InlineData("https://evil.example/")]
