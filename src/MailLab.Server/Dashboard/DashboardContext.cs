@@ -30,6 +30,9 @@ internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool
     /// <summary>Cancelled when the dashboard stops: event streams end.</summary>
     public CancellationToken Stopping { get; } = stopping;
 
+    /// <summary>The JSON of recent events, made once for every open stream (50 projector tabs do not serialise each event 50 times).</summary>
+    internal EventJsonCache StreamJson { get; } = new();
+
     /// <summary>The context of a request (set by the dashboard's gate before any route runs).</summary>
     public static DashboardContext Of(HttpContext http) => (DashboardContext)http.Items[typeof(DashboardContext)]!;
 

@@ -94,7 +94,7 @@ internal static class TraceApi
         var backlog = filter.After is null ? [] : all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).Take(TraceFilter.MaxLimit);
         foreach (var e in backlog)
         {
-            Append(writer, e);
+            Append(writer, e, context);
             sent = e.Sequence;
         }
         await Flush(http, writer, ct);
@@ -130,18 +130,17 @@ internal static class TraceApi
             if (filter.Student is { } who) scope = TraceFilter.StudentEvents(context.Trace.Query(), who);
             foreach (var e in batch.Where(e => e.Sequence > sent && filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))))
             {
-                Append(writer, e);
+                Append(writer, e, context);
                 sent = e.Sequence;
             }
             if (writer.Length > 0) await Flush(http, writer, ct);
         }
     }
 
-    private static void Append(StringBuilder writer, TraceEvent e)
+    private static void Append(StringBuilder writer, TraceEvent e, DashboardContext context)
     {
         // One data line: compact JSON never holds a raw newline.
-        writer.Append("id: ").Append(e.Sequence).Append("\nevent: trace\ndata: ")
-            .Append(JsonSerializer.Serialize(DashboardJson.Of(e), DashboardJson.Options)).Append("\n\n");
+        writer.Append("id: ").Append(e.Sequence).Append("\nevent: trace\ndata: ").Append(context.StreamJson.Get(e)).Append("\n\n");
     }
 
     private static async Task Flush(HttpContext http, StringBuilder writer, CancellationToken ct)
