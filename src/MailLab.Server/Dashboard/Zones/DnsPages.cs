@@ -84,7 +84,7 @@ internal static class DnsPages
     internal static IResult Zone(HttpContext http, string origin, ZoneEditor.State? edit, int status = StatusCodes.Status200OK)
     {
         if (ZoneModel.ParseOrigin(origin) is not { } name) return Html(http, "DNS", "<p class=\"error\">Not a zone name.</p>", StatusCodes.Status400BadRequest);
-        if (ZonesApi.Store(http) is not { } store || ZoneModel.Detail(store, name) is not { } zone)
+        if (ZonesApi.Store(http) is not { } store || ZoneModel.Detail(store, name, Viewer(http).SeesAll) is not { } zone)
         {
             return Html(http, "DNS", $"<p class=\"error\">The lab DNS serves no zone <code>{Enc(name)}.</code></p><p><a href=\"/dns\">All zones</a></p>", StatusCodes.Status404NotFound);
         }

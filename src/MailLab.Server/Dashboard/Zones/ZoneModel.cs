@@ -15,7 +15,7 @@ public sealed record ZoneCheckError(int Line, int Column, string Message);
 
 /// <summary>
 /// One zone in <c>/api/zones/{origin}</c>: the rows of its file (the signer's DNSKEY, RRSIG and NSEC are not in the file),
-/// the file's text, and the file's errors when it was edited into a broken state (the last good zone stays served).
+/// the file's text (null for a student), and the file's errors when it was edited into a broken state (the last good zone stays served).
 /// </summary>
 public sealed record ZoneDetail(string Origin, string Site, string? File, int Records, bool Signed, uint Serial,
     IReadOnlyList<ZoneRow> Rows, string? Text, IReadOnlyList<ZoneCheckError> FileErrors);
@@ -44,12 +44,15 @@ internal static partial class ZoneModel
             .Select(z => Summary(z, loaded.GetValueOrDefault(z.Origin))).ToList();
     }
 
-    /// <summary>One zone with its rows and file text; null when the lab DNS serves no such zone.</summary>
-    public static ZoneDetail? Detail(ZoneStore store, string origin)
+    /// <summary>
+    /// One zone with its rows, and with <paramref name="withText"/> the file's text (its comments may name paths on
+    /// the lab machine, such as where the DKIM keys are: the instructor's, not the students'); null when no such zone is served.
+    /// </summary>
+    public static ZoneDetail? Detail(ZoneStore store, string origin, bool withText)
     {
         if (Served(store, origin) is not { } served) return null;
         var file = store.Loaded().FirstOrDefault(z => z.Origin == origin);
-        var s = Summary(served, file);
+        var summary = Summary(served, file);
         var rows = (file ?? served).Records.Where(r => file is not null || r.Type is not (DnsType.RRSIG or DnsType.NSEC or DnsType.DNSKEY))
             .Select(r => new ZoneRow(DnsNames.Absolute(r.Name), r.Ttl, "IN", r.Type.ToString(), r.Data.ToZoneText())).ToList();
         string? text = null, problem = null;
@@ -57,7 +60,7 @@ internal static partial class ZoneModel
         IReadOnlyList<ZoneCheckError> errors = file?.File is not { } f ? []
             : text is null ? [new ZoneCheckError(0, 0, problem ?? "cannot read the zone file")]
             : Errors(store.Check(f, text));
-        return new ZoneDetail(s.Origin, s.Site, s.File, s.Records, s.Signed, s.Serial, rows, text, errors);
+        return new ZoneDetail(summary.Origin, summary.Site, summary.File, summary.Records, summary.Signed, summary.Serial, rows, withText ? text : null, errors);
     }
 
     /// <summary>The zone served now for <paramref name="origin"/>, signed or not.</summary>

@@ -39,7 +39,7 @@ internal static class ZonesApi
     private static IResult Get(HttpContext http, string origin)
     {
         if (ZoneModel.ParseOrigin(origin) is not { } name) return BadOrigin();
-        return Store(http) is { } store && ZoneModel.Detail(store, name) is { } zone
+        return Store(http) is { } store && ZoneModel.Detail(store, name, DashboardContext.Of(http).Viewer(http).SeesAll) is { } zone
             ? Results.Json(zone, DashboardJson.Options)
             : NotServed(name);
     }
