@@ -99,6 +99,12 @@ public sealed class DnsPageTests
         var check = await student.PostAsync("/api/zones/bank.test/check", new StringContent(text, System.Text.Encoding.UTF8, "text/plain"));
         Assert.True((await check.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ok").GetBoolean());
 
+        // The query log is scoped like the trace: another's dig (here from 127.0.0.1) is not hers to see.
+        await Ask(lab, "mx.uc.test", DnsType.A);
+        (status, json) = await Json(student, "/api/dns/queries");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Empty(json.GetProperty("queries").EnumerateArray());
+
         using var nobody = Client(lab);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Put(nobody, "bank.test", text, null)).StatusCode);
 
@@ -108,5 +114,7 @@ public sealed class DnsPageTests
         token = await PageToken(instructor, "/dns/bank.test");
         Assert.Equal(HttpStatusCode.OK, (await Put(instructor, "bank.test", text + "www IN A 10.0.0.30\n", token)).StatusCode);
         Assert.Equal(IPAddress.Parse("10.0.0.30"), (await Ask(lab, "www.bank.test", DnsType.A)).AnswerData<AddressData>(DnsType.A).Single().Address);
+        (_, json) = await Json(instructor, "/api/dns/queries?who=students");
+        Assert.Contains(json.GetProperty("queries").EnumerateArray(), q => q.GetProperty("name").GetString() == "mx.uc.test");
     }
 }
