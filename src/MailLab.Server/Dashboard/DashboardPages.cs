@@ -25,6 +25,7 @@ internal static class DashboardPages
         new("/", "Lab", true),
         new("/trace", "Live trace", true),
         new("/journey", "Journey", true),
+        new("/dns", "DNS", true),
     ];
 
     /// <summary>The files under <c>/assets/</c> (embedded resources) and their media types.</summary>
@@ -33,6 +34,7 @@ internal static class DashboardPages
         ["dashboard.css"] = "text/css; charset=utf-8",
         ["dashboard.js"] = "text/javascript; charset=utf-8",
         ["trace.js"] = "text/javascript; charset=utf-8",
+        ["dns.js"] = "text/javascript; charset=utf-8",
     };
 
     public static void Map(WebApplication app)
@@ -43,6 +45,7 @@ internal static class DashboardPages
         app.MapGet("/sessions/{id}", (HttpContext http, string id) => SessionPage.Render(http, id)).ExcludeFromDescription();
         app.MapGet("/journey", (HttpContext http) => JourneyPages.List(http)).ExcludeFromDescription();
         app.MapGet("/journey/{id}", (HttpContext http, string id) => JourneyPages.Show(http, id)).ExcludeFromDescription();
+        Zones.DnsPages.Map(app); // /dns, /dns/{origin} and the zone editor's form post
         foreach (var page in Nav.Where(p => !p.Ready))
         {
             app.MapGet(page.Path, (HttpContext http) => Html(http, page.Title,

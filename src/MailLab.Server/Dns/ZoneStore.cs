@@ -157,7 +157,6 @@ internal sealed class ZoneStore : IAsyncDisposable
             }
             readProblems.Remove(file);
             text = System.Text.Encoding.UTF8.GetString(bytes);
-            if (text.StartsWith('\uFEFF')) text = text[1..]; // a byte order mark some editors write
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -167,16 +166,10 @@ internal sealed class ZoneStore : IAsyncDisposable
             readProblems[file] = problem;
             return false;
         }
-        string origin = Path.GetFileName(file)[..^".zone".Length];
-        var parsed = ZoneFileParser.Parse(text, name, origin);
-        var errors = parsed.Errors.ToList();
-        if (parsed.Ok && good.FirstOrDefault(g => g.Key != file && g.Value.Origin == parsed.Origin) is { Value: { } clash })
+        var parsed = CheckLocked(file, text);
+        if (!parsed.Ok)
         {
-            errors.Add(new ZoneError(name, 1, 1, $"zone {DnsNames.Absolute(parsed.Origin!)} is already served from {Path.GetFileName(clash.File)}"));
-        }
-        if (errors.Count > 0)
-        {
-            pendingFailures[file] = (parsed.Origin, errors);
+            pendingFailures[file] = (parsed.Origin, parsed.Errors.ToList());
             return false;
         }
         var zone = Zone.FromParse(parsed, siteOf(parsed.Origin!), file);
@@ -185,6 +178,73 @@ internal sealed class ZoneStore : IAsyncDisposable
         Trace(zone.Site, TraceKind.ZoneLoaded, $"zone {DnsNames.Absolute(zone.Origin)} loaded from {name}: {zone.Records.Count} records, serial {soa.Serial}",
             ("File", file), ("Zone", zone.Origin), ("Records", zone.Records.Count), ("Serial", soa.Serial));
         return true;
+    }
+
+    /// <summary>
+    /// What a reload would say of <paramref name="text"/> saved as <paramref name="file"/>: the zone-file parser's
+    /// errors, or a clash with a zone another file already serves. The dashboard's zone editor checks with this,
+    /// so its answer is the reload's.
+    /// </summary>
+    public ZoneParseResult Check(string file, string text)
+    {
+        lock (gate) return CheckLocked(file, text);
+    }
+
+    private ZoneParseResult CheckLocked(string file, string text)
+    {
+        string name = ZoneText.Escape(Path.GetFileName(file));
+        if (text.StartsWith('\uFEFF')) text = text[1..]; // a byte order mark some editors write
+        var parsed = ZoneFileParser.Parse(text, name, Path.GetFileName(file)[..^".zone".Length]);
+        if (parsed.Ok && good.FirstOrDefault(g => g.Key != file && g.Value.Origin == parsed.Origin) is { Value: { } clash })
+        {
+            return parsed with { Errors = [.. parsed.Errors, new ZoneError(name, 1, 1, $"zone {DnsNames.Absolute(parsed.Origin!)} is already served from {Path.GetFileName(clash.File)}")] };
+        }
+        return parsed;
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="file"/> (a zone file of this store) with <paramref name="text"/> when
+    /// <see cref="Check"/> finds no error, atomically (a crash leaves the old or the new file), then reloads at once:
+    /// the ZoneLoaded event follows as for an edit saved by hand. Nothing is written when the check fails.
+    /// </summary>
+    /// <returns>The check, and the zone as loaded from the file now (null when the check failed).</returns>
+    public (ZoneParseResult Check, Zone? Loaded) Save(string file, string text)
+    {
+        lock (gate)
+        {
+            var check = CheckLocked(file, text);
+            if (!check.Ok) return (check, null);
+            WriteAtomic(file, text);
+            Refresh();
+            return (check, good.GetValueOrDefault(file));
+        }
+    }
+
+    // A fresh temporary name opened with O_EXCL (FileMode.CreateNew), so a link planted in the students' directory
+    // is never written through; it does not end in .zone, so the poller never reads it half-written.
+    private static void WriteAtomic(string file, string text)
+    {
+        string tmp = Path.Combine(Path.GetDirectoryName(file)!, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(System.Text.Encoding.UTF8.GetBytes(text));
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, file, overwrite: true); // rename(2) replaces the name, never follows a link there
+            Store.DurableFile.FsyncDirectory(Path.GetDirectoryName(file)!);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    /// <summary>The zones as read from their files (unsigned: the signer's records are only in <see cref="Current"/>).</summary>
+    public IReadOnlyList<Zone> Loaded()
+    {
+        lock (gate) return good.Values.ToList();
     }
 
     private void Failed(string file, string? origin, IReadOnlyList<ZoneError> errors)
