@@ -45,6 +45,7 @@ internal static class DashboardApi
         // The journey of a message (Journey/, docs/journey.md), over the events the viewer may see.
         api.MapJourneyApi(() => http.HttpContext is { } request ? DashboardContext.Of(request).EventsFor(DashboardContext.Of(request).Viewer(request)) : []);
         // Extension point: later modules (mailboxes, DNS, reports, exercises) map onto `api` here.
+        Mailboxes.MailboxApi.Map(api);
     }
 
     /// <summary>An error as JSON, <c>{"error": "..."}</c>, with its status code.</summary>
