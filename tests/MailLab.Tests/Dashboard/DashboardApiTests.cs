@@ -190,15 +190,17 @@ public sealed class DashboardApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.StartsWith("3.", json.GetProperty("openapi").GetString());
         var paths = json.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
-        Assert.Equal(["/api/lab", "/api/messages", "/api/messages/{id}/journey", "/api/sessions/{id}", "/api/trace", "/api/trace/stream"], paths.Order());
+        Assert.Equal(["/api/lab", "/api/mailboxes", "/api/mailboxes/{address}", "/api/mailboxes/{address}/messages", "/api/mailboxes/{address}/messages/{folder}/{uid}",
+            "/api/mailboxes/{address}/messages/{folder}/{uid}/raw", "/api/messages", "/api/messages/{id}/journey", "/api/sessions/{id}", "/api/trace", "/api/trace/stream"], paths.Order());
         var trace = json.GetProperty("paths").GetProperty("/api/trace").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
         Assert.Equal(["after", "kind", "limit", "message", "q", "role", "session", "site", "student"], trace.Order());
         // Each route it lists answers (none is a 404 of a route that does not exist).
         foreach (var path in paths)
         {
             // A well-formed id nothing has: 404 from the route, not from routing.
-            var r = await http.GetAsync(path.Replace("{id}", path.Contains("messages") ? "8HYQ0H8VG4FG" : "C999999"), HttpCompletionOption.ResponseHeadersRead);
-            Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound && (r.StatusCode == HttpStatusCode.OK || path.Contains("{id}")), $"{path}: {r.StatusCode}");
+            var r = await http.GetAsync(path.Replace("{id}", path.Contains("messages") ? "8HYQ0H8VG4FG" : "C999999")
+                .Replace("{address}", "alice@uc.test").Replace("{folder}", "INBOX").Replace("{uid}", "999999"), HttpCompletionOption.ResponseHeadersRead);
+            Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound && (r.StatusCode == HttpStatusCode.OK || path.Contains('{')), $"{path}: {r.StatusCode}");
             r.Dispose();
         }
     }
