@@ -90,7 +90,7 @@ public sealed class MailboxApiTests : IAsyncLifetime
 
         // The page: a trace row and a marked raw line (a class and the word, not colour alone), and the journey link.
         var html = await http.GetStringAsync($"/mailboxes/bob%40bank.test/messages/INBOX/{uid}");
-        Assert.Contains("<tr class=\"trace\"><td class=\"num\">1</td><th scope=\"row\"><code>Return-Path</code>", html);
+        Assert.Contains("<tr class=\"trace-header\"><td class=\"num\">1</td><th scope=\"row\"><code>Return-Path</code>", html);
         Assert.Contains("<mark class=\"trace-line\"><span class=\"gutter\" aria-hidden=\"true\">⚑ </span>Received: ", html);
         Assert.Contains("<span aria-hidden=\"true\">⚑</span> trace</span>", html);
         Assert.Contains($"href=\"/journey/{delivery.Message}\"", html);

@@ -35,11 +35,11 @@ public sealed class MailboxBrowserTests
         await page.GetByRole(AriaRole.Link, new() { Name = "Quarterly report" }).ClickAsync();
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Quarterly report");
         // Trace headers: a row class, the symbol and the word in the table; a <mark> in the raw source.
-        await Assertions.Expect(page.Locator("table.headers tr.trace").First).ToContainTextAsync("Return-Path");
-        Assert.True(await page.Locator("table.headers tr.trace:has-text('Received')").CountAsync() >= 2);
-        await Assertions.Expect(page.Locator("table.headers tr.trace:has-text('DKIM-Signature') .trace-mark").First).ToHaveTextAsync("⚑ trace");
-        await Assertions.Expect(page.Locator("table.headers tr:not(.trace) th").GetByText("Subject", new() { Exact = true })).ToHaveCountAsync(1);
-        await Assertions.Expect(page.Locator("table.headers tr.trace th").GetByText("Subject", new() { Exact = true })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("table.headers tr.trace-header").First).ToContainTextAsync("Return-Path");
+        Assert.True(await page.Locator("table.headers tr.trace-header:has-text('Received')").CountAsync() >= 2);
+        await Assertions.Expect(page.Locator("table.headers tr.trace-header:has-text('DKIM-Signature') .trace-mark").First).ToHaveTextAsync("⚑ trace");
+        await Assertions.Expect(page.Locator("table.headers tr:not(.trace-header) th").GetByText("Subject", new() { Exact = true })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("table.headers tr.trace-header th").GetByText("Subject", new() { Exact = true })).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("pre.raw mark.trace-line").First).ToContainTextAsync("Return-Path: <bob@bank.test>");
         await Assertions.Expect(page.Locator("ul.mime > li > ul > li").Nth(1)).ToContainTextAsync("report.pdf");
         await page.Locator("#headers").ScrollIntoViewIfNeededAsync();

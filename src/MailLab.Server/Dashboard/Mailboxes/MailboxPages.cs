@@ -58,7 +58,7 @@ internal static class MailboxPages
         {
             b.Append("<li><a href=\"").Append(MailboxHref(owner!.Address)).Append("?folder=").Append(Uri.EscapeDataString(fo.Name)).Append('"')
                 .Append(fo.Name == folder ? " aria-current=\"page\"" : "").Append('>').Append(Enc(fo.Name)).Append("</a> <span class=\"count\">")
-                .Append(fo.Messages).Append(fo.Unseen > 0 ? $", {fo.Unseen} unseen" : "").Append("</span> <small>UIDVALIDITY ").Append(fo.UidValidity).Append("</small></li>");
+                .Append(Count(fo.Messages, "message")).Append(fo.Unseen > 0 ? $", {fo.Unseen} unseen" : "").Append("</span> <small>UIDVALIDITY ").Append(fo.UidValidity).Append("</small></li>");
         }
         b.Append("</ul></nav><section class=\"messages\" aria-labelledby=\"folder-title\">");
         if (page is null)
@@ -66,7 +66,7 @@ internal static class MailboxPages
             b.Append("<h2 id=\"folder-title\">").Append(Enc(folder)).Append("</h2><p class=\"error\">No such folder.</p></section></div>");
             return Html(http, $"Mailbox {owner!.Address}", b.ToString(), StatusCodes.Status404NotFound);
         }
-        b.Append("<h2 id=\"folder-title\">").Append(Enc(page.Folder)).Append(" <small>").Append(page.Total).Append(" messages, UIDVALIDITY ")
+        b.Append("<h2 id=\"folder-title\">").Append(Enc(page.Folder)).Append(" <small>").Append(Count(page.Total, "message")).Append(", UIDVALIDITY ")
             .Append(page.UidValidity).Append("</small></h2>");
         if (page.Messages.Count == 0)
         {
@@ -123,7 +123,7 @@ internal static class MailboxPages
         int n = 0;
         foreach (var h in m.Headers)
         {
-            b.Append("<tr").Append(h.Trace ? " class=\"trace\"" : "").Append("><td class=\"num\">").Append(++n).Append("</td><th scope=\"row\"><code>")
+            b.Append("<tr").Append(h.Trace ? " class=\"trace-header\"" : "").Append("><td class=\"num\">").Append(++n).Append("</td><th scope=\"row\"><code>")
                 .Append(Enc(h.Name)).Append("</code></th><td><code>").Append(Enc(h.Value)).Append("</code></td><td>")
                 .Append(h.Trace ? TraceMark + " <small>" + Enc(h.Rfc) + "</small>" : "").Append("</td></tr>");
         }
@@ -171,6 +171,8 @@ internal static class MailboxPages
 
     private static string Flags(IReadOnlyList<string> flags) =>
         flags.Count == 0 ? "<span class=\"flags\">none</span>" : "<span class=\"flags\">" + string.Join(" ", flags.Select(f => $"<code>{Enc(f)}</code>")) + "</span>";
+
+    private static string Count(int n, string noun) => n.ToString("N0", CultureInfo.InvariantCulture) + " " + noun + (n == 1 ? "" : "s");
 
     private static string Date(DateTimeOffset d) => d.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
