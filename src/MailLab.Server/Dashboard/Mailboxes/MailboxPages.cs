@@ -116,7 +116,7 @@ internal static class MailboxPages
         string api = "/api" + MessageHref(m.Address, m.Folder, m.Uid);
         b.Append("<a href=\"").Append(api).Append("/raw\">Raw source (message/rfc822)</a> · <a href=\"").Append(api).Append("\">as JSON</a></p>\n");
         b.Append("<p class=\"legend\">").Append(TraceMark).Append(" marks the trace headers a receiving server adds: Return-Path and Received (RFC 5321 §4.4), ")
-            .Append("Received-SPF (RFC 7208 §9.1), DKIM-Signature (RFC 6376 §3.5), Authentication-Results (RFC 8601). Read them bottom-up: the lowest Received is the first hop.</p>\n");
+            .Append("Received-SPF (RFC 7208 §9.1), DKIM-Signature (RFC 6376 §3.5), Authentication-Results (RFC 8601 §2.2). Read them bottom-up: the lowest Received is the first hop.</p>\n");
 
         b.Append("<h2 id=\"headers\">Headers</h2>\n<table class=\"headers\"><caption class=\"sr\">Header fields in order</caption><thead><tr><th scope=\"col\">#</th>")
             .Append("<th scope=\"col\">Field</th><th scope=\"col\">Value</th><th scope=\"col\">Trace</th></tr></thead><tbody>");
