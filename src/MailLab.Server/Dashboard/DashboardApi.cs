@@ -47,6 +47,7 @@ internal static class DashboardApi
         // The zones of the lab DNS, the zone editor's check and save, the query log (Zones/).
         Zones.ZonesApi.Map(api);
         // Extension point: later modules (mailboxes, DNS, reports, exercises) map onto `api` here.
+        Mailboxes.MailboxApi.Map(api);
     }
 
     /// <summary>An error as JSON, <c>{"error": "..."}</c>, with its status code.</summary>

@@ -26,6 +26,7 @@ internal static class DashboardPages
         new("/trace", "Live trace", true),
         new("/journey", "Journey", true),
         new("/dns", "DNS", true),
+        new("/mailboxes", "Mailboxes", true),
     ];
 
     /// <summary>The files under <c>/assets/</c> (embedded resources) and their media types.</summary>
@@ -46,6 +47,10 @@ internal static class DashboardPages
         app.MapGet("/journey", (HttpContext http) => JourneyPages.List(http)).ExcludeFromDescription();
         app.MapGet("/journey/{id}", (HttpContext http, string id) => JourneyPages.Show(http, id)).ExcludeFromDescription();
         Zones.DnsPages.Map(app); // /dns, /dns/{origin} and the zone editor's form post
+        app.MapGet("/mailboxes", (Func<HttpContext, Task<IResult>>)Mailboxes.MailboxPages.List).ExcludeFromDescription();
+        app.MapGet("/mailboxes/{address}", (HttpContext http, string address) => Mailboxes.MailboxPages.Show(http, address)).ExcludeFromDescription();
+        app.MapGet("/mailboxes/{address}/messages/{folder}/{uid}", (HttpContext http, string address, string folder, string uid) =>
+            Mailboxes.MailboxPages.Message(http, address, folder, uid)).ExcludeFromDescription();
         foreach (var page in Nav.Where(p => !p.Ready))
         {
             app.MapGet(page.Path, (HttpContext http) => Html(http, page.Title,
