@@ -1,6 +1,7 @@
 using MailLab.Server.Dns;
 using MailLab.Server.Lab;
 using MailLab.Server.Listeners;
+using MailLab.Server.Store;
 
 namespace MailLab.Server.Dashboard;
 
@@ -13,9 +14,11 @@ namespace MailLab.Server.Dashboard;
 /// <param name="Listeners">Every bound listener with its real port, read at request time.</param>
 /// <param name="RunningSites">The sites this process runs (all unless <c>--only</c>).</param>
 /// <param name="Zones">The lab DNS's zones; null when the DNS runs elsewhere.</param>
+/// <param name="Store">The lab's message store (one process owns a root: a second instance would cache stale listings); null when no site runs here.</param>
 internal sealed record DashboardLab(
     LabDefinition Definition,
     string DataDirectory,
     Func<IReadOnlyList<ListenerInfo>> Listeners,
     IReadOnlySet<string> RunningSites,
-    ZoneStore? Zones);
+    ZoneStore? Zones,
+    MessageStore? Store = null);

@@ -25,6 +25,7 @@ internal static class DashboardPages
         new("/", "Lab", true),
         new("/trace", "Live trace", true),
         new("/journey", "Journey", true),
+        new("/reports", "DMARC reports", true),
     ];
 
     /// <summary>The files under <c>/assets/</c> (embedded resources) and their media types.</summary>
@@ -33,6 +34,10 @@ internal static class DashboardPages
         ["dashboard.css"] = "text/css; charset=utf-8",
         ["dashboard.js"] = "text/javascript; charset=utf-8",
         ["trace.js"] = "text/javascript; charset=utf-8",
+        ["reports.js"] = "text/javascript; charset=utf-8",
+        ["uplot.min.js"] = "text/javascript; charset=utf-8", // uPlot 1.6.32 (MIT, uplot.LICENSE.txt), vendored from npm
+        ["uplot.min.css"] = "text/css; charset=utf-8",
+        ["uplot.LICENSE.txt"] = "text/plain; charset=utf-8",
     };
 
     public static void Map(WebApplication app)
@@ -43,6 +48,8 @@ internal static class DashboardPages
         app.MapGet("/sessions/{id}", (HttpContext http, string id) => SessionPage.Render(http, id)).ExcludeFromDescription();
         app.MapGet("/journey", (HttpContext http) => JourneyPages.List(http)).ExcludeFromDescription();
         app.MapGet("/journey/{id}", (HttpContext http, string id) => JourneyPages.Show(http, id)).ExcludeFromDescription();
+        app.MapGet("/reports", (Func<HttpContext, Task<IResult>>)ReportsPage.Render).ExcludeFromDescription();
+        app.MapGet("/reports/failures/{id}", ReportsPage.Failure).ExcludeFromDescription();
         foreach (var page in Nav.Where(p => !p.Ready))
         {
             app.MapGet(page.Path, (HttpContext http) => Html(http, page.Title,
