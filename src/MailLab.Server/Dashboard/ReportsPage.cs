@@ -27,7 +27,7 @@ internal static class ReportsPage
 
         b.Append("<section aria-labelledby=\"chart-title\"><h2 id=\"chart-title\">DMARC pass and fail per source, by hour</h2>\n");
         b.Append("<p>Messages per source IP in each hour that reports begin in; a pass is an aligned SPF or DKIM pass (RFC 7489 §4.2). ")
-            .Append("Solid lines are passes, dashed lines failures; the table below has the same numbers.</p>\n");
+            .Append("In each hour one pair of bars per source: filled for passes, light with a dashed outline for failures (the legend names each); the table below has the same numbers.</p>\n");
         b.Append("<div id=\"dmarc-chart\" class=\"chart\" data-series=\"/api/reports/dmarc/series\" role=\"img\" aria-label=\"Chart of the table below\"></div>\n");
         b.Append(SeriesTable(series)).Append("</section>\n");
 

@@ -190,14 +190,15 @@ public sealed class DashboardApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.StartsWith("3.", json.GetProperty("openapi").GetString());
         var paths = json.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
-        Assert.Equal(["/api/lab", "/api/messages", "/api/messages/{id}/journey", "/api/sessions/{id}", "/api/trace", "/api/trace/stream"], paths.Order());
+        Assert.Equal(["/api/lab", "/api/messages", "/api/messages/{id}/journey", "/api/reports/dmarc", "/api/reports/dmarc/series", "/api/reports/failures",
+            "/api/reports/failures/{id}", "/api/sessions/{id}", "/api/trace", "/api/trace/stream"], paths.Order());
         var trace = json.GetProperty("paths").GetProperty("/api/trace").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
         Assert.Equal(["after", "kind", "limit", "message", "q", "role", "session", "site", "student"], trace.Order());
         // Each route it lists answers (none is a 404 of a route that does not exist).
         foreach (var path in paths)
         {
             // A well-formed id nothing has: 404 from the route, not from routing.
-            var r = await http.GetAsync(path.Replace("{id}", path.Contains("messages") ? "8HYQ0H8VG4FG" : "C999999"), HttpCompletionOption.ResponseHeadersRead);
+            var r = await http.GetAsync(path.Replace("{id}", path.Contains("messages") ? "8HYQ0H8VG4FG" : path.Contains("failures") ? "nobody@uc.test:1" : "C999999"), HttpCompletionOption.ResponseHeadersRead);
             Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound && (r.StatusCode == HttpStatusCode.OK || path.Contains("{id}")), $"{path}: {r.StatusCode}");
             r.Dispose();
         }
