@@ -30,7 +30,7 @@ internal static class ReportScan
     public const int MaxMessages = 500;
 
     /// <summary>A larger message is not read (a report mail is a few KiB; a report is gzipped).</summary>
-    public const long MaxMessageBytes = 16 * 1024 * 1024;
+    public const long MaxMessageBytes = 4 * 1024 * 1024;
 
     private const int MaxCached = 20_000;
     private static readonly ConcurrentDictionary<string, ReceivedReport?> Parsed = new(StringComparer.Ordinal);

@@ -78,6 +78,37 @@ public sealed class ReportSeriesTests
         Assert.Contains("entries, over", ex.Message);
     }
 
+    [Fact]
+    public async Task The_scan_reads_only_the_mailboxes_asked_for_and_skips_a_message_over_the_size_cap()
+    {
+        using var dir = new MailLab.Tests.Store.StoreTestDirectory();
+        var store = dir.NewStore();
+        const string xml = "<feedback><report_metadata><org_name>o</org_name><report_id>r9</report_id><date_range><begin>1700000000</begin>"
+            + "<end>1700000600</end></date_range></report_metadata><policy_published><domain>bank.test</domain><p>reject</p></policy_published>"
+            + "<record><row><source_ip>10.0.0.9</source_ip><count>1</count><policy_evaluated><disposition>none</disposition><dkim>fail</dkim>"
+            + "<spf>fail</spf></policy_evaluated></row></record></feedback>";
+        await Deliver(store, "postmaster@bank.test", Encoding.UTF8.GetBytes(xml));
+        // The same report padded past the cap (XML allows trailing whitespace): not read, so not found.
+        await Deliver(store, "postmaster@bank.test", Encoding.UTF8.GetBytes(xml + new string(' ', (int)ReportScan.MaxMessageBytes)));
+        await Deliver(store, "bob@bank.test", "From: a@uc.test\r\nSubject: hi\r\n\r\nnot a report\r\n"u8.ToArray());
+
+        var all = await ReportScan.ScanAsync(store, store.ListUsers(), default);
+        Assert.Equal((3, 0), (all.Scanned, all.NotScanned));
+        var found = Assert.Single(all.Reports);
+        Assert.Equal(("postmaster@bank.test", "r9"), (found.Mailbox, Assert.Single(found.Aggregates).ReportId));
+        Assert.Empty((await ReportScan.ScanAsync(store, ["bob@bank.test"], default)).Reports);
+        Assert.Empty((await ReportScan.ScanAsync(store, ["nobody@bank.test"], default)).Reports);
+        Assert.Null(await ReportScan.FindAsync(store, "postmaster@bank.test", 999, default));
+        Assert.NotNull(await ReportScan.FindAsync(store, "postmaster@bank.test", found.Uid, default));
+    }
+
+    private static async Task Deliver(MailLab.Server.Store.MessageStore store, string to, byte[] bytes)
+    {
+        await using var pending = await store.BeginAsync(to, "INBOX", default);
+        await pending.Content.WriteAsync(bytes);
+        await pending.CommitAsync();
+    }
+
     private static byte[] Gzip(byte[] data)
     {
         using var ms = new MemoryStream();
