@@ -7,10 +7,12 @@ using MailLab.Server.Store;
 namespace MailLab.Server.Dashboard;
 
 /// <summary>
-/// A report mail found in a lab mailbox's INBOX: its aggregate reports (RFC 9990, usually one) or its failure report
-/// (RFC 6591 ARF). <c>Id</c> (<c>mailbox:uid</c>) names it in <c>/api/reports/failures/{id}</c>.
+/// A report mail found in a lab mailbox's INBOX: its aggregate reports (RFC 9990, usually one), its failure report
+/// (RFC 6591 ARF) or its TLS reports (RFC 8460, as <c>maillab tlsrpt show</c> prints them). <c>Id</c> (<c>mailbox:uid</c>)
+/// names it in <c>/api/reports/failures/{id}</c>.
 /// </summary>
-internal sealed record ReceivedReport(string Mailbox, uint Uid, DateTimeOffset Arrived, IReadOnlyList<AggregateReport> Aggregates, FailureReport? Failure)
+internal sealed record ReceivedReport(string Mailbox, uint Uid, DateTimeOffset Arrived, IReadOnlyList<AggregateReport> Aggregates, FailureReport? Failure,
+    IReadOnlyList<string>? TlsReports = null)
 {
     public string Id => $"{Mailbox}:{Uid}";
 }
@@ -108,6 +110,13 @@ internal static class ReportScan
         try
         {
             return new ReceivedReport(mailbox, uid, arrived, [], FailureReportReader.Read(bytes));
+        }
+        catch (Exception ex) when (IsNotAReport(ex))
+        {
+        }
+        try
+        {
+            return new ReceivedReport(mailbox, uid, arrived, [], null, TlsReporter.ReportsIn(bytes).Select(TlsReportJson.Describe).ToList());
         }
         catch (Exception ex) when (IsNotAReport(ex))
         {

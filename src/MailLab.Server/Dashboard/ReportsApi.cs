@@ -39,6 +39,12 @@ internal static class ReportsApi
     public sealed record FailureDetail(string Id, string Mailbox, uint Uid, DateTimeOffset Arrived, string Subject, IReadOnlyList<ReportField> Fields,
         string ReportedHeaders);
 
+    /// <summary>A TLS report received (RFC 8460): <c>Text</c> is what <c>maillab tlsrpt show</c> prints for it.</summary>
+    public sealed record TlsView(string Mailbox, uint Uid, DateTimeOffset Arrived, string Text);
+
+    /// <summary>The answer of <c>/api/reports/tls</c>.</summary>
+    public sealed record TlsList(IReadOnlyList<TlsView> Reports, int Scanned, int NotScanned);
+
     /// <summary>What a viewer may see: the sent reports (parsed) and the scan of their mailboxes.</summary>
     internal sealed record Seen(IReadOnlyList<(SentReport Sent, AggregateReport Report)> Sent, ScanResult Received);
 
@@ -50,6 +56,8 @@ internal static class ReportsApi
             .WithSummary("Per source IP, DMARC pass and fail message counts per time bucket (`bucket` seconds, default 3600), for the chart.");
         api.MapGet("/reports/failures", (Func<HttpContext, Task<IResult>>)Failures)
             .WithSummary("DMARC failure reports (RFC 6591 ARF) received in lab mailboxes, newest first.");
+        api.MapGet("/reports/tls", (Func<HttpContext, Task<IResult>>)Tls)
+            .WithSummary("SMTP TLS reports (RFC 8460) received in lab mailboxes, each as `maillab tlsrpt show` prints it.");
         api.MapGet("/reports/failures/{id}", Failure)
             .WithSummary("One failure report (`mailbox:uid`): its feedback fields and the reported message's headers.");
     }
@@ -85,6 +93,17 @@ internal static class ReportsApi
             r.Failure.Field("Original-Mail-From"))).ToList();
         return Results.Json(new FailureList(list, scan.Scanned, scan.NotScanned), DashboardJson.Options);
     }
+
+    private static async Task<IResult> Tls(HttpContext http)
+    {
+        if (QueryError(http, []) is { } bad) return bad;
+        var scan = (await LoadAsync(http)).Received;
+        return Results.Json(new TlsList(TlsViews(scan), scan.Scanned, scan.NotScanned), DashboardJson.Options);
+    }
+
+    /// <summary>Every TLS report in the scan, one entry per report (a mail may carry several).</summary>
+    internal static List<TlsView> TlsViews(ScanResult scan) =>
+        scan.Reports.SelectMany(r => (r.TlsReports ?? []).Select(t => new TlsView(r.Mailbox, r.Uid, r.Arrived, t))).ToList();
 
     private static async Task<IResult> Failure(HttpContext http, string id)
     {

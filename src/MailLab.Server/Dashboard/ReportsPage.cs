@@ -58,6 +58,16 @@ internal static class ReportsPage
             b.Append("</tbody></table>\n");
         }
         b.Append("</section>\n");
+
+        b.Append("<section aria-labelledby=\"tls-title\"><h2 id=\"tls-title\">TLS reports received (RFC 8460)</h2>\n");
+        var tls = ReportsApi.TlsViews(seen.Received);
+        if (tls.Count == 0) b.Append("<p class=\"empty\">No TLS reports (the rua= of a domain's _smtp._tls record).</p>\n");
+        foreach (var t in tls)
+        {
+            b.Append("<p>In ").Append(Enc(t.Mailbox)).Append(", arrived ").Append(Time(t.Arrived)).Append(":</p><pre class=\"headers tls-report\">")
+                .Append(Enc(t.Text)).Append("</pre>\n");
+        }
+        b.Append("</section>\n");
         // The layout takes one script; uPlot and its style come here, in order (deferred scripts run in document order).
         b.Append("<link rel=\"stylesheet\" href=\"/assets/uplot.min.css\"><script src=\"/assets/uplot.min.js\" defer></script>")
             .Append("<script src=\"/assets/reports.js\" defer></script>\n");

@@ -191,7 +191,7 @@ public sealed class DashboardApiTests : IAsyncLifetime
         Assert.StartsWith("3.", json.GetProperty("openapi").GetString());
         var paths = json.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
         Assert.Equal(["/api/lab", "/api/messages", "/api/messages/{id}/journey", "/api/reports/dmarc", "/api/reports/dmarc/series", "/api/reports/failures",
-            "/api/reports/failures/{id}", "/api/sessions/{id}", "/api/trace", "/api/trace/stream"], paths.Order());
+            "/api/reports/failures/{id}", "/api/reports/tls", "/api/sessions/{id}", "/api/trace", "/api/trace/stream"], paths.Order());
         var trace = json.GetProperty("paths").GetProperty("/api/trace").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
         Assert.Equal(["after", "kind", "limit", "message", "q", "role", "session", "site", "student"], trace.Order());
         // Each route it lists answers (none is a 404 of a route that does not exist).

@@ -39,6 +39,11 @@ public sealed class DmarcReportsApiTests(ReportsFixture fx) : IClassFixture<Repo
             row.GetProperty("headerFrom").GetString()));
         Assert.True(json.GetProperty("scanned").GetInt32() >= 3); // at least the two failure reports and the aggregate one
         Assert.Equal(0, json.GetProperty("notScanned").GetInt32());
+
+        // No TLS report among them (nothing asked for 'maillab tlsrpt send' here): the same scan, an empty list, not an error.
+        var (tls, tlsJson) = await Json(http, "/api/reports/tls");
+        Assert.Equal(HttpStatusCode.OK, tls);
+        Assert.Equal(json.GetProperty("scanned").GetInt32(), tlsJson.GetProperty("scanned").GetInt32());
     }
 
     [Fact]
@@ -72,6 +77,7 @@ public sealed class DmarcReportsApiTests(ReportsFixture fx) : IClassFixture<Repo
     [InlineData("/api/reports/dmarc/series?buckets=60", "unknown parameter 'buckets'")]
     [InlineData("/api/reports/dmarc?limit=5", "unknown parameter 'limit'")]
     [InlineData("/api/reports/failures?q=x", "unknown parameter 'q'")]
+    [InlineData("/api/reports/tls?after=1", "unknown parameter 'after'")]
     [InlineData("/api/reports/failures/no-colon", "mailbox:uid")]
     [InlineData("/api/reports/failures/postmaster@bank.test:x1", "mailbox:uid")]
     [InlineData("/api/reports/failures/postmaster@bank.test:99999999999", "mailbox:uid")]

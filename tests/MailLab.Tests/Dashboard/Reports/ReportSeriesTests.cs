@@ -79,6 +79,24 @@ public sealed class ReportSeriesTests
     }
 
     [Fact]
+    public void A_tls_report_mail_reads_as_maillab_tlsrpt_show_prints_it()
+    {
+        var json = """
+            {"organization-name":"mx.uc.test","date-range":{"start-datetime":"2026-12-07T00:00:00Z","end-datetime":"2026-12-07T01:00:00Z"},
+             "contact-info":"postmaster@uc.test","report-id":"tls-1","policies":[{"policy":{"policy-type":"tlsa","policy-domain":"bank.test"},
+             "summary":{"total-successful-session-count":3,"total-failure-session-count":1},"failure-details":[{"result-type":"tlsa-invalid",
+             "sending-mta-ip":"127.0.1.1","receiving-mx-hostname":"mx.bank.test","failed-session-count":1,"failure-reason-code":"no match"}]}]}
+            """;
+        var report = ReportScan.Parse("postmaster@bank.test", 3, T0, Gzip(Encoding.UTF8.GetBytes(json)));
+        Assert.Empty(report!.Aggregates);
+        Assert.Null(report.Failure);
+        var text = Assert.Single(report.TlsReports!);
+        Assert.Contains("TLS report tls-1 from mx.uc.test", text);
+        Assert.Contains("policy tlsa for bank.test: 3 successful, 1 failed sessions", text);
+        Assert.Contains("tlsa-invalid at mx.bank.test from 127.0.1.1: no match", text);
+    }
+
+    [Fact]
     public async Task The_scan_reads_only_the_mailboxes_asked_for_and_skips_a_message_over_the_size_cap()
     {
         using var dir = new MailLab.Tests.Store.StoreTestDirectory();
