@@ -46,6 +46,7 @@ internal static class DashboardApi
         api.MapJourneyApi(() => http.HttpContext is { } request ? DashboardContext.Of(request).EventsFor(DashboardContext.Of(request).Viewer(request)) : []);
         // The zones of the lab DNS, the zone editor's check and save, the query log (Zones/).
         Zones.ZonesApi.Map(api);
+        ReportsApi.Map(api); // DMARC reports (docs/dashboard.md "DMARC reports")
         // Extension point: later modules (mailboxes, DNS, reports, exercises) map onto `api` here.
         Mailboxes.MailboxApi.Map(api);
     }

@@ -27,6 +27,7 @@ internal static class DashboardPages
         new("/journey", "Journey", true),
         new("/dns", "DNS", true),
         new("/mailboxes", "Mailboxes", true),
+        new("/reports", "DMARC reports", true),
     ];
 
     /// <summary>The files under <c>/assets/</c> (embedded resources) and their media types.</summary>
@@ -36,6 +37,10 @@ internal static class DashboardPages
         ["dashboard.js"] = "text/javascript; charset=utf-8",
         ["trace.js"] = "text/javascript; charset=utf-8",
         ["dns.js"] = "text/javascript; charset=utf-8",
+        ["reports.js"] = "text/javascript; charset=utf-8",
+        ["uplot.min.js"] = "text/javascript; charset=utf-8", // uPlot 1.6.32 (MIT, uplot.LICENSE.txt), vendored from npm
+        ["uplot.min.css"] = "text/css; charset=utf-8",
+        ["uplot.LICENSE.txt"] = "text/plain; charset=utf-8",
     };
 
     public static void Map(WebApplication app)
@@ -51,6 +56,8 @@ internal static class DashboardPages
         app.MapGet("/mailboxes/{address}", (HttpContext http, string address) => Mailboxes.MailboxPages.Show(http, address)).ExcludeFromDescription();
         app.MapGet("/mailboxes/{address}/messages/{folder}/{uid}", (HttpContext http, string address, string folder, string uid) =>
             Mailboxes.MailboxPages.Message(http, address, folder, uid)).ExcludeFromDescription();
+        app.MapGet("/reports", (Func<HttpContext, Task<IResult>>)ReportsPage.Render).ExcludeFromDescription();
+        app.MapGet("/reports/failures/{id}", ReportsPage.Failure).ExcludeFromDescription();
         foreach (var page in Nav.Where(p => !p.Ready))
         {
             app.MapGet(page.Path, (HttpContext http) => Html(http, page.Title,

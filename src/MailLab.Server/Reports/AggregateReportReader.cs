@@ -72,38 +72,55 @@ public static class AggregateReportReader
 
     private static List<AggregateReport> Unzip(byte[] data)
     {
-        using var zip = new ZipArchive(new MemoryStream(data), ZipArchiveMode.Read);
+        ZipArchive zip;
+        try
+        {
+            zip = new ZipArchive(new MemoryStream(data), ZipArchiveMode.Read);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new FormatException($"broken zip archive: {ex.Message}");
+        }
+        using var archive = zip;
         var xmls = zip.Entries.Where(e => e.Length > 0).ToList();
         if (xmls.Count == 0) throw new FormatException("the zip archive is empty");
+        if (xmls.Count > MaxZipEntries) throw new FormatException($"the zip archive has {xmls.Count} entries, over {MaxZipEntries}");
         return xmls.Select(e =>
         {
             if (e.Length > MaxReportBytes) throw new FormatException($"{e.FullName} is over {MaxReportBytes} octets");
+            // The entry's declared length is the sender's word: the copy is bounded as it inflates (a zip bomb lies).
             using var s = e.Open();
-            using var ms = new MemoryStream();
-            s.CopyTo(ms);
-            return ParseXml(ms.ToArray());
+            return ParseXml(CopyBounded(s, $"{e.FullName} is over {MaxReportBytes} octets uncompressed"));
         }).ToList();
     }
 
-    internal static byte[] Gunzip(Stream s)
+    /// <summary>The most entries read from one zip archive (a report is one XML file).</summary>
+    public const int MaxZipEntries = 16;
+
+    private static byte[] CopyBounded(Stream s, string tooLarge)
     {
-        using var gz = new GZipStream(s, CompressionMode.Decompress);
         using var ms = new MemoryStream();
         var buffer = new byte[81920];
         int n;
         try
         {
-            while ((n = gz.Read(buffer)) > 0)
+            while ((n = s.Read(buffer)) > 0)
             {
                 ms.Write(buffer, 0, n);
-                if (ms.Length > MaxReportBytes) throw new FormatException($"the report is over {MaxReportBytes} octets uncompressed");
+                if (ms.Length > MaxReportBytes) throw new FormatException(tooLarge);
             }
         }
         catch (InvalidDataException ex)
         {
-            throw new FormatException($"broken gzip data: {ex.Message}");
+            throw new FormatException($"broken compressed data: {ex.Message}");
         }
         return ms.ToArray();
+    }
+
+    internal static byte[] Gunzip(Stream s)
+    {
+        using var gz = new GZipStream(s, CompressionMode.Decompress);
+        return CopyBounded(gz, $"the report is over {MaxReportBytes} octets uncompressed");
     }
 
     /// <summary>Parses one report document; element names are matched by local name, so any namespace version reads.</summary>

@@ -119,6 +119,8 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, RelayQueue queue
             var message = Compose(meta, policyDomain, reporterDomain, sent, gz, begin, end);
             queueId = await ReportMail.QueueAsync(site, queue, message, reporterDomain, sent, ct).ConfigureAwait(false);
         }
+        // The copy the dashboard shows after the queue forgot the mail; losing it (an I/O error) does not stop the report.
+        _ = SentReportArchive.Save(log.Directory, new SentReport(site.Name, end, sent, refused, queueId, xml));
         var outcome = new ReportOutcome(site.Name, policyDomain, reportId, entries.Count,
             entries.Select(e => (e.SourceIp, e.Disposition, e.DkimAligned, e.SpfAligned)).Distinct().Count(), sent, refused, queueId);
         tracer.Emit(site.Name, TraceRole.MTA, null, queueId, TraceKind.DmarcReportSent,

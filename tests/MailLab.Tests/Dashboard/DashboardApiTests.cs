@@ -191,7 +191,8 @@ public sealed class DashboardApiTests : IAsyncLifetime
         Assert.StartsWith("3.", json.GetProperty("openapi").GetString());
         var paths = json.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
         Assert.Equal(["/api/dns/queries", "/api/lab", "/api/mailboxes", "/api/mailboxes/{address}", "/api/mailboxes/{address}/messages", "/api/mailboxes/{address}/messages/{folder}/{uid}",
-            "/api/mailboxes/{address}/messages/{folder}/{uid}/raw", "/api/messages", "/api/messages/{id}/journey", "/api/sessions/{id}", "/api/trace", "/api/trace/stream",
+            "/api/mailboxes/{address}/messages/{folder}/{uid}/raw", "/api/messages", "/api/messages/{id}/journey", "/api/reports/dmarc", "/api/reports/dmarc/series", "/api/reports/failures",
+            "/api/reports/failures/{id}", "/api/reports/tls", "/api/sessions/{id}", "/api/trace", "/api/trace/stream",
             "/api/zones", "/api/zones/{origin}", "/api/zones/{origin}/check"], paths.Order());
         var trace = json.GetProperty("paths").GetProperty("/api/trace").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
         Assert.Equal(["after", "kind", "limit", "message", "q", "role", "session", "site", "student"], trace.Order());
@@ -199,7 +200,7 @@ public sealed class DashboardApiTests : IAsyncLifetime
         foreach (var path in paths.Where(p => json.GetProperty("paths").GetProperty(p).TryGetProperty("get", out _)))
         {
             // A well-formed id nothing has: 404 from the route, not from routing.
-            var r = await http.GetAsync(path.Replace("{id}", path.Contains("messages") ? "8HYQ0H8VG4FG" : "C999999").Replace("{origin}", "nowhere.test")
+            var r = await http.GetAsync(path.Replace("{id}", path.Contains("messages") ? "8HYQ0H8VG4FG" : path.Contains("failures") ? "nobody@uc.test:1" : "C999999").Replace("{origin}", "nowhere.test")
                 .Replace("{address}", "alice@uc.test").Replace("{folder}", "INBOX").Replace("{uid}", "999999"), HttpCompletionOption.ResponseHeadersRead);
             Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound && (r.StatusCode == HttpStatusCode.OK || path.Contains('{')), $"{path}: {r.StatusCode}");
             r.Dispose();
