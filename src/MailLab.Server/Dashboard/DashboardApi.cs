@@ -44,6 +44,7 @@ internal static class DashboardApi
             .WithSummary("One session's transcript (C:/S: lines), the TLS boundary marked, AUTH redacted as in the trace.");
         // The journey of a message (Journey/, docs/journey.md), over the events the viewer may see.
         api.MapJourneyApi(() => http.HttpContext is { } request ? DashboardContext.Of(request).EventsFor(DashboardContext.Of(request).Viewer(request)) : []);
+        ExerciseApi.Map(api); // the exercises grid and progress (ExerciseApi.cs)
         // Extension point: later modules (mailboxes, DNS, reports, exercises) map onto `api` here.
     }
 

@@ -25,6 +25,7 @@ internal static class DashboardPages
         new("/", "Lab", true),
         new("/trace", "Live trace", true),
         new("/journey", "Journey", true),
+        new("/exercises", "Exercises", true),
     ];
 
     /// <summary>The files under <c>/assets/</c> (embedded resources) and their media types.</summary>
@@ -33,6 +34,7 @@ internal static class DashboardPages
         ["dashboard.css"] = "text/css; charset=utf-8",
         ["dashboard.js"] = "text/javascript; charset=utf-8",
         ["trace.js"] = "text/javascript; charset=utf-8",
+        ["exercises.js"] = "text/javascript; charset=utf-8",
     };
 
     public static void Map(WebApplication app)
@@ -43,6 +45,9 @@ internal static class DashboardPages
         app.MapGet("/sessions/{id}", (HttpContext http, string id) => SessionPage.Render(http, id)).ExcludeFromDescription();
         app.MapGet("/journey", (HttpContext http) => JourneyPages.List(http)).ExcludeFromDescription();
         app.MapGet("/journey/{id}", (HttpContext http, string id) => JourneyPages.Show(http, id)).ExcludeFromDescription();
+        app.MapGet("/exercises", (HttpContext http) => ExercisePages.List(http)).ExcludeFromDescription();
+        app.MapGet("/exercises/{id}", (HttpContext http, string id) => ExercisePages.Show(http, id)).ExcludeFromDescription();
+        app.MapGet("/exercises/{id}/evidence", (HttpContext http, string id) => ExercisePages.Evidence(http, id)).ExcludeFromDescription();
         foreach (var page in Nav.Where(p => !p.Ready))
         {
             app.MapGet(page.Path, (HttpContext http) => Html(http, page.Title,
