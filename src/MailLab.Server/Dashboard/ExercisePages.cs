@@ -102,7 +102,7 @@ internal static class ExercisePages
         foreach (var row in grid.Students)
         {
             b.Append("<tr data-student=\"").Append(Enc(row.Student)).Append("\"><th scope=\"row\">").Append(Enc(row.Student))
-                .Append(row.Kind == "ip" ? " <span class=\"kind\">(address)</span>" : "").Append("</th>");
+                .Append(row.Kind == "ip" ? " <span class=\"kind\">(IP address)</span>" : "").Append("</th>");
             foreach (var c in row.Cells) b.Append("<td data-objective=\"").Append(Enc(c.Objective)).Append("\">").Append(Cell(grid.Exercise, row.Student, c)).Append("</td>");
             b.Append("<td class=\"num total\">").Append(row.Met).Append(" of ").Append(row.Cells.Count).Append("</td></tr>");
         }

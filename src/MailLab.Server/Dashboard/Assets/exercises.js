@@ -44,7 +44,7 @@
     if (s) s.textContent = text;
   }
 
-  function clock() { return new Date().toLocaleTimeString(); }
+  function clock() { return new Date().toISOString().substring(11, 19) + ' UTC'; }
 
   function poll(node, apply) {
     var last = node.getAttribute('data-seq');
@@ -77,7 +77,7 @@
         tr.setAttribute('data-student', row.student);
         var th = el('th', null, row.student + ' ');
         th.scope = 'row';
-        if (row.kind === 'ip') th.appendChild(el('span', 'kind', '(address)'));
+        if (row.kind === 'ip') th.appendChild(el('span', 'kind', '(IP address)'));
         tr.appendChild(th);
         row.cells.forEach(function (c) { var td = el('td'); td.setAttribute('data-objective', c.objective); tr.appendChild(td); });
         tr.appendChild(el('td', 'num total'));
@@ -91,7 +91,7 @@
   function eventItem(e) {
     var li = el('li');
     li.appendChild(el('span', 'num', '#' + e.seq));
-    li.appendChild(document.createTextNode(' ' + new Date(e.time).toLocaleTimeString() + ' ' + e.site + ' ' + e.role + ' '));
+    li.appendChild(document.createTextNode(' ' + (e.time || '').substring(11, 19) + ' ' + e.site + ' ' + e.role + ' '));
     if (e.sessionUrl) { var s = el('a', null, 'session ' + e.session); s.href = e.sessionUrl; li.appendChild(s); li.appendChild(document.createTextNode(' ')); }
     li.appendChild(el('strong', null, e.kind));
     if (e.journeyUrl) { li.appendChild(document.createTextNode(' ')); var j = el('a', null, 'message ' + e.message); j.href = e.journeyUrl; li.appendChild(j); }
