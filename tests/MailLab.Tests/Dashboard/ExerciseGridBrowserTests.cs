@@ -20,6 +20,8 @@ public sealed class ExerciseGridBrowserTests
         await page.ClickAsync("button[type=submit]");
         await page.WaitForURLAsync("**/exercises");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Exercises");
+        await Assertions.Expect(page.Locator("table.exercises tbody tr").First).ToContainTextAsync("0 of 5");
+        await Browser.Shot(page, "exercises-list");
         await page.GetByRole(AriaRole.Link, new() { Name = "SMTP by hand, and the envelope versus the header From" }).ClickAsync();
         await page.WaitForURLAsync("**/exercises/1");
         await Assertions.Expect(page.Locator("#live-status")).ToContainTextAsync("Live ·", new() { Timeout = 15_000 });
