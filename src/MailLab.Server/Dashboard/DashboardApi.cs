@@ -47,6 +47,7 @@ internal static class DashboardApi
         // The zones of the lab DNS, the zone editor's check and save, the query log (Zones/).
         Zones.ZonesApi.Map(api);
         ReportsApi.Map(api); // DMARC reports (docs/dashboard.md "DMARC reports")
+        ExerciseApi.Map(api); // the exercises grid and progress (ExerciseApi.cs)
         // Extension point: later modules (mailboxes, DNS, reports, exercises) map onto `api` here.
         Mailboxes.MailboxApi.Map(api);
     }

@@ -28,6 +28,7 @@ internal static class DashboardPages
         new("/dns", "DNS", true),
         new("/mailboxes", "Mailboxes", true),
         new("/reports", "DMARC reports", true),
+        new("/exercises", "Exercises", true),
     ];
 
     /// <summary>The files under <c>/assets/</c> (embedded resources) and their media types.</summary>
@@ -41,6 +42,7 @@ internal static class DashboardPages
         ["uplot.min.js"] = "text/javascript; charset=utf-8", // uPlot 1.6.32 (MIT, uplot.LICENSE.txt), vendored from npm
         ["uplot.min.css"] = "text/css; charset=utf-8",
         ["uplot.LICENSE.txt"] = "text/plain; charset=utf-8",
+        ["exercises.js"] = "text/javascript; charset=utf-8",
     };
 
     public static void Map(WebApplication app)
@@ -58,6 +60,9 @@ internal static class DashboardPages
             Mailboxes.MailboxPages.Message(http, address, folder, uid)).ExcludeFromDescription();
         app.MapGet("/reports", (Func<HttpContext, Task<IResult>>)ReportsPage.Render).ExcludeFromDescription();
         app.MapGet("/reports/failures/{id}", ReportsPage.Failure).ExcludeFromDescription();
+        app.MapGet("/exercises", (HttpContext http) => ExercisePages.List(http)).ExcludeFromDescription();
+        app.MapGet("/exercises/{id}", (HttpContext http, string id) => ExercisePages.Show(http, id)).ExcludeFromDescription();
+        app.MapGet("/exercises/{id}/evidence", (HttpContext http, string id) => ExercisePages.Evidence(http, id)).ExcludeFromDescription();
         foreach (var page in Nav.Where(p => !p.Ready))
         {
             app.MapGet(page.Path, (HttpContext http) => Html(http, page.Title,

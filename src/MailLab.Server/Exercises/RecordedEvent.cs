@@ -9,8 +9,8 @@ namespace MailLab.Server.Exercises;
 /// </summary>
 public sealed record RecordedEvent(TraceEvent Event, int Run, int Index)
 {
-    /// <summary>The session, unique across runs; null when the event has none.</summary>
-    public string? SessionKey => Event.Session is null ? null : $"{Run}/{Event.Session}";
+    /// <summary>The session, unique across runs; null when the event has none. Made once: the scope and the checker compare it often.</summary>
+    public string? SessionKey { get; } = Event.Session is null ? null : $"{Run}/{Event.Session}";
 
     /// <summary>
     /// How far back a sequence number may be and still belong to the same run: the lab numbers an event

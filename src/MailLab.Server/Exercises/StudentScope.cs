@@ -20,10 +20,12 @@ public static class StudentScope
     internal static IReadOnlyList<RecordedEvent> Filter(IReadOnlyList<RecordedEvent> events, string student)
     {
         if (!IsValid(student)) throw new ArgumentException($"'{student}' is neither an IP address nor a mail address", nameof(student));
+        // Parsed once, not per event: the dashboard scopes every student over the whole ring.
+        var ip = IPAddress.TryParse(student, out var parsed) ? parsed : null;
         var sessions = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
         {
-            if (e.SessionKey is { } key && Owns(e.Event, student)) sessions.Add(key);
+            if (e.SessionKey is { } key && Owns(e.Event, student, ip)) sessions.Add(key);
         }
         var queueIds = new HashSet<string>(StringComparer.Ordinal);
         var messageIds = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -47,13 +49,13 @@ public static class StudentScope
         }
         // Sessionless events: a message's queue events, and the lab web service's requests (one event each, naming the client).
         return events.Where(e => e.SessionKey is { } k ? sessions.Contains(k)
-            : e.Event.Message is { } q && queueIds.Contains(q) || e.Event.Role == TraceRole.WEB && Owns(e.Event, student)).ToList();
+            : e.Event.Message is { } q && queueIds.Contains(q) || e.Event.Role == TraceRole.WEB && Owns(e.Event, student, ip)).ToList();
     }
 
-    private static bool Owns(TraceEvent e, string student)
+    private static bool Owns(TraceEvent e, string student, IPAddress? ip)
     {
         if (e.Origin is not null) return false; // the lab's own connections are nobody's, whatever address they come from
-        if (IPAddress.TryParse(student, out var ip))
+        if (ip is not null)
         {
             return e.Field("Client") is { } client && IPAddress.TryParse(client, out var c) && Same(c, ip);
         }

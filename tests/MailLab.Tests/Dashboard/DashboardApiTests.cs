@@ -190,10 +190,12 @@ public sealed class DashboardApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.StartsWith("3.", json.GetProperty("openapi").GetString());
         var paths = json.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
-        Assert.Equal(["/api/dns/queries", "/api/lab", "/api/mailboxes", "/api/mailboxes/{address}", "/api/mailboxes/{address}/messages", "/api/mailboxes/{address}/messages/{folder}/{uid}",
-            "/api/mailboxes/{address}/messages/{folder}/{uid}/raw", "/api/messages", "/api/messages/{id}/journey", "/api/reports/dmarc", "/api/reports/dmarc/series", "/api/reports/failures",
-            "/api/reports/failures/{id}", "/api/reports/tls", "/api/sessions/{id}", "/api/trace", "/api/trace/stream",
-            "/api/zones", "/api/zones/{origin}", "/api/zones/{origin}/check"], paths.Order());
+        Assert.Equal(["/api/dns/queries", "/api/exercises", "/api/exercises/{id}/evidence", "/api/exercises/{id}/grid",
+            "/api/exercises/{id}/progress", "/api/lab", "/api/mailboxes", "/api/mailboxes/{address}", "/api/mailboxes/{address}/messages",
+            "/api/mailboxes/{address}/messages/{folder}/{uid}", "/api/mailboxes/{address}/messages/{folder}/{uid}/raw", "/api/messages",
+            "/api/messages/{id}/journey", "/api/reports/dmarc", "/api/reports/dmarc/series", "/api/reports/failures", "/api/reports/failures/{id}",
+            "/api/reports/tls", "/api/sessions/{id}", "/api/trace", "/api/trace/stream", "/api/zones", "/api/zones/{origin}",
+            "/api/zones/{origin}/check"], paths.Order(StringComparer.Ordinal));
         var trace = json.GetProperty("paths").GetProperty("/api/trace").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
         Assert.Equal(["after", "kind", "limit", "message", "q", "role", "session", "site", "student"], trace.Order());
         // Each route it lists answers (none is a 404 of a route that does not exist).
