@@ -1,12 +1,14 @@
+using System.Text;
 using System.Text.Json;
 using MailLab.Server.Trace;
 
 namespace MailLab.Server.Dashboard;
 
 /// <summary>
-/// The JSON of the most recent events, one slot per sequence number modulo <see cref="Slots"/>: every live
-/// stream sends the same events within moments of each other, so each is serialised once, and the cache
-/// holds at most <see cref="Slots"/> strings (events are capped, so a few MiB) however long the lab runs.
+/// The Server-Sent Events frames of the most recent events (<c>id:</c>, <c>event: trace</c>, <c>data:</c> the
+/// JSON), as UTF-8, one slot per sequence number modulo <see cref="Slots"/>: every live stream sends the same
+/// events within moments of each other, so each is serialised and encoded once, and the cache holds at most
+/// <see cref="Slots"/> frames (events are capped, so a few MiB) however long the lab runs.
 /// </summary>
 internal sealed class EventJsonCache
 {
@@ -15,16 +17,17 @@ internal sealed class EventJsonCache
 
     private readonly Entry?[] slots = new Entry?[Slots];
 
-    /// <summary>The event as the API writes it (<see cref="DashboardJson"/>).</summary>
-    public string Get(TraceEvent e)
+    /// <summary>The event's frame: its JSON as the API writes it (<see cref="DashboardJson"/>) on one <c>data:</c> line.</summary>
+    public byte[] Frame(TraceEvent e)
     {
         ref Entry? slot = ref slots[e.Sequence & (Slots - 1)];
-        // A reference read or write is atomic: a race makes the JSON twice, never a wrong one.
-        if (Volatile.Read(ref slot) is { } hit && hit.Sequence == e.Sequence && ReferenceEquals(hit.Event, e)) return hit.Json;
-        string json = JsonSerializer.Serialize(DashboardJson.Of(e), DashboardJson.Options);
-        Volatile.Write(ref slot, new Entry(e.Sequence, e, json));
-        return json;
+        // A reference read or write is atomic: a race makes the frame twice, never a wrong one.
+        if (Volatile.Read(ref slot) is { } hit && hit.Sequence == e.Sequence && ReferenceEquals(hit.Event, e)) return hit.Frame;
+        // One data line: compact JSON never holds a raw newline.
+        byte[] frame = Encoding.UTF8.GetBytes($"id: {e.Sequence}\nevent: trace\ndata: {JsonSerializer.Serialize(DashboardJson.Of(e), DashboardJson.Options)}\n\n");
+        Volatile.Write(ref slot, new Entry(e.Sequence, e, frame));
+        return frame;
     }
 
-    private sealed record Entry(long Sequence, TraceEvent Event, string Json);
+    private sealed record Entry(long Sequence, TraceEvent Event, byte[] Frame);
 }

@@ -13,13 +13,16 @@ public sealed class EventJsonCacheTests
     public void The_same_event_is_serialised_once_and_a_reused_slot_gets_its_own_json()
     {
         var cache = new EventJsonCache();
+        string Text(byte[] frame) => System.Text.Encoding.UTF8.GetString(frame);
         var first = Event(7, "first");
-        string json = cache.Get(first);
-        Assert.Contains("\"text\":\"first\"", json);
-        Assert.Same(json, cache.Get(first));
+        byte[] frame = cache.Frame(first);
+        Assert.StartsWith("id: 7\nevent: trace\ndata: {", Text(frame));
+        Assert.EndsWith("}\n\n", Text(frame));
+        Assert.Contains("\"text\":\"first\"", Text(frame));
+        Assert.Same(frame, cache.Frame(first));
 
         var later = Event(7 + EventJsonCache.Slots, "later"); // the same slot
-        Assert.Contains("\"text\":\"later\"", cache.Get(later));
-        Assert.Contains("\"text\":\"first\"", cache.Get(first)); // made again, not the later event's
+        Assert.Contains("\"text\":\"later\"", Text(cache.Frame(later)));
+        Assert.Contains("\"text\":\"first\"", Text(cache.Frame(first))); // made again, not the later event's
     }
 }
