@@ -20,9 +20,12 @@ public static partial class DashboardKit
     /// <summary>A started lab; <paramref name="signIn"/> turns on the classroom access model.</summary>
     public static TestLab Lab(bool signIn = false) => TestLab.FromYaml(TestLab.LabYaml() + (signIn ? SignInSection : "")).Start();
 
-    /// <summary>A client of the lab's dashboard that keeps cookies and does not follow redirects (tests look at them).</summary>
+    /// <summary>
+    /// A client of the lab's dashboard that keeps cookies and does not follow redirects (tests look at them). A request
+    /// with <c>Expect: 100-continue</c> (<see cref="Oversized"/>) waits for the server's word before sending its body.
+    /// </summary>
     public static HttpClient Client(TestLab lab) =>
-        new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseCookies = true })
+        new(new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseCookies = true, Expect100ContinueTimeout = TimeSpan.FromSeconds(30) })
         {
             BaseAddress = new Uri(lab.Runtime!.Dashboard!.Url),
             Timeout = TimeSpan.FromSeconds(30),
@@ -66,6 +69,17 @@ public static partial class DashboardKit
         var auth = await lab.WaitForEvent(e => e.Kind == TraceKind.AuthSucceeded && e.Field("User") == user && !before.Contains(e.Session)
             && lab.Events(TraceKind.SessionClosed, e.Session).Count > 0);
         return auth.Session!;
+    }
+
+    /// <summary>
+    /// Sends a request whose body is over a limit with <c>Expect: 100-continue</c>: Kestrel refuses it by its
+    /// Content-Length (413) before asking for the body, so the answer is read whole; sent outright, the server's
+    /// early close could break the client's pipe while it still writes (RFC 9110 §10.1.1).
+    /// </summary>
+    public static Task<HttpResponseMessage> Oversized(HttpClient http, HttpRequestMessage request)
+    {
+        request.Headers.ExpectContinue = true;
+        return http.SendAsync(request);
     }
 
     /// <summary>GETs a JSON document.</summary>

@@ -27,7 +27,7 @@ public static partial class DnsKit
     {
         var request = new HttpRequestMessage(HttpMethod.Put, "/api/zones/" + origin) { Content = new StringContent(text, Encoding.UTF8, "text/plain") };
         if (token is not null) request.Headers.Add("RequestVerificationToken", token);
-        return http.SendAsync(request);
+        return DashboardKit.Oversized(http, request); // 100-continue: a zone over the limit is refused before its body is sent
     }
 
     /// <summary>Asks the lab DNS over the wire, as a student's dig would (from 127.0.0.1).</summary>
