@@ -110,6 +110,14 @@ public sealed class DashboardServer : IAsyncDisposable
     {
         context.Items[typeof(DashboardContext)] = await started.Task.WaitAsync(context.RequestAborted);
         DashboardPages.SecurityHeaders(context.Response);
+        if (!SignInRequired && !IsLocalHost(context.Request.Host.Host))
+        {
+            // DNS rebinding: a web page whose name turns into 127.0.9.1 would be same-origin with the open dashboard
+            // and could read the trace or post the zone editor's form; a browser here names it by address or localhost.
+            await DashboardApi.Error(context, StatusCodes.Status421MisdirectedRequest,
+                $"the open dashboard answers to its address or localhost, not to the name '{context.Request.Host.Host}'");
+            return;
+        }
         try
         {
             await next(context);
@@ -130,6 +138,10 @@ public sealed class DashboardServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Whether a Host header names this machine directly: an IP address or <c>localhost</c>.</summary>
+    internal static bool IsLocalHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || IPAddress.TryParse(host.Trim('[', ']'), out _);
 
     /// <summary>Stops accepting; open event streams end.</summary>
     public async Task StopAsync()

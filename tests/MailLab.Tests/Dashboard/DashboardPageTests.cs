@@ -78,4 +78,21 @@ public sealed class DashboardPageTests
             Assert.Contains(message, e.Message);
         }
     }
+
+    [Fact]
+    public async Task The_open_dashboard_refuses_a_host_name_that_could_be_a_rebinding_page()
+    {
+        await using var lab = DashboardKit.Lab();
+        using var http = DashboardKit.Client(lab);
+        var rebound = new HttpRequestMessage(HttpMethod.Get, "/api/lab");
+        rebound.Headers.Host = "attacker.example";
+        var refused = await http.SendAsync(rebound);
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, refused.StatusCode);
+        Assert.Contains("attacker.example", await refused.Content.ReadAsStringAsync());
+        var local = new HttpRequestMessage(HttpMethod.Get, "/api/lab");
+        local.Headers.Host = "localhost:" + new Uri(lab.Runtime!.Dashboard!.Url).Port;
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(local)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/lab")).StatusCode); // by address, as the banner prints it
+        Assert.True(MailLab.Server.Dashboard.DashboardServer.IsLocalHost("[::1]"));
+    }
 }
