@@ -11,7 +11,8 @@ messages = int(os.environ.get("BENCH_MESSAGES", "2000"))
 clients = int(os.environ.get("BENCH_CLIENTS", "50"))
 sessions = int(os.environ.get("BENCH_SESSIONS", "10"))
 size = int(os.environ.get("BENCH_SIZE", "10240"))
-modes = ["none", f"{clients} streams"]
+view = os.environ.get("BENCH_VIEW", "row")  # what the streams ask for: row (the Live trace page) or full
+modes = ["none", f"{clients} streams ({view})"]
 users = ["warmup"] + [f"r{r}m{m}" for r in range(rounds) for m in range(len(modes))]
 
 data = os.path.join(tmp, "data")
@@ -76,7 +77,7 @@ try:
         for m, mode in enumerate(modes):
             sse = None
             if m == 1:
-                sse = subprocess.Popen([sys.executable, os.path.join(here, "sse_clients.py"), dash["address"], str(dash["port"]), str(clients)],
+                sse = subprocess.Popen([sys.executable, os.path.join(here, "sse_clients.py"), dash["address"], str(dash["port"]), str(clients), view],
                                        stdout=subprocess.PIPE, text=True)
                 if sse.stdout.readline().strip() != "ready":
                     sys.exit("bench: the stream clients did not connect")

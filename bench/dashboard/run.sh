@@ -3,9 +3,10 @@
 # streams open, alternating over rounds in one lab, and the maillab process's peak RSS in each.
 # Usage: bench/dashboard/run.sh [--help]. Needs smtp-source (Debian's postfix; installed when missing, as root).
 # Environment: BENCH_ROUNDS [3], BENCH_MESSAGES per run [2000], BENCH_CLIENTS [50], BENCH_SESSIONS [10],
-# BENCH_SIZE [10240], BENCH_TMP [/var/tmp] (a disk: fsync must cost), MAILLAB (executable; else built here).
+# BENCH_SIZE [10240], BENCH_TMP [/var/tmp] (a disk: fsync must cost), MAILLAB (executable; else built here),
+# BENCH_VIEW [row] what the streams ask for: row (as the Live trace page does) or full (whole events).
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n 2,6p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; "") ;; *) echo "usage: $0 [--help]" >&2; exit 2 ;; esac
+case "${1:-}" in -h|--help) sed -n 2,7p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; "") ;; *) echo "usage: $0 [--help]" >&2; exit 2 ;; esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 if [[ ! -x /usr/sbin/smtp-source ]]; then

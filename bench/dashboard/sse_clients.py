@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """N event-stream clients of the dashboard's live trace (GET /api/trace/stream), as N browser tabs on the
-Live trace page hold one EventSource each. Prints "ready" once all are connected; on SIGTERM prints one JSON
-line: events and bytes received, and this process's own CPU seconds. Standard library only."""
+Live trace page hold one EventSource each, asking for what the page asks for (view=row) unless a 4th
+argument names another view ("full": whole events, as an API script would). Prints "ready" once all are
+connected; on SIGTERM prints one JSON line: events and bytes received, and this process's own CPU
+seconds. Standard library only."""
 import asyncio, json, os, resource, signal, sys
 
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+view = sys.argv[4] if len(sys.argv) > 4 else "row"
 events = 0
 received = 0
 
@@ -12,7 +15,7 @@ received = 0
 async def client(ready):
     global events, received
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET /api/trace/stream HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    writer.write(f"GET /api/trace/stream?view={view} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
     await writer.drain()
     status = await reader.readline()
     if b" 200 " not in status:

@@ -31,7 +31,10 @@ internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool
     public CancellationToken Stopping { get; } = stopping;
 
     /// <summary>The JSON of recent events, made once for every open stream (50 projector tabs do not serialise each event 50 times).</summary>
-    internal EventJsonCache StreamJson { get; } = new();
+    internal EventJsonCache StreamJson { get; } = new(DashboardJson.Of);
+
+    /// <summary>The same for the live list's rows (<c>view=row</c>).</summary>
+    internal EventJsonCache StreamRows { get; } = new(DashboardJson.RowOf);
 
     /// <summary>The context of a request (set by the dashboard's gate before any route runs).</summary>
     public static DashboardContext Of(HttpContext http) => (DashboardContext)http.Items[typeof(DashboardContext)]!;

@@ -10,21 +10,21 @@ namespace MailLab.Server.Dashboard;
 /// events within moments of each other, so each is serialised and encoded once, and the cache holds at most
 /// <see cref="Slots"/> frames (events are capped, so a few MiB) however long the lab runs.
 /// </summary>
-internal sealed class EventJsonCache
+internal sealed class EventJsonCache(Func<TraceEvent, object> view)
 {
     /// <summary>How many events' JSON is kept (a power of two).</summary>
     public const int Slots = 4096;
 
     private readonly Entry?[] slots = new Entry?[Slots];
 
-    /// <summary>The event's frame: its JSON as the API writes it (<see cref="DashboardJson"/>) on one <c>data:</c> line.</summary>
+    /// <summary>The event's frame: its JSON in this cache's view (<see cref="DashboardJson"/>) on one <c>data:</c> line.</summary>
     public byte[] Frame(TraceEvent e)
     {
         ref Entry? slot = ref slots[e.Sequence & (Slots - 1)];
         // A reference read or write is atomic: a race makes the frame twice, never a wrong one.
         if (Volatile.Read(ref slot) is { } hit && hit.Sequence == e.Sequence && ReferenceEquals(hit.Event, e)) return hit.Frame;
         // One data line: compact JSON never holds a raw newline.
-        byte[] frame = Encoding.UTF8.GetBytes($"id: {e.Sequence}\nevent: trace\ndata: {JsonSerializer.Serialize(DashboardJson.Of(e), DashboardJson.Options)}\n\n");
+        byte[] frame = Encoding.UTF8.GetBytes($"id: {e.Sequence}\nevent: trace\ndata: {JsonSerializer.Serialize(view(e), DashboardJson.Options)}\n\n");
         Volatile.Write(ref slot, new Entry(e.Sequence, e, frame));
         return frame;
     }

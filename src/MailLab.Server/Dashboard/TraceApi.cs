@@ -26,10 +26,13 @@ internal static class TraceApi
     /// </summary>
     public sealed record TracePage(IReadOnlyList<DashboardJson.ApiEvent> Events, bool More, long Last, long Retained);
 
+    /// <summary>The answer of <c>/api/trace?view=row</c>: as <see cref="TracePage"/>, with rows of the live list for events.</summary>
+    public sealed record RowPage(IReadOnlyList<DashboardJson.RowEvent> Events, bool More, long Last, long Retained);
+
     // The parameters are named for the OpenAPI document; the filter reads (and checks) the query itself, so all are
     // strings: a typed one would fail in the binder with an empty 400 instead of the filter's reason.
     public static IResult History(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,
-        string? kind = null, string? student = null, string? q = null, string? after = null, string? limit = null)
+        string? kind = null, string? student = null, string? q = null, string? after = null, string? limit = null, string? view = null)
     {
         var context = DashboardContext.Of(http);
         var filter = TraceFilter.Parse(http.Request.Query, context.Lab.Definition, context.Viewer(http), null, out var error, out int status);
@@ -39,13 +42,17 @@ internal static class TraceApi
         var matched = all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).ToList();
         // Paging forward from `after` takes the first `limit`; without it, the newest `limit`.
         var page = filter.After is null ? matched.Skip(Math.Max(0, matched.Count - filter.Limit)) : matched.Take(filter.Limit);
-        var events = page.Select(DashboardJson.Of).ToList();
-        long last = events.Count > 0 ? events[^1].Seq : filter.After ?? (all.Count > 0 ? all[^1].Sequence : 0);
-        return Results.Json(new TracePage(events, matched.Count > events.Count, last, all.Count > 0 ? all[0].Sequence : 0), DashboardJson.Options);
+        var chosen = page.ToList();
+        long last = chosen.Count > 0 ? chosen[^1].Sequence : filter.After ?? (all.Count > 0 ? all[^1].Sequence : 0);
+        bool more = matched.Count > chosen.Count;
+        long retained = all.Count > 0 ? all[0].Sequence : 0;
+        return filter.Rows
+            ? Results.Json(new RowPage(chosen.ConvertAll(DashboardJson.RowOf), more, last, retained), DashboardJson.Options)
+            : Results.Json(new TracePage(chosen.ConvertAll(DashboardJson.Of), more, last, retained), DashboardJson.Options);
     }
 
     public static async Task Stream(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,
-        string? kind = null, string? student = null, string? q = null, string? after = null,
+        string? kind = null, string? student = null, string? q = null, string? after = null, string? view = null,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId = null)
     {
         var context = DashboardContext.Of(http);
@@ -95,13 +102,14 @@ internal static class TraceApi
         var all = context.Trace.Query();
         var scope = filter.Student is { } s ? TraceFilter.StudentEvents(all, s) : null;
         long sent = filter.After ?? (all.Count > 0 ? all[^1].Sequence : 0);
+        var frames = filter.Rows ? context.StreamRows : context.StreamJson;
         var writer = new ArrayBufferWriter<byte>(16 * 1024);
         writer.Write("retry: 2000\n\n"u8);
         // A stream without after/Last-Event-ID starts with live events only; with one, it first replays what followed it.
         var backlog = filter.After is null ? [] : all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).Take(TraceFilter.MaxLimit);
         foreach (var e in backlog)
         {
-            writer.Write(context.StreamJson.Frame(e));
+            writer.Write(frames.Frame(e));
             sent = e.Sequence;
         }
         await Flush(http, writer, ct);
@@ -139,7 +147,7 @@ internal static class TraceApi
             if (filter.Student is { } who) scope = TraceFilter.StudentEvents(context.Trace.Query(), who);
             foreach (var e in batch.Where(e => e.Sequence > sent && filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))))
             {
-                writer.Write(context.StreamJson.Frame(e));
+                writer.Write(frames.Frame(e));
                 sent = e.Sequence;
             }
             if (writer.WrittenCount > 0) await Flush(http, writer, ct);

@@ -11,7 +11,8 @@ namespace MailLab.Server.Dashboard;
 /// unknown parameter, a repeated one, an unknown site, role or kind, or a value past its limit is a 400.
 /// </summary>
 internal sealed partial record TraceFilter(
-    string? Site, TraceRole? Role, string? Session, string? Message, TraceKind? Kind, string? Student, string? Text, long? After, int Limit)
+    string? Site, TraceRole? Role, string? Session, string? Message, TraceKind? Kind, string? Student, string? Text, long? After, int Limit,
+    bool Rows = false)
 {
     /// <summary>Most events one answer carries (and the default history of the live trace page).</summary>
     public const int MaxLimit = 10_000;
@@ -22,7 +23,7 @@ internal sealed partial record TraceFilter(
     /// <summary>Longest search text (<c>q</c>).</summary>
     public const int MaxTextLength = 200;
 
-    private static readonly string[] Keys = ["site", "role", "session", "message", "kind", "student", "q", "after", "limit"];
+    private static readonly string[] Keys = ["site", "role", "session", "message", "kind", "student", "q", "after", "limit", "view"];
 
     /// <summary>Session ids as the listeners make them (<c>C12</c>), with room for other prefixes.</summary>
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
@@ -93,7 +94,13 @@ internal sealed partial record TraceFilter(
             error = $"limit must be 1 to {MaxLimit}";
             return null;
         }
-        return new TraceFilter(site, role, session, message, kind, student, text, after, limit);
+        bool rows = false;
+        if (Value("view") is { } view && !(rows = view == "row") && view != "full")
+        {
+            error = "view must be full (whole events, the default) or row (what the live list shows)";
+            return null;
+        }
+        return new TraceFilter(site, role, session, message, kind, student, text, after, limit, rows);
     }
 
     /// <summary>Whether an event passes every filter but the student's (that one needs the whole trace: <see cref="StudentEvents"/>).</summary>

@@ -85,6 +85,14 @@ public sealed class DashboardApiTests : IAsyncLifetime
         (_, json) = await Json(http, "/api/trace?after=5&limit=2");
         Assert.Equal([6L, 7L], json.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()));
         Assert.Equal(7, json.GetProperty("last").GetInt64());
+
+        // view=row: the live list's columns, a reply's code, and no fields; the same events as the whole view.
+        (_, json) = await Json(http, $"/api/trace?session={session}&kind=ReplySent&limit=10000&view=row");
+        var rows = json.GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(lab.Events(MailLab.Server.Trace.TraceKind.ReplySent, session).Count, rows.Count);
+        Assert.All(rows, r => Assert.False(r.TryGetProperty("fields", out _)));
+        Assert.Contains(rows, r => r.GetProperty("code").GetInt32() == 235); // the AUTH success
+        Assert.Contains(rows, r => r.GetProperty("code").GetInt32() == 221); // QUIT
     }
 
     [Theory]
@@ -100,6 +108,7 @@ public sealed class DashboardApiTests : IAsyncLifetime
     [InlineData("message=%01", "message")]
     [InlineData("student=nobody", "student")]
     [InlineData("site=uc&site=bank", "more than once")]
+    [InlineData("view=compact", "view must be")]
     public async Task Bad_trace_filters_are_400_with_the_reason(string query, string reason)
     {
         foreach (var path in new[] { "/api/trace?", "/api/trace/stream?" })
@@ -197,7 +206,7 @@ public sealed class DashboardApiTests : IAsyncLifetime
             "/api/reports/tls", "/api/sessions/{id}", "/api/trace", "/api/trace/stream", "/api/zones", "/api/zones/{origin}",
             "/api/zones/{origin}/check"], paths.Order(StringComparer.Ordinal));
         var trace = json.GetProperty("paths").GetProperty("/api/trace").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
-        Assert.Equal(["after", "kind", "limit", "message", "q", "role", "session", "site", "student"], trace.Order());
+        Assert.Equal(["after", "kind", "limit", "message", "q", "role", "session", "site", "student", "view"], trace.Order());
         // Each route it lists answers (none is a 404 of a route that does not exist).
         foreach (var path in paths.Where(p => json.GetProperty("paths").GetProperty(p).TryGetProperty("get", out _)))
         {

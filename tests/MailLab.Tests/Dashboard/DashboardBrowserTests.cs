@@ -34,6 +34,14 @@ public sealed class DashboardBrowserTests
         await Assertions.Expect(page.Locator($".trace .rows .row:has-text('QUIT')").Last).ToContainTextAsync(session);
         await Assertions.Expect(page.Locator(".trace .rows .row:has-text('ReplySent') span.ok").First).ToContainTextAsync("✓ ok");
         await Browser.Shot(page, "trace-live");
+        // The rows come as view=row; the number links to the whole event, fields and all.
+        string seq = (await row.Last.GetAttributeAsync("data-seq"))!;
+        string href = (await row.Last.Locator("a").First.GetAttributeAsync("href"))!;
+        Assert.Equal($"/api/trace?after={long.Parse(seq) - 1}&limit=1", href);
+        var whole = await page.APIRequest.GetAsync(href);
+        string json = await whole.TextAsync();
+        Assert.Contains($"\"seq\":{seq},", json);
+        Assert.Matches("\"fields\":\\{[^}]*\"alice@uc.test\"", json);
 
         // Pause: new events wait (counted in the status line), Resume shows them.
         await page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
@@ -116,7 +124,8 @@ public sealed class DashboardBrowserTests
         await page.FillAsync("#user", "alice@uc.test");
         await page.FillAsync("#password", "lab-alice");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/trace");
+        // After a form's POST-redirect the wait is for the commit (see MailboxBrowserTests); the assertions wait for content.
+        await page.WaitForURLAsync("**/trace", new() { WaitUntil = WaitUntilState.Commit });
         await Assertions.Expect(page.Locator("#viewer")).ToHaveTextAsync("alice@uc.test");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Live ·", new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator($".trace .rows .row a:text-is('{alice}')").First).ToBeVisibleAsync();
@@ -126,7 +135,8 @@ public sealed class DashboardBrowserTests
         var other = await page.GotoAsync("/sessions/" + bob);
         Assert.Equal(404, other!.Status);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/signin");
+        await page.WaitForURLAsync("**/signin", new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(page.Locator("#user")).ToBeVisibleAsync();
         Assert.Empty(errors);
     }
 }

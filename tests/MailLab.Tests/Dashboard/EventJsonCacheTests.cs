@@ -12,7 +12,7 @@ public sealed class EventJsonCacheTests
     [Fact]
     public void The_same_event_is_serialised_once_and_a_reused_slot_gets_its_own_json()
     {
-        var cache = new EventJsonCache();
+        var cache = new EventJsonCache(DashboardJson.Of);
         string Text(byte[] frame) => System.Text.Encoding.UTF8.GetString(frame);
         var first = Event(7, "first");
         byte[] frame = cache.Frame(first);
@@ -24,5 +24,23 @@ public sealed class EventJsonCacheTests
         var later = Event(7 + EventJsonCache.Slots, "later"); // the same slot
         Assert.Contains("\"text\":\"later\"", Text(cache.Frame(later)));
         Assert.Contains("\"text\":\"first\"", Text(cache.Frame(first))); // made again, not the later event's
+    }
+
+    [Fact]
+    public void A_row_frame_carries_the_listed_columns_and_a_reply_code_but_no_fields()
+    {
+        var rows = new EventJsonCache(DashboardJson.RowOf);
+        var reply = new TraceEvent(9, DateTimeOffset.UnixEpoch, "bank", TraceRole.MTA, "C3", "Q1", TraceKind.ReplySent, "550 5.7.1 rejected",
+            TraceFields.Own([("Code", 550), ("Enhanced", "5.7.1")]));
+        string frame = System.Text.Encoding.UTF8.GetString(rows.Frame(reply));
+        Assert.StartsWith("id: 9\nevent: trace\ndata: {", frame);
+        Assert.Contains("\"code\":550", frame);
+        Assert.Contains("\"session\":\"C3\"", frame);
+        Assert.DoesNotContain("fields", frame);
+        Assert.DoesNotContain("5.7.1\"", frame.Replace("550 5.7.1 rejected", "")); // the Enhanced field stays in the whole event
+        // An event read back from a followed trace file holds its numbers as long.
+        var followed = reply with { Sequence = 10, Fields = TraceFields.Own([("Code", 250L)]) };
+        Assert.Contains("\"code\":250", System.Text.Encoding.UTF8.GetString(rows.Frame(followed)));
+        Assert.DoesNotContain("code", System.Text.Encoding.UTF8.GetString(rows.Frame(Event(11, "closed"))));
     }
 }

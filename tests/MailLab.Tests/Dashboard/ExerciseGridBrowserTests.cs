@@ -18,7 +18,7 @@ public sealed class ExerciseGridBrowserTests
         await page.FillAsync("#user", "instructor");
         await page.FillAsync("#password", InstructorPassword);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/exercises");
+        await page.WaitForURLAsync("**/exercises", new() { WaitUntil = WaitUntilState.Commit }); // a POST-redirect: see MailboxBrowserTests
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Exercises");
         await Assertions.Expect(page.Locator("table.exercises tbody tr").First).ToContainTextAsync("0 of 5");
         await Browser.Shot(page, "exercises-list");
