@@ -96,59 +96,46 @@ internal static class TraceApi
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
-        await using var live = context.Trace.Subscribe(ct: ct).GetAsyncEnumerator(ct);
-        // Subscribed from here on (the first MoveNextAsync registers), so the backlog below and the live events overlap, never gap.
-        var next = live.MoveNextAsync().AsTask();
-        var all = context.Trace.Query();
+        // The backlog is the ring up to `position`; live events are read from there on: they overlap nor gap.
+        var all = context.Trace.Query(out long position);
         var scope = filter.Student is { } s ? TraceFilter.StudentEvents(all, s) : null;
-        long sent = filter.After ?? (all.Count > 0 ? all[^1].Sequence : 0);
         var frames = filter.Rows ? context.StreamRows : context.StreamJson;
         var writer = new ArrayBufferWriter<byte>(16 * 1024);
         writer.Write("retry: 2000\n\n"u8);
         // A stream without after/Last-Event-ID starts with live events only; with one, it first replays what followed it.
         var backlog = filter.After is null ? [] : all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).Take(TraceFilter.MaxLimit);
-        foreach (var e in backlog)
-        {
-            writer.Write(frames.Frame(e));
-            sent = e.Sequence;
-        }
+        foreach (var e in backlog) writer.Write(frames.Frame(e));
         await Flush(http, writer, ct);
+        var batch = new List<TraceEvent>();
         Task? beat = null;
         while (true)
         {
-            // One timer until it fires, not one per event: a busy lab sends many events within 15 s.
-            beat ??= Task.Delay(Heartbeat, ct);
-            if (await Task.WhenAny(next, beat) == beat)
+            long seen = context.Trace.Count;
+            batch.Clear();
+            position = context.Trace.ReadFrom(position, batch, MaxBatch);
+            if (batch.Count == 0)
             {
-                await beat; // throws when cancelled
-                beat = null;
-                writer.Write(": keep-alive\n\n"u8);
-                await Flush(http, writer, ct);
+                // One timer until it fires, not one per wake-up.
+                beat ??= Task.Delay(Heartbeat, ct);
+                var woke = context.Trace.WhenAppended(seen, ct);
+                if (await Task.WhenAny(woke, beat) == beat)
+                {
+                    await beat; // throws when cancelled
+                    beat = null;
+                    writer.Write(": keep-alive\n\n"u8);
+                    await Flush(http, writer, ct);
+                    continue;
+                }
+                await woke;
+                // The events of the next moment join this one's write: under load a stream writes a few times a
+                // second, not once per event (50 projector tabs would otherwise wake for each of thousands a second).
+                await Task.Delay(BatchWindow, ct);
                 continue;
             }
-            if (!await next) return;
-            // The events of the next moment join this one's write: under load a stream writes a few times a
-            // second, not once per event (50 projector tabs would otherwise wake for each of thousands a second).
-            await Task.Delay(BatchWindow, ct);
-            var batch = new List<TraceEvent> { live.Current };
-            Task<bool>? pending = null;
-            while (batch.Count < MaxBatch)
-            {
-                var step = live.MoveNextAsync();
-                if (!step.IsCompleted)
-                {
-                    pending = step.AsTask();
-                    break;
-                }
-                if (!step.Result) return;
-                batch.Add(live.Current);
-            }
-            next = pending ?? live.MoveNextAsync().AsTask();
             if (filter.Student is { } who) scope = TraceFilter.StudentEvents(context.Trace.Query(), who);
-            foreach (var e in batch.Where(e => e.Sequence > sent && filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))))
+            foreach (var e in batch)
             {
-                writer.Write(frames.Frame(e));
-                sent = e.Sequence;
+                if (filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))) writer.Write(frames.Frame(e));
             }
             if (writer.WrittenCount > 0) await Flush(http, writer, ct);
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using MailLab.Server.Exercises;
 using MailLab.Server.Trace;
@@ -152,24 +153,33 @@ internal sealed class TraceFollower : IAsyncDisposable
             if (stream.Length < offset) offset = 0; // truncated or replaced: read it again from the start
             stream.Position = offset;
             if (stream.Length == offset) return 0;
-            var buffer = new byte[(int)Math.Min(ChunkBytes, stream.Length - offset)];
-            int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            int end = Array.LastIndexOf(buffer, (byte)'\n', read - 1);
-            if (end < 0)
+            int want = (int)Math.Min(ChunkBytes, stream.Length - offset);
+            // Pooled: a busy followed lab is read every poll, and a fresh chunk each time would be up to 4 MiB of garbage.
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(want);
+            try
             {
-                // No complete line: wait for the writer, unless one line fills a whole chunk (then skip it).
-                if (read == ChunkBytes) offset += read;
-                return 0;
+                int read = stream.ReadAtLeast(buffer.AsSpan(0, want), want, throwOnEndOfStream: false);
+                int end = read == 0 ? -1 : Array.LastIndexOf(buffer, (byte)'\n', read - 1);
+                if (end < 0)
+                {
+                    // No complete line: wait for the writer, unless one line fills a whole chunk (then skip it).
+                    if (read == ChunkBytes) offset += read;
+                    return 0;
+                }
+                int count = 0, start = 0;
+                while (start <= end)
+                {
+                    int nl = Array.IndexOf(buffer, (byte)'\n', start, end - start + 1);
+                    if (nl > start && follower.Import(this, Encoding.UTF8.GetString(buffer, start, nl - start))) count++;
+                    start = nl + 1;
+                }
+                offset += end + 1;
+                return count;
             }
-            int count = 0, start = 0;
-            while (start <= end)
+            finally
             {
-                int nl = Array.IndexOf(buffer, (byte)'\n', start, end - start + 1);
-                if (nl > start && follower.Import(this, Encoding.UTF8.GetString(buffer, start, nl - start))) count++;
-                start = nl + 1;
+                ArrayPool<byte>.Shared.Return(buffer);
             }
-            offset += end + 1;
-            return count;
         }
 
         /// <summary>The offset just after the first newline at or after <paramref name="from"/>: a whole line's start.</summary>

@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace MailLab.Server.Trace;
 
 /// <summary>A query over the in-memory trace; every criterion left null matches everything.</summary>
@@ -25,14 +23,14 @@ internal sealed record TraceQuery(
 
 /// <summary>
 /// The in-memory event stream that the dashboard, HTTP API and exercise checker read: a bounded
-/// ring of recent events that can be queried, plus live subscriptions.
+/// ring of recent events that can be queried, and read on from a position by live readers.
 /// </summary>
 public sealed class TraceStream
 {
     private readonly TraceEvent?[] ring;
     private readonly long[] sizes;
     private readonly Lock gate = new();
-    private readonly List<Channel<TraceEvent>> subscribers = [];
+    private TaskCompletionSource? appended; // the live readers' wake-up, made when one waits
     private long count;
     private long first;
     private long bytes;
@@ -69,7 +67,7 @@ public sealed class TraceStream
     internal void Append(TraceEvent e)
     {
         long size = TraceLimits.ApproximateBytes(e);
-        Channel<TraceEvent>[] live;
+        TaskCompletionSource? wake;
         lock (gate)
         {
             if (count - first == ring.Length) DropOldest();
@@ -78,13 +76,11 @@ public sealed class TraceStream
             bytes += size;
             count++;
             while (bytes > ByteBudget && count - first > 1) DropOldest();
-            live = subscribers.Count == 0 ? [] : [.. subscribers];
+            (wake, appended) = (appended, null);
         }
-        foreach (var channel in live)
-        {
-            // A slow subscriber loses its oldest events (bounded channel), never stalls a session.
-            channel.Writer.TryWrite(e);
-        }
+        // One completion wakes every waiting reader; they read the ring themselves (ReadFrom), so a session's
+        // Emit costs the same with 50 dashboard streams open as with none.
+        wake?.TrySetResult();
     }
 
     private void DropOldest()
@@ -113,34 +109,42 @@ public sealed class TraceStream
         return result;
     }
 
-    /// <summary>
-    /// Live events from now on, until <paramref name="ct"/> is cancelled. Up to
-    /// <paramref name="buffer"/> events wait for a slow reader; beyond that the oldest are dropped.
-    /// </summary>
-    internal async IAsyncEnumerable<TraceEvent> Subscribe(
-        TraceQuery? query = null,
-        int buffer = 10_000,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    /// <summary>The retained events that match the query, oldest first, and the position just after them (for <see cref="ReadFrom"/>).</summary>
+    internal IReadOnlyList<TraceEvent> Query(out long end)
     {
-        var channel = Channel.CreateBounded<TraceEvent>(new BoundedChannelOptions(buffer)
+        var result = new List<TraceEvent>();
+        lock (gate)
         {
-            FullMode = BoundedChannelFullMode.DropOldest,
-            SingleReader = true,
-        });
-        lock (gate) { subscribers.Add(channel); }
-        try
-        {
-            await foreach (var e in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
-            {
-                if (query is null || query.Matches(e))
-                {
-                    yield return e;
-                }
-            }
+            for (long i = first; i < count; i++) result.Add(ring[i % ring.Length]!);
+            end = count;
         }
-        finally
+        return result;
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="into"/> at most <paramref name="max"/> events in the order they were appended, from
+    /// append position <paramref name="position"/> on (0 is the first event ever; <see cref="Count"/> the next), and
+    /// returns the position after them. Positions that left the ring are skipped: a reader too slow for the ring
+    /// loses its oldest unread events and never holds the lab back.
+    /// </summary>
+    internal long ReadFrom(long position, List<TraceEvent> into, int max)
+    {
+        lock (gate)
         {
-            lock (gate) { subscribers.Remove(channel); }
+            long i = Math.Max(position, first);
+            for (; i < count && max-- > 0; i++) into.Add(ring[i % ring.Length]!);
+            return i;
+        }
+    }
+
+    /// <summary>Completes when the stream holds more than <paramref name="seen"/> appended events (at once if it does).</summary>
+    internal Task WhenAppended(long seen, CancellationToken ct)
+    {
+        lock (gate)
+        {
+            if (count > seen) return Task.CompletedTask;
+            appended ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return appended.Task.WaitAsync(ct);
         }
     }
 }
