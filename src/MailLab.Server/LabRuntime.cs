@@ -235,7 +235,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         dns?.Start();
         web?.Start();
         dashboard?.Start(new Dashboard.DashboardLab(lab, dataDirectory, () => runtime.Listeners,
-            sites.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase), zones, store));
+            sites.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase), zones, store, lab.Dashboard.Follow.Select(Path.GetFullPath).ToList()));
         runtime.attackers.Start();
         foreach (var h in hosts)
         {

@@ -337,6 +337,10 @@ for _ in $(seq 20); do
 done
 [[ $rejected == *'"session":"bank:'* ]] || fail "the dashboard (dns container) does not show bank's MessageRejected: $rejected"
 log "dashboard on https://127.0.0.1:8025 (lab CA certificate verified): 401 before sign-in; as instructor it shows the bank container's rejection of the forged mail (followed trace)"
+# The dns container runs no site; bob's mailbox comes from bank's data volume, mounted read-only.
+inbox=$(dash 'https://127.0.0.1:8025/api/mailboxes/bob@bank.test/messages?folder=INBOX')
+[[ $inbox == *"\"subject\":\"$SUBJECT\""* ]] || fail "the dashboard (dns container) does not list the delivered message in bob's INBOX: $inbox"
+log "dashboard: bob@bank.test's INBOX (bank's volume, read-only) lists '$SUBJECT'"
 
 t0=$SECONDS
 compose down -v -t 10 >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log"; fail "docker-compose down failed"; }

@@ -15,10 +15,24 @@ namespace MailLab.Server.Dashboard;
 /// <param name="RunningSites">The sites this process runs (all unless <c>--only</c>).</param>
 /// <param name="Zones">The lab DNS's zones; null when the DNS runs elsewhere.</param>
 /// <param name="Store">The message store of the running sites (the same instance the MDA, POP3 and IMAP use: one owner per root).</param>
+/// <param name="Followed">Data directories of other <c>maillab up</c> processes this dashboard follows (<c>dashboard: follow:</c>).</param>
 internal sealed record DashboardLab(
     LabDefinition Definition,
     string DataDirectory,
     Func<IReadOnlyList<ListenerInfo>> Listeners,
     IReadOnlySet<string> RunningSites,
     ZoneStore? Zones,
-    MessageStore Store);
+    MessageStore Store,
+    IReadOnlyList<string>? Followed = null)
+{
+    /// <summary>Read-only views of the followed processes' stores (<see cref="MessageStore.ReadOnlyView"/>), in <see cref="Followed"/> order.</summary>
+    public IReadOnlyList<MessageStore> FollowedStores { get; } =
+        (Followed ?? []).Select(d => MessageStore.ReadOnlyView(Path.Combine(d, "mail"))).ToList();
+
+    /// <summary>The followed store with a directory for <paramref name="address"/>, or null.</summary>
+    public MessageStore? StoreHolding(string address) =>
+        FollowedStores.FirstOrDefault(s => MailboxNames.TryNormalizeAddress(address, out _, out _) && Directory.Exists(s.UserDirectory(address)));
+
+    /// <summary>The followed processes' data directories (none when this dashboard follows nobody).</summary>
+    public IReadOnlyList<string> FollowedDirectories => Followed ?? [];
+}

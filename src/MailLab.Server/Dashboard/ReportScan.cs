@@ -37,24 +37,18 @@ internal static class ReportScan
     private const int MaxCached = 20_000;
     private static readonly ConcurrentDictionary<string, ReceivedReport?> Parsed = new(StringComparer.Ordinal);
 
-    /// <summary>The report mails in the INBOX of <paramref name="mailboxes"/>, newest first.</summary>
-    public static async Task<ScanResult> ScanAsync(MessageStore store, IEnumerable<string> mailboxes, CancellationToken ct)
+    /// <summary>The report mails in the INBOX of <paramref name="mailboxes"/> (each in its store), newest first.</summary>
+    public static async Task<ScanResult> ScanAsync(IEnumerable<(MessageStore Store, string Mailbox)> mailboxes, CancellationToken ct)
     {
-        var all = new List<StoredMessage>();
-        foreach (var mailbox in mailboxes)
+        var all = new List<(MessageStore Store, StoredMessage Message)>();
+        foreach (var (store, mailbox) in mailboxes)
         {
-            try
-            {
-                all.AddRange(await store.ListAsync(mailbox, "INBOX", ct).ConfigureAwait(false));
-            }
-            catch (Exception ex) when (ex is MailboxNotFoundException or InvalidMailboxNameException)
-            {
-                // A user who never received mail: nothing to read.
-            }
+            // Peeked, never listed: a folder is not created, no \Recent is claimed, and a followed store is only read.
+            if (await PeekInboxAsync(store, mailbox, ct).ConfigureAwait(false) is { } inbox) all.AddRange(inbox.Messages.Select(m => (store, m)));
         }
-        var newest = all.OrderByDescending(m => m.InternalDate).ThenByDescending(m => m.Uid).Take(MaxMessages).ToList();
+        var newest = all.OrderByDescending(x => x.Message.InternalDate).ThenByDescending(x => x.Message.Uid).Take(MaxMessages).ToList();
         var found = new List<ReceivedReport>();
-        foreach (var m in newest)
+        foreach (var (store, m) in newest)
         {
             var key = $"{store.Root}|{m.Address}|{m.UidValidity}|{m.Uid}";
             if (!Parsed.TryGetValue(key, out var report))
@@ -69,29 +63,32 @@ internal static class ReportScan
     }
 
     /// <summary>The report mail with <paramref name="uid"/> in <paramref name="mailbox"/>'s INBOX, or null (not there, not a report).</summary>
-    public static async Task<ReceivedReport?> FindAsync(MessageStore store, string mailbox, uint uid, CancellationToken ct)
+    public static async Task<ReceivedReport?> FindAsync(MessageStore store, string mailbox, uint uid, CancellationToken ct) =>
+        await PeekInboxAsync(store, mailbox, ct).ConfigureAwait(false) is { } inbox && inbox.Messages.FirstOrDefault(m => m.Uid == uid) is { } message
+            ? await ReadAsync(store, message, ct).ConfigureAwait(false)
+            : null;
+
+    private static async Task<FolderSnapshot?> PeekInboxAsync(MessageStore store, string mailbox, CancellationToken ct)
     {
-        IReadOnlyList<StoredMessage> list;
         try
         {
-            list = await store.ListAsync(mailbox, "INBOX", ct).ConfigureAwait(false);
+            return await store.PeekAsync(mailbox, "INBOX", ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is MailboxNotFoundException or InvalidMailboxNameException)
+        catch (InvalidMailboxNameException)
         {
             return null;
         }
-        return list.FirstOrDefault(m => m.Uid == uid) is { } message ? await ReadAsync(store, message, ct).ConfigureAwait(false) : null;
     }
 
     private static async Task<ReceivedReport?> ReadAsync(MessageStore store, StoredMessage m, CancellationToken ct)
     {
         if (m.Size > MaxMessageBytes) return null;
+        if (await store.PeekMessageAsync(m.Address, m.Folder, m.Uid, ct).ConfigureAwait(false) is not (_, var content)) return null; // deleted meanwhile
         byte[] bytes;
-        await using (var s = await store.OpenReadAsync(m, ct).ConfigureAwait(false))
+        await using (content)
         {
-            if (s is null) return null; // deleted meanwhile
             using var ms = new MemoryStream();
-            await s.CopyToAsync(ms, ct).ConfigureAwait(false);
+            await content.CopyToAsync(ms, ct).ConfigureAwait(false);
             bytes = ms.ToArray();
         }
         return Parse(m.Address, m.Uid, m.InternalDate, bytes);

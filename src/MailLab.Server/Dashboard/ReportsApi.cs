@@ -123,7 +123,7 @@ internal static class ReportsApi
         }
         var context = DashboardContext.Of(http);
         // Another student's mailbox is "not found" like a report that is not there, so its existence is not revealed.
-        var found = context.Lab.Store is { } store && Mailboxes(context, context.Viewer(http)).Contains(mailbox, StringComparer.Ordinal)
+        var found = Mailboxes(context, context.Viewer(http)).FirstOrDefault(x => x.Mailbox == mailbox) is ({ } store, _)
             ? await ReportScan.FindAsync(store, mailbox, uid, http.RequestAborted) : null;
         if (found?.Failure is not { } f) return (null, StatusCodes.Status404NotFound, $"no failure report {id} (or not yours)");
         return (new FailureDetail(found.Id, found.Mailbox, found.Uid, found.Arrived, f.Subject,
@@ -135,10 +135,11 @@ internal static class ReportsApi
     {
         var context = DashboardContext.Of(http);
         var viewer = context.Viewer(http);
-        var sent = viewer.SeesAll ? ReadSent(Path.Combine(context.Lab.DataDirectory, "dmarc")) : [];
-        var received = context.Lab.Store is { } store
-            ? await ReportScan.ScanAsync(store, Mailboxes(context, viewer), http.RequestAborted)
-            : new ScanResult([], 0, 0);
+        // The classroom's dashboard runs no site: the sites' processes (followed, read-only) sent the reports.
+        var sent = viewer.SeesAll
+            ? context.Lab.FollowedDirectories.Prepend(context.Lab.DataDirectory).SelectMany(d => ReadSent(Path.Combine(d, "dmarc"))).ToList()
+            : [];
+        var received = await ReportScan.ScanAsync(Mailboxes(context, viewer), http.RequestAborted);
         return new Seen(sent, received);
     }
 
@@ -169,12 +170,17 @@ internal static class ReportsApi
         return list;
     }
 
-    /// <summary>The mailboxes the viewer may read reports in: every one in the store, or the student's own.</summary>
-    private static IReadOnlyList<string> Mailboxes(DashboardContext context, DashboardViewer viewer)
+    /// <summary>
+    /// The mailboxes the viewer may read reports in, each with its store: every one in the lab's store and the followed
+    /// ones (a mailbox found in two is read in the first), or the student's own.
+    /// </summary>
+    private static IReadOnlyList<(MessageStore Store, string Mailbox)> Mailboxes(DashboardContext context, DashboardViewer viewer)
     {
-        if (context.Lab.Store is not { } store) return [];
-        if (viewer.SeesAll) return store.ListUsers();
-        return viewer.Student is { } s && MailboxNames.TryNormalizeAddress(s, out var own, out _) ? [own] : [];
+        var stores = context.Lab.FollowedStores.Prepend(context.Lab.Store);
+        if (viewer.SeesAll) return stores.SelectMany(st => st.ListUsers().Select(m => (st, m))).DistinctBy(x => x.m).ToList();
+        return viewer.Student is { } s && MailboxNames.TryNormalizeAddress(s, out var own, out _)
+            ? stores.Where(st => Directory.Exists(st.UserDirectory(own))).Take(1).Select(st => (st, own)).ToList()
+            : [];
     }
 
     /// <summary>400 for a parameter not in <paramref name="known"/> or one given twice, so a typo never silently means the default.</summary>

@@ -8,6 +8,7 @@ public sealed partial class MessageStore
     /// <summary>The folder as it is now; null when it does not exist on disk.</summary>
     internal async Task<FolderSnapshot?> PeekAsync(string address, string folder, CancellationToken ct)
     {
+        if (ReadOnly) return ScanOnDisk(address, folder);
         var f = await TryLoadExistingAsync(address, folder, ct).ConfigureAwait(false);
         if (f is null)
         {
@@ -29,6 +30,7 @@ public sealed partial class MessageStore
     /// </summary>
     internal async Task<(StoredMessage Message, Stream Content)?> PeekMessageAsync(string address, string folder, uint uid, CancellationToken ct)
     {
+        if (ReadOnly) return OpenOnDisk(address, folder, uid);
         var f = await TryLoadExistingAsync(address, folder, ct).ConfigureAwait(false);
         if (f is null)
         {

@@ -112,6 +112,7 @@ public sealed class UpOnlyTests
 
             // The DNS process's dashboard shows the sites' events too: the message's journey runs from uc's MSA to bank's store.
             await AssertDashboardFollows(dnsListeners.Single(l => l.Role == "DASHBOARD"), "across processes");
+            await AssertMailboxesFollowed(dnsListeners.Single(l => l.Role == "DASHBOARD"), Path.Combine(bankData, "mail"), "across processes");
         }
         finally
         {
@@ -151,6 +152,28 @@ public sealed class UpOnlyTests
         Assert.Contains(steps, t => t.GetProperty("site").GetString() == "uc" && t.GetProperty("session").GetString()?.StartsWith("uc:", StringComparison.Ordinal) == true);
         Assert.Contains(steps, t => t.GetProperty("site").GetString() == "bank" && t.GetProperty("session").GetString()?.StartsWith("bank:", StringComparison.Ordinal) == true);
         Assert.Equal(2, journey.GetProperty("ids").GetArrayLength()); // uc's queue id, then bank's
+    }
+
+    /// <summary>
+    /// The DNS process runs no site, yet its dashboard shows bob's mailbox from bank's followed data directory, the
+    /// message in it, and its raw source, and reading them changed nothing in bank's store (a read-only view).
+    /// </summary>
+    private static async Task AssertMailboxesFollowed(ListenerInfo dashboard, string bankStore, string subject)
+    {
+        static string Tree(string root) => string.Join("\n", Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal).Select(p => $"{p} {File.GetLastWriteTimeUtc(p):O}"));
+        string before = Tree(bankStore);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{dashboard.Address}:{dashboard.Port}"), Timeout = TimeSpan.FromSeconds(20) };
+        using var list = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/mailboxes"));
+        var bob = list.RootElement.GetProperty("mailboxes").EnumerateArray().Single(m => m.GetProperty("address").GetString() == "bob@bank.test");
+        Assert.Equal(("bank", 1), (bob.GetProperty("site").GetString(), bob.GetProperty("messages").GetInt32()));
+        using var page = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/mailboxes/bob@bank.test/messages?folder=INBOX"));
+        var message = page.RootElement.GetProperty("messages").EnumerateArray().Single();
+        Assert.Equal(subject, message.GetProperty("subject").GetString());
+        string raw = await http.GetStringAsync($"/api/mailboxes/bob@bank.test/messages/INBOX/{message.GetProperty("uid").GetUInt32()}/raw");
+        Assert.Contains("Subject: " + subject, raw);
+        Assert.Contains("Return-Path: <alice@uc.test>", raw);
+        Assert.Equal(before, Tree(bankStore));
     }
 
     /// <summary>The DNS process's trace file once it holds a DnsQuery matching <paramref name="match"/> (it is flushed once a second).</summary>

@@ -33,16 +33,19 @@ internal sealed class MailboxReader(DashboardContext context, DashboardViewer vi
 
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
-    private MessageStore Store => context.Lab.Store;
+    // A site this process runs has its mail in the lab's store; another's is in a followed data directory, if any.
+    private MessageStore StoreOf(MailboxOwner owner) =>
+        context.Lab.RunningSites.Contains(owner.Site) ? context.Lab.Store : context.Lab.StoreHolding(owner.Address) ?? context.Lab.Store;
 
     /// <summary>
     /// The mailboxes the viewer may see: the users of the sites this process runs, and postmaster@ each of their
-    /// domains (always accepted, RFC 5321 §4.5.1; DMARC and TLS reports arrive there). Sites run elsewhere (<c>--only</c>) have their store there.
+    /// domains (always accepted, RFC 5321 §4.5.1; DMARC and TLS reports arrive there). Sites run elsewhere (<c>--only</c>) have their store there,
+    /// and are listed too when this dashboard follows other processes' data directories (read-only: the classroom).
     /// </summary>
     public IReadOnlyList<MailboxOwner> Visible()
     {
         var all = new List<MailboxOwner>();
-        foreach (var site in context.Lab.Definition.Sites.Where(s => context.Lab.RunningSites.Contains(s.Name)))
+        foreach (var site in context.Lab.Definition.Sites.Where(s => context.Lab.RunningSites.Contains(s.Name) || context.Lab.FollowedStores.Count > 0))
         {
             all.AddRange(site.Users.Select(u => new MailboxOwner(u.Address, site.Name)));
             foreach (var domain in site.Domains)
@@ -76,9 +79,9 @@ internal sealed class MailboxReader(DashboardContext context, DashboardViewer vi
     private async Task<IReadOnlyList<FolderSummary>> FoldersAsync(MailboxOwner owner, CancellationToken ct)
     {
         var list = new List<FolderSummary>();
-        foreach (var name in Store.ListFolders(owner.Address).Take(MaxFolders))
+        foreach (var name in StoreOf(owner).ListFolders(owner.Address).Take(MaxFolders))
         {
-            if (await Store.PeekAsync(owner.Address, name, ct).ConfigureAwait(false) is { } s)
+            if (await StoreOf(owner).PeekAsync(owner.Address, name, ct).ConfigureAwait(false) is { } s)
             {
                 list.Add(new FolderSummary(name, s.Messages.Count, s.Unseen, s.TotalSize, s.UidValidity, s.UidNext));
             }
@@ -92,7 +95,7 @@ internal sealed class MailboxReader(DashboardContext context, DashboardViewer vi
     /// </summary>
     public async Task<MessagePage?> MessagesAsync(MailboxOwner owner, string folder, int limit, uint? before, CancellationToken ct)
     {
-        if (await Store.PeekAsync(owner.Address, folder, ct).ConfigureAwait(false) is not { } s) return null;
+        if (await StoreOf(owner).PeekAsync(owner.Address, folder, ct).ConfigureAwait(false) is not { } s) return null;
         int end = before is { } b ? FolderSnapshot.LowerBound(s.Messages, b) : s.Messages.Count;
         int start = Math.Max(0, end - limit);
         var queueIds = QueueIds();
@@ -100,7 +103,7 @@ internal sealed class MailboxReader(DashboardContext context, DashboardViewer vi
         for (int i = end - 1; i >= start; i--)
         {
             var m = s.Messages[i];
-            if (await Store.PeekMessageAsync(owner.Address, folder, m.Uid, ct).ConfigureAwait(false) is not (var current, var content)) continue; // expunged meanwhile
+            if (await StoreOf(owner).PeekMessageAsync(owner.Address, folder, m.Uid, ct).ConfigureAwait(false) is not (var current, var content)) continue; // expunged meanwhile
             HeaderList? headers;
             await using (content.ConfigureAwait(false))
             {
@@ -117,8 +120,8 @@ internal sealed class MailboxReader(DashboardContext context, DashboardViewer vi
     /// <summary>One message: headers, MIME tree, raw source up to <see cref="MaxRawOctets"/>. Null when it does not exist.</summary>
     public async Task<MessageView?> MessageAsync(MailboxOwner owner, string folder, uint uid, CancellationToken ct)
     {
-        if (await Store.PeekAsync(owner.Address, folder, ct).ConfigureAwait(false) is not { } s) return null;
-        if (await Store.PeekMessageAsync(owner.Address, folder, uid, ct).ConfigureAwait(false) is not (var m, var content)) return null;
+        if (await StoreOf(owner).PeekAsync(owner.Address, folder, ct).ConfigureAwait(false) is not { } s) return null;
+        if (await StoreOf(owner).PeekMessageAsync(owner.Address, folder, uid, ct).ConfigureAwait(false) is not (var m, var content)) return null;
         await using (content.ConfigureAwait(false))
         {
             var bytes = new byte[(int)Math.Min(content.Length, MaxRawOctets)];
@@ -137,7 +140,7 @@ internal sealed class MailboxReader(DashboardContext context, DashboardViewer vi
 
     /// <summary>The message's file opened for reading (the caller disposes it); null when it does not exist.</summary>
     public async Task<Stream?> OpenAsync(MailboxOwner owner, string folder, uint uid, CancellationToken ct) =>
-        await Store.PeekMessageAsync(owner.Address, folder, uid, ct).ConfigureAwait(false) is (_, var content) ? content : null;
+        await StoreOf(owner).PeekMessageAsync(owner.Address, folder, uid, ct).ConfigureAwait(false) is (_, var content) ? content : null;
 
     /// <summary>The flags as IMAP names them: system flags (RFC 9051 §2.3.2), then the folder's keywords.</summary>
     internal static IReadOnlyList<string> Flags(StoredMessage m, IReadOnlyList<string> keywords)

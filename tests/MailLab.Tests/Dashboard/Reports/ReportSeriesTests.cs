@@ -110,14 +110,24 @@ public sealed class ReportSeriesTests
         await Deliver(store, "postmaster@bank.test", Encoding.UTF8.GetBytes(xml + new string(' ', (int)ReportScan.MaxMessageBytes)));
         await Deliver(store, "bob@bank.test", "From: a@uc.test\r\nSubject: hi\r\n\r\nnot a report\r\n"u8.ToArray());
 
-        var all = await ReportScan.ScanAsync(store, store.ListUsers(), default);
+        var all = await ReportScan.ScanAsync(store.ListUsers().Select(m => (store, m)), default);
         Assert.Equal((3, 0), (all.Scanned, all.NotScanned));
         var found = Assert.Single(all.Reports);
         Assert.Equal(("postmaster@bank.test", "r9"), (found.Mailbox, Assert.Single(found.Aggregates).ReportId));
-        Assert.Empty((await ReportScan.ScanAsync(store, ["bob@bank.test"], default)).Reports);
-        Assert.Empty((await ReportScan.ScanAsync(store, ["nobody@bank.test"], default)).Reports);
+        Assert.Empty((await ReportScan.ScanAsync([(store, "bob@bank.test")], default)).Reports);
+        Assert.Empty((await ReportScan.ScanAsync([(store, "nobody@bank.test")], default)).Reports);
         Assert.Null(await ReportScan.FindAsync(store, "postmaster@bank.test", 999, default));
         Assert.NotNull(await ReportScan.FindAsync(store, "postmaster@bank.test", found.Uid, default));
+
+        // Another process's store, read-only (the classroom dashboard): the same report, and nothing written there.
+        string Tree() => string.Join("\n", Directory.EnumerateFileSystemEntries(store.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(p => $"{p} {File.GetLastWriteTimeUtc(p):O}"));
+        string before = Tree();
+        var view = MailLab.Server.Store.MessageStore.ReadOnlyView(store.Root);
+        var seen = await ReportScan.ScanAsync(view.ListUsers().Select(m => (view, m)), default);
+        Assert.Equal((3, found.Uid), (seen.Scanned, Assert.Single(seen.Reports).Uid));
+        Assert.NotNull(await ReportScan.FindAsync(view, "postmaster@bank.test", found.Uid, default));
+        Assert.Equal(before, Tree());
     }
 
     private static async Task Deliver(MailLab.Server.Store.MessageStore store, string to, byte[] bytes)
