@@ -15,7 +15,9 @@ internal sealed record GridStudent(string Student, string Kind);
 /// The exercises judged over the dashboard's in-memory trace with the same code as <c>maillab exercise check</c>
 /// (<see cref="StudentScope"/> then <see cref="ObjectiveChecker"/>). The judging is cached per trace state: a
 /// request while no event arrived reuses the last <see cref="Snapshot"/>, so polling pages cost nothing
-/// between events, and one snapshot serves every viewer.
+/// between events, and one snapshot serves every viewer. A snapshot whose judging took long (a full ring, a
+/// class of rows) is kept for twice that time even when events arrive, so the grid of a busy lab costs at most
+/// about a third of a core however often it is polled.
 /// </summary>
 internal sealed class ExerciseBoard
 {
@@ -24,9 +26,18 @@ internal sealed class ExerciseBoard
 
     private static readonly ConditionalWeakTable<DashboardContext, ExerciseBoard> Boards = new();
 
+    /// <summary>Judging cheaper than this is redone at every change (a small lab's grid is always current).</summary>
+    public static readonly TimeSpan CheapJudging = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest a changed trace waits for a new snapshot.</summary>
+    public static readonly TimeSpan MaxLag = TimeSpan.FromSeconds(30);
+
     private readonly DashboardContext context;
     private readonly Lock gate = new();
     private Snapshot? current;
+
+    /// <summary>The clock (milliseconds) snapshots are aged by; a test sets its own.</summary>
+    internal Func<long> Clock { get; set; } = () => Environment.TickCount64;
 
     private ExerciseBoard(DashboardContext context, ExerciseCatalog catalog)
     {
@@ -50,14 +61,19 @@ internal sealed class ExerciseBoard
     {
         lock (gate)
         {
-            long count = context.Trace.Count;
-            if (current is null || current.Count != count)
+            long count = context.Trace.Count, now = Clock();
+            if (current is null || (current.Count != count && now - current.Taken >= Lag(current.Cost).TotalMilliseconds))
             {
-                current = new Snapshot(count, context.Trace.Query(), context.Lab.Definition.Sites.SelectMany(s => s.Users).Select(u => u.Address).ToList());
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                current = new Snapshot(count, context.Trace.Query(), context.Lab.Definition.Sites.SelectMany(s => s.Users).Select(u => u.Address).ToList(), now);
+                current.Charge(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
             return current;
         }
     }
+
+    /// <summary>How long a snapshot that cost <paramref name="cost"/> to build and judge is kept while the trace changes.</summary>
+    internal static TimeSpan Lag(TimeSpan cost) => cost < CheapJudging ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(2 * cost.Ticks, MaxLag.Ticks));
 
     /// <summary>
     /// The retained events at one moment, numbered once, with each student's scope and each verdict computed at
@@ -68,9 +84,12 @@ internal sealed class ExerciseBoard
         private readonly ConcurrentDictionary<string, IReadOnlyList<RecordedEvent>> scopes = new(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentDictionary<(int, string), IReadOnlyList<ObjectiveResult>> verdicts = new();
 
-        public Snapshot(long count, IReadOnlyList<TraceEvent> events, IReadOnlyList<string> users)
+        private long costTicks;
+
+        public Snapshot(long count, IReadOnlyList<TraceEvent> events, IReadOnlyList<string> users, long taken = 0)
         {
             Count = count;
+            Taken = taken;
             Events = RecordedEvent.Number(events);
             LastSeq = events.Count == 0 ? 0 : events.Max(e => e.Sequence);
             var rows = users.Distinct(StringComparer.OrdinalIgnoreCase).Select(u => new GridStudent(u, "address")).ToList();
@@ -82,6 +101,15 @@ internal sealed class ExerciseBoard
 
         /// <summary>How many events the trace had ever appended when this was taken (the cache key).</summary>
         public long Count { get; }
+
+        /// <summary>When it was taken, by the board's clock.</summary>
+        public long Taken { get; }
+
+        /// <summary>The time spent building it and judging in it so far.</summary>
+        public TimeSpan Cost => TimeSpan.FromTicks(Interlocked.Read(ref costTicks));
+
+        /// <summary>Adds <paramref name="spent"/> to <see cref="Cost"/>.</summary>
+        internal void Charge(TimeSpan spent) => Interlocked.Add(ref costTicks, spent.Ticks);
 
         /// <summary>The newest sequence number judged (0: none).</summary>
         public long LastSeq { get; }
@@ -100,7 +128,13 @@ internal sealed class ExerciseBoard
 
         /// <summary>Every objective of <paramref name="exercise"/> judged over <paramref name="student"/>'s events.</summary>
         public IReadOnlyList<ObjectiveResult> Judge(Exercise exercise, string student) =>
-            verdicts.GetOrAdd((exercise.Number, student.ToLowerInvariant()), _ => ObjectiveChecker.Check(exercise, Scope(student)));
+            verdicts.GetOrAdd((exercise.Number, student.ToLowerInvariant()), _ =>
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var result = ObjectiveChecker.Check(exercise, Scope(student));
+                Charge(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                return result;
+            });
 
         /// <summary>
         /// The addresses students connected from: every event a connection from outside the lab caused (no

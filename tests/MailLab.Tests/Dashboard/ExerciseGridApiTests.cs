@@ -196,21 +196,49 @@ public sealed class ExerciseGridApiTests
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
     }
 
-    [Fact]
-    public void The_board_judges_once_per_trace_state_and_lists_client_addresses_up_to_its_bound()
+    // A board over its own trace (no lab running), and a way to add a student's request to that trace.
+    private static (ExerciseBoard Board, Action<string, string?> Request) Board()
     {
         var tracer = new Tracer(new TraceStream(), null, false);
         var definition = LabDefinitionLoader.Parse(TestLab.LabYaml(), "test-lab.yml");
         string data = TempDir.New("board");
         var store = new MailLab.Server.Store.MessageStore(Path.Combine(data, "mail"));
         var context = new DashboardContext(new DashboardLab(definition, data, () => [], new HashSet<string>(), null, store), tracer.Stream, false, CancellationToken.None);
-        var board = ExerciseBoard.Of(context);
+        return (ExerciseBoard.Of(context), (client, origin) => tracer.Emit("lab", TraceRole.WEB, null, null, TraceKind.WebRequest, $"GET /pki/ca.crt from {client}: 200",
+            new Dictionary<string, object?> { ["Method"] = "GET", ["Path"] = "/pki/ca.crt", ["Query"] = "", ["Status"] = 200, ["Client"] = client, ["Octets"] = 1200L, ["DurationMs"] = 1 }, origin));
+    }
+
+    [Fact]
+    public void A_snapshot_that_was_costly_to_judge_is_kept_for_twice_its_cost_while_events_arrive()
+    {
+        var (board, request) = Board();
+        long now = 1_000;
+        board.Clock = () => now;
+        var costly = board.Now();
+        costly.Charge(TimeSpan.FromSeconds(1)); // as if judging a full ring for a class had taken a second
+        request("127.0.0.7", null);
+        Assert.Same(costly, board.Now()); // the trace changed, but the snapshot is younger than 2 s
+        now += 1_990;
+        Assert.Same(costly, board.Now());
+        now += 8_000; // past 2 × (1 s + the real building time, milliseconds)
+        var next = board.Now();
+        Assert.NotSame(costly, next);
+        Assert.Contains(new GridStudent("127.0.0.7", "ip"), next.Students);
+        request("127.0.0.8", null);
+        Assert.NotSame(next, board.Now()); // cheap to judge: redone at once, with no time passing
+        Assert.Equal(TimeSpan.Zero, ExerciseBoard.Lag(TimeSpan.FromMilliseconds(249)));
+        Assert.Equal(ExerciseBoard.MaxLag, ExerciseBoard.Lag(TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public void The_board_judges_once_per_trace_state_and_lists_client_addresses_up_to_its_bound()
+    {
+        var (board, request) = Board();
         var empty = board.Now();
         Assert.Same(empty, board.Now());
         Assert.Equal(5, empty.Students.Count);
 
-        void Request(string client, string? origin = null) => tracer.Emit("lab", TraceRole.WEB, null, null, TraceKind.WebRequest, $"GET /pki/ca.crt from {client}: 200",
-            new Dictionary<string, object?> { ["Method"] = "GET", ["Path"] = "/pki/ca.crt", ["Query"] = "", ["Status"] = 200, ["Client"] = client, ["Octets"] = 1200L, ["DurationMs"] = 1 }, origin);
+        void Request(string client, string? origin = null) => request(client, origin);
         Request("127.0.0.7");
         Request("127.0.1.1", LabOrigin.Relay); // the lab's own request: nobody's row
         var next = board.Now();
