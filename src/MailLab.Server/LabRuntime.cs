@@ -86,6 +86,10 @@ public sealed partial class LabRuntime : IAsyncDisposable
         listeners.Select(l => l.Info).Concat(Dns is null ? [] : [Dns.Info]).Concat(Web is null ? [] : [Web.Info])
             .Concat(Dashboard is null ? [] : [Dashboard.Info]).Concat(attackers.Listeners).ToList();
 
+    /// <summary>The health of a listener of <see cref="Listeners"/>: the mail listeners' and the DNS's; null for the web services.</summary>
+    public ListenerHealth? HealthOf(ListenerInfo info) =>
+        Dns is { } dns && dns.Info == info ? dns.Health : listeners.FirstOrDefault(l => l.Info == info)?.Health;
+
     /// <summary>Path of the listeners.json file written at start.</summary>
     public string ListenersFile => Path.Combine(DataDirectory, "listeners.json");
 
@@ -235,7 +239,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         dns?.Start();
         web?.Start();
         dashboard?.Start(new Dashboard.DashboardLab(lab, dataDirectory, () => runtime.Listeners,
-            sites.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase), zones, store, lab.Dashboard.Follow.Select(Path.GetFullPath).ToList()));
+            sites.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase), zones, store, lab.Dashboard.Follow.Select(Path.GetFullPath).ToList(), runtime.HealthOf));
         runtime.attackers.Start();
         foreach (var h in hosts)
         {

@@ -16,6 +16,7 @@ namespace MailLab.Server.Dashboard;
 /// <param name="Zones">The lab DNS's zones; null when the DNS runs elsewhere.</param>
 /// <param name="Store">The message store of the running sites (the same instance the MDA, POP3 and IMAP use: one owner per root).</param>
 /// <param name="Followed">Data directories of other <c>maillab up</c> processes this dashboard follows (<c>dashboard: follow:</c>).</param>
+/// <param name="Health">A listener's health now, where it can be read without a connection (null: not read).</param>
 internal sealed record DashboardLab(
     LabDefinition Definition,
     string DataDirectory,
@@ -23,7 +24,8 @@ internal sealed record DashboardLab(
     IReadOnlySet<string> RunningSites,
     ZoneStore? Zones,
     MessageStore Store,
-    IReadOnlyList<string>? Followed = null)
+    IReadOnlyList<string>? Followed = null,
+    Func<ListenerInfo, ListenerHealth?>? Health = null)
 {
     /// <summary>Read-only views of the followed processes' stores (<see cref="MessageStore.ReadOnlyView"/>), in <see cref="Followed"/> order.</summary>
     public IReadOnlyList<MessageStore> FollowedStores { get; } =

@@ -52,11 +52,13 @@ internal static class LabPage
     private static void Listeners(StringBuilder b, IReadOnlyList<LabApi.Listener> listeners, string caption)
     {
         b.Append("<table class=\"listeners\"><caption class=\"sr\">").Append(Enc(caption))
-            .Append("</caption><thead><tr><th scope=\"col\">Role</th><th scope=\"col\">Address:port</th><th scope=\"col\">TLS</th><th scope=\"col\">Status</th></tr></thead><tbody>");
+            .Append("</caption><thead><tr><th scope=\"col\">Role</th><th scope=\"col\">Address:port</th><th scope=\"col\">TLS</th><th scope=\"col\">Status</th><th scope=\"col\">Sessions</th></tr></thead><tbody>");
         foreach (var l in listeners)
         {
             b.Append("<tr><td>").Append(Enc(l.Role)).Append("</td><td><code>").Append(Enc(l.Address)).Append(':').Append(l.Port)
-                .Append("</code></td><td>").Append(Enc(l.Tls)).Append("</td><td>").Append(Mark(l.Status == "listening", l.Status)).Append("</td></tr>");
+                .Append("</code></td><td>").Append(Enc(l.Tls)).Append("</td><td>")
+                .Append(l.Status == "not probed" ? "<span aria-hidden=\"true\">–</span> not probed" : Mark(l.Status == "listening", l.Status))
+                .Append("</td><td class=\"num\">").Append(l.Sessions?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "").Append("</td></tr>");
         }
         b.Append("</tbody></table>\n");
     }

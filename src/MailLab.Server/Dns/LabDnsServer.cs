@@ -101,6 +101,18 @@ public sealed class LabDnsServer : IAsyncDisposable
         (udp, tcp) = (null, null);
     }
 
+    /// <summary>Whether both loops serve their sockets now (one status when they agree).</summary>
+    public ListenerHealth Health
+    {
+        get
+        {
+            bool stopping = shutdown.IsCancellationRequested;
+            string overUdp = ListenerHealth.Of(tasks.ElementAtOrDefault(0), udp, stopping, stream: false);
+            string overTcp = ListenerHealth.Of(tasks.ElementAtOrDefault(1), tcp, stopping);
+            return new(overUdp == overTcp ? overUdp : $"UDP {overUdp}, TCP {overTcp}");
+        }
+    }
+
     /// <summary>Starts answering.</summary>
     public void Start()
     {

@@ -47,6 +47,9 @@ internal sealed class TcpListenerHost : IAsyncDisposable
     /// <summary>Sessions running now.</summary>
     public int ActiveSessions => sessions.Count;
 
+    /// <summary>Whether it accepts connections now, and its sessions.</summary>
+    public ListenerHealth Health => new(ListenerHealth.Of(acceptLoop, socket, shutdown.IsCancellationRequested), sessions.Count);
+
     /// <summary>Binds and listens; throws <see cref="ListenerBindException"/> with the reason.</summary>
     public void Bind()
     {

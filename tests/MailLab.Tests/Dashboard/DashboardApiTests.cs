@@ -51,7 +51,10 @@ public sealed class DashboardApiTests : IAsyncLifetime
         Assert.Contains(uc.GetProperty("listeners").EnumerateArray(), l => l.GetProperty("role").GetString() == "MSA"
             && l.GetProperty("port").GetInt32() == msa.Port && l.GetProperty("tls").GetString() == "starttls" && l.GetProperty("address").GetString() == "127.0.1.1");
         Assert.Equal(["alice@uc.test"], uc.GetProperty("users").EnumerateArray().Select(u => u.GetString()));
+        Assert.All(uc.GetProperty("listeners").EnumerateArray(), l => Assert.Equal("listening", l.GetProperty("status").GetString()));
+        Assert.All(uc.GetProperty("listeners").EnumerateArray(), l => Assert.True(l.GetProperty("sessions").GetInt32() >= 0));
         Assert.Contains(json.GetProperty("services").EnumerateArray(), l => l.GetProperty("role").GetString() == "DASHBOARD");
+        Assert.Contains(json.GetProperty("services").EnumerateArray(), l => l.GetProperty("role").GetString() == "DNS" && l.GetProperty("status").GetString() == "listening");
         Assert.Contains(json.GetProperty("zones").EnumerateArray(), z => z.GetProperty("origin").GetString() == "bank.test");
         Assert.Contains("dmarc-monitor-only", json.GetProperty("switchesOn").EnumerateArray().Select(s => s.GetString()));
         Assert.DoesNotContain("lab-alice", body);
