@@ -87,6 +87,7 @@ if [[ -z ${INBENCH_IN_NS:-} ]]; then
 fi
 
 ip link set lo up
+ip addr add "192.0.2.53/32" dev lo   # DNS_ADDR below
 MAILLAB_EXE=${MAILLAB:-$REPO/src/MailLab/bin/Release/net10.0/maillab}
 [[ -x $MAILLAB_EXE ]] || die "maillab executable not found: $MAILLAB_EXE"
 [[ -f $LOADGEN_DLL ]] || die "load generator not built: $LOADGEN_DLL"
@@ -96,9 +97,12 @@ SITE=bank
 AUTHSERV=mx.$DOMAIN         # authserv-id of every Authentication-Results the bench counts
 MAILLAB_ADDR=127.0.2.1
 POSTFIX_ADDR=127.0.0.1
-DNS_ADDR=127.0.9.1
-PASS_DOMAIN=pass.test       # SPF passes for 127.0.50.0/24, the generator's pass-net
-FAIL_DOMAIN=fail.test       # the same record; mail comes from 127.0.60.x, so SPF fails (-all)
+# Not in 127.0.0.0/8: OpenDKIM's libunbound never queries loopback addresses unless configured, and its
+# configuration file (ResolverConfiguration) is parsed with a non-reentrant scanner that crashed it at 10 sessions.
+DNS_ADDR=192.0.2.53
+# Not under test.: libunbound answers NXDOMAIN itself for the special-use name test. (RFC 6761 §6.2).
+PASS_DOMAIN=pass.example    # SPF passes for 127.0.50.0/24, the generator's pass-net
+FAIL_DOMAIN=fail.example    # the same record; mail comes from 127.0.60.x, so SPF fails (-all)
 RSA_SEL=rsa2048
 ED_SEL=ed25519
 USERS="warmup $(for s in $SESSIONS; do printf 's%s ' "$s"; done)"

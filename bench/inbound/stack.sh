@@ -128,11 +128,7 @@ PidFile                 $milter/opendkim.pid
 AuthservID              $AUTHSERV
 AlwaysAddARHeader       true
 Nameservers             $DNS_ADDR
-ResolverConfiguration   $PF_CONF/opendkim-unbound.conf
 EOF
-  # OpenDKIM resolves with libunbound, which by default never asks an address in 127.0.0.0/8 and
-  # answers NXDOMAIN itself for the special-use name test. (RFC 6761 §6.2): turn both off.
-  printf 'server:\n  do-not-query-localhost: no\n  local-zone: "test." nodefault\n' >"$PF_CONF/opendkim-unbound.conf"
   echo "192.0.2.1" >"$milter/ignore-hosts"   # opendmarc ignores 127.0.0.1 by default; nothing of ours
   cat >"$PF_CONF/opendmarc.conf" <<EOF
 Syslog                  false
@@ -225,7 +221,7 @@ EOF
   mkdir "$CG" || die "cannot make the cgroup $CG (cgroup v1 cpuacct expected)"
   (
     echo "$BASHPID" >"$CG/cgroup.procs"
-    opendkim -x "$PF_CONF/opendkim.conf" || exit 1
+    opendkim -f -x "$PF_CONF/opendkim.conf" >"$TMP/postfix/opendkim.log" 2>&1 &
     opendmarc -c "$PF_CONF/opendmarc.conf" || exit 1
     postfix -c "$PF_CONF" start >"$TMP/postfix/start.log" 2>&1 || { cat "$TMP/postfix/start.log" >&2; exit 1; }
   ) || die "the reference stack did not start"
@@ -257,6 +253,9 @@ stop_stack() {
   done
   if [[ -n $CG && -d $CG ]]; then
     for _ in $(seq 50); do [[ -z $(cat "$CG/cgroup.procs" 2>/dev/null) ]] && break; sleep 0.2; done
+    # Whatever is left in the stack's own cgroup was started by this script: end it by its id.
+    for pid in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    sleep 0.2
     rmdir "$CG" 2>/dev/null || note "cgroup $CG still has processes: $(tr '\n' ' ' <"$CG/cgroup.procs")"
   fi
 }
