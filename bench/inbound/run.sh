@@ -186,7 +186,15 @@ if [[ $WARMUP -gt 0 ]]; then
   done
 fi
 
-declare -A RATE DELIV CPU MEM GEN DNS
+# The maillab process's own CPU while nothing arrives: the floor under the "DNS for Postfix" column.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+t0=$(ticks "$ML_PID"); sleep 5; t1=$(ticks "$ML_PID")
+IDLE=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) * 1000 / hz / 5}')
+note "maillab idle: $IDLE ms CPU per second"
+# Lines of the JSON trace (every file of the directory, should it roll): events per message.
+trace_lines() { cat "$ML_DATA"/trace/*.json* 2>/dev/null | wc -l; }
+
+declare -A RATE DELIV CPU MEM GEN DNS EVENTS
 LOSS=""
 LOADS=""
 for s in $SESSIONS; do
@@ -194,6 +202,7 @@ for s in $SESSIONS; do
     want "$st" || continue
     note "run: $st, $s sessions, $MESSAGES messages (load $(cut -d' ' -f1-3 /proc/loadavg))"
     LOADS+="$st@$s: $(cut -d' ' -f1 /proc/loadavg); "
+    [[ $st == maillab ]] && lines0=$(trace_lines)
     r=$(measure "$st" "s$s" "$s" "$MESSAGES" "s$s") || true
     note "  $r"
     RATE[$st,$s]=$(jf "$r" rate)
@@ -204,6 +213,9 @@ for s in $SESSIONS; do
     if [[ $st == maillab ]]; then
       kill -0 "$ML_PID" 2>/dev/null || die "maillab died during the $s-session run"
       MEM[$st,$s]=$(hwm_mb "$ML_PID")
+      EVENTS[$s]=$(awk -v a="$lines0" -v b="$(trace_lines)" -v n="$MESSAGES" 'BEGIN {printf "%.1f", (b - a) / n}')
+      # Tracing is part of the measured path: a run that wrote no trace measured something else.
+      awk -v e="${EVENTS[$s]}" 'BEGIN {exit !(e >= 1)}' || LOSS+=" maillab@$s(no trace events written)"
     else
       MEM[$st,$s]=$(awk -v k="$(jf "$r" peak_pss_kb)" 'BEGIN {printf "%.0f", k/1024}')
       DNS[$s]=$(jf "$r" dns_cpu_ms_per_msg)
@@ -236,6 +248,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) pr
   echo "- CPU ms/msg over that span: MailLab = the maillab process (/proc/PID/stat); Postfix = its cgroup's cpuacct.usage"
   echo "  (master, smtpd, cleanup, qmgr, virtual, trivial-rewrite, policyd-spf, opendkim, opendmarc, exited ones included);"
   echo "  DNS = the maillab process's CPU during the Postfix run (its lab DNS answers the milters; not in Postfix's figure)"
+  echo "- MailLab idle (before the runs): $IDLE ms CPU per second; trace events per message (lines of trace.jsonl): $(for s in $SESSIONS; do printf '%s at %s, ' "${EVENTS[$s]:--}" "$s"; done)"
   echo "- peak MB: MailLab VmHWM (cumulative over the runs); Postfix the peak of the cgroup's summed PSS, sampled every 0.25 s"
   echo
   echo "| sessions | MailLab msg/s | Postfix stack msg/s | ratio | MailLab CPU ms/msg | Postfix stack CPU ms/msg | DNS for Postfix ms/msg | MailLab peak MB | Postfix stack peak MB | generator CPU ms/msg (ML, PF) | delivered/sent (ML, PF) |"
