@@ -65,36 +65,35 @@ for (int w = 0; w < workers.Length; w++)
 {
     workers[w] = Task.Run(async () =>
     {
-        SmtpClientSession? reused = null;
+        // With --reuse a worker keeps one connection per net (SPF pass, SPF fail): any address of a net
+        // gives the same verdict, so a message may go over the connection opened for an earlier one.
+        var open = new Dictionary<bool, SmtpClientSession>();
         int i;
         while ((i = Interlocked.Increment(ref next)) < messages.Length)
         {
             var m = messages[i];
             string? error;
+            SmtpClientSession? session = null;
             try
             {
-                if (reused is null || reused.Bind != m.Bind)
+                if (!open.Remove(m.SpfPasses, out session))
                 {
-                    if (reused is not null) await reused.QuitAsync();
-                    reused = await SmtpClientSession.OpenAsync(server, m.Bind, o.Helo, o.ReplyTimeout);
+                    session = await SmtpClientSession.OpenAsync(server, m.Bind, o.Helo, o.ReplyTimeout);
                 }
-                error = await reused.SendAsync(m.Sender, o.To, m.Wire);
-                if (!o.Reuse || error is not null)
-                {
-                    if (error is null) await reused.QuitAsync(); else reused.Dispose();
-                    reused = null;
-                }
+                error = await session.SendAsync(m.Sender, o.To, m.Wire);
+                if (o.Reuse && error is null) open[m.SpfPasses] = session;
+                else if (error is null) await session.QuitAsync();
+                else session.Dispose();
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or SmtpProtocolException)
             {
                 error = e is SmtpProtocolException p ? p.Message : e.GetType().Name + ": " + e.Message;
-                reused?.Dispose();
-                reused = null;
+                session?.Dispose();
             }
             if (error is null) Interlocked.Increment(ref accepted);
             else lock (errors) errors[error] = errors.GetValueOrDefault(error) + 1;
         }
-        if (reused is not null) await reused.QuitAsync();
+        foreach (var s in open.Values) await s.QuitAsync();
     });
 }
 await Task.WhenAll(workers);

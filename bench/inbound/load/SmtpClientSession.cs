@@ -10,23 +10,17 @@ namespace MailLab.Bench.InboundLoad;
 /// </summary>
 internal sealed class SmtpClientSession : IDisposable
 {
-    private readonly Socket socket;
     private readonly NetworkStream stream;
     private readonly TimeSpan timeout;
     private readonly byte[] buffer = new byte[4096];
     private int start;
     private int end;
 
-    private SmtpClientSession(Socket socket, IPAddress bind, TimeSpan timeout)
+    private SmtpClientSession(Socket socket, TimeSpan timeout)
     {
-        this.socket = socket;
         stream = new NetworkStream(socket, ownsSocket: true);
-        Bind = bind;
         this.timeout = timeout;
     }
-
-    /// <summary>The client address the session is bound to.</summary>
-    public IPAddress Bind { get; }
 
     /// <summary>Connects from <paramref name="bind"/>, reads the greeting and says EHLO.</summary>
     public static async Task<SmtpClientSession> OpenAsync(IPEndPoint server, IPAddress bind, string helo, TimeSpan timeout)
@@ -37,7 +31,7 @@ internal sealed class SmtpClientSession : IDisposable
         {
             s.Bind(new IPEndPoint(bind, 0));
             using (var cts = new CancellationTokenSource(timeout)) await s.ConnectAsync(server, cts.Token);
-            session = new SmtpClientSession(s, bind, timeout);
+            session = new SmtpClientSession(s, timeout);
             await session.ExpectAsync("greeting", 220);
             await session.CommandAsync("EHLO " + helo, 250);
             return session;
