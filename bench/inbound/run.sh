@@ -14,7 +14,7 @@ and to Postfix + OpenDKIM + OpenDMARC + policyd-spf, at 1, 10 and 100 concurrent
 a private network and mount namespace, where the lab DNS answers on 127.0.9.1:53 for both stacks.
 Reports msg/s durably in the Maildir, server CPU ms per message, peak memory, the generator's CPU,
 and checks the Authentication-Results / Received-SPF of every delivered message.
-Must run as root; apt-gets postfix, opendkim, opendmarc, postfix-policyd-spf-python if missing.
+Must run as root; apt-gets postfix, opendkim, opendmarc, postfix-policyd-spf-python, bind9-dnsutils (dig) if missing.
 
 Environment (defaults in brackets):
   BENCH_ONLY        both | postfix | maillab                       [both]
@@ -61,7 +61,7 @@ want() { [[ $ONLY == both || $ONLY == "$1" ]]; }
 # Outside the namespace: install and build (both may need the network), then re-run inside.
 if [[ -z ${INBENCH_IN_NS:-} ]]; then
   missing=""
-  for pkg in postfix opendkim opendmarc postfix-policyd-spf-python; do
+  for pkg in postfix opendkim opendmarc postfix-policyd-spf-python bind9-dnsutils; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=" $pkg"
   done
   if [[ -n $missing ]]; then
