@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -73,7 +74,9 @@ internal static class DashboardAccess
         {
             if (await ReadForm(http) is { } refused) return refused;
             if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest("the form is stale: reload the page");
+            var who = DashboardViewer.From(http.User);
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            if (who.Role != DashboardRole.None) Trace(http, who.Name, "signed out", who.Role);
             return Results.Redirect("/signin", preserveMethod: false);
         }).ExcludeFromDescription();
     }
@@ -103,6 +106,7 @@ internal static class DashboardAccess
         {
             viewer = new(DashboardRole.Student, found.Address);
         }
+        Trace(http, viewer?.Name ?? user, viewer is null ? "refused" : "signed in", viewer?.Role ?? DashboardRole.None);
         if (viewer is null)
         {
             // A pause before the answer slows password guessing, as the mail listeners' auth-failure-delay does.
@@ -114,6 +118,18 @@ internal static class DashboardAccess
             CookieAuthenticationDefaults.AuthenticationScheme);
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
         return Results.Redirect(target, preserveMethod: false);
+    }
+
+    // The user's own act (no Origin), by the name they typed; never the password. The address is `Remote`, not `Client`:
+    // an instructor's laptop signing in is not a student's workstation on the exercise grid.
+    private static void Trace(HttpContext http, string user, string result, DashboardRole role)
+    {
+        string remote = http.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : "";
+        string roleName = role.ToString().ToLowerInvariant();
+        DashboardContext.Of(http).Tracer?.Emit("lab", TraceRole.WEB, null, null, TraceKind.DashboardSignIn,
+            result == "refused" ? $"dashboard sign-in refused for {user} from {remote}: wrong lab address or password"
+                : $"dashboard {(result == "signed in" ? "sign-in" : "sign-out")}: {user} ({roleName}) from {remote}",
+            new Dictionary<string, object?> { ["User"] = user, ["Result"] = result, ["As"] = role == DashboardRole.None ? null : roleName, ["Remote"] = remote });
     }
 
     /// <summary>Reads the posted form within the limits; the answer to send instead when it is not a form or is too large.</summary>

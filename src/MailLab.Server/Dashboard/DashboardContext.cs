@@ -7,7 +7,7 @@ namespace MailLab.Server.Dashboard;
 /// What every dashboard route reads: the running lab, its in-memory trace, the access mode and the
 /// dashboard's shutdown. Later API modules (journey, mailboxes, DNS) take it with <see cref="Of"/>.
 /// </summary>
-internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool signInRequired, CancellationToken stopping)
+internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool signInRequired, CancellationToken stopping, Tracer? tracer = null)
 {
     /// <summary>Most event streams (<c>/api/trace/stream</c>) open at once; one more gets 503.</summary>
     public const int MaxStreams = 100;
@@ -23,6 +23,9 @@ internal sealed class DashboardContext(DashboardLab lab, TraceStream trace, bool
 
     /// <summary>The in-memory trace (ring and live subscriptions).</summary>
     public TraceStream Trace { get; } = trace;
+
+    /// <summary>Traces what users do at the dashboard (<see cref="TraceKind.DashboardSignIn"/>); null in tests that need no events.</summary>
+    public Tracer? Tracer { get; } = tracer;
 
     /// <summary>Whether a sign-in is needed (bound beyond loopback, or <c>require-sign-in</c>).</summary>
     public bool SignInRequired { get; } = signInRequired;

@@ -92,7 +92,7 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <summary>Lets requests through, reading the running lab.</summary>
     internal void Start(DashboardLab lab)
     {
-        started.TrySetResult(new DashboardContext(lab, tracer.Stream, SignInRequired, stopping.Token));
+        started.TrySetResult(new DashboardContext(lab, tracer.Stream, SignInRequired, stopping.Token, tracer));
         string following = "";
         if (settings.Follow.Count > 0)
         {

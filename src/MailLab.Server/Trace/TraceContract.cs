@@ -102,6 +102,8 @@ internal static class TraceContract
         // The STARTTLS stripping attack (issue 16 part 5).
         [TraceKind.AttackerSaw] = "Direction Line Client Server Octets:int Subject Reason MessageId",
         [TraceKind.StarttlsStripped] = "Action Line Client Server",
+        // The dashboard (issue 17).
+        [TraceKind.DashboardSignIn] = "User Result As Remote",
     }.ToFrozenDictionary(kv => kv.Key, kv => Parse(kv.Value));
 
     /// <summary>

@@ -99,6 +99,8 @@ public enum TraceKind
     // The STARTTLS stripping attack (issue 16 part 5).
     AttackerSaw,
     StarttlsStripped,
+    // The dashboard (issue 17): who signed in, and who failed to.
+    DashboardSignIn,
 }
 
 /// <summary>The RFC 5598 role (or lab service) that emitted an event.</summary>

@@ -43,6 +43,13 @@ public sealed class Browser : IAsyncDisposable
         return page;
     }
 
+    /// <summary>
+    /// How the tests wait for a navigation: until its document commits, never for its load event. Under load
+    /// (load average 15 to 40 on these 2 cores) Playwright's wait for "load" ran out now and then though the URL was
+    /// right and the network idle; the step after every wait is an assertion or action that waits for the content itself.
+    /// </summary>
+    public static PageWaitForURLOptions Committed => new() { WaitUntil = WaitUntilState.Commit };
+
     public static Task Shot(IPage page, string name) => page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = false });
 
     public async ValueTask DisposeAsync()

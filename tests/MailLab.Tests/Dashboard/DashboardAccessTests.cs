@@ -53,6 +53,12 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/lab")).StatusCode);
         var noInstructor = await SignIn(http, "instructor", "lab-alice");
         Assert.Equal(HttpStatusCode.Unauthorized, noInstructor.StatusCode);
+        // Both refusals are in the trace, by the name typed and the address they came from, never with the password.
+        var refusals = lab.Events(TraceKind.DashboardSignIn);
+        Assert.Equal([("alice@uc.test", "refused", null, "127.0.0.1"), ("instructor", "refused", null, "127.0.0.1")],
+            refusals.Select(e => (e.Field("User"), e.Field("Result"), e.Field("As"), e.Field("Remote"))));
+        Assert.All(refusals, e => Assert.DoesNotContain("lab-", e.Text + string.Join(" ", e.Fields.Values)));
+        Assert.All(refusals, e => Assert.Equal((TraceRole.WEB, (string?)null), (e.Role, e.Origin)));
 
         using var fresh = Client(lab);
         var forged = await fresh.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["user"] = "alice@uc.test", ["password"] = "lab-alice" }));
@@ -77,6 +83,8 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         Assert.Contains("maillab-dashboard=", cookie);
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        var signIn = Assert.Single(lab.Events(TraceKind.DashboardSignIn));
+        Assert.Equal(("alice@uc.test", "signed in", "student"), (signIn.Field("User"), signIn.Field("Result"), signIn.Field("As")));
 
         var (status, json) = await Json(http, "/api/trace?limit=10000");
         Assert.Equal(HttpStatusCode.OK, status);

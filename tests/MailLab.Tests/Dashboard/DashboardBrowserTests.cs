@@ -25,7 +25,7 @@ public sealed class DashboardBrowserTests
         await page.Keyboard.PressAsync("Tab");
         await Assertions.Expect(page.Locator(".skip")).ToBeFocusedAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Live trace" }).ClickAsync();
-        await page.WaitForURLAsync("**/trace");
+        await page.WaitForURLAsync("**/trace", Browser.Committed);
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Live ·", new() { Timeout = 15_000 });
 
         string session = await Submit(lab, "uc", "alice@uc.test", "lab-alice", "alice@uc.test", "seen live");
@@ -115,7 +115,7 @@ public sealed class DashboardBrowserTests
         var errors = new List<string>();
         var page = await browser.Page(lab, errors);
         await page.GotoAsync("/trace");
-        await page.WaitForURLAsync("**/signin?return=%2Ftrace");
+        await page.WaitForURLAsync("**/signin?return=%2Ftrace", Browser.Committed);
         await page.FillAsync("#user", "alice@uc.test");
         await page.FillAsync("#password", "wrong");
         await page.ClickAsync("button[type=submit]");
@@ -124,8 +124,7 @@ public sealed class DashboardBrowserTests
         await page.FillAsync("#user", "alice@uc.test");
         await page.FillAsync("#password", "lab-alice");
         await page.ClickAsync("button[type=submit]");
-        // After a form's POST-redirect the wait is for the commit (see MailboxBrowserTests); the assertions wait for content.
-        await page.WaitForURLAsync("**/trace", new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync("**/trace", Browser.Committed);
         await Assertions.Expect(page.Locator("#viewer")).ToHaveTextAsync("alice@uc.test");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Live ·", new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator($".trace .rows .row a:text-is('{alice}')").First).ToBeVisibleAsync();
@@ -135,7 +134,7 @@ public sealed class DashboardBrowserTests
         var other = await page.GotoAsync("/sessions/" + bob);
         Assert.Equal(404, other!.Status);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/signin", new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync("**/signin", Browser.Committed);
         await Assertions.Expect(page.Locator("#user")).ToBeVisibleAsync();
         Assert.Empty(errors);
     }

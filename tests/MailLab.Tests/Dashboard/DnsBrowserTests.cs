@@ -23,14 +23,14 @@ public sealed class DnsBrowserTests
         var page = await browser.Page(lab, errors);
         await page.GotoAsync("/");
         await page.GetByRole(AriaRole.Link, new() { Name = "DNS", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/dns");
+        await page.WaitForURLAsync("**/dns", Browser.Committed);
         await Assertions.Expect(page.Locator("table.zones")).ToContainTextAsync("bank.test.zone");
         await Assertions.Expect(page.Locator("#query-log tr.by-lab").First).ToContainTextAsync("lab (resolver)");
         await Assertions.Expect(page.Locator("#query-log tr.by-student").First).ToContainTextAsync("mx.bank.test.");
         await Browser.Shot(page, "dns-zones");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "bank.test." }).ClickAsync();
-        await page.WaitForURLAsync("**/dns/bank.test");
+        await page.WaitForURLAsync("**/dns/bank.test", Browser.Committed);
         await Assertions.Expect(page.Locator("table.records")).ToContainTextAsync("10 mx.bank.test.");
         await Assertions.Expect(page.Locator("#zone-gutter")).ToBeVisibleAsync(); // the script drew the line numbers
 
@@ -63,7 +63,7 @@ public sealed class DnsBrowserTests
         Assert.Equal("www IN A 10.0.0.300", await editor.EvaluateAsync<string>("t => t.value.substring(t.selectionStart, t.selectionEnd)"));
         await page.Keyboard.TypeAsync("www IN A 10.0.0.30");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await page.WaitForURLAsync("**/dns/bank.test?saved=1#edit");
+        await page.WaitForURLAsync("**/dns/bank.test?saved=1#edit", Browser.Committed);
         await Assertions.Expect(page.Locator("#zone-result")).ToContainTextAsync("✓ saved");
         Assert.Equal(IPAddress.Parse("10.0.0.30"), (await Ask(lab, "www.bank.test", DnsType.A)).AnswerData<AddressData>(DnsType.A).Single().Address);
         Assert.Empty(errors);

@@ -14,16 +14,16 @@ public sealed class ExerciseGridBrowserTests
         var errors = new List<string>();
         var page = await browser.Page(lab, errors);
         await page.GotoAsync("/exercises");
-        await page.WaitForURLAsync("**/signin?return=%2Fexercises");
+        await page.WaitForURLAsync("**/signin?return=%2Fexercises", Browser.Committed);
         await page.FillAsync("#user", "instructor");
         await page.FillAsync("#password", InstructorPassword);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/exercises", new() { WaitUntil = WaitUntilState.Commit }); // a POST-redirect: see MailboxBrowserTests
+        await page.WaitForURLAsync("**/exercises", Browser.Committed);
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Exercises");
         await Assertions.Expect(page.Locator("table.exercises tbody tr").First).ToContainTextAsync("0 of 5");
         await Browser.Shot(page, "exercises-list");
         await page.GetByRole(AriaRole.Link, new() { Name = "SMTP by hand, and the envelope versus the header From" }).ClickAsync();
-        await page.WaitForURLAsync("**/exercises/1");
+        await page.WaitForURLAsync("**/exercises/1", Browser.Committed);
         await Assertions.Expect(page.Locator("#live-status")).ToContainTextAsync("Live ·", new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#grid tr[data-student='alice@uc.test'] td[data-objective='greeted-mta']")).ToContainTextAsync("✗ not yet");
         Assert.Equal(0, await page.Locator($"#grid tr[data-student='{ExerciseGridApiTests.Workstation}']").CountAsync());
@@ -68,7 +68,7 @@ public sealed class ExerciseGridBrowserTests
         await page.FillAsync("#user", "alice@uc.test");
         await page.FillAsync("#password", "lab-alice");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/exercises/3");
+        await page.WaitForURLAsync("**/exercises/3", Browser.Committed);
         await Assertions.Expect(page.Locator("#live-status")).ToContainTextAsync("2 of 4 objectives met", new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("section[data-objective='auth-over-tls'] h2")).ToContainTextAsync("✓ met");
         await Assertions.Expect(page.Locator("section[data-objective='auth-over-tls'] ol.evidence li")).ToHaveCountAsync(2);

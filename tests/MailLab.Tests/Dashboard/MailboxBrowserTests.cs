@@ -18,14 +18,11 @@ public sealed class MailboxBrowserTests
         var errors = new List<string>();
         var page = await browser.Page(lab, errors);
         await page.GotoAsync("/mailboxes");
-        await page.WaitForURLAsync("**/signin?return=%2Fmailboxes");
+        await page.WaitForURLAsync("**/signin?return=%2Fmailboxes", Browser.Committed);
         await page.FillAsync("#user", "alice@uc.test");
         await page.FillAsync("#password", "lab-alice");
         await page.ClickAsync("button[type=submit]");
-        // Waits for the redirect to commit, not for the page's load event: twice in 5 local runs under load the URL was
-        // /mailboxes and the network idle, yet Playwright's wait for "load" after the POST-redirect ran out; the
-        // assertions below wait for the page's content themselves.
-        await page.WaitForURLAsync("**/mailboxes", new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync("**/mailboxes", Browser.Committed);
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Mailboxes");
         await Assertions.Expect(page.Locator("table.mailboxes tbody tr")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("table.mailboxes")).ToContainTextAsync("alice@uc.test");
