@@ -8,24 +8,8 @@ using static MailLab.Tests.Dashboard.DashboardKit;
 namespace MailLab.Tests.Dashboard;
 
 /// <summary>The dashboard's JSON API over real HTTP against a running lab (open, loopback access).</summary>
-public sealed class DashboardApiTests : IAsyncLifetime
+public sealed class DashboardApiTests : DashboardLabTest
 {
-    private TestLab lab = null!;
-    private HttpClient http = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = DashboardKit.Lab();
-        http = Client(lab);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        http.Dispose();
-        await lab.DisposeAsync();
-    }
-
     [Fact]
     public async Task Listens_on_the_web_address_and_is_named_in_listeners_json_and_the_trace()
     {

@@ -12,26 +12,10 @@ using static MailLab.Tests.Dashboard.DnsKit;
 namespace MailLab.Tests.Dashboard;
 
 /// <summary>The DNS API over real HTTP (open, loopback dashboard): zones, the editor's check and save, the query log.</summary>
-public sealed class DnsApiTests : IAsyncLifetime
+public sealed class DnsApiTests : DashboardLabTest
 {
     // Appended to a zone file: "www IN A 10.0.0.300" has its address at column 10.
     private const string BrokenRecord = "www IN A 10.0.0.300\n";
-
-    private TestLab lab = null!;
-    private HttpClient http = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = DashboardKit.Lab();
-        http = Client(lab);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        http.Dispose();
-        await lab.DisposeAsync();
-    }
 
     private async Task<string> FileText(string origin) => (await Json(http, "/api/zones/" + origin)).Json.GetProperty("text").GetString()!;
 

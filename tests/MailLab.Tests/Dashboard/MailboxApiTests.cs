@@ -12,23 +12,9 @@ using static MailLab.Tests.Dashboard.MailboxKit;
 namespace MailLab.Tests.Dashboard;
 
 /// <summary>The Mailboxes API (and its pages' HTML) over real HTTP against a running lab with IMAP at uc (open, loopback access).</summary>
-public sealed class MailboxApiTests : IAsyncLifetime
+public sealed class MailboxApiTests : DashboardLabTest
 {
-    private TestLab lab = null!;
-    private HttpClient http = null!;
-
-    public Task InitializeAsync()
-    {
-        lab = ImapLab.Start();
-        http = Client(lab);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        http.Dispose();
-        await lab.DisposeAsync();
-    }
+    protected override TestLab StartLab() => ImapLab.Start();
 
     [Fact]
     public async Task Lists_the_mailboxes_with_their_counts_and_a_mailbox_with_its_folders()
