@@ -16,6 +16,12 @@ internal static class TraceApi
     /// <summary>How long a stream gathers live events before it writes them (a live view a tenth of a second late).</summary>
     public static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The same for a student's stream, which scopes each batch over the whole ring (<see cref="TraceFilter.StudentEvents"/>,
+    /// milliseconds for a full ring): a class of 30 students' tabs then costs a few percent of a core, not most of one.
+    /// </summary>
+    public static readonly TimeSpan StudentBatchWindow = TimeSpan.FromSeconds(1);
+
     /// <summary>Most events one write carries; the rest follow in the next.</summary>
     public const int MaxBatch = 5000;
 
@@ -129,7 +135,7 @@ internal static class TraceApi
                 await woke;
                 // The events of the next moment join this one's write: under load a stream writes a few times a
                 // second, not once per event (50 projector tabs would otherwise wake for each of thousands a second).
-                await Task.Delay(BatchWindow, ct);
+                await Task.Delay(filter.Student is null ? BatchWindow : StudentBatchWindow, ct);
                 continue;
             }
             if (filter.Student is { } who) scope = TraceFilter.StudentEvents(context.Trace.Query(), who);
