@@ -105,7 +105,10 @@ internal sealed class FolderState(string root, string address, string folder, st
             Scan(listing, strays);
             LastLoad = listing is null ? ListingSource.Rebuilt : ListingSource.Merged;
         }
-        messages.Sort((a, b) => a.Uid.CompareTo(b.Uid));
+        if (!IsSorted())
+        {
+            messages.Sort((a, b) => a.Uid.CompareTo(b.Uid)); // a listing is already in order; a directory is not
+        }
         DropDuplicateUids();
         var maxUid = messages.Count > 0 ? messages[^1].Uid : 0;
         NextUid = Math.Max(NextUid, maxUid == uint.MaxValue ? maxUid : maxUid + 1);
@@ -303,6 +306,18 @@ internal sealed class FolderState(string root, string address, string folder, st
                 messages.RemoveAt(messages[i].Directory == CurDir ? i - 1 : i);
             }
         }
+    }
+
+    private bool IsSorted()
+    {
+        for (var i = 1; i < messages.Count; i++)
+        {
+            if (messages[i - 1].Uid > messages[i].Uid)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private int IndexOf(uint uid)

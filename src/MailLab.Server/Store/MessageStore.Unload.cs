@@ -10,6 +10,12 @@ public sealed partial class MessageStore
     /// </summary>
     internal int UnloadFrom { get; init; } = 1_000;
 
+    /// <summary>
+    /// How long a folder stays in memory after its last watcher went: a client that logs in again soon (a script, a
+    /// phone that reconnects) finds it still there. Tests set zero.
+    /// </summary>
+    internal TimeSpan UnloadAfter { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>After dropping at least this many messages, a full compacting collection gives the memory back to the system.</summary>
     internal int CollectFrom { get; init; } = 10_000;
 
@@ -26,6 +32,10 @@ public sealed partial class MessageStore
 
     private async Task UnloadIfUnwatchedAsync(string address, string folder)
     {
+        if (UnloadAfter > TimeSpan.Zero)
+        {
+            await Task.Delay(UnloadAfter).ConfigureAwait(false);
+        }
         if (!folders.TryGetValue(MailboxPath(address, folder), out var f))
         {
             return;
@@ -34,7 +44,7 @@ public sealed partial class MessageStore
         var dropped = 0;
         try
         {
-            // A session may have selected it again while this waited for the lock.
+            // A session may have selected it again meanwhile.
             if (!f.Gone && f.Loaded && f.Count >= UnloadFrom && !watchers.ContainsKey(WatchKey(address, folder)))
             {
                 dropped = f.Unload();

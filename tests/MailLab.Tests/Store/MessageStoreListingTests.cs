@@ -181,7 +181,7 @@ public class MessageStoreListingTests
     {
         var (dir, _, messages) = await ListedAsync();
         using var __ = dir;
-        var store = new MessageStore(dir.Root) { UnloadFrom = 2 };
+        var store = new MessageStore(dir.Root) { UnloadFrom = 2, UnloadAfter = TimeSpan.Zero };
         var info = await store.GetFolderInfoAsync(Alice, "INBOX", None);
         var unloaded = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         store.FolderUnloaded += (_, folder, n) => unloaded.TrySetResult(folder == "INBOX" ? n : -1);
@@ -205,7 +205,7 @@ public class MessageStoreListingTests
     {
         var (dir, _, messages) = await ListedAsync();
         using var __ = dir;
-        var store = new MessageStore(dir.Root) { UnloadFrom = 1 };
+        var store = new MessageStore(dir.Root) { UnloadFrom = 1, UnloadAfter = TimeSpan.Zero };
         await using var pending = await store.BeginAsync(Alice, "INBOX", None);
         await pending.Content.WriteAsync(Message("late"));
         var unloaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
