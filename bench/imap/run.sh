@@ -102,7 +102,7 @@ start_maillab() {
   rm -f "$ML_DATA/listeners.json"
   "$exe" up --lab "$TMP/maillab/lab.yml" --data "$ML_DATA" </dev/null >>"$TMP/maillab/maillab.log" 2>&1 &
   ML_PID=$!
-  for _ in $(seq 600); do [[ -s $ML_DATA/listeners.json ]] && break; kill -0 "$ML_PID" || die "maillab exited; see $TMP/maillab/maillab.log"; sleep 0.1; done
+  for _ in $(seq 3000); do [[ -s $ML_DATA/listeners.json ]] && break; kill -0 "$ML_PID" || die "maillab exited; see $TMP/maillab/maillab.log"; sleep 0.1; done
   sleep 0.3
   ML_PORT=$(python3 -c '
 import json, sys
