@@ -93,6 +93,7 @@ internal sealed class FolderState(string root, string address, string folder, st
         messages = []; // a delivery committed while unloaded is on disk and read again here
         if (listing is not null && listing.IsCurrent(newTicks, curTicks))
         {
+            messages.Capacity = listing.Entries.Count;
             foreach (var e in listing.Entries)
             {
                 messages.Add(new StoredMessage(Address, Folder, UidValidity, e.Uid, e.Size, e.Flags,
