@@ -123,11 +123,24 @@ internal sealed class FolderState(string root, string address, string folder, st
         if (LastLoad != ListingSource.Listing && strays.Count == 0)
         {
             // Adopted strays were renamed after the mtimes were read: the next load lists the directories anyway.
-            FolderListing.Write(Path, new FolderListing.Contents(UidValidity, newTicks, curTicks, madeTicks,
+            WriteListing(new FolderListing.Contents(UidValidity, newTicks, curTicks, madeTicks,
                 messages.ConvertAll(m => new FolderListing.Entry(m.Directory == CurDir, m.InternalDate.UtcTicks, m.Uid, m.Size,
                     m.Flags, m.Keywords, m.FileName))));
         }
         Loaded = true;
+    }
+
+    // The listing is a cache: a folder that cannot take it (disk full, read-only copy) still loads, by scan each time.
+    private void WriteListing(FolderListing.Contents contents)
+    {
+        try
+        {
+            FolderListing.Write(Path, contents);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or StoreException)
+        {
+            // Nothing to undo: a listing left from before was not current, and stays so (its mtimes are past).
+        }
     }
 
     /// <summary>
