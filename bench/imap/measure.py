@@ -6,6 +6,8 @@
                                                         header list of the newest 500 (cold, then warm)
   measure.py idle HOST PORT USERFMT PASSWORD COUNT PIDS...   COUNT sessions in IDLE, then RSS/PSS of PIDS
                                                         and their descendants
+  measure.py first HOST PORT USER PASSWORD N PID LABEL WARMUSER   the first LOGIN and SELECT of a fresh
+                                                        server: times, its CPU ms and RSS (after WARMUSER's)
 
 Prints one JSON object. Standard library only. The client reads whole replies with little parsing
 (the tagged line is the last thing a server sends), so its own cost is small next to the server's.
@@ -87,6 +89,38 @@ def steps(host, port, user, password, n):
     warm = runs[1:]
     med = lambda k: sorted(r[k] for r in warm)[len(warm) // 2]
     return {"cold": runs[0], "warm": {k: med(k) for k in runs[0]}}
+
+
+def cpu_ms(pid):
+    """User + system CPU time of the process so far, in ms (/proc/PID/stat fields 14 and 15)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def first(host, port, user, password, n, pid, listing, warm_user):
+    """The first LOGIN and SELECT of a big INBOX in a freshly started server, each with the server's CPU time.
+    Unless WARM_USER is "-", that user's (small) INBOX is selected first, so the big one's figures hold the
+    store's load of the folder and not the one-off compilation of the session code (timed separately)."""
+    load = open("/proc/loadavg").read().split()[:3]
+    out = {"listing": listing, "loadavg": " ".join(load)}
+    if warm_user != "-":
+        cpu0 = cpu_ms(pid)
+        c = Imap(host, port)
+        t_warm, _ = timed(lambda: (c.cmd(f'LOGIN "{warm_user}" "{password}"'), c.cmd("SELECT INBOX")))
+        c.close()
+        out.update(warmup=t_warm, warmup_cpu_ms=cpu_ms(pid) - cpu0)
+    c = Imap(host, port)
+    cpu0 = cpu_ms(pid)
+    t_login, _ = timed(lambda: c.cmd(f'LOGIN "{user}" "{password}"'))
+    cpu1 = cpu_ms(pid)
+    t_select, sel = timed(lambda: c.cmd("SELECT INBOX"))
+    cpu2 = cpu_ms(pid)
+    if f"* {n} EXISTS".encode() not in sel:
+        raise IOError(f"SELECT did not report {n} EXISTS: {sel[:300]!r}")
+    c.close()
+    out.update(login=t_login, select=t_select, login_cpu_ms=cpu1 - cpu0, select_cpu_ms=cpu2 - cpu1,
+               rss_mb=kb(pid, "status", "VmRSS") / 1024)
+    return out
 
 
 def tree(pids):
@@ -188,6 +222,8 @@ def main():
         r = fill(args[0], args[1], int(args[2]))
     elif mode == "steps":
         r = steps(args[0], int(args[1]), args[2], args[3], int(args[4]))
+    elif mode == "first":
+        r = first(args[0], int(args[1]), args[2], args[3], int(args[4]), int(args[5]), args[6], args[7])
     elif mode == "idle":
         r = idle(args[0], int(args[1]), args[2], args[3], int(args[4]), [int(p) for p in args[5:]])
     else:

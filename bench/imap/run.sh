@@ -12,7 +12,9 @@ over loopback, per server: SELECT INBOX, UID FETCH 1:* (FLAGS), and Thunderbird'
 fetch of the newest 500 messages (first run cold, then the median of three warm runs), and the
 memory of the server with 200 sessions in IDLE, measured twice: on the freshly started server (before
 any INBOX is opened) and again after the size steps (MailLab then still holds the listings of the big
-INBOXes it served). Must run as root (Dovecot switches users).
+INBOXes it served). Then MailLab is restarted three times to time the first SELECT of the biggest INBOX
+in a fresh process: with the store's on-disk listing current, stale, and deleted.
+Must run as root (Dovecot switches users).
 
 Environment (defaults in brackets):
   BENCH_SIZES    INBOX sizes, space separated                     ["1000 10000 100000"]
@@ -96,15 +98,20 @@ if [[ -z ${MAILLAB:-} && ${BENCH_NO_BUILD:-0} != 1 ]]; then
   dotnet build -c Release "$REPO/src/MailLab/MailLab.csproj" >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "dotnet build failed"; }
 fi
 [[ -x $exe ]] || die "maillab executable not found: $exe"
-"$exe" up --lab "$TMP/maillab/lab.yml" --data "$ML_DATA" </dev/null >"$TMP/maillab/maillab.log" 2>&1 &
-ML_PID=$!
-for _ in $(seq 600); do [[ -s $ML_DATA/listeners.json ]] && break; kill -0 "$ML_PID" || die "maillab exited; see $TMP/maillab/maillab.log"; sleep 0.1; done
-sleep 0.3
-ML_PORT=$(python3 -c '
+start_maillab() {
+  rm -f "$ML_DATA/listeners.json"
+  "$exe" up --lab "$TMP/maillab/lab.yml" --data "$ML_DATA" </dev/null >>"$TMP/maillab/maillab.log" 2>&1 &
+  ML_PID=$!
+  for _ in $(seq 3000); do [[ -s $ML_DATA/listeners.json ]] && break; kill -0 "$ML_PID" || die "maillab exited; see $TMP/maillab/maillab.log"; sleep 0.1; done
+  sleep 0.3
+  ML_PORT=$(python3 -c '
 import json, sys
 print(next(l["port"] for l in json.load(open(sys.argv[1])) if l.get("role") == "IMAP" and l.get("tls") == "starttls"))' "$ML_DATA/listeners.json") \
-  || die "no IMAP listener in $ML_DATA/listeners.json"
-note "maillab on $ML_ADDR:$ML_PORT (pid $ML_PID)"
+    || die "no IMAP listener in $ML_DATA/listeners.json"
+  note "maillab on $ML_ADDR:$ML_PORT (pid $ML_PID)"
+}
+stop_maillab() { kill "$ML_PID"; wait "$ML_PID" 2>/dev/null || true; ML_PID=; }
+start_maillab
 
 # --- Measure, side by side: 200 IDLE on the fresh servers first, then the steps, then 200 IDLE again.
 note "$IDLE IDLE sessions, fresh: maillab"
@@ -123,10 +130,31 @@ ML_IDLE=$(python3 "$HERE/measure.py" idle "$ML_ADDR" "$ML_PORT" "idle%d@$DOMAIN"
 note "$IDLE IDLE sessions, after the steps: dovecot"
 DV_IDLE=$(python3 "$HERE/measure.py" idle 127.0.0.1 "$DV_PORT" "idle%d" "$PASS" "$IDLE" "$DV_MASTER")
 
+# --- Issue 19 part 3: the first SELECT of the biggest INBOX in a freshly started MailLab (cold process, warm page
+# cache), after one SELECT of the smallest INBOX (so the session code is compiled: that one-off cost is shown
+# apart), in three states of the store's listing (maillab-listing, written when the steps first loaded the folder):
+# current (read whole, no directory listed), stale (cur/ touched: both directories listed, no file stat-ed) and
+# deleted (directories listed and every file stat-ed, as before the listing existed).
+BIG=${SIZES##* }
+SMALL=${SIZES%% *}
+BIG_DIR=$ML_DATA/mail/$DOMAIN/b$BIG/INBOX
+FIRST=()
+for variant in current stale deleted; do
+  stop_maillab
+  case $variant in
+    stale) touch "$BIG_DIR/cur" ;;
+    deleted) rm -f "$BIG_DIR/maillab-listing" ;;
+  esac
+  start_maillab
+  note "first SELECT of $BIG after a restart, listing $variant"
+  FIRST+=("$(python3 "$HERE/measure.py" first "$ML_ADDR" "$ML_PORT" "b$BIG@$DOMAIN" "$PASS" "$BIG" "$ML_PID" "$variant" "b$SMALL@$DOMAIN")")
+done
+
 mkdir -p "$REPO/bench/results"
 OUT=$REPO/bench/results/imap-$(date -u +%Y%m%dT%H%M%SZ).md
 python3 - "$SIZES" "$ML_IDLE" "$DV_IDLE" "$(dotnet --version 2>/dev/null || echo none)" "$(dovecot --version)" \
-  "$(for n in $SIZES; do echo "${R[maillab,$n]}"; echo "${R[dovecot,$n]}"; done)" "$ML_IDLE0" "$DV_IDLE0" <<'PY' | tee "$OUT"
+  "$(for n in $SIZES; do echo "${R[maillab,$n]}"; echo "${R[dovecot,$n]}"; done)" "$ML_IDLE0" "$DV_IDLE0" \
+  "$(printf '%s\n' "${FIRST[@]}")" "$(cat /proc/loadavg)" <<'PY' | tee "$OUT"
 import json, sys
 sizes = sys.argv[1].split()
 ml_idle, dv_idle = json.loads(sys.argv[2]), json.loads(sys.argv[3])
@@ -147,5 +175,13 @@ print("|---|---:|---:|---:|")
 for name, r in (("MailLab, fresh", ml_idle0), ("Dovecot, fresh", dv_idle0),
                 (f"MailLab, after the {'/'.join(sizes)} steps", ml_idle), (f"Dovecot, after the steps", dv_idle)):
     print(f"| {name} ({r['sessions']}) | {r['processes']} | {r['rss_mb']:.1f} | {r['pss_mb']:.1f} |")
+print()
+print(f"First SELECT of the {int(sizes[-1]):,}-message INBOX after a restart (cold process, warm page cache), ms; load average at the end: {' '.join(sys.argv[10].split(' ')[:3])}\n")
+print("| listing | warm-up LOGIN + SELECT of the smallest INBOX | its CPU ms | LOGIN | SELECT | SELECT CPU ms (user+sys) | RSS MB after | load average before |")
+print("|---|---:|---:|---:|---:|---:|---:|---|")
+for line in sys.argv[9].splitlines():
+    f = json.loads(line)
+    print(f"| {f['listing']} | {f['warmup'] * 1000:.1f} | {f['warmup_cpu_ms']:.0f} | {f['login'] * 1000:.1f} | {f['select'] * 1000:.1f} | "
+          f"{f['select_cpu_ms']:.0f} | {f['rss_mb']:.1f} | {f['loadavg']} |")
 PY
 note "written $OUT"

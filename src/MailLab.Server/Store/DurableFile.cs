@@ -38,12 +38,16 @@ internal static class DurableFile
     }
 
     /// <summary>Replaces <paramref name="path"/> with <paramref name="text"/> so that a crash leaves the old or the new file, never half.</summary>
-    public static void WriteAllTextAtomic(string path, string text)
+    public static void WriteAllTextAtomic(string path, string text) =>
+        WriteAtomic(path, fs => fs.Write(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>The same with the content written by <paramref name="write"/> (for files too big to build as one string).</summary>
+    public static void WriteAtomic(string path, Action<Stream> write)
     {
         var tmp = path + ".tmp";
         using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            fs.Write(Encoding.UTF8.GetBytes(text));
+            write(fs);
             fs.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);

@@ -41,39 +41,149 @@ internal sealed class FolderState(string root, string address, string folder, st
 
     // Ascending UIDs: a delivery always appends (UIDs are allocated under the lock), so a list with
     // binary search costs 8 octets a message where a sorted tree cost 48.
-    private readonly List<StoredMessage> messages = [];
+    private List<StoredMessage> messages = [];
     private FolderSnapshot? snapshot;
     private uint reserved;
+    private bool stateRead;
 
-    /// <summary>Creates the Maildir directories if needed and rebuilds the listing from file names.</summary>
+    /// <summary>How the last <see cref="Load"/> got the messages (for tests and the bench).</summary>
+    public ListingSource LastLoad { get; private set; }
+
+    /// <summary>Messages in memory now.</summary>
+    public int Count => messages.Count;
+
+    /// <summary>
+    /// Creates the Maildir directories if needed, reads the UID state once, and the messages from the on-disk
+    /// listing when it is current, or else from the directories (see <see cref="FolderListing"/>).
+    /// </summary>
     public void Load()
     {
         if (Loaded)
         {
             return;
         }
-        var created = !Directory.Exists(CurDir) || !Directory.Exists(NewDir) || !Directory.Exists(TmpDir);
-        Directory.CreateDirectory(TmpDir);
-        Directory.CreateDirectory(NewDir);
-        Directory.CreateDirectory(CurDir);
-        if (created)
+        UidState? state = null;
+        if (!stateRead)
         {
-            FsyncUpToRoot();
+            var created = !Directory.Exists(CurDir) || !Directory.Exists(NewDir) || !Directory.Exists(TmpDir);
+            Directory.CreateDirectory(TmpDir);
+            Directory.CreateDirectory(NewDir);
+            Directory.CreateDirectory(CurDir);
+            if (created)
+            {
+                FsyncUpToRoot();
+            }
+            state = UidState.Read(Path);
+            UidValidity = state?.UidValidity ?? UidState.NewUidValidity();
+            Keywords = FolderKeywords.Load(Path);
+            NextUid = Math.Max(state?.Reserved ?? 1, 1); // never below the persisted mark: gaps are fine, reuse is not
+            reserved = state?.Reserved ?? 0;
+            RecentFrom = state?.Recent ?? 1; // a new folder: everything in it is new to every session
         }
-
-        var state = UidState.Read(Path);
-        UidValidity = state?.UidValidity ?? UidState.NewUidValidity();
-        Keywords = FolderKeywords.Load(Path);
+        // The directories' mtimes before reading them: a change during the scan then shows as a newer mtime.
+        var newTicks = Directory.GetLastWriteTimeUtc(NewDir).Ticks;
+        var curTicks = Directory.GetLastWriteTimeUtc(CurDir).Ticks;
+        var madeTicks = DateTime.UtcNow.Ticks;
+        var listing = FolderListing.Read(Path);
+        if (listing is not null && listing.UidValidity != UidValidity)
+        {
+            listing = null; // another folder's (or a recreated folder's) listing
+        }
         var strays = new List<(FileInfo File, bool InCur)>();
-        uint maxUid = 0;
+        messages = []; // a delivery committed while unloaded is on disk and read again here
+        if (listing is not null && listing.IsCurrent(newTicks, curTicks))
+        {
+            messages.Capacity = listing.Entries.Count;
+            foreach (var e in listing.Entries)
+            {
+                messages.Add(new StoredMessage(Address, Folder, UidValidity, e.Uid, e.Size, e.Flags,
+                    new DateTimeOffset(e.ModifiedTicks, TimeSpan.Zero), e.FileName, e.InCur ? CurDir : NewDir) { Keywords = e.Keywords });
+            }
+            LastLoad = ListingSource.Listing;
+        }
+        else
+        {
+            Scan(listing, strays);
+            LastLoad = listing is null ? ListingSource.Rebuilt : ListingSource.Merged;
+        }
+        if (!IsSorted())
+        {
+            messages.Sort((a, b) => a.Uid.CompareTo(b.Uid)); // a listing is already in order; a directory is not
+        }
+        DropDuplicateUids();
+        var maxUid = messages.Count > 0 ? messages[^1].Uid : 0;
+        NextUid = Math.Max(NextUid, maxUid == uint.MaxValue ? maxUid : maxUid + 1);
+        if (!stateRead && state is null)
+        {
+            Persist(NextUid);
+        }
+        stateRead = true;
+        AdoptStrays(strays);
+        RemoveStaleTmp();
+        if (LastLoad != ListingSource.Listing && strays.Count == 0)
+        {
+            // Adopted strays were renamed after the mtimes were read: the next load lists the directories anyway.
+            WriteListing(new FolderListing.Contents(UidValidity, newTicks, curTicks, madeTicks,
+                messages.ConvertAll(m => new FolderListing.Entry(m.Directory == CurDir, m.InternalDate.UtcTicks, m.Uid, m.Size,
+                    m.Flags, m.Keywords, m.FileName))));
+        }
+        Loaded = true;
+    }
+
+    // The listing is a cache: a folder that cannot take it (disk full, read-only copy) still loads, by scan each time.
+    private void WriteListing(FolderListing.Contents contents)
+    {
+        try
+        {
+            FolderListing.Write(Path, contents);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or StoreException)
+        {
+            // Nothing to undo: a listing left from before was not current, and stays so (its mtimes are past).
+        }
+    }
+
+    /// <summary>
+    /// Drops the messages from memory (the folder's last session left); the UID state stays, and the next
+    /// <see cref="Load"/> reads the messages again. Returns how many were dropped.
+    /// </summary>
+    public int Unload()
+    {
+        var n = messages.Count;
+        messages = [];
+        snapshot = null;
+        Loaded = false;
+        return n;
+    }
+
+    // Lists new/ and cur/; a file the listing knows (same unique part and UID) keeps its mtime from there, so only
+    // new files are stat-ed (FileSystemEntry reads the mtime lazily, on first use).
+    private void Scan(FolderListing.Contents? listing, List<(FileInfo File, bool InCur)> strays)
+    {
+        var known = new Dictionary<string, (uint Uid, long Ticks)>(listing?.Entries.Count ?? 0, StringComparer.Ordinal);
+        foreach (var e in listing?.Entries ?? [])
+        {
+            known[UniquePart(e.FileName)] = (e.Uid, e.ModifiedTicks);
+        }
+        var lookup = known.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var (dir, inCur) in new[] { (NewDir, false), (CurDir, true) })
         {
-            foreach (var (fileName, modified) in ListFiles(dir))
+            var files = new FileSystemEnumerable<(string Name, uint KnownUid, long Ticks)>(dir, (ref FileSystemEntry e) =>
+            {
+                var name = e.FileName;
+                var comma = name.IndexOf(',');
+                return comma > 0 && lookup.TryGetValue(name[..comma], out var k)
+                    ? (name.ToString(), k.Uid, k.Ticks)
+                    : (name.ToString(), 0u, e.LastWriteTimeUtc.UtcTicks);
+            }, new EnumerationOptions()) { ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory };
+            foreach (var (fileName, knownUid, ticks) in files)
             {
                 if (MaildirFileName.TryParse(fileName, out var name))
                 {
-                    messages.Add(ToMessage(name, fileName, modified, dir));
-                    maxUid = Math.Max(maxUid, name.Uid);
+                    // Known under another UID (copied in by hand): not the file the listing saw, so its own mtime.
+                    var modified = knownUid == 0 || knownUid == name.Uid
+                        ? ticks : File.GetLastWriteTimeUtc(System.IO.Path.Combine(dir, fileName)).Ticks;
+                    messages.Add(ToMessage(name, fileName, new DateTime(modified, DateTimeKind.Utc), dir));
                 }
                 else if (!fileName.StartsWith('.'))
                 {
@@ -81,19 +191,12 @@ internal sealed class FolderState(string root, string address, string folder, st
                 }
             }
         }
-        // Never below the persisted mark (gaps are fine, reuse is not), nor below what is on disk.
-        NextUid = Math.Max(Math.Max(state?.Reserved ?? 1, maxUid == uint.MaxValue ? maxUid : maxUid + 1), 1);
-        reserved = state?.Reserved ?? 0;
-        RecentFrom = state?.Recent ?? 1; // a new folder: everything in it is new to every session
-        messages.Sort((a, b) => a.Uid.CompareTo(b.Uid));
-        DropDuplicateUids();
-        if (state is null)
-        {
-            Persist(NextUid);
-        }
-        AdoptStrays(strays);
-        RemoveStaleTmp();
-        Loaded = true;
+    }
+
+    private static string UniquePart(string fileName)
+    {
+        var comma = fileName.IndexOf(',', StringComparison.Ordinal);
+        return comma > 0 ? fileName[..comma] : fileName;
     }
 
     /// <summary>
@@ -120,13 +223,6 @@ internal sealed class FolderState(string root, string address, string folder, st
             new DateTimeOffset(modifiedUtc, TimeSpan.Zero), fileName, dir == NewDir ? NewDir : CurDir)
         { Keywords = name.Keywords };
 
-    // Names and mtimes only: a FileInfo (with its full path) per file was 40 MB of garbage for a 100,000-message folder.
-    private static FileSystemEnumerable<(string Name, DateTime Modified)> ListFiles(string dir) =>
-        new(dir, (ref FileSystemEntry e) => (e.FileName.ToString(), e.LastWriteTimeUtc.UtcDateTime), new EnumerationOptions())
-        {
-            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
-        };
-
     /// <summary>The message with this UID.</summary>
     public bool TryGet(uint uid, out StoredMessage message)
     {
@@ -138,6 +234,10 @@ internal sealed class FolderState(string root, string address, string folder, st
     /// <summary>Adds a message whose UID is above every other (it was just allocated).</summary>
     public void Append(StoredMessage message)
     {
+        if (!Loaded)
+        {
+            return; // unloaded between the start and the commit of a delivery: the next Load lists it from disk
+        }
         if (messages.Count > 0 && messages[^1].Uid >= message.Uid)
         {
             throw new StoreException($"UID {message.Uid} is not above {messages[^1].Uid} in {Folder}");
@@ -220,6 +320,18 @@ internal sealed class FolderState(string root, string address, string folder, st
                 messages.RemoveAt(messages[i].Directory == CurDir ? i - 1 : i);
             }
         }
+    }
+
+    private bool IsSorted()
+    {
+        for (var i = 1; i < messages.Count; i++)
+        {
+            if (messages[i - 1].Uid > messages[i].Uid)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private int IndexOf(uint uid)

@@ -38,7 +38,7 @@ internal readonly record struct MaildirFileName(string Unique, uint Uid, long Si
         {
             return false;
         }
-        var baseName = fileName;
+        var baseName = fileName.AsSpan();
         var flags = MessageFlags.None;
         uint keywords = 0;
         var hasInfo = false;
@@ -49,32 +49,38 @@ internal readonly record struct MaildirFileName(string Unique, uint Uid, long Si
             {
                 return false; // info version other than 2 (or a stray ':'): not ours to interpret
             }
-            baseName = fileName[..colon];
+            baseName = baseName[..colon];
             flags = MaildirInfo.FromLetters(fileName.AsSpan(colon + InfoMarker.Length));
             keywords = MaildirInfo.KeywordsFromLetters(fileName.AsSpan(colon + InfoMarker.Length));
             hasInfo = true;
         }
-        var parts = baseName.Split(',');
+        // Fields after the unique part, split by ',' without allocating (a scan parses 100,000 names).
+        var rest = baseName;
+        var comma = rest.IndexOf(',');
+        var unique = comma < 0 ? rest : rest[..comma];
         uint? uid = null;
         long? size = null;
-        foreach (var part in parts.Skip(1))
+        while (comma >= 0)
         {
+            rest = rest[(comma + 1)..];
+            comma = rest.IndexOf(',');
+            var part = comma < 0 ? rest : rest[..comma];
             if (part.StartsWith("U=", StringComparison.Ordinal)
-                && uint.TryParse(part.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var u) && u > 0)
+                && uint.TryParse(part[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var u) && u > 0)
             {
                 uid = u;
             }
             else if (part.StartsWith("S=", StringComparison.Ordinal)
-                && long.TryParse(part.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var s))
+                && long.TryParse(part[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var s))
             {
                 size = s;
             }
         }
-        if (parts[0].Length == 0 || uid is null || size is null)
+        if (unique.Length == 0 || uid is null || size is null)
         {
             return false;
         }
-        parsed = new MaildirFileName(parts[0], uid.Value, size.Value, flags, hasInfo, keywords);
+        parsed = new MaildirFileName(unique.ToString(), uid.Value, size.Value, flags, hasInfo, keywords);
         return true;
     }
 

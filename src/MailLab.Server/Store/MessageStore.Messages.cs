@@ -46,13 +46,25 @@ public sealed partial class MessageStore
         try
         {
             // Opened under the lock: a later rename or delete does not disturb an open file on Unix.
-            return f.TryGet(message.Uid, out var current)
-                ? new FileStream(current.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: true)
-                : null;
+            return f.TryGet(message.Uid, out var current) ? OpenFile(current.Path) : null;
         }
         finally
         {
             f.Gate.Release();
+        }
+    }
+
+    // Null when the file went behind the store's back (deleted by hand since the folder was listed): the caller
+    // answers as for a message expunged meanwhile, never with a crash.
+    private static FileStream? OpenFile(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
         }
     }
 
@@ -141,14 +153,21 @@ public sealed partial class MessageStore
     public IDisposable Watch(string address, string folder, Action changed)
     {
         ArgumentNullException.ThrowIfNull(changed);
-        var key = WatchKey(MailboxNames.NormalizeAddress(address), MailboxNames.NormalizeFolder(folder));
+        var normalizedAddress = MailboxNames.NormalizeAddress(address);
+        var normalizedFolder = MailboxNames.NormalizeFolder(folder);
+        var key = WatchKey(normalizedAddress, normalizedFolder);
         watchers.AddOrUpdate(key, _ => [changed], (_, list) => [.. list, changed]);
         return new Unwatch(() =>
         {
             while (watchers.TryGetValue(key, out var list))
             {
                 var rest = list.Where(a => a != changed).ToArray();
-                if (rest.Length == 0 ? watchers.TryRemove(new KeyValuePair<string, Action[]>(key, list)) : watchers.TryUpdate(key, rest, list))
+                if (rest.Length == 0 && watchers.TryRemove(new KeyValuePair<string, Action[]>(key, list)))
+                {
+                    _ = UnloadIfUnwatchedAsync(normalizedAddress, normalizedFolder); // the last session left
+                    return;
+                }
+                if (rest.Length > 0 && watchers.TryUpdate(key, rest, list))
                 {
                     return;
                 }

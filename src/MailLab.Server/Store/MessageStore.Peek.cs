@@ -39,9 +39,7 @@ public sealed partial class MessageStore
         try
         {
             // Opened under the lock, as OpenReadAsync does: a later flag change (a rename) does not disturb an open file on Unix.
-            return f.TryGet(uid, out var m)
-                ? (m, new FileStream(m.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: true))
-                : null;
+            return f.TryGet(uid, out var m) && OpenFile(m.Path) is { } content ? (m, content) : null;
         }
         finally
         {
