@@ -114,6 +114,7 @@ PF_MASTER=""
 CG=""
 FAILED=1
 
+source "$HERE/../lib/postfix.sh"
 source "$HERE/stack.sh"
 
 cleanup() {

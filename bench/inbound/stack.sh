@@ -190,31 +190,9 @@ smtpd_milters = unix:$milter/opendkim.sock, unix:$milter/opendmarc.sock
 non_smtpd_milters =
 milter_default_action = tempfail
 EOF
-  cat >"$PF_CONF/master.cf" <<EOF
-$POSTFIX_ADDR:$port inet n - n - 200 smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n -  0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n -  - trivial-rewrite
-bounce    unix  - - n -  0 bounce
-defer     unix  - - n -  0 bounce
-trace     unix  - - n -  0 bounce
-verify    unix  - - n -  1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -  - proxymap
-smtp      unix  - - n -  - smtp
-relay     unix  - - n -  - smtp
-error     unix  - - n -  - error
-retry     unix  - - n -  - error
-discard   unix  - - n -  - discard
-local     unix  - n n -  - local
-virtual   unix  - n n -  - virtual
-lmtp      unix  - - n -  - lmtp
-anvil     unix  - - n -  1 anvil
-scache    unix  - - n -  1 scache
-postlog   unix-dgram n - n - 1 postlogd
-policyd-spf unix - n n - 0 spawn user=nobody argv=/usr/bin/policyd-spf $PF_CONF/policyd-spf.conf
-EOF
+  { postfix_master_cf "$POSTFIX_ADDR" "$port"
+    echo "policyd-spf unix - n n - 0 spawn user=nobody argv=/usr/bin/policyd-spf $PF_CONF/policyd-spf.conf"
+  } >"$PF_CONF/master.cf"
   postfix -c "$PF_CONF" check >"$TMP/postfix/check.log" 2>&1 || { cat "$TMP/postfix/check.log" >&2; die "postfix check failed"; }
 
   CG=/sys/fs/cgroup/cpuacct/maillab-inbound.$$

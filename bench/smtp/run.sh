@@ -40,6 +40,8 @@ esac
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../lib/postfix.sh
+source "$HERE/../lib/postfix.sh"
 ONLY=${BENCH_ONLY:-both}
 MESSAGES=${BENCH_MESSAGES:-2000}
 SESSIONS=${BENCH_SESSIONS:-1 10 100}
@@ -183,30 +185,7 @@ virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 EOF
   # No chroot (the spool is not at its usual path); smtpd may run 200 processes for 100 sessions.
-  cat >"$PF_CONF/master.cf" <<EOF
-$POSTFIX_ADDR:$port inet n - n - 200 smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n -  0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n -  - trivial-rewrite
-bounce    unix  - - n -  0 bounce
-defer     unix  - - n -  0 bounce
-trace     unix  - - n -  0 bounce
-verify    unix  - - n -  1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -  - proxymap
-smtp      unix  - - n -  - smtp
-relay     unix  - - n -  - smtp
-error     unix  - - n -  - error
-retry     unix  - - n -  - error
-discard   unix  - - n -  - discard
-local     unix  - n n -  - local
-virtual   unix  - n n -  - virtual
-lmtp      unix  - - n -  - lmtp
-anvil     unix  - - n -  1 anvil
-scache    unix  - - n -  1 scache
-postlog   unix-dgram n - n - 1 postlogd
-EOF
+  postfix_master_cf "$POSTFIX_ADDR" "$port" >"$PF_CONF/master.cf"
   # Without a terminal, postfix(1) reports its fatal errors only through the log service,
   # which is not running yet: say how to see the reason.
   local why="run 'postfix -c $PF_CONF check' from a terminal to see why (set BENCH_KEEP=1)"
