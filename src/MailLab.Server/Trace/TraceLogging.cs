@@ -36,8 +36,8 @@ public static class TraceLogging
         {
             return (new LoggerConfiguration().WriteTo.Console(outputTemplate: ConsoleTemplate).CreateLogger(), null);
         }
-        var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 64 * 1024) { AutoFlush = false };
-        return (new WriterSink(stdout, new MessageTemplateTextFormatter(ConsoleTemplate), PadSession: true), () => { lock (stdout) stdout.Flush(); });
+        var lines = new LineBatchSink(Console.OpenStandardOutput(), new MessageTemplateTextFormatter(ConsoleTemplate));
+        return (lines, lines.Flush);
     }
 
     /// <summary>
@@ -51,16 +51,10 @@ public static class TraceLogging
         return Build(dataDirectory, (sink, null));
     }
 
-    // PadSession: Serilog's console sink pads a missing {Session,-6} with spaces, the text formatter writes
-    // nothing; an empty Session keeps the redirected columns byte for byte as they were. The event is the
-    // console sub-logger's own copy, so the JSON file never sees it.
-    private sealed class WriterSink(TextWriter writer, ITextFormatter formatter, bool PadSession = false) : ILogEventSink
+    private sealed class WriterSink(TextWriter writer, ITextFormatter formatter) : ILogEventSink
     {
-        private static readonly LogEventProperty NoSession = new("Session", new ScalarValue(string.Empty));
-
         public void Emit(LogEvent logEvent)
         {
-            if (PadSession) logEvent.AddPropertyIfAbsent(NoSession);
             lock (writer)
             {
                 formatter.Format(logEvent, writer);
