@@ -144,7 +144,9 @@ internal static class FolderListing
         var rest = line[2..];
         if (!TryTake(ref rest, out var ticks) || !TryTake(ref rest, out var uid) || !TryTake(ref rest, out var size)
             || !TryTake(ref rest, out var flags) || !TryTake(ref rest, out var keywords)
-            || rest.Length == 0 || uid is 0 or > uint.MaxValue || flags > 31 || keywords > uint.MaxValue)
+            || rest.Length == 0 || uid is 0 or > uint.MaxValue || flags > 31 || keywords > uint.MaxValue
+            // A name, never a path: the checksum is no secret, and a hand-made "../../elsewhere" must not be served.
+            || rest[0] == (byte)'.' || rest.IndexOfAny((byte)'/', (byte)0) >= 0)
         {
             return false;
         }

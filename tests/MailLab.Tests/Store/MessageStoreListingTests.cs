@@ -162,6 +162,24 @@ public class MessageStoreListingTests
         Assert.Equal(ListingSource.Rebuilt, after.LastLoad(Alice, "INBOX"));
     }
 
+    [Theory]
+    [InlineData("../../../../etc/passwd,U=1,S=100")]
+    [InlineData("../INBOX.other/cur/x,U=1,S=100")]
+    [InlineData(".hidden,U=1,S=100")]
+    public async Task A_listing_that_names_a_path_instead_of_a_file_is_not_used(string name)
+    {
+        var (dir, folder, messages) = await ListedAsync();
+        using var _ = dir;
+        var listing = FolderListing.Read(folder)!;
+        // Correct checksum, current mtimes: only the name gives it away.
+        Assert.True(FolderListing.Write(folder, listing with { Entries = [listing.Entries[0] with { FileName = name }, .. listing.Entries.Skip(1)] }));
+        Assert.Null(FolderListing.Read(folder));
+
+        var after = dir.NewStore();
+        Assert.Equal(messages, await after.ListAsync(Alice, "INBOX", None));
+        Assert.Equal(ListingSource.Rebuilt, after.LastLoad(Alice, "INBOX"));
+    }
+
     [Fact]
     public async Task A_message_file_deleted_while_loaded_reads_as_gone_not_as_an_error()
     {
