@@ -12,7 +12,9 @@ clients = int(os.environ.get("BENCH_CLIENTS", "50"))
 sessions = int(os.environ.get("BENCH_SESSIONS", "10"))
 size = int(os.environ.get("BENCH_SIZE", "10240"))
 view = os.environ.get("BENCH_VIEW", "row")  # what the streams ask for: row (the Live trace page) or full
-modes = ["none", f"{clients} streams ({view})"]
+# The page asks for at most 500 events a second (TracePage.DefaultRate); an API script takes every event.
+rate = os.environ.get("BENCH_RATE", "500" if view == "row" else "none")
+modes = ["none", f"{clients} streams ({view}, rate {rate})"]
 users = ["warmup"] + [f"r{r}m{m}" for r in range(rounds) for m in range(len(modes))]
 
 data = os.path.join(tmp, "data")
@@ -77,7 +79,7 @@ try:
         for m, mode in enumerate(modes):
             sse = None
             if m == 1:
-                sse = subprocess.Popen([sys.executable, os.path.join(here, "sse_clients.py"), dash["address"], str(dash["port"]), str(clients), view],
+                sse = subprocess.Popen([sys.executable, os.path.join(here, "sse_clients.py"), dash["address"], str(dash["port"]), str(clients), view, rate],
                                        stdout=subprocess.PIPE, text=True)
                 if sse.stdout.readline().strip() != "ready":
                     sys.exit("bench: the stream clients did not connect")

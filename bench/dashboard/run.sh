@@ -4,9 +4,10 @@
 # Usage: bench/dashboard/run.sh [--help]. Needs smtp-source (Debian's postfix; installed when missing, as root).
 # Environment: BENCH_ROUNDS [3], BENCH_MESSAGES per run [2000], BENCH_CLIENTS [50], BENCH_SESSIONS [10],
 # BENCH_SIZE [10240], BENCH_TMP [/var/tmp] (a disk: fsync must cost), MAILLAB (executable; else built here),
-# BENCH_VIEW [row] what the streams ask for: row (as the Live trace page does) or full (whole events).
+# BENCH_VIEW [row] what the streams ask for: row (as the Live trace page does) or full (whole events);
+# BENCH_RATE [500 for row, none for full] the streams' rate= (events a second, as the page asks; none: every event).
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n 2,7p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; "") ;; *) echo "usage: $0 [--help]" >&2; exit 2 ;; esac
+case "${1:-}" in -h|--help) sed -n 2,8p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; "") ;; *) echo "usage: $0 [--help]" >&2; exit 2 ;; esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 if [[ ! -x /usr/sbin/smtp-source ]]; then
@@ -27,12 +28,13 @@ med = lambda xs: statistics.median(xs)
 print(f"# Dashboard bench ({sys.argv[2]}, {os.cpu_count()} cores): {d['messages']} messages of {d['size']} B per run, "
       f"{d['sessions']} SMTP sessions, {len(res[none])} rounds alternating")
 print()
-print("| live-trace streams | msg/s (each round) | median msg/s | CPU ms/msg | peak RSS MB (median) | events read by the clients | client CPU s |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print("| live-trace streams | msg/s (each round) | median msg/s | CPU ms/msg | peak RSS MB (median) | events read by the clients | gaps | client CPU s |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for mode in (none, sse):
     rs = res[mode]
     print(f"| {mode} | {', '.join('%.0f' % r['rate'] for r in rs)} | {med([r['rate'] for r in rs]):.0f} | {med([r['cpu_ms'] for r in rs]):.2f} | "
-          f"{med([r['peak_mb'] for r in rs]):.0f} | {sum(r.get('events', 0) for r in rs) or '-'} | {sum(r.get('cpu_s', 0) for r in rs) or '-'} |")
+          f"{med([r['peak_mb'] for r in rs]):.0f} | {sum(r.get('events', 0) for r in rs) or '-'} | "
+          f"{sum(r.get('gaps', 0) for r in rs) or '-'} | {sum(r.get('cpu_s', 0) for r in rs) or '-'} |")
 drop = 100 * (1 - med([r['rate'] for r in res[sse]]) / med([r['rate'] for r in res[none]]))
 more = med([r['peak_mb'] for r in res[sse]]) - med([r['peak_mb'] for r in res[none]])
 print()

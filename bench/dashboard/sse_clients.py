@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
 """N event-stream clients of the dashboard's live trace (GET /api/trace/stream), as N browser tabs on the
 Live trace page hold one EventSource each, asking for what the page asks for (view=row) unless a 4th
-argument names another view ("full": whole events, as an API script would). Prints "ready" once all are
+argument names another view ("full": whole events, as an API script would), and with rate=500 (the page's
+allowance, events a second) unless a 5th argument names another ("none": every event). Prints "ready" once all are
 connected; on SIGTERM prints one JSON line: events and bytes received, and this process's own CPU
 seconds. Standard library only."""
 import asyncio, json, os, resource, signal, sys
 
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 view = sys.argv[4] if len(sys.argv) > 4 else "row"
+rate = sys.argv[5] if len(sys.argv) > 5 else "500"
+query = f"view={view}" + ("" if rate == "none" else f"&rate={rate}")
+gaps = 0
 events = 0
 received = 0
 
 
 async def client(ready):
-    global events, received
+    global events, received, gaps
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET /api/trace/stream?view={view} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    writer.write(f"GET /api/trace/stream?{query} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
     await writer.drain()
     status = await reader.readline()
     if b" 200 " not in status:
@@ -27,6 +31,7 @@ async def client(ready):
             raise SystemExit("the dashboard closed a stream")
         received += len(chunk)
         events += chunk.count(b"event: trace")
+        gaps += chunk.count(b"event: gap")
 
 
 async def main():
@@ -48,7 +53,7 @@ async def main():
     for t in tasks:
         t.cancel()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"clients": n, "events": events, "bytes": received, "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}), flush=True)
+    print(json.dumps({"clients": n, "events": events, "gaps": gaps, "bytes": received, "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}), flush=True)
 
 
 asyncio.run(main())

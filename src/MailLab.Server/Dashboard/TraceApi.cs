@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using MailLab.Server.Exercises;
 using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,12 +16,6 @@ internal static class TraceApi
 
     /// <summary>How long a stream gathers live events before it writes them (a live view a tenth of a second late).</summary>
     public static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>
-    /// The same for a student's stream, which scopes each batch over the whole ring (<see cref="TraceFilter.StudentEvents"/>,
-    /// milliseconds for a full ring): a class of 30 students' tabs then costs a few percent of a core, not most of one.
-    /// </summary>
-    public static readonly TimeSpan StudentBatchWindow = TimeSpan.FromSeconds(1);
 
     /// <summary>Most events one write carries; the rest follow in the next.</summary>
     public const int MaxBatch = 5000;
@@ -43,6 +38,7 @@ internal static class TraceApi
         var context = DashboardContext.Of(http);
         var filter = TraceFilter.Parse(http.Request.Query, context.Lab.Definition, context.Viewer(http), null, out var error, out int status);
         if (filter is null) return DashboardApi.Problem(status, error!);
+        if (filter.Rate is not null) return DashboardApi.Problem(StatusCodes.Status400BadRequest, "rate is for the stream (/api/trace/stream); the history pages with limit and after");
         var all = context.Trace.Query();
         var scope = filter.Student is { } s ? TraceFilter.StudentEvents(all, s) : null;
         var matched = all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).ToList();
@@ -58,7 +54,7 @@ internal static class TraceApi
     }
 
     public static async Task Stream(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,
-        string? kind = null, string? student = null, string? q = null, string? after = null, string? view = null,
+        string? kind = null, string? student = null, string? q = null, string? after = null, string? view = null, string? rate = null,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId = null)
     {
         var context = DashboardContext.Of(http);
@@ -104,13 +100,26 @@ internal static class TraceApi
         http.Response.Headers.CacheControl = "no-cache";
         // The backlog is the ring up to `position`; live events are read from there on: they overlap nor gap.
         var all = context.Trace.Query(out long position);
-        var scope = filter.Student is { } s ? TraceFilter.StudentEvents(all, s) : null;
+        // A student's scope is made once from the ring, then grows with each batch (StudentScope.Tracker).
+        var student = filter.Student is { } who ? new StudentScope.Tracker(who) : null;
+        var numbered = student is null ? null : RecordedEvent.Number(all);
+        if (numbered is not null) student!.Grow(numbered);
+        var budget = filter.Rate is { } rate ? new RateBudget(rate) : null;
         var frames = filter.Rows ? context.StreamRows : context.StreamJson;
         var writer = new ArrayBufferWriter<byte>(16 * 1024);
         writer.Write("retry: 2000\n\n"u8);
         // A stream without after/Last-Event-ID starts with live events only; with one, it first replays what followed it.
-        var backlog = filter.After is null ? [] : all.Where(e => filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))).Take(TraceFilter.MaxLimit);
-        foreach (var e in backlog) writer.Write(frames.Frame(e));
+        if (filter.After is not null)
+        {
+            int sent = 0;
+            for (int i = 0; i < all.Count && sent < TraceFilter.MaxLimit; i++)
+            {
+                if (!filter.Matches(all[i]) || student is not null && !student.Contains(numbered![i])) continue;
+                sent++;
+                if (budget is null || budget.Take(all[i].Sequence)) writer.Write(frames.Frame(all[i]));
+            }
+            if (budget?.Gap() is { } gap) writer.Write(gap);
+        }
         await Flush(http, writer, ct);
         var batch = new List<TraceEvent>();
         Task? beat = null;
@@ -135,16 +144,36 @@ internal static class TraceApi
                 await woke;
                 // The events of the next moment join this one's write: under load a stream writes a few times a
                 // second, not once per event (50 projector tabs would otherwise wake for each of thousands a second).
-                await Task.Delay(filter.Student is null ? BatchWindow : StudentBatchWindow, ct);
+                await Task.Delay(BatchWindow, ct);
                 continue;
             }
-            if (filter.Student is { } who) scope = TraceFilter.StudentEvents(context.Trace.Query(), who);
-            foreach (var e in batch)
+            var mine = student is null ? null : RecordedEvent.Number(batch);
+            budget?.Refill();
+            if (student?.Grow(mine!) is { Count: > 0 } joined)
             {
-                if (filter.Matches(e) && (scope is null || scope.Contains(e.Sequence))) writer.Write(frames.Frame(e));
+                // A session that joined the student's scope now (the receiving site's, at MessageReceived) sends what it
+                // said before this batch too: its SPF steps are the lesson. The page puts them in place by number.
+                foreach (var e in Earlier(context.Trace.Query(), joined, batch[0].Sequence))
+                {
+                    if (filter.Matches(e) && (budget is null || budget.Take(e.Sequence))) writer.Write(frames.Frame(e));
+                }
             }
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var e = batch[i];
+                if (!filter.Matches(e) || student is not null && !student.Contains(mine![i])) continue;
+                if (budget is null || budget.Take(e.Sequence)) writer.Write(frames.Frame(e));
+            }
+            if (budget?.Gap() is { } gap) writer.Write(gap);
             if (writer.WrittenCount > 0) await Flush(http, writer, ct);
         }
+    }
+
+    /// <summary>The events of <paramref name="sessions"/> (keys of one run: <c>1/C12</c>) numbered before <paramref name="before"/>.</summary>
+    private static IEnumerable<TraceEvent> Earlier(IReadOnlyList<TraceEvent> ring, IReadOnlyList<string> sessions, long before)
+    {
+        var ids = sessions.Select(k => k[(k.IndexOf('/') + 1)..]).ToHashSet(StringComparer.Ordinal);
+        return ring.Where(e => e.Sequence < before && e.Session is { } s && ids.Contains(s));
     }
 
     private static async Task Flush(HttpContext http, ArrayBufferWriter<byte> writer, CancellationToken ct)

@@ -12,8 +12,11 @@ namespace MailLab.Server.Dashboard;
 /// </summary>
 internal sealed partial record TraceFilter(
     string? Site, TraceRole? Role, string? Session, string? Message, TraceKind? Kind, string? Student, string? Text, long? After, int Limit,
-    bool Rows = false)
+    bool Rows = false, int? Rate = null)
 {
+    /// <summary>Highest <c>rate</c> a stream may ask for (events a second).</summary>
+    public const int MaxRate = 100_000;
+
     /// <summary>Most events one answer carries (and the default history of the live trace page).</summary>
     public const int MaxLimit = 10_000;
 
@@ -23,7 +26,7 @@ internal sealed partial record TraceFilter(
     /// <summary>Longest search text (<c>q</c>).</summary>
     public const int MaxTextLength = 200;
 
-    private static readonly string[] Keys = ["site", "role", "session", "message", "kind", "student", "q", "after", "limit", "view"];
+    private static readonly string[] Keys = ["site", "role", "session", "message", "kind", "student", "q", "after", "limit", "view", "rate"];
 
     /// <summary>Session ids as the listeners make them (<c>C12</c>), with room for other prefixes.</summary>
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
@@ -100,7 +103,17 @@ internal sealed partial record TraceFilter(
             error = "view must be full (whole events, the default) or row (what the live list shows)";
             return null;
         }
-        return new TraceFilter(site, role, session, message, kind, student, text, after, limit, rows);
+        int? rate = null;
+        if (Value("rate") is { } rt)
+        {
+            if (!int.TryParse(rt, System.Globalization.NumberStyles.None, null, out int perSecond) || perSecond is < 1 or > MaxRate)
+            {
+                error = $"rate must be 1 to {MaxRate} events a second";
+                return null;
+            }
+            rate = perSecond;
+        }
+        return new TraceFilter(site, role, session, message, kind, student, text, after, limit, rows, rate);
     }
 
     /// <summary>Whether an event passes every filter but the student's (that one needs the whole trace: <see cref="StudentEvents"/>).</summary>

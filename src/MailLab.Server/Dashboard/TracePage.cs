@@ -15,6 +15,12 @@ internal static class TracePage
     /// <summary>Events rendered by the server for a browser without JavaScript.</summary>
     public const int ServerRows = 200;
 
+    /// <summary>
+    /// Events a second the page's live stream asks for (<c>rate=</c>; the page's own <c>?rate=N</c> changes it): more
+    /// than anyone reads on a projector, and fifty tabs of it cost the lab little in a scripted flood (bench/README.md).
+    /// </summary>
+    public const int DefaultRate = 500;
+
     public static IResult Render(HttpContext http)
     {
         var context = DashboardContext.Of(http);
@@ -34,7 +40,7 @@ internal static class TracePage
         b.Append("<div class=\"toolbar\"><button type=\"button\" id=\"pause\" aria-pressed=\"false\" hidden>Pause</button>")
             .Append("<span id=\"status\" role=\"status\" aria-live=\"polite\">Showing the newest ").Append(rows.Count)
             .Append(" events (reload for more; JavaScript adds live updates).</span></div>\n")
-            .Append("<div id=\"trace\" class=\"trace\" data-query=\"").Append(Enc(query)).Append("\">")
+            .Append("<div id=\"trace\" class=\"trace\" data-rate=\"").Append(filter.Rate ?? DefaultRate).Append("\" data-query=\"").Append(Enc(query)).Append("\">")
             .Append("<table class=\"events\"><caption class=\"sr\">Trace events</caption><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Time</th><th scope=\"col\">Site</th>")
             .Append("<th scope=\"col\">Role</th><th scope=\"col\">Session</th><th scope=\"col\">Result</th><th scope=\"col\">Kind</th><th scope=\"col\">Text</th></tr></thead><tbody>");
         foreach (var e in rows)
@@ -44,7 +50,9 @@ internal static class TracePage
             if (e.Session is { } session) b.Append("<a href=\"/sessions/").Append(Uri.EscapeDataString(session)).Append("\">").Append(Enc(session)).Append("</a>");
             b.Append("</td><td>").Append(Outcome(e)).Append("</td><td>").Append(e.Kind).Append("</td><td class=\"text\">").Append(Enc(e.Text)).Append("</td></tr>");
         }
-        b.Append("</tbody></table></div>\n<p class=\"api\">As JSON: <a href=\"/api/trace").Append(Enc(query)).Append("\">/api/trace</a></p>");
+        // The history has no rate (the stream's allowance): the JSON link leaves it out.
+        string history = QueryString.Create(http.Request.Query.Where(p => p.Key != "rate")).Value ?? "";
+        b.Append("</tbody></table></div>\n<p class=\"api\">As JSON: <a href=\"/api/trace").Append(Enc(history)).Append("\">/api/trace</a></p>");
         return Html(http, "Live trace", b.ToString(), script: "trace.js");
     }
 
@@ -74,6 +82,8 @@ internal static class TracePage
             b.Append("<label>Student <input name=\"student\" size=\"16\" maxlength=\"320\" placeholder=\"address or IP\" value=\"").Append(Value("student")).Append("\"></label>");
         }
         b.Append("<label>Search <input name=\"q\" type=\"search\" size=\"16\" maxlength=\"").Append(TraceFilter.MaxTextLength).Append("\" value=\"").Append(Value("q")).Append("\"></label>");
+        // Kept across Apply; trace.js asks the stream for it and the history without it.
+        if (query["rate"].ToString() is { Length: > 0 } rate) b.Append("<input type=\"hidden\" name=\"rate\" value=\"").Append(Enc(rate)).Append("\">");
         b.Append("<button type=\"submit\">Apply</button></form>\n");
     }
 

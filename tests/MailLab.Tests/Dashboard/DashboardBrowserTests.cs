@@ -106,6 +106,39 @@ public sealed class DashboardBrowserTests
     }
 
     [Fact]
+    public async Task A_flood_beyond_the_pages_rate_shows_as_a_gap_whose_button_loads_the_events()
+    {
+        await using var lab = DashboardKit.Lab();
+        await using var browser = await Browser.Launch();
+        var errors = new List<string>();
+        var page = await browser.Page(lab, errors);
+        await page.GotoAsync("/trace?session=F1&rate=5");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Live ·", new() { Timeout = 15_000 });
+        var flood = lab.Tracer.For("uc", TraceRole.MTA, "F1");
+        for (int i = 1; i <= 60; i++) flood.Emit(TraceKind.CommandReceived, $"C: NOOP {i}");
+
+        // Five a second come live; the rest is one gap row, said in words, with a button.
+        var gap = page.Locator(".trace .rows .row.gap").First;
+        await Assertions.Expect(gap).ToContainTextAsync("not shown live", new() { Timeout = 15_000 });
+        await Assertions.Expect(gap.Locator("button.load-gap")).ToContainTextAsync("more than 5 a second came");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("gap");
+        await Browser.Shot(page, "trace-gap");
+        await gap.Locator("button.load-gap").ClickAsync();
+        // Every one of the 60 is in the list after the gaps are filled (later gaps, if the flood outlasted a second, too).
+        while (await page.Locator(".trace .rows .row.gap button.load-gap:not([disabled])").CountAsync() > 0)
+        {
+            await page.Locator(".trace .rows .row.gap button.load-gap:not([disabled])").First.ClickAsync();
+        }
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Live · 60 events", new() { Timeout = 15_000 });
+        await page.FocusAsync(".trace .viewport");
+        await page.Keyboard.PressAsync("Home");
+        await Assertions.Expect(page.Locator(".trace .rows .row").First).ToContainTextAsync("C: NOOP 1");
+        await page.Keyboard.PressAsync("End");
+        await Assertions.Expect(page.Locator(".trace .rows .row").Last).ToContainTextAsync("C: NOOP 60");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task Beyond_loopback_a_student_signs_in_and_sees_only_their_own_sessions()
     {
         await using var lab = DashboardKit.Lab(signIn: true);

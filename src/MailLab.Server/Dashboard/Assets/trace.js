@@ -2,7 +2,9 @@
 // (Server-Sent Events). The list is virtualised: only the rows on screen exist in the page, so 10,000 events
 // render as fast as 40. Every cell is set with textContent: event text is never parsed as HTML. It asks for
 // view=row, the columns it shows (a third of the bytes of whole events, which 50 projector tabs multiply);
-// the number of a row links to the whole event as JSON.
+// the number of a row links to the whole event as JSON. The stream is asked for at most RATE events a second
+// (data-rate, 500 unless the page's URL says rate=N): what a flood sends beyond that arrives as a gap row, whose
+// button loads the events it stands for from the history.
 (function () {
   'use strict';
   var KEEP = 50000; // events kept in the page; older ones drop off the top
@@ -12,7 +14,8 @@
   var pauseButton = document.getElementById('pause');
   if (!container || !form || !window.EventSource || !window.fetch) return; // the server-rendered table stays
 
-  var events = [], pending = [], paused = false, source = null, last = 0, loading = 0, failed = null;
+  var RATE = Number(container.dataset.rate) || 500;
+  var events = [], pending = [], incoming = [], flushing = 0, paused = false, source = null, last = 0, loading = 0, failed = null;
   var head = row(['#', 'Time', 'Site', 'Role', 'Session', 'Result', 'Kind', 'Text'], 'row head');
   head.setAttribute('aria-hidden', 'true');
   var viewport = document.createElement('div');
@@ -50,6 +53,8 @@
   function fill(r, e) {
     var c = r.children;
     c[0].textContent = '';
+    r.className = e.gap ? 'row gap' : 'row';
+    if (e.gap) { gapRow(r, e); return; }
     var whole = document.createElement('a');
     whole.href = '/api/trace?after=' + (e.seq - 1) + '&limit=1';
     whole.textContent = e.seq;
@@ -73,6 +78,44 @@
     r.dataset.seq = e.seq;
   }
 
+  // A gap: events the stream left out (more than RATE a second), numbered from..to; the button fetches them.
+  function gapRow(r, g) {
+    var c = r.children;
+    for (var i = 1; i < 8; i++) c[i].textContent = '';
+    c[0].textContent = '…';
+    c[5].textContent = '✂ gap';
+    c[6].textContent = 'not shown live';
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'load-gap';
+    b.textContent = 'Show ' + g.skipped + ' events #' + g.from + '–' + g.to + ' (more than ' + RATE + ' a second came)';
+    b.addEventListener('click', function () { fillGap(g, b); });
+    c[7].appendChild(b);
+    r.title = '';
+    r.dataset.seq = g.seq;
+  }
+
+  function fillGap(g, button) {
+    var p = params();
+    p.delete('rate');
+    p.set('after', String(g.from - 1));
+    p.set('limit', String(Math.min(g.skipped, 10000)));
+    p.set('view', 'row');
+    button.disabled = true;
+    fetch('/api/trace?' + p, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || ('HTTP ' + r.status)); return b; }); })
+      .then(function (page) {
+        var at = events.indexOf(g);
+        if (at < 0) return; // dropped off the top meanwhile
+        var got = page.events.filter(function (e) { return e.seq <= g.to; });
+        var rest = got.length && got[got.length - 1].seq < g.to ? [{ gap: true, from: got[got.length - 1].seq + 1, to: g.to, seq: g.to, skipped: g.skipped - got.length }] : [];
+        Array.prototype.splice.apply(events, [at, 1].concat(got, rest));
+        draw();
+        show();
+      })
+      .catch(function (err) { button.disabled = false; failed = err.message; show(); });
+  }
+
   var drawn = false;
   function draw() {
     drawn = false;
@@ -94,16 +137,36 @@
 
   function add(list) {
     var follow = atBottom();
-    list.forEach(function (e) { if (e.seq > (events.length ? events[events.length - 1].seq : 0)) events.push(e); });
+    list.forEach(function (e) {
+      if (!events.length || e.seq > events[events.length - 1].seq) { events.push(e); return; }
+      // An older event: a session that joined a student's view sends what it said before. Put it in place, once.
+      var lo = 0, hi = events.length;
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (events[mid].seq < e.seq) lo = mid + 1; else hi = mid; }
+      if (events[lo].seq !== e.seq) events.splice(lo, 0, e);
+    });
     if (events.length > KEEP) events.splice(0, events.length - KEEP);
     draw();
     if (follow) viewport.scrollTop = viewport.scrollHeight;
     show();
   }
 
+  // Live events are drawn in batches (a flood would otherwise lay out the list once per event); setTimeout, not
+  // requestAnimationFrame, so a background tab still drains them.
+  function receive(e) {
+    incoming.push(e);
+    if (!flushing) flushing = setTimeout(function () {
+      flushing = 0;
+      var batch = incoming;
+      incoming = [];
+      if (paused) Array.prototype.push.apply(pending, batch); else add(batch);
+      show();
+    }, 50);
+  }
+
   function show() {
     if (failed) { statusLine.textContent = '✗ ' + failed; return; }
-    var text = events.length + ' events';
+    var gaps = events.filter(function (e) { return e.gap; }).length;
+    var text = events.length - gaps + ' events' + (gaps ? ' · ' + gaps + (gaps === 1 ? ' gap' : ' gaps') : '');
     if (paused) text = 'Paused · ' + text + ' · ' + pending.length + ' new waiting';
     else text = (source && source.readyState === 1 ? 'Live · ' : 'Connecting · ') + text;
     statusLine.textContent = text;
@@ -119,6 +182,7 @@
     if (source) { source.close(); source = null; }
     var p = params(), mine = ++loading;
     history.replaceState(null, '', '/trace' + (p.toString() ? '?' + p : ''));
+    p.delete('rate'); // the history has no rate: it pages with limit
     p.set('limit', '10000');
     p.set('view', 'row');
     failed = null;
@@ -146,13 +210,16 @@
   function connect(p) {
     p.delete('limit');
     p.set('after', String(last));
+    p.set('rate', String(RATE));
     source = new EventSource('/api/trace/stream?' + p);
     source.addEventListener('open', show);
     source.addEventListener('error', function () { show(); }); // EventSource reconnects itself, sending Last-Event-ID
-    source.addEventListener('trace', function (m) {
-      var e = JSON.parse(m.data);
-      if (paused) pending.push(e); else add([e]);
-      show();
+    source.addEventListener('trace', function (m) { receive(JSON.parse(m.data)); });
+    source.addEventListener('gap', function (m) {
+      var g = JSON.parse(m.data);
+      g.gap = true;
+      g.seq = g.to;
+      receive(g);
     });
   }
 
