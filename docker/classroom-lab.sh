@@ -11,6 +11,10 @@
 #     POP3 110/995, IMAP 143/993, DNS 53 (and the spoof-dns forger's), the web service HKP's 11371 and
 #     HTTPS 443 for MTA-STS), since each site has a container
 #     of its own. The web service (web:) runs in the DNS container, on the DNS's address.
+# And one addition: each site gets a published: block naming where docker-compose.yml publishes its ports on
+# the host (127.0.0.1, site 10.127.N.Y's port P on N*10000+P: uc's 993 on 10993), so the autoconfig file
+# tells a Thunderbird on the instructor's machine those ports (tests/MailLab.Tests/Web/ClassroomPublishedTests.cs
+# checks that this and docker-compose.yml agree).
 set -eu
 src=${1:?usage: classroom-lab.sh LAB_DIR OUT_DIR}
 out=${2:?usage: classroom-lab.sh LAB_DIR OUT_DIR}
@@ -34,7 +38,23 @@ note() { echo "; Derived from lab/zones/$1 by docker/classroom-lab.sh (127.0.N.Y
     -e '/^web:/,/^[^ ]/s/^\(  *port:\) *[0-9]*/\1 11371/' \
     -e '/^web:/,/^[^ ]/s/^\(  *https-port:\) *[0-9]*/\1 443/' \
     -e '/^attacks:/,/^[^ ]/s/^\(  *port:\) *[0-9]*/\1 53/' \
-    "$src/default-lab.yml"; } >"$out/lab.yml"
+    "$src/default-lab.yml"; } | awk '
+  # After a site'"'"'s ports: block, its published: block (the site'"'"'s listeners, each on N*10000+port of 127.0.0.1).
+  function publish(   n, k, i) {
+    if (keys == "") return
+    print "    published:                # where docker-compose.yml publishes these ports on the host"
+    print "      address: 127.0.0.1"
+    print "      ports:"
+    n = split(keys, k, " ")
+    for (i = 1; i <= n; i++) print "        " k[i] ": " (site * 10000 + port[k[i]])
+    keys = ""
+  }
+  /^    address: 10\.127\./ { split($2, a, "."); site = a[3] }
+  inports && !/^      [a-z0-9-]+:/ { publish(); inports = 0 }
+  inports { key = $1; sub(":", "", key); port[key] = $2; keys = keys " " key }
+  /^    ports:/ { inports = 1 }
+  { print }
+  END { if (inports) publish() }' >"$out/lab.yml"
 
 for zone in "$src"/zones/*.zone; do
   name=$(basename "$zone")
@@ -54,7 +74,8 @@ if grep -rn '\b127\.0\.[1-9]' "$out/lab.yml" "$out/zones"; then
   echo "classroom-lab.sh: loopback addresses left in the derived lab (above)" >&2
   exit 1
 fi
-if grep -nE '^ +(mta|submission|submissions|pop3|pop3s|imap|imaps|relay-port|port|https-port): *([0-9]{4,}|0)\b' "$out/lab.yml" | grep -v ' port: 11371\b'; then
+# (Published ports, 8 spaces in, are the host's and non-standard on purpose.)
+if grep -nE '^ {1,6}(mta|submission|submissions|pop3|pop3s|imap|imaps|relay-port|port|https-port): *([0-9]{4,}|0)\b' "$out/lab.yml" | grep -v ' port: 11371\b'; then
   echo "classroom-lab.sh: a non-standard port left in the derived lab.yml (above)" >&2
   exit 1
 fi

@@ -30,6 +30,14 @@ public sealed partial class LabRuntime
         return ca.GetOrCreateServerCertificate("mta-sts", domains.Select(d => "mta-sts." + d).Concat(domains.Select(d => "autoconfig." + d)), []);
     }
 
+    /// <summary>A site certificate's host names: the site's, and its published host name (the autoconfig file names it outside).</summary>
+    private static IEnumerable<string> SiteNames(SiteDefinition def) =>
+        def.Published is { } p && !IPAddress.TryParse(p.Address, out _) ? def.HostNames.Append(p.Address) : def.HostNames;
+
+    /// <summary>A site certificate's addresses: the site's, and its published address when that is one (127.0.0.1 in the classroom).</summary>
+    private static IEnumerable<IPAddress> SiteAddresses(SiteDefinition def) =>
+        def.Published is { } p && IPAddress.TryParse(p.Address, out var ip) ? [IPAddress.Parse(def.Address), ip] : [IPAddress.Parse(def.Address)];
+
     /// <summary>
     /// The dashboard's HTTPS certificate when its <c>tls:</c> asks for one: for its address and 127.0.0.1 (the
     /// classroom publishes its port on the host's loopback), so a browser that trusts the lab CA accepts it.

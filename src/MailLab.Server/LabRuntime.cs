@@ -162,7 +162,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
         {
             foreach (var def in lab.Sites.Where(s => only.Includes(s.Name)))
             {
-                var cert = ca.GetOrCreateServerCertificate(def.Name, def.HostNames, [IPAddress.Parse(def.Address)]);
+                var cert = ca.GetOrCreateServerCertificate(def.Name, SiteNames(def), SiteAddresses(def));
                 var site = new LabSite(lab, def, cert, tracer, mda, peers) { Capture = Attacks.LabAttackers.CaptureFor(lab, def) };
                 var keys = Dkim.DkimKeySet.LoadOrCreate(dataDirectory, def.Domains, publishAll: freshZones);
                 dkimKeys[def.Name] = keys;

@@ -89,6 +89,9 @@ public sealed class DashboardServer : IAsyncDisposable
         Info = Info with { Port = bound[0].Port, Tls = Certificate is null ? "none" : "implicit" };
     }
 
+    /// <summary>What the routes read, once <see cref="Start"/> ran (tests reach the exercise board through it); null before.</summary>
+    internal DashboardContext? Context => started.Task.IsCompletedSuccessfully ? started.Task.Result : null;
+
     /// <summary>Lets requests through, reading the running lab.</summary>
     internal void Start(DashboardLab lab)
     {

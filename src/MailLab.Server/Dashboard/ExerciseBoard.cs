@@ -33,24 +33,30 @@ internal sealed class ExerciseBoard
     public static readonly TimeSpan MaxLag = TimeSpan.FromSeconds(30);
 
     private readonly DashboardContext context;
+    private readonly ExerciseCatalogWatch watch;
     private readonly Lock gate = new();
     private Snapshot? current;
 
-    /// <summary>The clock (milliseconds) snapshots are aged by; a test sets its own.</summary>
+    /// <summary>The clock (milliseconds) snapshots are aged and the catalogue is looked at by; a test sets its own.</summary>
     internal Func<long> Clock { get; set; } = () => Environment.TickCount64;
 
-    private ExerciseBoard(DashboardContext context, ExerciseCatalog catalog)
+    private ExerciseBoard(DashboardContext context, string directory)
     {
         this.context = context;
-        Catalog = catalog;
+        watch = new ExerciseCatalogWatch(directory, () => Clock());
     }
 
-    /// <summary>The board of a running dashboard; the exercises are read once, when it is first asked (as <c>maillab exercise list</c> finds them).</summary>
-    public static ExerciseBoard Of(DashboardContext context) =>
-        Boards.GetValue(context, c => new ExerciseBoard(c, ExerciseCatalog.Load(ExerciseCatalog.Locate(null))));
+    /// <summary>
+    /// The board of a running dashboard, over the exercises <c>maillab exercise list</c> finds; the catalogue is read
+    /// when the board is first asked and again whenever the directory changed (<see cref="ExerciseCatalogWatch"/>).
+    /// </summary>
+    public static ExerciseBoard Of(DashboardContext context) => Of(context, ExerciseCatalog.Locate(null));
 
-    /// <summary>The exercises the dashboard shows.</summary>
-    public ExerciseCatalog Catalog { get; }
+    /// <summary>The board of <paramref name="context"/> over <paramref name="directory"/>, when it is the first asked (tests); else the existing board.</summary>
+    internal static ExerciseBoard Of(DashboardContext context, string directory) => Boards.GetValue(context, c => new ExerciseBoard(c, directory));
+
+    /// <summary>The exercises the dashboard shows, as the directory holds them now (looked at at most once a second).</summary>
+    public ExerciseCatalog Catalog => watch.Current;
 
     /// <summary>The exercise whose number is <paramref name="id"/> (digits only), or null.</summary>
     public Exercise? Find(string id) =>
@@ -82,7 +88,9 @@ internal sealed class ExerciseBoard
     internal sealed class Snapshot
     {
         private readonly ConcurrentDictionary<string, IReadOnlyList<RecordedEvent>> scopes = new(StringComparer.OrdinalIgnoreCase);
-        private readonly ConcurrentDictionary<(int, string), IReadOnlyList<ObjectiveResult>> verdicts = new();
+        // By the exercise itself, not its number: a catalogue read again has new Exercise objects (record equality
+        // compares the objectives list by reference), so a changed exercise is never answered with an old verdict.
+        private readonly ConcurrentDictionary<(Exercise, string), IReadOnlyList<ObjectiveResult>> verdicts = new();
 
         private long costTicks;
 
@@ -128,7 +136,7 @@ internal sealed class ExerciseBoard
 
         /// <summary>Every objective of <paramref name="exercise"/> judged over <paramref name="student"/>'s events.</summary>
         public IReadOnlyList<ObjectiveResult> Judge(Exercise exercise, string student) =>
-            verdicts.GetOrAdd((exercise.Number, student.ToLowerInvariant()), _ =>
+            verdicts.GetOrAdd((exercise, student.ToLowerInvariant()), _ =>
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var result = ObjectiveChecker.Check(exercise, Scope(student));

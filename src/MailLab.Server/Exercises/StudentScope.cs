@@ -98,15 +98,20 @@ public static class StudentScope
         {
             return e.Field("Client") is { } client && IPAddress.TryParse(client, out var c) && Same(c, ip);
         }
-        var who = e.Kind switch
-        {
-            TraceKind.AuthSucceeded or TraceKind.MailboxAccess => e.Field("User"),
-            TraceKind.AuthFailed => e.Field("Login"),
-            TraceKind.EnvelopeMailFrom => e.Field("AuthenticatedUser"),
-            _ => null,
-        };
+        var who = e.Kind == TraceKind.AuthFailed ? e.Field("Login") : LoggedIn(e);
         return who is not null && string.Equals(who, student, StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>
+    /// The mail address an event says logged in (AUTH, POP3 or IMAP login, a submission's authenticated sender);
+    /// null for any other event. A failed login is not one: it names whoever was typed.
+    /// </summary>
+    internal static string? LoggedIn(TraceEvent e) => e.Kind switch
+    {
+        TraceKind.AuthSucceeded or TraceKind.MailboxAccess => e.Field("User"),
+        TraceKind.EnvelopeMailFrom => e.Field("AuthenticatedUser"),
+        _ => null,
+    };
 
     private static bool Same(IPAddress a, IPAddress b) =>
         (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);

@@ -45,6 +45,7 @@ internal sealed partial class LabDefinitionReader
         }
 
         SitePorts? ports = map.Required("ports") is { } portsNode ? ReadPorts(portsNode, map.Path("ports"), ip) : null;
+        SitePublished? published = map.Optional("published") is { } publishedNode ? ReadPublished(publishedNode, map.Path("published"), ports) : null;
 
         var users = new List<UserDefinition>();
         if (map.Optional("users") is { } usersNode && f.Sequence(usersNode, map.Path("users")) is { } items)
@@ -63,7 +64,7 @@ internal sealed partial class LabDefinitionReader
             return null;
         }
 
-        return new SiteDefinition { Name = name, Domains = domains, HostNames = hostNames, Address = address, Ports = ports, Users = users };
+        return new SiteDefinition { Name = name, Domains = domains, HostNames = hostNames, Address = address, Ports = ports, Published = published, Users = users };
     }
 
     /// <summary>A required, non-empty list of DNS names, normalised; duplicates are errors.</summary>

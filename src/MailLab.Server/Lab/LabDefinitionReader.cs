@@ -21,7 +21,7 @@ internal sealed partial class LabDefinitionReader(YamlFields f)
          "auth-failure-delay", "pop3-idle-timeout",
          "imap-idle-timeout", "imap-connections-per-user"];
     private static readonly string[] RelayKeys = ["relay-port", "retry-intervals", "queue-lifetime", "tlsa-usage", "tls-report-interval"];
-    private static readonly string[] SiteKeys = ["name", "domains", "host-names", "address", "ports", "users"];
+    private static readonly string[] SiteKeys = ["name", "domains", "host-names", "address", "ports", "published", "users"];
     private static readonly string[] PortKeys = ["mta", "submission", "submissions", "pop3", "pop3s", "imap", "imaps"];
     private static readonly string[] UserKeys = ["address", "password"];
 

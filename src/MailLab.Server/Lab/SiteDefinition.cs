@@ -21,6 +21,12 @@ public sealed class SiteDefinition
 
     public IReadOnlyList<UserDefinition> Users { get; init; } = [];
 
+    /// <summary>
+    /// Where the site's listeners are also reachable from outside its network (the classroom publishes the containers'
+    /// ports on the host's loopback); null: nowhere else. Only the autoconfig file uses it.
+    /// </summary>
+    public SitePublished? Published { get; init; }
+
     /// <summary>The primary host name (first of <see cref="HostNames"/>).</summary>
     public string PrimaryHostName => HostNames.Count > 0 ? HostNames[0] : Name;
 
@@ -51,6 +57,19 @@ public sealed class SitePorts
 
     /// <summary>IMAP with implicit TLS (993 in containers), RFC 8314 §3.3; null: not served.</summary>
     public int? Imaps { get; init; }
+}
+
+/// <summary>
+/// The lab file's <c>published:</c> block of a site: the address (or host name) outside the site's network and, per
+/// listener (by its <c>ports:</c> key: <c>mta</c>, <c>submission</c>, ...), the port that reaches it there.
+/// </summary>
+public sealed class SitePublished
+{
+    /// <summary>An IP address or a host name (lower case), as a client outside uses it.</summary>
+    public required string Address { get; init; }
+
+    /// <summary>The published port of each listener named, by its <c>ports:</c> key; a listener not named is not published.</summary>
+    public required IReadOnlyDictionary<string, int> Ports { get; init; }
 }
 
 /// <summary>A mailbox owner who can authenticate to the MSA (and later POP3/IMAP).</summary>

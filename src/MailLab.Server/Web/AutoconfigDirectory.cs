@@ -16,20 +16,22 @@ internal sealed record AutoconfigServer(string Type, string HostName, int Port, 
 /// <summary>
 /// Where a lab domain's users point their mail client: the site's IMAP, POP3 and submission listeners (never the MTA,
 /// which takes no AUTH). A listener this process runs gives its bound port (a lab on port 0 tells the real one); a site
-/// run elsewhere (<c>--only</c>, the classroom's dns container) gives the lab file's port.
+/// run elsewhere (<c>--only</c>, the classroom's dns container) gives the lab file's port. A client that reached the lab
+/// through a site's published address (its <c>published:</c> block; the request's Host names that address) gets the
+/// published host and ports instead: the classroom's container ports mean nothing on the instructor's own machine.
 /// </summary>
 internal sealed class AutoconfigDirectory(LabDefinition lab, Func<IEnumerable<ListenerInfo>> listeners)
 {
     // Implicit TLS before STARTTLS, IMAP before POP3: RFC 8314 §3 asks clients to prefer implicit TLS, and a client
     // offered several servers of one type takes the first.
-    private static readonly (string Type, string Role, string Tls, Func<SitePorts, int?> Port)[] Order =
+    private static readonly (string Type, string Role, string Tls, string Key, Func<SitePorts, int?> Port)[] Order =
     [
-        ("imap", "IMAP", "implicit", p => p.Imaps),
-        ("imap", "IMAP", "starttls", p => p.Imap),
-        ("pop3", "POP3", "implicit", p => p.Pop3s),
-        ("pop3", "POP3", "starttls", p => p.Pop3),
-        ("smtp", "MSA", "implicit", p => p.Submissions),
-        ("smtp", "MSA", "starttls", p => p.Submission),
+        ("imap", "IMAP", "implicit", "imaps", p => p.Imaps),
+        ("imap", "IMAP", "starttls", "imap", p => p.Imap),
+        ("pop3", "POP3", "implicit", "pop3s", p => p.Pop3s),
+        ("pop3", "POP3", "starttls", "pop3", p => p.Pop3),
+        ("smtp", "MSA", "implicit", "submissions", p => p.Submissions),
+        ("smtp", "MSA", "starttls", "submission", p => p.Submission),
     ];
 
     /// <summary>The lab's name (for the file's display name).</summary>
@@ -39,19 +41,40 @@ internal sealed class AutoconfigDirectory(LabDefinition lab, Func<IEnumerable<Li
     public SiteDefinition? SiteOf(string domain) =>
         lab.Sites.FirstOrDefault(s => s.Domains.Any(d => d.Equals(domain, StringComparison.OrdinalIgnoreCase)));
 
-    /// <summary>The servers of <paramref name="site"/> for a user of <paramref name="domain"/>, in the order a client should try them.</summary>
-    public IReadOnlyList<AutoconfigServer> ServersOf(SiteDefinition site, string domain)
+    /// <summary>
+    /// The servers of <paramref name="site"/> for a user of <paramref name="domain"/>, in the order a client should try them;
+    /// <paramref name="requestHost"/> is the host the client asked (the Host header, without its port).
+    /// </summary>
+    public IReadOnlyList<AutoconfigServer> ServersOf(SiteDefinition site, string domain, string? requestHost = null)
     {
+        if (PublishedFor(site, requestHost) is { } published)
+        {
+            // Only the listeners published there: the others cannot be reached from where the client is.
+            return Order.Where(o => published.Ports.ContainsKey(o.Key))
+                .Select(o => new AutoconfigServer(o.Type, published.Address, published.Ports[o.Key], o.Tls == "implicit" ? "SSL" : "STARTTLS")).ToList();
+        }
         var bound = listeners().Where(l => l.Site == site.Name).ToList();
         string host = HostNameFor(site, domain);
         var servers = new List<AutoconfigServer>();
-        foreach (var (type, role, tls, configured) in Order)
+        foreach (var (type, role, tls, _, configured) in Order)
         {
             int? port = bound.FirstOrDefault(l => l.Role == role && l.Tls == tls)?.Port ?? configured(site.Ports);
             // A port 0 the process did not bind is a listener that runs nowhere a client could reach.
             if (port is > 0) servers.Add(new AutoconfigServer(type, host, port.Value, tls == "implicit" ? "SSL" : "STARTTLS"));
         }
         return servers;
+    }
+
+    /// <summary>
+    /// The site's <c>published:</c> block when <paramref name="requestHost"/> names its address (an IPv6 address may come
+    /// in brackets, a name in any case or with a trailing dot); null otherwise, and for a site with none.
+    /// </summary>
+    internal static SitePublished? PublishedFor(SiteDefinition site, string? requestHost)
+    {
+        if (site.Published is not { } published || string.IsNullOrEmpty(requestHost)) return null;
+        string host = requestHost.StartsWith('[') && requestHost.EndsWith(']') ? requestHost[1..^1] : requestHost;
+        host = System.Net.IPAddress.TryParse(host, out var ip) ? ip.ToString() : LabNames.NormalizeDomain(host);
+        return host.Equals(published.Address, StringComparison.OrdinalIgnoreCase) ? published : null;
     }
 
     /// <summary>

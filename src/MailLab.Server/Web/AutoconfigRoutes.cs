@@ -42,9 +42,9 @@ internal static class AutoconfigRoutes
         }
         // The ISP database's own form (autoconfig.thunderbird.net/v1.1/DOMAIN): Thunderbird's mailnews.auto_config_url
         // may point here, so the wizard finds the lab's settings on a machine whose resolver is not the lab DNS.
-        app.MapMethods(IspDbPath + "{domain}", Read, (string domain) =>
+        app.MapMethods(IspDbPath + "{domain}", Read, (HttpContext http, string domain) =>
             !LabNames.IsDnsName(LabNames.NormalizeDomain(domain)) ? WebRoutes.Text(400, $"'{domain}' is not a domain name\n")
-            : Answer(context.Autoconfig, LabNames.NormalizeDomain(domain)));
+            : Answer(context.Autoconfig, LabNames.NormalizeDomain(domain), http.Request.Host.Host));
     }
 
     private static IResult Serve(HttpContext http, AutoconfigDirectory? directory)
@@ -71,14 +71,14 @@ internal static class AutoconfigRoutes
                 ? WebRoutes.Text(404, $"{host} is not a lab domain nor autoconfig.DOMAIN of one\n")
                 : WebRoutes.Text(400, $"say which domain: ask Host autoconfig.DOMAIN, or add ?emailaddress=USER@DOMAIN\n");
         }
-        return Answer(directory, domain);
+        return Answer(directory, domain, http.Request.Host.Host);
     }
 
-    /// <summary>The file for a lab domain; 404 for any other.</summary>
-    private static IResult Answer(AutoconfigDirectory? directory, string domain)
+    /// <summary>The file for a lab domain, as a client that asked <paramref name="host"/> reaches the site; 404 for any other domain.</summary>
+    private static IResult Answer(AutoconfigDirectory? directory, string domain, string host)
     {
         if (directory?.SiteOf(domain) is not { } site) return WebRoutes.Text(404, $"{domain} is not a lab domain\n");
-        return Results.Bytes(Document(directory, site, domain), "application/xml; charset=utf-8");
+        return Results.Bytes(Document(directory, site, domain, host), "application/xml; charset=utf-8");
     }
 
     /// <summary>The domain of an <c>emailaddress</c> value (lower case); false with the reason when it is not a mail address.</summary>
@@ -97,7 +97,7 @@ internal static class AutoconfigRoutes
     }
 
     /// <summary>The autoconfig file, built with System.Xml.Linq (every value escaped), UTF-8 without a byte order mark.</summary>
-    internal static byte[] Document(AutoconfigDirectory directory, SiteDefinition site, string domain)
+    internal static byte[] Document(AutoconfigDirectory directory, SiteDefinition site, string domain, string? host = null)
     {
         // Element names and order as in Mozilla's ISP database format (clientConfig 1.1): a user logs in with the whole
         // address (%EMAILADDRESS%, the lab's user names) and the password as typed, inside TLS.
@@ -105,7 +105,7 @@ internal static class AutoconfigRoutes
             site.Domains.Select(d => new XElement("domain", LabNames.NormalizeDomain(d))),
             new XElement("displayName", $"MailLab {site.Name} ({domain}), lab {directory.LabName}"),
             new XElement("displayShortName", site.Name),
-            directory.ServersOf(site, domain).OrderBy(s => s.Incoming ? 0 : 1).Select(s =>
+            directory.ServersOf(site, domain, host).OrderBy(s => s.Incoming ? 0 : 1).Select(s =>
                 new XElement(s.Incoming ? "incomingServer" : "outgoingServer", new XAttribute("type", s.Type),
                     new XElement("hostname", s.HostName),
                     new XElement("port", s.Port),

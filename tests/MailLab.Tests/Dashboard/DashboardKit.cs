@@ -51,12 +51,16 @@ public static partial class DashboardKit
         }));
     }
 
-    /// <summary>Submits a message through a site's MSA (STARTTLS, AUTH PLAIN) and returns the session id it had.</summary>
-    public static async Task<string> Submit(TestLab lab, string site, string user, string password, string to, string subject)
+    /// <summary>
+    /// Submits a message through a site's MSA (STARTTLS, AUTH PLAIN) and returns the session id it had; from 127.0.0.1,
+    /// or from <paramref name="from"/> (another loopback address).
+    /// </summary>
+    public static async Task<string> Submit(TestLab lab, string site, string user, string password, string to, string subject, IPAddress? from = null)
     {
         var before = lab.Events(TraceKind.AuthSucceeded).Where(e => e.Field("User") == user).Select(e => e.Session).ToHashSet();
         var msa = lab.Runtime!.EndPoint(site, "MSA", "starttls");
         using var client = new SmtpClient { ServerCertificateValidationCallback = TestPki.Validate, CheckCertificateRevocation = false, Timeout = 20_000 };
+        if (from is not null) client.LocalEndPoint = new IPEndPoint(from, 0);
         await client.ConnectAsync(msa.Address.ToString(), msa.Port, SecureSocketOptions.StartTls);
         await client.AuthenticateAsync(user, password);
         var m = new MimeMessage();

@@ -30,10 +30,13 @@ public static partial class DnsKit
         return DashboardKit.Oversized(http, request); // 100-continue: a zone over the limit is refused before its body is sent
     }
 
-    /// <summary>Asks the lab DNS over the wire, as a student's dig would (from 127.0.0.1).</summary>
-    public static async Task<DnsResponse> Ask(TestLab lab, string name, DnsType type)
+    /// <summary>
+    /// Asks the lab DNS over the wire, as a student's dig would: from 127.0.0.1, or from <paramref name="from"/>
+    /// (another loopback address: Linux routes all of 127/8 to lo, so a second "machine" needs no network).
+    /// </summary>
+    public static async Task<DnsResponse> Ask(TestLab lab, string name, DnsType type, IPAddress? from = null)
     {
-        var r = await new DnsTransport(lab.Runtime!.Dns!.EndPoint).QueryAsync(name, type);
+        var r = await new DnsTransport(lab.Runtime!.Dns!.EndPoint, from).QueryAsync(name, type);
         Assert.True(r.Ok, r.Reason);
         return r.Response!;
     }

@@ -99,11 +99,12 @@ public sealed class DnsPageTests
         var check = await student.PostAsync("/api/zones/bank.test/check", new StringContent(text, System.Text.Encoding.UTF8, "text/plain"));
         Assert.True((await check.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ok").GetBoolean());
 
-        // The query log is scoped like the trace: another's dig (here from 127.0.0.1) is not hers to see.
-        await Ask(lab, "mx.uc.test", DnsType.A);
+        // The query log shows the questions from the addresses she used (she signed in from 127.0.0.1), not another's.
+        await Ask(lab, "mx.uc.test", DnsType.A, IPAddress.Parse("127.0.0.2"));
+        await Ask(lab, "www.uc.test", DnsType.A);
         (status, json) = await Json(student, "/api/dns/queries");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Empty(json.GetProperty("queries").EnumerateArray());
+        Assert.Equal(["www.uc.test"], json.GetProperty("queries").EnumerateArray().Select(q => q.GetProperty("name").GetString()));
 
         using var nobody = Client(lab);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Put(nobody, "bank.test", text, null)).StatusCode);

@@ -47,11 +47,11 @@ internal static class DnsPages
             }
             b.Append("</tbody></table>\n");
         }
-        var log = DnsQueryLog.Build(context.EventsFor(context.Viewer(http)), PageQueries, DnsAskers.All);
+        var log = DnsQueryLog.For(context, context.Viewer(http), PageQueries, DnsAskers.All);
         b.Append("<h2 id=\"queries\">Query log</h2>\n<p>The newest ").Append(PageQueries)
             .Append(" questions the lab DNS answered, newest first. <strong>Lab</strong>: the lab's own resolver asked (SPF, DKIM, DMARC and MX lookups of the sites); ")
             .Append("<strong>student</strong>: a question from outside the lab, such as <code>dig</code>.")
-            .Append(context.Viewer(http).SeesAll ? "" : " Signed in as a student you see only the events of your own sessions, and a DNS question belongs to no sign-in: the whole log is the instructor's.")
+            .Append(context.Viewer(http).SeesAll ? "" : " Signed in as a student you see the questions asked from the addresses you used (where you logged in to the lab's mail, or signed in here); a question carries only its address, so students sharing one address see each other's.")
             .Append(" As JSON: <a href=\"/api/dns/queries\">/api/dns/queries</a>.</p>\n");
         if (log.Queries.Count == 0)
         {

@@ -35,18 +35,36 @@ internal static class DnsQueryLog
     /// <summary>Most rows per answer.</summary>
     public const int MaxLimit = 1000;
 
-    /// <summary>The newest <paramref name="limit"/> questions among <paramref name="events"/> (oldest first, as the trace keeps them).</summary>
-    public static DnsQueryLogPage Build(IReadOnlyList<TraceEvent> events, int limit, DnsAskers askers)
+    /// <summary>
+    /// The log <paramref name="viewer"/> may see: everything for the instructor (or the open dashboard); for a student,
+    /// the questions asked from an address they have used (<see cref="StudentAddresses"/>), never the lab's own.
+    /// </summary>
+    public static DnsQueryLogPage For(DashboardContext context, DashboardViewer viewer, int limit, DnsAskers askers) =>
+        viewer.SeesAll ? Build(context.Trace.Query(), limit, askers)
+        : viewer.Student is { } student ? Build(context.Trace.Query(), limit, askers, student)
+        : new DnsQueryLogPage([], false);
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> questions among <paramref name="events"/> (oldest first, as the trace keeps them);
+    /// with <paramref name="student"/>, only that student's (one pass: the addresses are gathered on the way, the rows kept at the end).
+    /// </summary>
+    public static DnsQueryLogPage Build(IReadOnlyList<TraceEvent> events, int limit, DnsAskers askers, string? student = null)
     {
         var rows = new List<DnsQueryRow>();
         var open = new Dictionary<string, int>(StringComparer.Ordinal); // session -> its last unanswered question
+        var addresses = student is null ? null : new StudentAddresses(student);
+        if (student is not null && askers == DnsAskers.Lab) return new DnsQueryLogPage([], false);
         foreach (var e in events)
         {
-            if (e.Role != TraceRole.DNS) continue;
+            if (e.Role != TraceRole.DNS)
+            {
+                addresses?.Read(e);
+                continue;
+            }
             if (e.Kind == TraceKind.DnsQuery)
             {
                 bool lab = e.Origin is not null;
-                if (askers == DnsAskers.Lab && !lab || askers == DnsAskers.Students && lab) continue;
+                if (askers == DnsAskers.Lab && !lab || (askers == DnsAskers.Students || student is not null) && lab) continue;
                 if (e.Session is not null) open[e.Session] = rows.Count;
                 rows.Add(new DnsQueryRow(e.Sequence, e.Time, e.Site, e.Session, e.Field("Client"), e.Field("Name"), e.Field("Type"),
                     e.Field("Transport"), lab, e.Origin, null, null, e.Field("Problem")));
@@ -56,6 +74,7 @@ internal static class DnsQueryLog
                 rows[at] = rows[at] with { Rcode = e.Field("Rcode"), Answers = Strings(e.Fields.GetValueOrDefault("Answers")) };
             }
         }
+        if (addresses?.Collect() is { } mine) rows = rows.Where(r => StudentAddresses.Normal(r.Client) is { } c && mine.Contains(c)).ToList();
         var newest = rows.AsEnumerable().Reverse().Take(limit).ToList();
         return new DnsQueryLogPage(newest, rows.Count > limit);
     }

@@ -116,7 +116,7 @@ internal static class ZonesApi
         }
         if (!TryAskers(who, out var askers)) return DashboardApi.Problem(StatusCodes.Status400BadRequest, "who: all, lab or students");
         var context = DashboardContext.Of(http);
-        return Results.Json(DnsQueryLog.Build(context.EventsFor(context.Viewer(http)), n, askers), DashboardJson.Options);
+        return Results.Json(DnsQueryLog.For(context, context.Viewer(http), n, askers), DashboardJson.Options);
     }
 
     /// <summary>Reads <c>who=</c>: all (default), lab or students.</summary>
