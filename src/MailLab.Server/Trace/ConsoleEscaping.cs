@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Serilog.Core;
-using Serilog.Events;
 
 namespace MailLab.Server.Trace;
 
@@ -9,10 +7,10 @@ namespace MailLab.Server.Trace;
 /// Makes what a client sent safe to print on a terminal: C0 controls, DEL, C1 controls, bidi
 /// overrides and isolates, and line/paragraph separators become visible escapes (<c>\x1b</c>,
 /// <c>\r</c>, <c>\u202e</c>), so an ESC sequence cannot clear or colour the screen and a CR cannot
-/// forge a log line. Applied to every string property of a console event (<see cref="TraceLogging"/>);
+/// forge a log line. Applied to every string a console line shows (<see cref="ConsoleLine"/>);
 /// the JSON file keeps the original text, which JSON escaping already makes safe.
 /// </summary>
-internal sealed class ConsoleEscaping : ILogEventEnricher
+internal static class ConsoleEscaping
 {
     /// <summary>Whether <paramref name="c"/> is escaped on the console.</summary>
     public static bool IsUnsafe(char c) =>
@@ -43,23 +41,4 @@ internal sealed class ConsoleEscaping : ILogEventEnricher
         }
         return sb.ToString();
     }
-
-    /// <inheritdoc />
-    public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
-    {
-        ArgumentNullException.ThrowIfNull(logEvent);
-        foreach (var (name, value) in logEvent.Properties.ToArray())
-        {
-            var escaped = Escape(value);
-            if (!ReferenceEquals(escaped, value)) logEvent.AddOrUpdateProperty(new LogEventProperty(name, escaped));
-        }
-    }
-
-    private static LogEventPropertyValue Escape(LogEventPropertyValue value) => value switch
-    {
-        ScalarValue { Value: string s } when Escape(s) is var e && !ReferenceEquals(e, s) => new ScalarValue(e),
-        SequenceValue seq when seq.Elements.Select(Escape).ToArray() is var items
-            && items.Where((v, i) => !ReferenceEquals(v, seq.Elements[i])).Any() => new SequenceValue(items),
-        _ => value,
-    };
 }
