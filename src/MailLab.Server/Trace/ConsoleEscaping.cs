@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -18,13 +19,15 @@ internal static class ConsoleEscaping
         || c is '\u061c' or '\u200e' or '\u200f' or '\u2028' or '\u2029'
         || c is >= '\u202a' and <= '\u202e' || c is >= '\u2066' and <= '\u2069';
 
+    private static readonly SearchValues<char> Unsafe =
+        SearchValues.Create(Enumerable.Range(0, '\u2070').Select(i => (char)i).Where(IsUnsafe).ToArray());
+
     /// <summary><paramref name="text"/> with every unsafe character replaced by a visible escape; the same string when it has none.</summary>
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        int first = 0;
-        while (first < text.Length && !IsUnsafe(text[first])) first++;
-        if (first == text.Length) return text;
+        int first = text.AsSpan().IndexOfAny(Unsafe); // vectorised: every console line passes its strings through here
+        if (first < 0) return text;
         var sb = new StringBuilder(text.Length + 16).Append(text, 0, first);
         for (int i = first; i < text.Length; i++)
         {

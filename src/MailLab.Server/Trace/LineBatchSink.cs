@@ -21,6 +21,8 @@ internal sealed class LineBatchSink(Stream output, Action<StringBuilder, TraceEv
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     private readonly StringBuilder pending = new();
+    private readonly Encoder encoder = Utf8.GetEncoder();
+    private byte[] bytes = new byte[16 * 1024]; // grows to the longest burst written (at most about 64 K characters, 192 KiB)
 
     /// <inheritdoc/>
     public void Emit(TraceEvent e)
@@ -44,21 +46,37 @@ internal sealed class LineBatchSink(Stream output, Action<StringBuilder, TraceEv
         int end = text.Length;
         while (end > 0 && text[end - 1] != '\n') end--; // whole lines only (the template ends each with a newline)
         if (end == 0) return;
-        byte[] bytes = Utf8.GetBytes(text.ToString(0, end));
+        int total = Encode(text, end);
         text.Remove(0, end);
         int at = 0;
-        while (at < bytes.Length)
+        while (at < total)
         {
-            int length = Math.Min(MaxWrite, bytes.Length - at);
-            if (at + length < bytes.Length)
+            int length = Math.Min(MaxWrite, total - at);
+            if (at + length < total)
             {
                 // Back to the last line end inside the chunk; a single line longer than the chunk goes whole.
                 int cut = Array.LastIndexOf(bytes, (byte)'\n', at + length - 1, length);
-                length = cut >= at ? cut - at + 1 : (Array.IndexOf(bytes, (byte)'\n', at) is var nl and >= 0 ? nl - at + 1 : bytes.Length - at);
+                length = cut >= at ? cut - at + 1 : (Array.IndexOf(bytes, (byte)'\n', at, total - at) is var nl and >= 0 ? nl - at + 1 : total - at);
             }
             output.Write(bytes, at, length);
             at += length;
         }
         output.Flush();
+    }
+
+    // The first `end` characters as UTF-8 into `bytes`, straight from the builder's chunks (no string per burst).
+    private int Encode(StringBuilder text, int end)
+    {
+        int most = Utf8.GetMaxByteCount(end);
+        if (bytes.Length < most) bytes = new byte[Math.Max(most, 2 * bytes.Length)];
+        int used = 0, left = end;
+        foreach (var chunk in text.GetChunks())
+        {
+            var span = chunk.Span[..Math.Min(left, chunk.Length)];
+            used += encoder.GetBytes(span, bytes.AsSpan(used), flush: false);
+            left -= span.Length;
+            if (left == 0) break;
+        }
+        return used + encoder.GetBytes(ReadOnlySpan<char>.Empty, bytes.AsSpan(used), flush: true);
     }
 }
