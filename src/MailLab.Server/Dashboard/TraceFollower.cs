@@ -139,7 +139,7 @@ internal sealed class TraceFollower : IAsyncDisposable
             int at = files.IndexOf(file);
             if (at < files.Count - 1 && offset >= new FileInfo(file).Length)
             {
-                // Serilog rolled over to trace_NNN.jsonl: the old file is finished, go on with the next from its start.
+                // The trace rolled over to trace_NNN.jsonl (TraceFile): the old file is finished, go on with the next from its start.
                 file = files[at + 1];
                 offset = 0;
                 count += ReadLines(follower);

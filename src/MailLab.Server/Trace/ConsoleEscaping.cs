@@ -1,7 +1,6 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
-using Serilog.Core;
-using Serilog.Events;
 
 namespace MailLab.Server.Trace;
 
@@ -9,10 +8,10 @@ namespace MailLab.Server.Trace;
 /// Makes what a client sent safe to print on a terminal: C0 controls, DEL, C1 controls, bidi
 /// overrides and isolates, and line/paragraph separators become visible escapes (<c>\x1b</c>,
 /// <c>\r</c>, <c>\u202e</c>), so an ESC sequence cannot clear or colour the screen and a CR cannot
-/// forge a log line. Applied to every string property of a console event (<see cref="TraceLogging"/>);
+/// forge a log line. Applied to every string a console line shows (<see cref="ConsoleLine"/>);
 /// the JSON file keeps the original text, which JSON escaping already makes safe.
 /// </summary>
-internal sealed class ConsoleEscaping : ILogEventEnricher
+internal static class ConsoleEscaping
 {
     /// <summary>Whether <paramref name="c"/> is escaped on the console.</summary>
     public static bool IsUnsafe(char c) =>
@@ -20,13 +19,15 @@ internal sealed class ConsoleEscaping : ILogEventEnricher
         || c is '\u061c' or '\u200e' or '\u200f' or '\u2028' or '\u2029'
         || c is >= '\u202a' and <= '\u202e' || c is >= '\u2066' and <= '\u2069';
 
+    private static readonly SearchValues<char> Unsafe =
+        SearchValues.Create(Enumerable.Range(0, '\u2070').Select(i => (char)i).Where(IsUnsafe).ToArray());
+
     /// <summary><paramref name="text"/> with every unsafe character replaced by a visible escape; the same string when it has none.</summary>
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        int first = 0;
-        while (first < text.Length && !IsUnsafe(text[first])) first++;
-        if (first == text.Length) return text;
+        int first = text.AsSpan().IndexOfAny(Unsafe); // vectorised: every console line passes its strings through here
+        if (first < 0) return text;
         var sb = new StringBuilder(text.Length + 16).Append(text, 0, first);
         for (int i = first; i < text.Length; i++)
         {
@@ -43,23 +44,4 @@ internal sealed class ConsoleEscaping : ILogEventEnricher
         }
         return sb.ToString();
     }
-
-    /// <inheritdoc />
-    public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
-    {
-        ArgumentNullException.ThrowIfNull(logEvent);
-        foreach (var (name, value) in logEvent.Properties.ToArray())
-        {
-            var escaped = Escape(value);
-            if (!ReferenceEquals(escaped, value)) logEvent.AddOrUpdateProperty(new LogEventProperty(name, escaped));
-        }
-    }
-
-    private static LogEventPropertyValue Escape(LogEventPropertyValue value) => value switch
-    {
-        ScalarValue { Value: string s } when Escape(s) is var e && !ReferenceEquals(e, s) => new ScalarValue(e),
-        SequenceValue seq when seq.Elements.Select(Escape).ToArray() is var items
-            && items.Where((v, i) => !ReferenceEquals(v, seq.Elements[i])).Any() => new SequenceValue(items),
-        _ => value,
-    };
 }

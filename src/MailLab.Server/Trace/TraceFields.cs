@@ -72,6 +72,9 @@ internal sealed class TraceFields : IReadOnlyDictionary<string, object?>
     /// <inheritdoc />
     public int Count => fields.Length;
 
+    /// <summary>The field at <paramref name="index"/> in emission order (no enumerator: the trace writers' hot path).</summary>
+    public (string Name, object? Value) At(int index) => fields[index];
+
     /// <inheritdoc />
     public object? this[string key] => TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"trace field '{key}' not present");
 

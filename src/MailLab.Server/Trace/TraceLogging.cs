@@ -1,83 +1,95 @@
-using Serilog;
-using Serilog.Configuration;
-using Serilog.Core;
-using Serilog.Events;
-using Serilog.Formatting;
-using Serilog.Formatting.Display;
-using Serilog.Formatting.Compact;
-
 namespace MailLab.Server.Trace;
 
-/// <summary>Builds the Serilog pipeline for trace events: readable console lines and a JSON-lines file.</summary>
+/// <summary>
+/// Builds the trace's writers: readable console lines and the JSON-lines file (docs/events.md 3.1, 3.2). Each has
+/// its own <see cref="TracePump"/>, which formats the <see cref="TraceEvent"/>s on its thread: no Serilog event is
+/// built per trace event any more (issue 19), the bytes written are those Serilog wrote.
+/// </summary>
 public static class TraceLogging
 {
     /// <summary>
-    /// Console line: time, site, role, session and the event's text. (No queue-id column: in a
-    /// Serilog template {Message} is the rendered message, not our Message property.)
+    /// Console line: time, site, role, session and the event's text, as a Serilog output template (the format
+    /// <see cref="ConsoleLine"/> writes). No queue-id column: in Serilog's templates {Message} was the rendered message.
     /// </summary>
     public const string ConsoleTemplate = "{Timestamp:HH:mm:ss.fff} {Site,-6} {Role,-5} {Session,-6} {Text}{NewLine}";
 
     /// <summary>
-    /// A logger writing to the console (when <paramref name="console"/>) and to
-    /// <c>&lt;dataDir&gt;/trace/trace.jsonl</c> in Serilog's compact JSON format. Both sinks are
-    /// asynchronous so a slow terminal never stalls an SMTP session.
+    /// Writers to the console (when <paramref name="console"/>) and to <c>&lt;dataDir&gt;/trace/trace.jsonl</c>.
+    /// Both are asynchronous so a slow terminal never stalls an SMTP session.
     /// </summary>
-    public static Serilog.Core.Logger Create(string dataDirectory, bool console) =>
-        Build(dataDirectory, console ? ConsoleSink() : null);
-
-    /// <summary>
-    /// On a terminal, Serilog's console sink (its colours). Redirected to a file or a pipe, Serilog writes no
-    /// colours, so the same template is rendered into one buffered writer that is flushed once per burst of
-    /// events instead of once per event (issue 19: the per-event write() was a tenth of the MTA's CPU).
-    /// </summary>
-    private static (ILogEventSink Sink, Action? AfterBurst) ConsoleSink()
+    public static TraceLog Create(string dataDirectory, bool console)
     {
-        if (!Console.IsOutputRedirected)
-        {
-            return (new LoggerConfiguration().WriteTo.Console(outputTemplate: ConsoleTemplate).CreateLogger(), null);
-        }
-        var lines = new LineBatchSink(Console.OpenStandardOutput(), new MessageTemplateTextFormatter(ConsoleTemplate));
-        return (lines, lines.Flush);
+        if (!console) return Build(dataDirectory, null);
+        // Whole lines in writes of at most PIPE_BUF, once per burst (LineBatchSink), to a terminal as to a pipe.
+        // Serilog's console sink coloured a terminal's lines with its Literate theme: every column the same grey
+        // (SecondaryText) and the spaces between them darker, so the colours told nothing and are not kept.
+        var lines = new LineBatchSink(Console.OpenStandardOutput());
+        return Build(dataDirectory, new TracePump(lines, capacity: 50_000, blockWhenFull: false, lines.Flush));
     }
 
     /// <summary>
-    /// The same pipeline with the console lines written to <paramref name="console"/> instead of the
+    /// The same writers with the console lines written to <paramref name="console"/> instead of the
     /// terminal (tests read what a student's console would show).
     /// </summary>
-    public static Serilog.Core.Logger Create(string dataDirectory, TextWriter console)
+    public static TraceLog Create(string dataDirectory, TextWriter console)
     {
         ArgumentNullException.ThrowIfNull(console);
-        var sink = new WriterSink(console, new MessageTemplateTextFormatter(ConsoleTemplate));
-        return Build(dataDirectory, (sink, null));
+        return Build(dataDirectory, new TracePump(new WriterSink(console), capacity: 50_000, blockWhenFull: false));
     }
 
-    private sealed class WriterSink(TextWriter writer, ITextFormatter formatter) : ILogEventSink
+    private sealed class WriterSink(TextWriter writer) : ITraceSink
     {
-        public void Emit(LogEvent logEvent)
+        private readonly System.Text.StringBuilder line = new();
+
+        public void Emit(TraceEvent e)
         {
-            lock (writer)
-            {
-                formatter.Format(logEvent, writer);
-            }
+            line.Clear();
+            ConsoleLine.Append(line, e);
+            lock (writer) writer.Write(line);
         }
     }
 
-    private static Serilog.Core.Logger Build(string dataDirectory, (ILogEventSink Sink, Action? AfterBurst)? console)
+    // The console drops events when its queue is full (a stalled terminal never stalls mail); the file, the
+    // complete record, makes the emitter wait.
+    private static TraceLog Build(string dataDirectory, TracePump? console) =>
+        new(console, new TracePump(new TraceFile(Path.Combine(dataDirectory, "trace")), capacity: 50_000, blockWhenFull: true));
+}
+
+/// <summary>
+/// The trace's writers made by <see cref="TraceLogging.Create(string, bool)"/>, given to a <see cref="Tracer"/>.
+/// Disposing writes what is queued and closes the file.
+/// </summary>
+public sealed class TraceLog : IDisposable, IAsyncDisposable
+{
+    private readonly TracePump? console;
+    private readonly TracePump file;
+    private int disposed;
+
+    internal TraceLog(TracePump? console, TracePump file)
     {
-        var traceDir = Path.Combine(dataDirectory, "trace");
-        Directory.CreateDirectory(traceDir);
-        var config = new LoggerConfiguration().MinimumLevel.Information();
-        if (console is not null)
-        {
-            // The console gets its own copy of each event (a sub-logger), with every string escaped:
-            // one place, so no emitter can forget (issue 20 item 12). The JSON file keeps the original.
-            var pump = new TracePump(console.Value.Sink, capacity: 50_000, blockWhenFull: false, console.Value.AfterBurst);
-            config = config.WriteTo.Logger(c => c.Enrich.With<ConsoleEscaping>().WriteTo.Sink(pump));
-        }
-        var file = new LoggerConfiguration().WriteTo.File(new CompactJsonFormatter(), Path.Combine(traceDir, "trace.jsonl"),
-                fileSizeLimitBytes: 256L * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 8,
-                buffered: true, flushToDiskInterval: TimeSpan.FromSeconds(1)).CreateLogger();
-        config = config.WriteTo.Sink(new TracePump(file, capacity: 50_000, blockWhenFull: true));
-        return config.CreateLogger();
+        this.console = console;
+        this.file = file;
+    }
+
+    /// <summary>Queues <paramref name="e"/> for the console and the file.</summary>
+    internal void Write(TraceEvent e)
+    {
+        console?.Emit(e);
+        file.Emit(e);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        console?.Dispose();
+        file.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,23 +1,19 @@
-using Serilog.Events;
-using Serilog.Parsing;
-
 namespace MailLab.Server.Trace;
 
 /// <summary>
 /// The one API through which every role emits trace events: it numbers them, keeps them in the
-/// in-memory <see cref="TraceStream"/> and writes them through Serilog (console and JSON lines).
+/// in-memory <see cref="TraceStream"/> and hands them to the <see cref="TraceLog"/> (console and JSON lines).
 /// </summary>
 public sealed class Tracer
 {
-    private static readonly MessageTemplate Template = new MessageTemplateParser().Parse("{Text}");
-    private readonly Serilog.ILogger? logger;
+    private readonly TraceLog? log;
     private long sequence;
 
-    /// <summary>Creates a tracer writing to <paramref name="stream"/> and, when given, to Serilog.</summary>
-    public Tracer(TraceStream stream, Serilog.ILogger? logger, bool revealSecrets)
+    /// <summary>Creates a tracer writing to <paramref name="stream"/> and, when given, to <paramref name="log"/>.</summary>
+    public Tracer(TraceStream stream, TraceLog? log, bool revealSecrets)
     {
         Stream = stream;
-        this.logger = logger;
+        this.log = log;
         RevealSecrets = revealSecrets;
     }
 
@@ -60,10 +56,8 @@ public sealed class Tracer
             Origin = origin ?? (role == TraceRole.HOST ? LabOrigin.Host : null),
         };
         Stream.Append(e);
-        if (logger is not null)
-        {
-            logger.Write(ToLogEvent(e));
-        }
+        // Queued as it is: the console line and the JSON line are formatted on the writers' own threads.
+        log?.Write(e);
         return e;
     }
 
@@ -77,33 +71,4 @@ public sealed class Tracer
         Stream.Append(local);
         return local;
     }
-
-    private static LogEvent ToLogEvent(TraceEvent e)
-    {
-        var level = e.Kind is TraceKind.ListenerFailed or TraceKind.DeliveryFailed or TraceKind.TlsFailed or TraceKind.ZoneReloadFailed
-            ? LogEventLevel.Warning
-            : LogEventLevel.Information;
-        var props = new List<LogEventProperty>(6 + e.Fields.Count)
-        {
-            new("Text", new ScalarValue(e.Text)),
-            new("Site", new ScalarValue(e.Site)),
-            new("Role", new ScalarValue(e.Role.ToString())),
-            new("Kind", new ScalarValue(e.Kind.ToString())),
-            new("Seq", new ScalarValue(e.Sequence)),
-        };
-        if (e.Session is not null) props.Add(new("Session", new ScalarValue(e.Session)));
-        if (e.Message is not null) props.Add(new("Message", new ScalarValue(e.Message)));
-        if (e.Origin is not null) props.Add(new("Origin", new ScalarValue(e.Origin)));
-        foreach (var (name, value) in e.Fields)
-        {
-            props.Add(new(name, ToValue(value)));
-        }
-        return new LogEvent(e.Time, level, null, Template, props);
-    }
-
-    private static LogEventPropertyValue ToValue(object? value) => value switch
-    {
-        IEnumerable<string> list => new SequenceValue(list.Select(s => new ScalarValue(s))),
-        _ => new ScalarValue(value),
-    };
 }

@@ -11,10 +11,10 @@ namespace MailLab.Tests.Exercises;
 /// </summary>
 internal sealed class ExerciseLab : IAsyncDisposable
 {
-    private readonly Serilog.Core.Logger logger;
+    private readonly TraceLog logger;
     private bool disposed;
 
-    private ExerciseLab(TestLab lab, Serilog.Core.Logger logger, LabRuntime runtime)
+    private ExerciseLab(TestLab lab, TraceLog logger, LabRuntime runtime)
     {
         Lab = lab;
         this.logger = logger;

@@ -130,7 +130,7 @@ public sealed class TestLab : IAsyncDisposable
 
     /// <summary>A lab from any YAML text (for a second, separate lab in relay tests).</summary>
     /// <param name="logger">Where the trace is also written (console and JSON lines), as <c>maillab up</c> does; none by default.</param>
-    public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null, Serilog.ILogger? logger = null)
+    public static TestLab FromYaml(string yaml, bool revealSecrets = false, string? data = null, TraceLog? logger = null)
     {
         var lab = LabDefinitionLoader.Parse(yaml, "test-lab.yml");
         // The default DNS port (1053) may be held by a developer's running lab: tests take a free one.

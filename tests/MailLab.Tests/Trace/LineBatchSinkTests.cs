@@ -1,17 +1,13 @@
+using System.Text;
 using MailLab.Server.Trace;
-using Serilog.Events;
-using Serilog.Formatting;
 
 namespace MailLab.Tests.Trace;
 
 /// <summary>The redirected console's trace lines go out whole, in writes a pipe keeps in one piece, so another writer never splits one.</summary>
 public class LineBatchSinkTests
 {
-    // Writes the event's message text as it is (the test decides the lines).
-    private sealed class Text : ITextFormatter
-    {
-        public void Format(LogEvent e, TextWriter output) => output.Write(e.MessageTemplate.Text);
-    }
+    // Writes the event's text as it is (the test decides the lines).
+    private static void Text(StringBuilder sb, TraceEvent e) => sb.Append(e.Text);
 
     private sealed class Recording : MemoryStream
     {
@@ -24,14 +20,14 @@ public class LineBatchSinkTests
         }
     }
 
-    private static LogEvent Event(string text) =>
-        new(DateTimeOffset.UnixEpoch, LogEventLevel.Information, null, new Serilog.Parsing.MessageTemplateParser().Parse(text.Replace("{", "{{").Replace("}", "}}")), []);
+    private static TraceEvent Event(string text) =>
+        new(1, DateTimeOffset.UnixEpoch, "uc", TraceRole.MTA, null, null, TraceKind.CommandReceived, text, new Dictionary<string, object?>());
 
     [Fact]
     public void Lines_are_written_whole_in_writes_of_at_most_PIPE_BUF_and_a_partial_line_waits()
     {
         var output = new Recording();
-        var sink = new LineBatchSink(output, new Text());
+        var sink = new LineBatchSink(output, Text);
         var lines = Enumerable.Range(0, 200).Select(i => $"line {i} " + new string('é', i % 70) + "\n").ToList();
         var longLine = new string('x', 9000) + "\n";
         foreach (var line in lines.Take(100)) sink.Emit(Event(line));

@@ -1,27 +1,22 @@
 using MailLab.Server.Trace;
-using Serilog.Core;
-using Serilog.Events;
-using Serilog.Parsing;
 
 namespace MailLab.Tests.Trace;
 
 /// <summary>Issue 19: the trace's background pump (console and JSON file) keeps every event, in order, and flushes per burst.</summary>
 public sealed class TracePumpTests
 {
-    private static readonly MessageTemplate Template = new MessageTemplateParser().Parse("{N}");
+    private static TraceEvent Event(int n) =>
+        new(n, DateTimeOffset.UtcNow, "uc", TraceRole.MTA, null, null, TraceKind.CommandReceived, "x", new Dictionary<string, object?>());
 
-    private static LogEvent Event(int n) =>
-        new(DateTimeOffset.UtcNow, LogEventLevel.Information, null, Template, [new LogEventProperty("N", new ScalarValue(n))]);
-
-    private sealed class Collect(ManualResetEventSlim? hold = null) : ILogEventSink, IDisposable
+    private sealed class Collect(ManualResetEventSlim? hold = null) : ITraceSink, IDisposable
     {
         public List<int> Seen { get; } = [];
         public bool Disposed { get; private set; }
 
-        public void Emit(LogEvent logEvent)
+        public void Emit(TraceEvent e)
         {
             hold?.Wait();
-            lock (Seen) Seen.Add((int)((ScalarValue)logEvent.Properties["N"]).Value!);
+            lock (Seen) Seen.Add((int)e.Sequence);
         }
 
         public void Dispose() => Disposed = true;

@@ -49,7 +49,7 @@ internal sealed partial class HandoutRunner : IAsyncDisposable
     private readonly HashSet<string> promised = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> switchesSeen = new(StringComparer.Ordinal);
     private LabRuntime? runtime;
-    private Serilog.Core.Logger? logger;
+    private TraceLog? logger;
     private Connection? connection;
 
     public HandoutRunner(Exercise exercise, ExerciseCatalog catalog, ITestOutputHelper log)
