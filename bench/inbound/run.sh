@@ -11,7 +11,7 @@ Usage: sudo bench/inbound/run.sh [--help]
 Sends ~10 KB messages, each signed with rsa-sha256 (2048) and ed25519-sha256, half from a sender
 domain whose SPF passes for the client address and half from one whose SPF fails, to MailLab's MTA
 and to Postfix + OpenDKIM + OpenDMARC + policyd-spf, at 1, 10 and 100 concurrent sessions. Runs in
-a private network and mount namespace, where the lab DNS answers on 127.0.9.1:53 for both stacks.
+a private network and mount namespace, where the lab DNS answers on 192.0.2.53:53 for both stacks.
 Reports msg/s durably in the Maildir, server CPU ms per message, peak memory, the generator's CPU,
 and checks the Authentication-Results / Received-SPF of every delivered message.
 Must run as root; apt-gets postfix, opendkim, opendmarc, postfix-policyd-spf-python, bind9-dnsutils (dig) if missing.
