@@ -215,11 +215,15 @@ public sealed partial class LabResolver
     /// <summary>
     /// How long <paramref name="r"/> may be kept: the smallest answer TTL (RFC 2181 §5.2), or for a
     /// negative answer the SOA's TTL and minimum, whichever is less (RFC 2308 §5); capped at
-    /// <see cref="MaxCacheTtl"/>. A negative answer without a SOA is not cached (RFC 2308 §5), nor is REFUSED.
+    /// <see cref="MaxCacheTtl"/>. A negative answer without a SOA is not cached (RFC 2308 §5). REFUSED is kept for
+    /// <see cref="MaxCacheTtl"/>: the lab DNS refuses only names outside every lab zone (its rate limit drops or
+    /// truncates, never refuses), RFC 2308 §7.1 lets a resolver keep such an answer from its one server for up to five
+    /// minutes, and a zone reload empties the cache. Not keeping it cost a round trip per message: the DMARC tree walk
+    /// (RFC 9989 §4.10) asks for <c>_dmarc.TLD</c>, which no lab zone holds, for every message (issue 19, bench/inbound).
     /// </summary>
     private static TimeSpan? CacheTtl(DnsResponse r)
     {
-        if (r.Rcode == DnsRcode.Refused) return null;
+        if (r.Rcode == DnsRcode.Refused) return MaxCacheTtl;
         uint seconds;
         if (r.Answers.Count > 0)
         {

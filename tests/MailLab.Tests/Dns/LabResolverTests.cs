@@ -107,6 +107,21 @@ public class LabResolverTests
     }
 
     [Fact]
+    public async Task A_refused_name_is_asked_once_then_kept_until_the_zones_change()
+    {
+        // The DMARC tree walk asks for _dmarc.<TLD> with every message; no lab zone holds it.
+        await using var dns = DnsTestServer.Start();
+        object zones = new();
+        var resolver = new LabResolver(dns.EndPoint, generation: () => zones);
+        int Asked() => dns.Events(TraceKind.DnsQuery).Count(e => (string?)e.Fields["Name"] == "_dmarc.example");
+        for (int i = 0; i < 3; i++) Assert.True((await resolver.TxtAsync("_dmarc.example")).NxDomain);
+        Assert.Equal(1, Asked());
+        zones = new(); // a reload: a zone for it may exist now
+        Assert.True((await resolver.TxtAsync("_dmarc.example")).NxDomain);
+        Assert.Equal(2, Asked());
+    }
+
+    [Fact]
     public async Task Txt_and_addresses()
     {
         await using var dns = DnsTestServer.Start();
