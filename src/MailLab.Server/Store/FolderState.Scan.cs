@@ -12,13 +12,19 @@ internal sealed partial class FolderState
     // those listed keeps the listed message itself: no string, no object, no parse for the files that did not change.
     private void Scan(List<StoredMessage> known, List<(FileInfo File, bool InCur)> strays)
     {
+        // The UIDs apart, in one array: a binary search over it stays in cache, one over the messages does not.
+        var knownUids = new uint[known.Count];
+        for (var i = 0; i < knownUids.Length; i++)
+        {
+            knownUids[i] = known[i].Uid;
+        }
         foreach (var (dir, inCur) in new[] { (NewDir, false), (CurDir, true) })
         {
             var files = new FileSystemEnumerable<(string Name, StoredMessage? Same, uint KnownUid, long Ticks)>(dir,
                 (ref FileSystemEntry e) =>
                 {
                     var name = e.FileName;
-                    if (Known(known, name) is not { } k)
+                    if (Known(known, knownUids, name) is not { } k)
                     {
                         return (name.ToString(), null, 0u, e.LastWriteTimeUtc.UtcTicks);
                     }
@@ -47,9 +53,9 @@ internal sealed partial class FolderState
         }
     }
 
-    // The listed message (the list is in UID order) with the UID this name carries (",U=<uid>" after the unique part)
+    // The listed message (in UID order, with its UIDs in uids) with the UID this name carries (",U=<uid>" after the unique part)
     // and the same unique part; null when there is none. Looked up by number: no string per name, no hashing.
-    private static StoredMessage? Known(List<StoredMessage> known, ReadOnlySpan<char> name)
+    private static StoredMessage? Known(List<StoredMessage> known, uint[] uids, ReadOnlySpan<char> name)
     {
         var comma = name.IndexOf(',');
         if (comma <= 0 || !name[(comma + 1)..].StartsWith("U="))
@@ -63,9 +69,8 @@ internal sealed partial class FolderState
         {
             return null;
         }
-        var i = FolderSnapshot.LowerBound(known, uid);
-        return i < known.Count && known[i].Uid == uid && known[i].FileName.AsSpan().StartsWith(name[..(comma + 1)])
-            ? known[i] : null;
+        var i = uids.AsSpan().BinarySearch(uid); // the listing is in UID order (a hand-made one that is not only misses)
+        return i >= 0 && known[i].FileName.AsSpan().StartsWith(name[..(comma + 1)]) ? known[i] : null;
     }
 
     // By a key array: no comparison delegate per step (a scanned directory comes in hash order).
