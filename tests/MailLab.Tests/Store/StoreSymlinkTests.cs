@@ -1,4 +1,5 @@
 using System.Text;
+using MailLab.Server.Imap;
 using MailLab.Server.Store;
 using static MailLab.Tests.Store.StoreTestDirectory;
 
@@ -85,5 +86,21 @@ public class StoreSymlinkTests
         Assert.Equal(Victim, await File.ReadAllBytesAsync(outside));
         Assert.Null(new FileInfo(path).LinkTarget);
         Assert.Equal("new\n", await File.ReadAllTextAsync(path));
+    }
+
+    [Fact]
+    public async Task A_symlink_at_the_subscriptions_temp_name_is_not_written_through()
+    {
+        using var dir = new StoreTestDirectory();
+        var store = dir.NewStore();
+        await DeliverAsync(store, Alice, "INBOX", Message("one")); // creates the user's directory
+        var outside = Path.Combine(dir.Root, "victim");
+        await File.WriteAllBytesAsync(outside, Victim);
+        File.CreateSymbolicLink(Path.Combine(store.UserDirectory(Alice), ".subscriptions.tmp"), outside);
+
+        Assert.True(await ImapSubscriptions.SetAsync(store, Alice, "INBOX", subscribed: true, None));
+
+        Assert.Equal(Victim, await File.ReadAllBytesAsync(outside));
+        Assert.Equal(["INBOX"], await ImapSubscriptions.ReadAsync(store, Alice, None));
     }
 }
