@@ -99,6 +99,7 @@ def main():
                 raise SystemExit(f"maillab exited; see {tmp}/maillab.log")
             time.sleep(0.1)
         ready = time.perf_counter() - t0
+        time.sleep(0.3)  # as run.sh: the file is rewritten while the listeners come up
         port = next(l["port"] for l in json.load(open(listeners)) if l.get("role") == "IMAP" and l.get("tls") == "starttls")
         knobs = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("DOTNET_") and not k.startswith(("DOTNET_CLI", "DOTNET_NOLOGO", "DOTNET_GENERATE")))
         print(f"pid {proc.pid}, listening after {ready:.2f} s, sizes {a.sizes}, idle {a.idle}, knobs: {knobs or 'none'}", flush=True)
@@ -133,7 +134,11 @@ def main():
             c.close()
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # a slow shutdown must not leave the process behind, nor lose the table above
+            proc.wait()
         subprocess.run(["rm", "-rf", tmp], check=True)
 
 

@@ -68,11 +68,12 @@ internal static class ImapSubscriptions
         }
     }
 
-    private static async Task WriteAsync(MessageStore store, string address, IEnumerable<string> names, CancellationToken ct)
+    // Through DurableFile: its temp file is created fresh (never through a symlink planted at the .tmp name).
+    private static Task WriteAsync(MessageStore store, string address, IEnumerable<string> names, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         var path = Path.Combine(store.UserDirectory(address), FileName);
-        var tmp = path + ".tmp";
-        await File.WriteAllLinesAsync(tmp, names, ct).ConfigureAwait(false);
-        File.Move(tmp, path, overwrite: true);
+        DurableFile.WriteAllTextAtomic(path, string.Concat(names.Select(n => n + "\n")));
+        return Task.CompletedTask;
     }
 }

@@ -45,13 +45,35 @@ internal static class DurableFile
     public static void WriteAtomic(string path, Action<Stream> write)
     {
         var tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var fs = CreateFresh(tmp))
         {
             write(fs);
             fs.Flush(flushToDisk: true);
         }
+        // rename(2) replaces the name: a symlink planted at the final path is replaced, not written through.
         File.Move(tmp, path, overwrite: true);
         FsyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
+    /// <summary>
+    /// Creates <paramref name="tmp"/> as a new file. FileMode.Create would follow a symlink planted at that name and
+    /// truncate its target; a leftover is unlinked instead (unlink removes a link, never its target) and the file made
+    /// with O_CREAT|O_EXCL (FileMode.CreateNew), which fails on any existing name, a symlink included.
+    /// </summary>
+    internal static FileStream CreateFresh(string tmp)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            File.Delete(tmp); // no error when absent
+            try
+            {
+                return new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            }
+            catch (IOException) when (attempt == 0)
+            {
+                // Planted again between the unlink and the create: unlink once more, then give up with the error.
+            }
+        }
     }
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]

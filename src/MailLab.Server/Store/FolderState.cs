@@ -7,7 +7,7 @@ namespace MailLab.Server.Store;
 /// from disk on first use; after that this process owns the folder. Every member except the constructor
 /// needs <see cref="Gate"/>.
 /// </summary>
-internal sealed class FolderState(string root, string address, string folder, string path, uint reserveBlock)
+internal sealed partial class FolderState(string root, string address, string folder, string path, uint reserveBlock)
 {
     // qmail's rule: a file left in tmp/ for 36 hours belongs to a delivery that died.
     private static readonly TimeSpan StaleTmpAge = TimeSpan.FromHours(36);
@@ -84,31 +84,30 @@ internal sealed class FolderState(string root, string address, string folder, st
         var newTicks = Directory.GetLastWriteTimeUtc(NewDir).Ticks;
         var curTicks = Directory.GetLastWriteTimeUtc(CurDir).Ticks;
         var madeTicks = DateTime.UtcNow.Ticks;
-        var listing = FolderListing.Read(Path);
+        // The listed messages are built straight from the file; a stale listing still spares the stat of known files.
+        var listed = new List<StoredMessage>();
+        var listing = FolderListing.ReadInto(Path, listed, e => new StoredMessage(Address, Folder, UidValidity, e.Uid, e.Size, e.Flags,
+            new DateTimeOffset(e.ModifiedTicks, TimeSpan.Zero), e.FileName, e.InCur ? CurDir : NewDir) { Keywords = e.Keywords });
         if (listing is not null && listing.UidValidity != UidValidity)
         {
             listing = null; // another folder's (or a recreated folder's) listing
+            listed.Clear();
         }
         var strays = new List<(FileInfo File, bool InCur)>();
-        messages = []; // a delivery committed while unloaded is on disk and read again here
         if (listing is not null && listing.IsCurrent(newTicks, curTicks))
         {
-            messages.Capacity = listing.Entries.Count;
-            foreach (var e in listing.Entries)
-            {
-                messages.Add(new StoredMessage(Address, Folder, UidValidity, e.Uid, e.Size, e.Flags,
-                    new DateTimeOffset(e.ModifiedTicks, TimeSpan.Zero), e.FileName, e.InCur ? CurDir : NewDir) { Keywords = e.Keywords });
-            }
+            messages = listed;
             LastLoad = ListingSource.Listing;
         }
         else
         {
-            Scan(listing, strays);
+            messages = []; // a delivery committed while unloaded is on disk and read again here
+            Scan(listed, strays);
             LastLoad = listing is null ? ListingSource.Rebuilt : ListingSource.Merged;
         }
         if (!IsSorted())
         {
-            messages.Sort((a, b) => a.Uid.CompareTo(b.Uid)); // a listing is already in order; a directory is not
+            SortByUid(messages); // a listing is already in order; a directory is not
         }
         DropDuplicateUids();
         var maxUid = messages.Count > 0 ? messages[^1].Uid : 0;
@@ -123,19 +122,17 @@ internal sealed class FolderState(string root, string address, string folder, st
         if (LastLoad != ListingSource.Listing && strays.Count == 0)
         {
             // Adopted strays were renamed after the mtimes were read: the next load lists the directories anyway.
-            WriteListing(new FolderListing.Contents(UidValidity, newTicks, curTicks, madeTicks,
-                messages.ConvertAll(m => new FolderListing.Entry(m.Directory == CurDir, m.InternalDate.UtcTicks, m.Uid, m.Size,
-                    m.Flags, m.Keywords, m.FileName))));
+            WriteListing(new FolderListing.Contents(UidValidity, newTicks, curTicks, madeTicks, []), new ListedEntries(messages, CurDir));
         }
         Loaded = true;
     }
 
     // The listing is a cache: a folder that cannot take it (disk full, read-only copy) still loads, by scan each time.
-    private void WriteListing(FolderListing.Contents contents)
+    private void WriteListing(FolderListing.Contents header, IReadOnlyCollection<FolderListing.Entry> entries)
     {
         try
         {
-            FolderListing.Write(Path, contents);
+            FolderListing.Write(Path, header, entries);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or StoreException)
         {
@@ -154,49 +151,6 @@ internal sealed class FolderState(string root, string address, string folder, st
         snapshot = null;
         Loaded = false;
         return n;
-    }
-
-    // Lists new/ and cur/; a file the listing knows (same unique part and UID) keeps its mtime from there, so only
-    // new files are stat-ed (FileSystemEntry reads the mtime lazily, on first use).
-    private void Scan(FolderListing.Contents? listing, List<(FileInfo File, bool InCur)> strays)
-    {
-        var known = new Dictionary<string, (uint Uid, long Ticks)>(listing?.Entries.Count ?? 0, StringComparer.Ordinal);
-        foreach (var e in listing?.Entries ?? [])
-        {
-            known[UniquePart(e.FileName)] = (e.Uid, e.ModifiedTicks);
-        }
-        var lookup = known.GetAlternateLookup<ReadOnlySpan<char>>();
-        foreach (var (dir, inCur) in new[] { (NewDir, false), (CurDir, true) })
-        {
-            var files = new FileSystemEnumerable<(string Name, uint KnownUid, long Ticks)>(dir, (ref FileSystemEntry e) =>
-            {
-                var name = e.FileName;
-                var comma = name.IndexOf(',');
-                return comma > 0 && lookup.TryGetValue(name[..comma], out var k)
-                    ? (name.ToString(), k.Uid, k.Ticks)
-                    : (name.ToString(), 0u, e.LastWriteTimeUtc.UtcTicks);
-            }, new EnumerationOptions()) { ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory };
-            foreach (var (fileName, knownUid, ticks) in files)
-            {
-                if (MaildirFileName.TryParse(fileName, out var name))
-                {
-                    // Known under another UID (copied in by hand): not the file the listing saw, so its own mtime.
-                    var modified = knownUid == 0 || knownUid == name.Uid
-                        ? ticks : File.GetLastWriteTimeUtc(System.IO.Path.Combine(dir, fileName)).Ticks;
-                    messages.Add(ToMessage(name, fileName, new DateTime(modified, DateTimeKind.Utc), dir));
-                }
-                else if (!fileName.StartsWith('.'))
-                {
-                    strays.Add((new FileInfo(System.IO.Path.Combine(dir, fileName)), inCur));
-                }
-            }
-        }
-    }
-
-    private static string UniquePart(string fileName)
-    {
-        var comma = fileName.IndexOf(',', StringComparison.Ordinal);
-        return comma > 0 ? fileName[..comma] : fileName;
     }
 
     /// <summary>
