@@ -30,6 +30,12 @@ internal sealed partial class FolderState(string root, string address, string fo
 
     public bool Loaded { get; private set; }
 
+    /// <summary>The UID state was read (a first <see cref="Load"/> ran): a delivery can take a UID without the messages.</summary>
+    public bool StateRead => stateRead;
+
+    /// <summary>1 while an unload after a delivery is waiting (one at a time, not one per delivery).</summary>
+    public int UnloadScheduled;
+
     /// <summary>The folder was deleted or renamed away; whoever waited for the lock must look it up again.</summary>
     public bool Gone { get; set; }
     public uint UidValidity { get; private set; }

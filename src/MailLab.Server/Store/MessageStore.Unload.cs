@@ -30,6 +30,27 @@ public sealed partial class MessageStore
     internal bool IsLoaded(string address, string folder) =>
         folders.TryGetValue(MailboxPath(address, folder), out var f) && f.Loaded;
 
+    // A big folder that a delivery loaded (the first after a start) and no session watches leaves memory too, once
+    // (UnloadScheduled): later deliveries to it do not load it again (BeginAsync).
+    private void UnloadAfterDelivery(FolderState f)
+    {
+        if (f.Loaded && f.Count >= UnloadFrom && !watchers.ContainsKey(WatchKey(f.Address, f.Folder))
+            && Interlocked.Exchange(ref f.UnloadScheduled, 1) == 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await UnloadIfUnwatchedAsync(f.Address, f.Folder).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Volatile.Write(ref f.UnloadScheduled, 0);
+                }
+            });
+        }
+    }
+
     private async Task UnloadIfUnwatchedAsync(string address, string folder)
     {
         if (UnloadAfter > TimeSpan.Zero)

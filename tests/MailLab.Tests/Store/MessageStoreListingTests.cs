@@ -236,4 +236,31 @@ public class MessageStoreListingTests
         var listed = await store.ListAsync(Alice, "INBOX", None);
         Assert.Equal([.. messages, late], listed);
     }
+
+    [Fact]
+    public async Task A_big_folder_nobody_reads_leaves_memory_after_a_delivery_and_later_deliveries_do_not_load_it()
+    {
+        var (dir, _, messages) = await ListedAsync();
+        using var __ = dir;
+        var store = new MessageStore(dir.Root) { UnloadFrom = 2, UnloadAfter = TimeSpan.Zero };
+        var unloaded = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.FolderUnloaded += (_, _, n) => unloaded.TrySetResult(n);
+
+        // The first delivery after a start reads the folder (its UID state with it); nobody watches it, so it leaves.
+        var four = await DeliverAsync(store, Alice, "INBOX", Message("four"));
+        Assert.Equal(4, await unloaded.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(store.IsLoaded(Alice, "INBOX"));
+        var five = await DeliverAsync(store, Alice, "INBOX", Message("five"));
+        Assert.False(store.IsLoaded(Alice, "INBOX")); // delivered without loading the folder
+        Assert.Equal(four.Uid + 1, five.Uid);
+        Assert.Equal([.. messages, four, five], await store.ListAsync(Alice, "INBOX", None));
+
+        // A folder a session watches stays, deliveries or not.
+        using (store.Watch(Alice, "INBOX", () => { }))
+        {
+            var six = await DeliverAsync(store, Alice, "INBOX", Message("six"));
+            Assert.True(store.IsLoaded(Alice, "INBOX"));
+            Assert.Equal([.. messages, four, five, six], await store.ListAsync(Alice, "INBOX", None));
+        }
+    }
 }
