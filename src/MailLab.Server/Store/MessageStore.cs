@@ -129,9 +129,9 @@ public sealed partial class MessageStore
         return Path.Combine(Root, normalizedAddress[(at + 1)..], normalizedAddress[..at]);
     }
 
-    // Returns the loaded folder with its Gate held; the caller releases it. Without create, a folder that is
-    // not on disk is not made (MailboxNotFoundException); INBOX always exists (RFC 3501 §5.1).
-    // With load false (a delivery), a folder whose UID state was read once is not loaded again.
+    // Returns the folder with its Gate held; the caller releases it. It is loaded, except with load false (a delivery)
+    // once its UID state was read: then its messages may be out of memory. Without create, a folder that is not on
+    // disk is not made (MailboxNotFoundException); INBOX always exists (RFC 3501 §5.1).
     private async Task<FolderState> AcquireAsync(string address, string folder, bool create, CancellationToken ct, bool load = true)
     {
         var normalizedAddress = MailboxNames.NormalizeAddress(address);
