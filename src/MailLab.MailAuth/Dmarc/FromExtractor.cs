@@ -15,9 +15,10 @@ public static class FromExtractor
     public static AuthorDomain Extract(ReadOnlySpan<byte> message)
     {
         if (message.Length > MaxHeaderBytes) message = message[..MaxHeaderBytes];
-        var text = Encoding.UTF8.GetString(message);
-        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var section = end >= 0 ? text[..(end + 2)] : text;
+        // Only the header section is decoded: CR and LF never occur inside a UTF-8 sequence, so cutting the
+        // bytes at the empty line gives the same text as cutting the decoded message there.
+        var end = message.IndexOf("\r\n\r\n"u8);
+        var section = Encoding.UTF8.GetString(end >= 0 ? message[..(end + 2)] : message);
         if (section.StartsWith("\r\n", StringComparison.Ordinal)) section = "";
         string? from = null;
         int count = 0;

@@ -25,8 +25,8 @@ internal static class FailureReporter
     /// <param name="headers">The message's header section: a report (multipart/report) is never reported on, so reports cannot loop.</param>
     public static bool Wanted(DmarcResult r, ReadOnlySpan<byte> headers)
     {
-        if (IsReport(headers)) return false;
         if (r.Record is not { } rec || rec.Ruf.Count == 0 || r.Author.Domain is null) return false;
+        if (IsReport(headers)) return false;
         var spfUnaligned = !r.Alignments.Any(a => a.Mechanism == "spf" && a.Aligned);
         // A message without signatures has no DKIM result to report; only present, unaligned signatures count.
         var dkimUnaligned = r.Alignments.Any(a => a.Mechanism == "dkim" && !a.Aligned);
@@ -42,9 +42,34 @@ internal static class FailureReporter
 
     private static bool IsReport(ReadOnlySpan<byte> headers)
     {
-        var text = Encoding.ASCII.GetString(headers).Replace("\r\n\t", " ").Replace("\r\n ", " ");
-        return text.Split("\r\n").Any(l => l.StartsWith("Content-Type:", StringComparison.OrdinalIgnoreCase)
-            && l.Contains("multipart/report", StringComparison.OrdinalIgnoreCase));
+        // Field by field: a field ends at a CRLF not followed by WSP (RFC 5322 §2.2.3); no copy of the header section.
+        while (!headers.IsEmpty)
+        {
+            var end = 0;
+            while (true)
+            {
+                var crlf = headers[end..].IndexOf("\r\n"u8);
+                end = crlf < 0 ? headers.Length : end + crlf;
+                if (crlf < 0 || end + 2 >= headers.Length || headers[end + 2] is not ((byte)' ' or (byte)'\t')) break;
+                end += 2;
+            }
+            var field = headers[..end];
+            if (field.Length >= 13 && Ascii.EqualsIgnoreCase(field[..13], "Content-Type:"u8))
+            {
+                if (ContainsIgnoreCase(field[13..], "multipart/report"u8)) return true;
+            }
+            headers = end + 2 <= headers.Length ? headers[(end + 2)..] : [];
+        }
+        return false;
+    }
+
+    private static bool ContainsIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> word)
+    {
+        for (var i = 0; i + word.Length <= text.Length; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(text.Slice(i, word.Length), word)) return true;
+        }
+        return false;
     }
 
     /// <summary>Queues one report per authorised ruf address in <paramref name="queue"/> (none without one); returns the addresses it went to.</summary>

@@ -55,6 +55,30 @@ public sealed class FailureReportTests
         Assert.Contains("reported message From: The CEO <ceo@bank.test>", output);
     }
 
+    [Theory]
+    [InlineData("From: a@bank.test\r\nSubject: hi\r\n", true)]
+    [InlineData("From: a@bank.test\r\nContent-Type: multipart/report; report-type=feedback-report\r\n", false)]
+    [InlineData("content-type:\r\n\tMultipart/REPORT;\r\n report-type=feedback-report\r\nFrom: a@bank.test\r\n", false)]
+    [InlineData("Content-Type: multipart/mixed\r\nX-Note: multipart/report\r\n", true)]
+    [InlineData("Content-Type: text/plain\r\n\tx=multipart/report", false)]
+    public void A_report_is_never_reported_on_so_reports_cannot_loop(string headers, bool wanted)
+    {
+        var record = MailLab.MailAuth.Dmarc.DmarcRecord.Parse("v=DMARC1; p=reject; ruf=mailto:postmaster@bank.test; fo=0", out var error);
+        Assert.Null(error);
+        var failed = new MailLab.MailAuth.Dmarc.DmarcResult
+        {
+            Result = MailLab.MailAuth.Dmarc.DmarcResultCode.Fail,
+            Author = MailLab.MailAuth.Dmarc.FromExtractor.Extract("From: a@bank.test\r\n\r\n"u8),
+            Mode = MailLab.MailAuth.Dmarc.DmarcMode.Rfc9989,
+            PolicyDomain = "bank.test",
+            Record = record,
+            Reason = "test",
+        };
+        Assert.Equal(wanted, FailureReporter.Wanted(failed, System.Text.Encoding.ASCII.GetBytes(headers)));
+        // The same message passing DMARC is never wanted: fo=0 reports failures only.
+        Assert.False(FailureReporter.Wanted(failed with { Result = MailLab.MailAuth.Dmarc.DmarcResultCode.Pass }, System.Text.Encoding.ASCII.GetBytes(headers)));
+    }
+
     [Fact]
     public void A_mail_that_is_no_report_is_refused_with_the_reason()
     {
