@@ -168,5 +168,6 @@ public sealed class DmarcReporter(IReadOnlyList<LabSite> sites, RelayQueue queue
     public async ValueTask DisposeAsync()
     {
         if (schedule is not null) await schedule.DisposeAsync().ConfigureAwait(false);
+        await log.DisposeAsync().ConfigureAwait(false);
     }
 }

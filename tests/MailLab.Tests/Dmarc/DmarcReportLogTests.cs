@@ -53,4 +53,31 @@ public sealed class DmarcReportLogTests : IDisposable
         Assert.Equal(0, bad);
         Assert.Single(entries);
     }
+
+    [Fact]
+    public async Task Lines_are_fsynced_once_per_file_when_taken_not_once_per_append()
+    {
+        var log = new DmarcReportLog(dir, syncDelay: TimeSpan.FromHours(1));
+        await Task.WhenAll(Enumerable.Range(0, 200)
+            .Select(n => Task.Run(() => log.AppendAsync("bank", Entry(n % 2 == 0 ? "evil.test" : "uc.test", n), CancellationToken.None))));
+        // Written (readable by anyone) but not yet fsynced.
+        Assert.Equal(100, DmarcReportLog.Read(Path.Combine(dir, "bank", "evil.test.jsonl")).Entries.Count);
+        Assert.Equal(0, log.Syncs);
+
+        Assert.Equal(2, (await log.TakeAsync("bank")).Count);
+        Assert.Equal(2, log.Syncs);
+        await log.AppendAsync("bank", Entry("evil.test", 1), CancellationToken.None);
+        await log.DisposeAsync();
+        Assert.Equal(3, log.Syncs);
+    }
+
+    [Fact]
+    public async Task A_written_line_is_fsynced_after_the_delay_without_a_take()
+    {
+        var log = new DmarcReportLog(dir, syncDelay: TimeSpan.FromMilliseconds(50));
+        await log.AppendAsync("bank", Entry("evil.test", 1), CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (log.Syncs == 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(1, log.Syncs);
+    }
 }
