@@ -79,10 +79,11 @@ public sealed class MessageView : IAsyncDisposable
     public async ValueTask<byte[]> BytesAsync(CancellationToken ct)
     {
         if (bytes is not null) return bytes;
-        // Bounded by max-message-size.
-        using var buffer = new MemoryStream((int)Math.Min(original.Length, int.MaxValue));
+        // Bounded by max-message-size; copied once, straight into an array of the exact size.
+        var array = GC.AllocateUninitializedArray<byte>(checked((int)original.Length));
+        using var buffer = new MemoryStream(array, 0, array.Length, writable: true);
         await original.CopyToAsync(buffer, ct);
-        return bytes = buffer.ToArray();
+        return bytes = array;
     }
 
     /// <summary>Replaces the content to deliver (a header rewrite); the view's reading stays that of the message as received.</summary>

@@ -10,17 +10,52 @@ namespace MailLab.Server.Delivery;
 /// </summary>
 internal static class HeaderRewrite
 {
+    /// <summary>How much of the message is read to find the header section without copying the message.</summary>
+    private const int HeadBytes = 256 * 1024;
+
     /// <summary>The rewritten message, or null when nothing had to change.</summary>
     public static async Task<MessageSpool?> ApplyAsync(MessageSpool spool, string spillDirectory,
         Func<string, string, bool> drop, string? subjectTag, CancellationToken ct)
     {
+        // Most messages need no change: their header section is read where it lies (in memory, or the first
+        // bytes of the spill file); the whole message is copied only to write a changed one.
+        var head = spool.Head(HeadBytes);
+        var end = head.Span.IndexOf("\r\n\r\n"u8);
+        ReadOnlyMemory<byte> bytes = head;
+        if (end < 0 && head.Length < spool.Length) bytes = await CopyAsync(spool, ct).ConfigureAwait(false);
+        end = bytes.Span.IndexOf("\r\n\r\n"u8);
+        int headerEnd = end < 0 ? bytes.Length : end + 2;
+        var header = Rewrite(bytes.Span[..headerEnd], drop, subjectTag);
+        if (header is null) return null;
+        if (bytes.Length < spool.Length) bytes = await CopyAsync(spool, ct).ConfigureAwait(false);
+        var result = new MessageSpool(spillDirectory);
+        try
+        {
+            result.Write(header);
+            await result.FlushAsync(ct).ConfigureAwait(false);
+            result.Write(bytes.Span[headerEnd..]);
+            await result.FlushAsync(ct).ConfigureAwait(false);
+            return result;
+        }
+        catch
+        {
+            await result.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> CopyAsync(MessageSpool spool, CancellationToken ct)
+    {
         using var copy = new MemoryStream((int)Math.Min(spool.Length, int.MaxValue));
         await spool.CopyToAsync(copy, ct).ConfigureAwait(false);
-        var bytes = copy.GetBuffer().AsMemory(0, (int)copy.Length);
-        var end = bytes.Span.IndexOf("\r\n\r\n"u8);
-        int headerEnd = end < 0 ? bytes.Length : end + 2;
+        return copy.GetBuffer().AsMemory(0, (int)copy.Length);
+    }
+
+    /// <summary>The new header section, or null when nothing changes.</summary>
+    private static byte[]? Rewrite(ReadOnlySpan<byte> headerSection, Func<string, string, bool> drop, string? subjectTag)
+    {
         // Latin-1 maps every byte to one char and back, so unknown 8-bit headers pass through unchanged.
-        var section = Encoding.Latin1.GetString(bytes.Span[..headerEnd]);
+        var section = Encoding.Latin1.GetString(headerSection);
         var fields = SplitFields(section);
         var output = new StringBuilder(section.Length + 64);
         bool changed = false, tagged = subjectTag is null;
@@ -43,21 +78,7 @@ internal static class HeaderRewrite
             output.Append("Subject: ").Append(subjectTag).Append("\r\n");
             changed = true;
         }
-        if (!changed) return null;
-        var result = new MessageSpool(spillDirectory);
-        try
-        {
-            result.Write(Encoding.Latin1.GetBytes(output.ToString()));
-            await result.FlushAsync(ct).ConfigureAwait(false);
-            result.Write(bytes.Span[headerEnd..]);
-            await result.FlushAsync(ct).ConfigureAwait(false);
-            return result;
-        }
-        catch
-        {
-            await result.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        return changed ? Encoding.Latin1.GetBytes(output.ToString()) : null;
     }
 
     /// <summary>Fields with their folded continuation lines and CRLFs, in order.</summary>
