@@ -20,67 +20,70 @@ public static class FromExtractor
         var end = message.IndexOf("\r\n\r\n"u8);
         var section = Encoding.UTF8.GetString(end >= 0 ? message[..(end + 2)] : message);
         if (section.StartsWith("\r\n", StringComparison.Ordinal)) section = "";
-        string? from = null;
+        // One pass over the lines (RFC 5322 §2.2: a field is a line with a colon plus its folded continuation
+        // lines); only From fields get their value built: the others are checked for syntax and skipped.
+        string? from = null, fromName = null;
         int count = 0;
-        foreach (var (name, value, odd) in Fields(section))
+        bool inField = false, inFrom = false, odd = false;
+        var value = new StringBuilder();
+        for (int pos = 0; pos <= section.Length;)
         {
-            if (name is null)
+            int nl = section.IndexOf("\r\n", pos, StringComparison.Ordinal);
+            var line = nl < 0 ? section.AsSpan(pos) : section.AsSpan(pos, nl - pos);
+            pos = nl < 0 ? section.Length + 1 : nl + 2;
+            if (line.Length > 0 && (line[0] == ' ' || line[0] == '\t'))
             {
-                return AuthorDomain.Fail(FromProblem.HeaderSyntax, $"header line '{Clip(value)}' is not a field (RFC 5322 §2.2)", null);
+                if (inField)
+                {
+                    if (inFrom) value.Append(line); // RFC 5322 §2.2.3: unfolding removes only the CRLF
+                    continue;
+                }
+                // A folded first line: some parsers glue it to nothing, others treat it as a field.
+                var colon0 = line.IndexOf(':');
+                if (colon0 < 0) return NotAField(line);
+                Start(line[..colon0], line[(colon0 + 1)..], oddName: true);
+                continue;
             }
-            var isFrom = name.Trim().Equals("From", StringComparison.OrdinalIgnoreCase);
-            if (isFrom && odd)
-            {
-                return AuthorDomain.Fail(FromProblem.OddFieldName,
-                    $"field name '{name}' has white space before the colon or starts folded (RFC 5322 §2.2, §3.6.2)", value.Trim());
-            }
-            if (!isFrom) continue;
-            count++;
-            from ??= value;
+            if (inField && Finish() is { } problem) return problem;
+            inField = false;
+            if (line.Length == 0) continue;
+            var colon = line.IndexOf(':');
+            if (colon <= 0) return NotAField(line);
+            // RFC 5322 §2.2: ftext is printable ASCII except ':'; white space before the colon is obsolete syntax (§4.5).
+            Start(line[..colon], line[(colon + 1)..], oddName: line[..colon].ContainsAnyExceptInRange('!', '~'));
         }
+        if (inField && Finish() is { } last) return last;
         if (count == 0) return AuthorDomain.Fail(FromProblem.Missing, "message has no From field (RFC 5322 §3.6 requires one)", null);
         if (count > 1) return AuthorDomain.Fail(FromProblem.Multiple, $"message has {count} From fields (RFC 5322 §3.6 allows one)", from!.Trim());
         return MailboxParser.Parse(from!.Trim());
+
+        void Start(ReadOnlySpan<char> name, ReadOnlySpan<char> rest, bool oddName)
+        {
+            inField = true;
+            inFrom = name.Trim().Equals("From", StringComparison.OrdinalIgnoreCase);
+            if (!inFrom) return;
+            odd = oddName;
+            fromName = name.ToString();
+            value.Clear().Append(rest);
+        }
+
+        AuthorDomain? Finish()
+        {
+            if (!inFrom) return null;
+            var text = value.ToString();
+            if (odd)
+            {
+                return AuthorDomain.Fail(FromProblem.OddFieldName,
+                    $"field name '{fromName}' has white space before the colon or starts folded (RFC 5322 §2.2, §3.6.2)", text.Trim());
+            }
+            count++;
+            from ??= text;
+            return null;
+        }
     }
 
-    /// <summary>Unfolded fields: name (null for a line that is no field), value, and whether the name is odd.</summary>
-    private static IEnumerable<(string? Name, string Value, bool Odd)> Fields(string section)
-    {
-        var lines = section.Split("\r\n");
-        string? name = null;
-        var value = new StringBuilder();
-        bool odd = false;
-        foreach (var line in lines)
-        {
-            if (line.Length > 0 && (line[0] == ' ' || line[0] == '\t'))
-            {
-                if (name is null)
-                {
-                    // A folded first line: some parsers glue it to nothing, others treat it as a field.
-                    var colon0 = line.IndexOf(':');
-                    if (colon0 < 0) { yield return (null, line, false); yield break; }
-                    name = line[..colon0];
-                    odd = true;
-                    value.Append(line[(colon0 + 1)..]);
-                    continue;
-                }
-                value.Append(line); // RFC 5322 §2.2.3: unfolding removes only the CRLF
-                continue;
-            }
-            if (name is not null) yield return (name, value.ToString(), odd);
-            name = null;
-            value.Clear();
-            odd = false;
-            if (line.Length == 0) continue;
-            var colon = line.IndexOf(':');
-            if (colon <= 0) { yield return (null, line, false); yield break; }
-            name = line[..colon];
-            // RFC 5322 §2.2: ftext is printable ASCII except ':'; white space before the colon is obsolete syntax (§4.5).
-            odd = name.Any(c => c <= ' ' || c > '~');
-            value.Append(line[(colon + 1)..]);
-        }
-        if (name is not null) yield return (name, value.ToString(), odd);
-    }
+    private static AuthorDomain NotAField(ReadOnlySpan<char> line) =>
+        AuthorDomain.Fail(FromProblem.HeaderSyntax, $"header line '{Clip(line.ToString())}' is not a field (RFC 5322 §2.2)", null);
 
     internal static string Clip(string s) => s.Length <= 60 ? s : s[..60] + "...";
 }

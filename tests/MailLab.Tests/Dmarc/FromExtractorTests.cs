@@ -20,6 +20,8 @@ public sealed class FromExtractorTests
     [InlineData("From: \"ceo@evil.test\"@bank.test\r\n", "bank.test")]
     [InlineData("From: The CEO\r\n <ceo@bank.test>\r\n", "bank.test")]
     [InlineData("Subject: x\r\nFrom: ceo@bank.test.\r\n", "bank.test")]
+    [InlineData("Subject: x\r\n From: mallory@evil.test\r\nFrom: ceo@bank.test\r\n", "bank.test")]
+    [InlineData("X-A: 1\r\n\tcontinued\r\nFrom: ceo@bank.test\r\n\t(the CEO)\r\nTo: b@uc.test\r\n", "bank.test")]
     public void Ordinary_forms_give_the_author_domain(string headers, string domain)
     {
         var a = Extract(headers);
