@@ -78,7 +78,7 @@ public sealed class DkimVerifyStage(IDkimResolver resolver) : ReceiveCheck
     /// <inheritdoc />
     public override async Task<SmtpReply?> MessageAsync(ReceiveContext c)
     {
-        var message = await c.Message.BytesAsync(c.Token);
+        var message = await c.Message.ContentAsync(c.Token);
         DkimCheckResult result;
         try
         {

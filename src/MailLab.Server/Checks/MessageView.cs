@@ -75,6 +75,10 @@ public sealed class MessageView : IAsyncDisposable
         return null;
     }
 
+    /// <summary>The message as received, without a copy when it is held in memory (what the DKIM verifier reads).</summary>
+    public async ValueTask<ReadOnlyMemory<byte>> ContentAsync(CancellationToken ct) =>
+        bytes is null && original.TryGetMemory(out var content) ? content : await BytesAsync(ct);
+
     /// <summary>The whole message as received (CRLF), read from the spool at most once.</summary>
     public async ValueTask<byte[]> BytesAsync(CancellationToken ct)
     {

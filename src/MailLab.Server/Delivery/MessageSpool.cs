@@ -59,6 +59,13 @@ internal sealed class MessageSpool : IBufferWriter<byte>, IAsyncDisposable
         await destination.WriteAsync(pending.WrittenMemory, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The whole content without a copy, when it never left memory (it is not written to after DATA).</summary>
+    public bool TryGetMemory(out ReadOnlyMemory<byte> content)
+    {
+        content = file is null ? pending.WrittenMemory : default;
+        return file is null;
+    }
+
     /// <summary>The first bytes of the content, enough to hold the header section.</summary>
     public ReadOnlyMemory<byte> Head(int max)
     {
