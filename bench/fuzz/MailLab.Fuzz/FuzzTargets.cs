@@ -469,9 +469,8 @@ public static class FuzzTargets
     {
         AuthenticationResults.AuthservId(Encoding.Latin1.GetString(data));
         var spool = InMemorySpool(data);
-        var rewritten = HeaderRewrite.ApplyAsync(spool, Path.GetTempPath(), (name, value) =>
-            name.Equals("Authentication-Results", StringComparison.OrdinalIgnoreCase)
-            && AuthenticationResults.AuthservId(value) is { } id && id.Equals("mx.bank.test", StringComparison.OrdinalIgnoreCase),
+        var rewritten = HeaderRewrite.ApplyAsync(spool, Path.GetTempPath(), "Authentication-Results", value =>
+            AuthenticationResults.AuthservId(value) is { } id && id.Equals("mx.bank.test", StringComparison.OrdinalIgnoreCase),
             "[DMARC FAIL]", CancellationToken.None).GetAwaiter().GetResult();
         rewritten?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         spool.DisposeAsync().AsTask().GetAwaiter().GetResult();

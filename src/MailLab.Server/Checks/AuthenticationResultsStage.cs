@@ -24,9 +24,8 @@ internal sealed class AuthenticationResultsStage : HeaderModifier
         if (show) c.AddHeader("X-MailLab-DMARC", dmarc!.Summary);
         var ours = c.Site.Definition.HostNames;
         int removed = 0;
-        var rewritten = await HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, (name, v) =>
+        var rewritten = await HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, "Authentication-Results", v =>
         {
-            if (!name.Equals("Authentication-Results", StringComparison.OrdinalIgnoreCase)) return false;
             var id = AuthenticationResults.AuthservId(v);
             var mine = id is not null && ours.Any(h => h.Equals(id, StringComparison.OrdinalIgnoreCase));
             if (mine) removed++;

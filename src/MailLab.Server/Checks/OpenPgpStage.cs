@@ -55,11 +55,10 @@ internal sealed class OpenPgpStage(OpenPgpServices pgp) : HeaderModifier
         if (!Encoding.Latin1.GetString(end < 0 ? head : head[..end]).Contains(Header + ":", StringComparison.OrdinalIgnoreCase)) return;
         await c.Message.BytesAsync(c.Token); // the verifier reads the message as received
         int removed = 0;
-        var rewritten = await Delivery.HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, (name, _) =>
+        var rewritten = await Delivery.HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, Header, _ =>
         {
-            var mine = name.Equals(Header, StringComparison.OrdinalIgnoreCase);
-            if (mine) removed++;
-            return mine;
+            removed++;
+            return true;
         }, null, c.Token);
         if (rewritten is null) return;
         await c.Message.ReplaceAsync(rewritten);

@@ -49,11 +49,10 @@ internal sealed class SmimeStage(SmimeVerifier verifier, bool onlyLocal) : Recei
     private static async Task RemoveIncomingAsync(ReceiveContext c)
     {
         int removed = 0;
-        var rewritten = await Delivery.HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, (name, _) =>
+        var rewritten = await Delivery.HeaderRewrite.ApplyAsync(c.Message.Content, c.Site.Mda.SpoolDirectory, HeaderName, _ =>
         {
-            bool drop = name.Equals(HeaderName, StringComparison.OrdinalIgnoreCase);
-            if (drop) removed++;
-            return drop;
+            removed++;
+            return true;
         }, null, c.Token);
         if (rewritten is null) return;
         await c.Message.ReplaceAsync(rewritten);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using MailLab.Protocols.Text;
 
 namespace MailLab.Server.Delivery;
 
@@ -14,8 +15,14 @@ internal static class HeaderRewrite
     private const int HeadBytes = 256 * 1024;
 
     /// <summary>The rewritten message, or null when nothing had to change.</summary>
+    /// <param name="spool">The message.</param>
+    /// <param name="spillDirectory">Where a large rewritten message spills.</param>
+    /// <param name="field">The name of the fields that may be dropped.</param>
+    /// <param name="drop">Given the value of a <paramref name="field"/> field, whether it goes.</param>
+    /// <param name="subjectTag">A tag for the Subject, or null.</param>
+    /// <param name="ct">Cancellation.</param>
     public static async Task<MessageSpool?> ApplyAsync(MessageSpool spool, string spillDirectory,
-        Func<string, string, bool> drop, string? subjectTag, CancellationToken ct)
+        string field, Func<string, bool> drop, string? subjectTag, CancellationToken ct)
     {
         // Most messages need no change: their header section is read where it lies (in memory, or the first
         // bytes of the spill file); the whole message is copied only to write a changed one.
@@ -25,7 +32,7 @@ internal static class HeaderRewrite
         if (end < 0 && head.Length < spool.Length) bytes = await CopyAsync(spool, ct).ConfigureAwait(false);
         end = bytes.Span.IndexOf("\r\n\r\n"u8);
         int headerEnd = end < 0 ? bytes.Length : end + 2;
-        var header = Rewrite(bytes.Span[..headerEnd], drop, subjectTag);
+        var header = Rewrite(bytes.Span[..headerEnd], field, drop, subjectTag);
         if (header is null) return null;
         if (bytes.Length < spool.Length) bytes = await CopyAsync(spool, ct).ConfigureAwait(false);
         var result = new MessageSpool(spillDirectory);
@@ -52,26 +59,28 @@ internal static class HeaderRewrite
     }
 
     /// <summary>The new header section, or null when nothing changes.</summary>
-    private static byte[]? Rewrite(ReadOnlySpan<byte> headerSection, Func<string, string, bool> drop, string? subjectTag)
+    private static byte[]? Rewrite(ReadOnlySpan<byte> headerSection, string field, Func<string, bool> drop, string? subjectTag)
     {
+        // Usually the field is not there at all: then nothing is split or decoded.
+        if (subjectTag is null && !AsciiSearch.ContainsIgnoreCase(headerSection, Encoding.ASCII.GetBytes(field))) return null;
         // Latin-1 maps every byte to one char and back, so unknown 8-bit headers pass through unchanged.
         var section = Encoding.Latin1.GetString(headerSection);
         var fields = SplitFields(section);
         var output = new StringBuilder(section.Length + 64);
         bool changed = false, tagged = subjectTag is null;
-        foreach (var field in fields)
+        foreach (var f in fields)
         {
-            var colon = field.IndexOf(':');
-            var name = colon > 0 ? field[..colon].Trim() : "";
-            var value = colon > 0 ? field[(colon + 1)..] : "";
-            if (colon > 0 && drop(name, value)) { changed = true; continue; }
+            var colon = f.IndexOf(':');
+            var name = colon > 0 ? f[..colon].Trim() : "";
+            var value = colon > 0 ? f[(colon + 1)..] : "";
+            if (colon > 0 && name.Equals(field, StringComparison.OrdinalIgnoreCase) && drop(value)) { changed = true; continue; }
             if (!tagged && name.Equals("Subject", StringComparison.OrdinalIgnoreCase))
             {
-                output.Append(field[..(colon + 1)]).Append(' ').Append(subjectTag).Append(' ').Append(value.TrimStart());
+                output.Append(f[..(colon + 1)]).Append(' ').Append(subjectTag).Append(' ').Append(value.TrimStart());
                 tagged = changed = true;
                 continue;
             }
-            output.Append(field);
+            output.Append(f);
         }
         if (!tagged)
         {

@@ -56,18 +56,9 @@ internal static class FailureReporter
             var field = headers[..end];
             if (field.Length >= 13 && Ascii.EqualsIgnoreCase(field[..13], "Content-Type:"u8))
             {
-                if (ContainsIgnoreCase(field[13..], "multipart/report"u8)) return true;
+                if (MailLab.Protocols.Text.AsciiSearch.ContainsIgnoreCase(field[13..], "multipart/report"u8)) return true;
             }
             headers = end + 2 <= headers.Length ? headers[(end + 2)..] : [];
-        }
-        return false;
-    }
-
-    private static bool ContainsIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> word)
-    {
-        for (var i = 0; i + word.Length <= text.Length; i++)
-        {
-            if (Ascii.EqualsIgnoreCase(text.Slice(i, word.Length), word)) return true;
         }
         return false;
     }
