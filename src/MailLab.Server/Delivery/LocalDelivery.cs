@@ -49,8 +49,19 @@ internal sealed class LocalDelivery
                 // RFC 5321 §4.4: the final delivery adds Return-Path with the envelope sender.
                 var returnPath = $"Return-Path: <{message.MailFrom}>\r\n";
                 var deliveredTo = $"Delivered-To: {rcpt}\r\n";
-                await p.Content.WriteAsync(Encoding.UTF8.GetBytes(returnPath + deliveredTo + message.TraceHeaders), ct).ConfigureAwait(false);
-                await message.Content.CopyToAsync(p.Content, ct).ConfigureAwait(false);
+                var head = Encoding.UTF8.GetBytes(returnPath + deliveredTo + message.TraceHeaders);
+                if (message.Content.TryGetMemory(out var body))
+                {
+                    // Into the page cache, synchronously: an async write of a local file is a thread-pool hop per
+                    // block on Linux, which cost more than the write (issue 19); the fsync at commit is what waits.
+                    p.Content.Write(head);
+                    p.Content.Write(body.Span);
+                }
+                else
+                {
+                    await p.Content.WriteAsync(head, ct).ConfigureAwait(false);
+                    await message.Content.CopyToAsync(p.Content, ct).ConfigureAwait(false);
+                }
                 if (recipients.Count > 1)
                 {
                     // Phase 1 ends with every copy on disk, so a failure here leaves no recipient with
