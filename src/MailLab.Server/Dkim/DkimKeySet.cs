@@ -82,9 +82,7 @@ public sealed class DkimKeySet
     public static void WriteKey(DkimSigningKey key)
     {
         string tmp = key.KeyFile + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var fs = new FileStream(tmp, options))
+        using (var fs = Store.DurableFile.CreateFresh(tmp, secret: true))
         using (var w = new StreamWriter(fs))
         {
             w.Write(key.Key.ToPem());

@@ -203,9 +203,7 @@ internal sealed class ZoneSigner
     private static void WritePrivate(string file, string text)
     {
         string tmp = file + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var s = new StreamWriter(tmp, options)) s.Write(text);
+        using (var s = new StreamWriter(Store.DurableFile.CreateFresh(tmp, secret: true))) s.Write(text);
         File.Move(tmp, file, overwrite: true);
     }
 

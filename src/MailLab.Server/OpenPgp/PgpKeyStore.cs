@@ -262,10 +262,8 @@ public sealed class PgpKeyStore
     {
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         var tmp = file + ".tmp";
-        // The secret key is 0600 from its first byte, like the CA's and DKIM's keys.
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (secret && !OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(tmp, options))
+        // The secret key is 0600 from its first byte, like the CA's and DKIM's keys; never written through a planted link.
+        using (var stream = Store.DurableFile.CreateFresh(tmp, secret))
         {
             stream.Write(Encoding.ASCII.GetBytes(text));
         }

@@ -60,14 +60,18 @@ internal static class DurableFile
     /// truncate its target; a leftover is unlinked instead (unlink removes a link, never its target) and the file made
     /// with O_CREAT|O_EXCL (FileMode.CreateNew), which fails on any existing name, a symlink included.
     /// </summary>
-    internal static FileStream CreateFresh(string tmp)
+    /// <param name="tmp">The temporary file's path.</param>
+    /// <param name="secret">Owner read/write only (0600) from its creation on: a private key's file.</param>
+    internal static FileStream CreateFresh(string tmp, bool secret = false)
     {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (secret && !OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         for (var attempt = 0; ; attempt++)
         {
             File.Delete(tmp); // no error when absent
             try
             {
-                return new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                return new FileStream(tmp, options);
             }
             catch (IOException) when (attempt == 0)
             {
