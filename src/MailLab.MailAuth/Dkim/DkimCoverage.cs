@@ -1,4 +1,4 @@
-using System.Text;
+using System.Runtime.CompilerServices;
 
 namespace MailLab.MailAuth.Dkim;
 
@@ -45,11 +45,13 @@ internal static class DkimCoverage
             }
         }
 
-        var sb = new StringBuilder(256).Append("signed: ");
+        // The note is written into a stack buffer (pooled if it outgrows it): one string, no builder.
+        var sb = new DefaultInterpolatedStringHandler(0, 0, null, stackalloc char[512]);
+        sb.AppendLiteral("signed: ");
         for (int i = 0; i < signedNames; i++)
         {
-            if (i > 0) sb.Append(", ");
-            sb.Append(entries[i].Signed);
+            if (i > 0) sb.AppendLiteral(", ");
+            sb.AppendFormatted(entries[i].Signed);
         }
         int unsignedCount = 0;
         for (int p = 0; p < presentNames; p++)
@@ -57,23 +59,24 @@ internal static class DkimCoverage
             if (entries[presentOrder[p]].Wanted < entries[presentOrder[p]].Count) unsignedCount++;
         }
         var unsigned = unsignedCount == 0 ? [] : new string[unsignedCount];
-        sb.Append(unsignedCount == 0 ? "; every header field present is signed" : "; NOT signed (may be changed or added freely): ");
+        sb.AppendLiteral(unsignedCount == 0 ? "; every header field present is signed" : "; NOT signed (may be changed or added freely): ");
         for (int p = 0, u = 0; p < presentNames; p++)
         {
             var e = entries[presentOrder[p]];
             if (e.Wanted >= e.Count) continue;
-            if (u > 0) sb.Append(", ");
-            sb.Append(e.Present);
+            if (u > 0) sb.AppendLiteral(", ");
+            sb.AppendFormatted(e.Present);
             unsigned[u++] = e.Present!;
         }
         bool anyOver = false;
         for (int i = 0; i < signedNames; i++)
         {
             if (entries[i].Count >= entries[i].Wanted) continue;
-            sb.Append(anyOver ? ", " : "; oversigned (no further instance may be added): ").Append(entries[i].Signed);
+            sb.AppendLiteral(anyOver ? ", " : "; oversigned (no further instance may be added): ");
+            sb.AppendFormatted(entries[i].Signed);
             anyOver = true;
         }
-        return (unsigned, sb.ToString());
+        return (unsigned, sb.ToStringAndClear());
 
         int Find(string name)
         {

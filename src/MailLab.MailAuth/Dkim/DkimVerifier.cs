@@ -52,30 +52,35 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
     private async Task<DkimVerification> VerifyOneAsync(DkimMessage message, DkimHeaderField field, int index,
         BodyHashes bodyHashes, CancellationToken ct)
     {
-        var steps = new List<DkimStep>();
+        // The result record is copied by every "with" (about 200 octets each): fields decided together
+        // are set together, so a passing signature makes four copies, not eight.
+        var steps = new List<DkimStep>(6);
         var sig = DkimSignature.Parse(field.Value, out var error, out var tags);
+        if (sig is null)
+        {
+            steps.Add(new DkimStep("parse", $"DKIM-Signature #{index}: {error}", false));
+            return new DkimVerification
+            {
+                Index = index,
+                Domain = tags?["d"]?.ToLowerInvariant(),
+                Selector = tags?["s"],
+                Algorithm = tags?["a"],
+                Steps = steps,
+                Result = DkimResultCode.PermError,
+                Reason = error!,
+            };
+        }
+        var (unsigned, signedNote) = DkimCoverage.Of(message, sig.SignedHeaders);
         var r = new DkimVerification
         {
             Index = index,
             Reason = "",
-            Domain = tags?["d"]?.ToLowerInvariant(),
-            Selector = tags?["s"],
-            Algorithm = tags?["a"],
             Steps = steps,
-        };
-        if (sig is null)
-        {
-            steps.Add(new DkimStep("parse", $"DKIM-Signature #{index}: {error}", false));
-            return r with { Result = DkimResultCode.PermError, Reason = error! };
-        }
-        var (unsigned, signedNote) = DkimCoverage.Of(message, sig.SignedHeaders);
-        r = r with
-        {
             Domain = sig.Domain,
             Selector = sig.Selector,
             Algorithm = sig.AlgorithmName,
             Identity = sig.Identity ?? "@" + sig.Domain,
-            Canonicalization = $"{Lower(sig.HeaderCanonicalization)}/{Lower(sig.BodyCanonicalization)}",
+            Canonicalization = Canonicalization(sig.HeaderCanonicalization, sig.BodyCanonicalization),
             BodyHashClaimed = sig.BodyHash,
             BodyLength = sig.BodyLength,
             Expiration = sig.Expiration,
@@ -105,18 +110,18 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         // RFC 6376 §6.1.2: get the public key.
         string query = KeyName(sig.Selector, sig.Domain);
         var answer = await resolver.LookupTxtAsync(query, ct).ConfigureAwait(false);
-        r = r with { KeyQuery = $"{query} TXT" };
+        string keyQuery = $"{query} TXT";
         if (answer.Kind == DnsAnswerKind.TempError)
         {
             string why = $"key lookup failed: {answer.Error}";
-            steps.Add(new DkimStep("key", why, false, r.KeyQuery, answer.Error));
-            return r with { Result = DkimResultCode.TempError, Reason = why, KeyAnswer = answer.Error };
+            steps.Add(new DkimStep("key", why, false, keyQuery, answer.Error));
+            return r with { KeyQuery = keyQuery, Result = DkimResultCode.TempError, Reason = why, KeyAnswer = answer.Error };
         }
         if (answer.Kind == DnsAnswerKind.Void)
         {
             string shown = answer.Error ?? "no TXT record";
-            steps.Add(new DkimStep("key", "no key record", false, r.KeyQuery, shown));
-            return r with { Result = DkimResultCode.PermError, Reason = "no key for signature (RFC 6376 §6.1.2)", KeyAnswer = shown };
+            steps.Add(new DkimStep("key", "no key record", false, keyQuery, shown));
+            return r with { KeyQuery = keyQuery, Result = DkimResultCode.PermError, Reason = "no key for signature (RFC 6376 §6.1.2)", KeyAnswer = shown };
         }
         DkimPublicKey? key = null;
         string? keyError = null;
@@ -131,15 +136,14 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
                 break;
             }
         }
-        r = r with { KeyAnswer = keyText };
         if (key is null)
         {
-            steps.Add(new DkimStep("key", keyError!, false, r.KeyQuery, keyText));
-            return r with { Result = DkimResultCode.PermError, Reason = $"unusable key record: {keyError}" };
+            steps.Add(new DkimStep("key", keyError!, false, keyQuery, keyText));
+            return r with { KeyQuery = keyQuery, KeyAnswer = keyText, Result = DkimResultCode.PermError, Reason = $"unusable key record: {keyError}" };
         }
         {
-            r = r with { KeyBits = key.Bits, KeyTesting = key.Testing };
-            steps.Add(new DkimStep("key", $"k={key.KeyType}, {key.Bits} bits{(key.Testing ? ", t=y (testing)" : "")}", true, r.KeyQuery, keyText));
+            r = r with { KeyQuery = keyQuery, KeyAnswer = keyText, KeyBits = key.Bits, KeyTesting = key.Testing };
+            steps.Add(new DkimStep("key", $"k={key.KeyType}, {key.Bits} bits{(key.Testing ? ", t=y (testing)" : "")}", true, keyQuery, keyText));
             if (key.Mismatch(sig.Algorithm) is { } mismatch)
             {
                 return Stop(r, steps, "key", DkimResultCode.PermError, mismatch + " (RFC 6376 §3.6.1)");
@@ -196,23 +200,26 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         }
         long unsignedOctets = sig.BodyLength is { } signedLength ? canonicalLength - signedLength : 0;
         string computed = Convert.ToBase64String(bh!);
-        r = r with { BodyHashComputed = computed, UnsignedBodyOctets = unsignedOctets };
         bool bodyOk = computed == sig.BodyHash;
         steps.Add(new DkimStep("body-hash",
             $"{Lower(sig.BodyCanonicalization)} body, {canonicalLength} octets canonical{(sig.BodyLength is { } sl ? $", {sl} signed" : "")}: computed bh={computed}, claimed bh={sig.BodyHash}", bodyOk));
-        if (!bodyOk) return r with { Result = DkimResultCode.Fail, Reason = "body hash mismatch" };
+        if (!bodyOk)
+        {
+            return r with { BodyHashComputed = computed, UnsignedBodyOctets = unsignedOctets, Result = DkimResultCode.Fail, Reason = "body hash mismatch" };
+        }
 
         // The signed header fields are canonicalized into a pooled buffer, hashed and checked from there.
         byte[] rented = ArrayPool<byte>.Shared.Rent(DkimHeaderData.Bound(message, field));
         int dataLength;
         bool valid;
+        string headerHashText;
         try
         {
             int written = DkimHeaderData.Write(message, field, sig, rented);
             ReadOnlySpan<byte> data = written >= 0 ? rented.AsSpan(0, written) : DkimHeaderData.Text(message, field, sig);
             Span<byte> headerHash = stackalloc byte[32];
             int hashLength = sha1 ? SHA1.HashData(data, headerHash) : SHA256.HashData(data, headerHash);
-            r = r with { HeaderHashComputed = Convert.ToBase64String(headerHash[..hashLength]) };
+            headerHashText = Convert.ToBase64String(headerHash[..hashLength]);
             valid = key.Verify(sig.Algorithm, data, sig.Signature);
             dataLength = data.Length;
         }
@@ -220,8 +227,9 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+        r = r with { BodyHashComputed = computed, UnsignedBodyOctets = unsignedOctets, HeaderHashComputed = headerHashText };
         steps.Add(new DkimStep("signature",
-            $"{Lower(sig.HeaderCanonicalization)} headers {h} + DKIM-Signature without b=, {dataLength} octets, hash {r.HeaderHashComputed}: {(valid ? "signature matches the key" : "signature does not match")}", valid));
+            $"{Lower(sig.HeaderCanonicalization)} headers {h} + DKIM-Signature without b=, {dataLength} octets, hash {headerHashText}: {(valid ? "signature matches the key" : "signature does not match")}", valid));
         if (!valid) return r with { Result = DkimResultCode.Fail, Reason = "signature mismatch" };
         if (sha1)
         {
@@ -295,6 +303,14 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
     }
 
     private static string Lower(DkimCanonicalization c) => c == DkimCanonicalization.Simple ? "simple" : "relaxed";
+
+    private static string Canonicalization(DkimCanonicalization header, DkimCanonicalization body) => (header, body) switch
+    {
+        (DkimCanonicalization.Relaxed, DkimCanonicalization.Relaxed) => "relaxed/relaxed",
+        (DkimCanonicalization.Relaxed, DkimCanonicalization.Simple) => "relaxed/simple",
+        (DkimCanonicalization.Simple, DkimCanonicalization.Relaxed) => "simple/relaxed",
+        _ => "simple/simple",
+    };
 
     /// <summary>Body hashes of one message by canonicalization, hash and l=, with the canonical length (a few entries: a list).</summary>
     private sealed class BodyHashes
