@@ -8,11 +8,18 @@ public sealed record DkimHeaderField(string Name, string Raw)
     {
         get
         {
-            int colon = Raw.IndexOf(':');
-            if (colon < 0) return "";
-            var v = Raw.AsSpan(colon + 1);
-            return new string(v.EndsWith("\r\n") ? v[..^2] : v); // one copy, not two
+            var (start, end) = ValueBounds();
+            return Raw[start..end];
         }
+    }
+
+    /// <summary>Where <see cref="Value"/> lies in <see cref="Raw"/> (empty at 0 when there is no colon).</summary>
+    internal (int Start, int End) ValueBounds()
+    {
+        int colon = Raw.IndexOf(':');
+        if (colon < 0) return (0, 0);
+        int end = Raw.Length - (colon + 1) >= 2 && Raw.EndsWith("\r\n", StringComparison.Ordinal) ? Raw.Length - 2 : Raw.Length;
+        return (colon + 1, end);
     }
 }
 

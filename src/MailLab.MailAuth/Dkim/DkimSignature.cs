@@ -48,10 +48,24 @@ public sealed record DkimSignature
     public static DkimSignature? Parse(string value, out string? error, out DkimTags? partial)
     {
         partial = DkimTags.Parse(value, out error);
-        if (partial is null) return null;
-        var t = partial;
+        return partial is null ? null : FromTags(partial, out error);
+    }
+
+    /// <summary><see cref="Parse(string, out string?, out DkimTags?)"/> of a field's value, read inside the raw field (no copy of the value).</summary>
+    internal static DkimSignature? Parse(DkimHeaderField field, out string? error, out DkimTags? partial)
+    {
+        var (start, end) = field.ValueBounds();
+        partial = DkimTags.Parse(field.Raw, start, end, out error);
+        return partial is null ? null : FromTags(partial, out error);
+    }
+
+    private static readonly string[] Required = ["v", "a", "b", "bh", "d", "h", "s"];
+
+    private static DkimSignature? FromTags(DkimTags t, out string? error)
+    {
+        error = null;
         // RFC 6376 §6.1.1: v, a, b, bh, d, h and s are required.
-        foreach (string req in (string[])["v", "a", "b", "bh", "d", "h", "s"])
+        foreach (string req in Required)
         {
             if (t[req] is null)
             {

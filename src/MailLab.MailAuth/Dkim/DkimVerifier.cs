@@ -55,7 +55,7 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         // The result record is copied by every "with" (about 200 octets each): fields decided together
         // are set together, so a passing signature makes four copies, not eight.
         var steps = new List<DkimStep>(6);
-        var sig = DkimSignature.Parse(field.Value, out var error, out var tags);
+        var sig = DkimSignature.Parse(field, out var error, out var tags);
         if (sig is null)
         {
             steps.Add(new DkimStep("parse", $"DKIM-Signature #{index}: {error}", false));

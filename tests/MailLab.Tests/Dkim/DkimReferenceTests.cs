@@ -109,6 +109,31 @@ public class DkimReferenceTests
         }
     }
 
+    [Theory]
+    [InlineData("DKIM-Signature: v=1; a=rsa-sha256; d=x.test; s=s; h=from; bh=AAAA; b=AAAA\r\n")]
+    [InlineData("DKIM-Signature: v=1; a=rsa-sha256; d=x.test; s=s; h=to; bh=AAAA; b=AAAA")] // no From, no CRLF
+    [InlineData("DKIM-Signature:\r\n")]
+    [InlineData("DKIM-Signature:;\r\n")]
+    [InlineData("DKIM-Signature")]
+    [InlineData("DKIM-Signature: v=1;; a=b\r\n")]
+    public void A_signature_read_inside_its_field_is_the_one_read_from_its_value(string raw)
+    {
+        var field = new DkimHeaderField("DKIM-Signature", raw);
+        var inside = DkimSignature.Parse(field, out var error, out var tags);
+        var copied = DkimSignature.Parse(field.Value, out var copiedError, out var copiedTags);
+        Assert.Equal(copiedError, error);
+        Assert.Equal(copied is null, inside is null);
+        if (copied is not null)
+        {
+            Assert.Equal((copied.Domain, copied.Selector, copied.AlgorithmName, copied.BodyHash, copied.Identity, copied.BodyLength, copied.Timestamp),
+                (inside!.Domain, inside.Selector, inside.AlgorithmName, inside.BodyHash, inside.Identity, inside.BodyLength, inside.Timestamp));
+            Assert.Equal(copied.Signature, inside.Signature);
+            Assert.Equal(copied.SignedHeaders, inside.SignedHeaders);
+        }
+        Assert.Equal(copiedTags?.Order, tags?.Order);
+        Assert.Equal(copiedTags?.Order.Select(n => copiedTags[n]), tags?.Order.Select(n => tags[n]));
+    }
+
     [Fact]
     public void Base64_tags_with_folding_and_overlong_bh_parse_as_before()
     {
