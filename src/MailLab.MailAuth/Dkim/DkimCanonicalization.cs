@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace MailLab.MailAuth.Dkim;
@@ -31,12 +32,36 @@ public static class DkimCanonicalizer
     /// </summary>
     public static string RelaxedHeader(string raw)
     {
+        if (!IsOctets(raw)) return RelaxedHeaderText(raw);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(raw.Length + 1);
+        try
+        {
+            return Octets.GetString(buffer, 0, RelaxedHeader(raw, buffer));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Whether every char of <paramref name="text"/> is one octet (Latin-1), as in fields read by <see cref="DkimMessage"/>.</summary>
+    internal static bool IsOctets(ReadOnlySpan<char> text) => !text.ContainsAnyExceptInRange((char)0, (char)0xFF);
+
+    /// <summary>
+    /// <see cref="RelaxedHeader(string)"/> of a field of Latin-1 chars (<see cref="IsOctets"/>) written as
+    /// octets into <paramref name="output"/> (at least <c>raw.Length + 1</c>); returns the length. The
+    /// verifier writes the signed fields straight into one buffer this way, with no string per field.
+    /// </summary>
+    public static int RelaxedHeader(ReadOnlySpan<char> raw, Span<byte> output)
+    {
         int colon = raw.IndexOf(':');
-        string name = (colon < 0 ? raw : raw[..colon]).TrimEnd(' ', '\t').ToLowerInvariant();
-        string value = colon < 0 ? "" : raw[(colon + 1)..];
-        var sb = new StringBuilder(name.Length + value.Length + 1).Append(name).Append(':');
+        var name = (colon < 0 ? raw : raw[..colon]).TrimEnd(" \t");
+        int o = 0;
+        foreach (char ch in name) output[o++] = (byte)char.ToLowerInvariant(ch); // Latin-1 lowers within Latin-1
+        output[o++] = (byte)':';
+        int valueStart = o;
         bool space = false;
-        foreach (char ch in value)
+        foreach (char ch in colon < 0 ? [] : raw[(colon + 1)..])
         {
             if (ch is '\r' or '\n') continue; // unfold: CRLF before WSP goes, the WSP stays (then collapses)
             if (ch is ' ' or '\t')
@@ -44,11 +69,34 @@ public static class DkimCanonicalizer
                 space = true;
                 continue;
             }
-            if (space && sb.Length > name.Length + 1) sb.Append(' '); // no WSP right after the colon
+            if (space && o > valueStart) output[o++] = (byte)' '; // no WSP right after the colon
+            space = false;
+            output[o++] = (byte)ch;
+        }
+        return o; // trailing WSP was never written
+    }
+
+    // The same rules on chars, for a caller's string that is not Latin-1 (the octet path would lose chars).
+    private static string RelaxedHeaderText(string raw)
+    {
+        int colon = raw.IndexOf(':');
+        string name = (colon < 0 ? raw : raw[..colon]).TrimEnd(' ', '\t').ToLowerInvariant();
+        string value = colon < 0 ? "" : raw[(colon + 1)..];
+        var sb = new StringBuilder(name.Length + value.Length + 1).Append(name).Append(':');
+        bool space = false;
+        foreach (char ch in value)
+        {
+            if (ch is '\r' or '\n') continue;
+            if (ch is ' ' or '\t')
+            {
+                space = true;
+                continue;
+            }
+            if (space && sb.Length > name.Length + 1) sb.Append(' ');
             space = false;
             sb.Append(ch);
         }
-        return sb.ToString(); // trailing WSP was never written
+        return sb.ToString();
     }
 
     /// <summary>The canonical body (RFC 6376 §3.4.3 simple, §3.4.4 relaxed) of <paramref name="body"/>.</summary>
@@ -93,34 +141,57 @@ public static class DkimCanonicalizer
     /// </summary>
     public static int RelaxedBody(ReadOnlySpan<byte> body, Span<byte> output)
     {
+        // One pass. A run of WSP only sets a flag, written as one SP when more content follows on the
+        // same line. Runs of other octets are copied in bulk; they are looked for byte by byte for the
+        // first 16 (prose has short words) and then by a vectorized search (base64 lines have no WSP).
         int o = 0;
         int lastContentEnd = 0; // output length after the last non-empty line (with its CRLF)
+        int lineOut = 0; // output length where the current line starts
+        int lineIn = 0; // input position where the current line starts
+        bool space = false;
         int i = 0;
         while (i < body.Length)
         {
-            int nl = body[i..].IndexOf("\r\n"u8);
-            bool terminated = nl >= 0;
-            var line = terminated ? body.Slice(i, nl) : body[i..];
-            i += terminated ? nl + 2 : line.Length;
-            int start = o;
-            while (line.Length > 0)
+            byte b = body[i];
+            if (b is (byte)' ' or (byte)'\t')
             {
-                int ws = line.IndexOfAny((byte)' ', (byte)'\t');
-                if (ws < 0)
-                {
-                    line.CopyTo(output[o..]);
-                    o += line.Length;
-                    break;
-                }
-                line[..ws].CopyTo(output[o..]);
-                o += ws;
-                line = line[ws..].TrimStart(" \t"u8);
-                if (line.Length > 0) output[o++] = (byte)' '; // a WSP run inside the line is one SP; at the end, none
+                space = true;
+                i++;
+                continue;
             }
+            if (b == '\r' && i + 1 < body.Length && body[i + 1] == '\n')
+            {
+                space = false; // WSP at the end of a line is removed
+                output[o++] = (byte)'\r';
+                output[o++] = (byte)'\n';
+                if (o - lineOut > 2) lastContentEnd = o;
+                lineOut = o;
+                i += 2;
+                lineIn = i;
+                continue;
+            }
+            int end = i + 1; // a CR alone is content too
+            int scalarEnd = Math.Min(body.Length, i + 16);
+            while (end < scalarEnd && body[end] is not ((byte)' ' or (byte)'\t' or (byte)'\r')) end++;
+            if (end == scalarEnd && end < body.Length)
+            {
+                int more = body[end..].IndexOfAny(BodySpecials);
+                end = more < 0 ? body.Length : end + more;
+            }
+            if (space) output[o++] = (byte)' '; // a WSP run inside the line is one SP
+            space = false;
+            body[i..end].CopyTo(output[o..]);
+            o += end - i;
+            i = end;
+        }
+        if (lineIn < body.Length)
+        {
             output[o++] = (byte)'\r'; // a last line without CRLF gets one (RFC 6376 §3.4.4 last rule)
             output[o++] = (byte)'\n';
-            if (o - start > 2) lastContentEnd = o;
+            if (o - lineOut > 2) lastContentEnd = o;
         }
         return lastContentEnd;
     }
+
+    private static readonly SearchValues<byte> BodySpecials = SearchValues.Create(" \t\r"u8);
 }

@@ -8,10 +8,18 @@ public sealed record DkimHeaderField(string Name, string Raw)
     {
         get
         {
-            int colon = Raw.IndexOf(':');
-            string v = colon < 0 ? "" : Raw[(colon + 1)..];
-            return v.EndsWith("\r\n", StringComparison.Ordinal) ? v[..^2] : v;
+            var (start, end) = ValueBounds();
+            return Raw[start..end];
         }
+    }
+
+    /// <summary>Where <see cref="Value"/> lies in <see cref="Raw"/> (empty at 0 when there is no colon).</summary>
+    internal (int Start, int End) ValueBounds()
+    {
+        int colon = Raw.IndexOf(':');
+        if (colon < 0) return (0, 0);
+        int end = Raw.Length - (colon + 1) >= 2 && Raw.EndsWith("\r\n", StringComparison.Ordinal) ? Raw.Length - 2 : Raw.Length;
+        return (colon + 1, end);
     }
 }
 
@@ -66,8 +74,24 @@ public sealed class DkimMessage
     {
         string text = DkimCanonicalizer.Octets.GetString(raw);
         int colon = text.IndexOf(':');
-        string name = (colon < 0 ? text.TrimEnd('\r', '\n') : text[..colon]).TrimEnd(' ', '\t');
-        return new DkimHeaderField(name, text);
+        var name = (colon < 0 ? text.AsSpan().TrimEnd("\r\n") : text.AsSpan(0, colon)).TrimEnd(" \t");
+        return new DkimHeaderField(CommonName(name) ?? new string(name), text);
+    }
+
+    // Names met in nearly every message, shared instead of a new string per field and message.
+    private static readonly string[] Common =
+    [
+        "From", "To", "Cc", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+        "DKIM-Signature", "Received", "Return-Path", "Reply-To", "In-Reply-To", "References",
+    ];
+
+    private static string? CommonName(ReadOnlySpan<char> name)
+    {
+        foreach (string c in Common)
+        {
+            if (name.SequenceEqual(c)) return c;
+        }
+        return null;
     }
 
     /// <summary>Converts bare LF line ends to CRLF (message files on disk often use LF; SMTP and DKIM use CRLF).</summary>

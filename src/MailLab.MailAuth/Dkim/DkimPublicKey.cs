@@ -25,7 +25,15 @@ public sealed class DkimPublicKey
         this.ed25519 = ed25519;
         Bits = bits;
         Tags = tags;
+        // Read once: a cached key answers these for every message it checks.
+        var flags = (tags["t"] ?? "").Split(':').Select(DkimTags.Trim).ToList();
+        Testing = flags.Contains("y");
+        Strict = flags.Contains("s");
+        hashes = tags["h"] is { } h ? h.Split(':').Select(x => DkimTags.Trim(x).ToLowerInvariant()).ToArray() : null;
     }
+
+    // h= of the key record, lower-cased: the hashes it allows; null when absent (all allowed).
+    private readonly string[]? hashes;
 
     /// <summary>"rsa" or "ed25519" (k=).</summary>
     public string KeyType { get; }
@@ -37,12 +45,10 @@ public sealed class DkimPublicKey
     public DkimTags Tags { get; }
 
     /// <summary>t=y: the domain is testing DKIM (RFC 6376 §3.6.1).</summary>
-    public bool Testing => Flags.Contains("y");
+    public bool Testing { get; }
 
     /// <summary>t=s: i= must be exactly d=, not a subdomain (RFC 6376 §3.6.1).</summary>
-    public bool Strict => Flags.Contains("s");
-
-    private IEnumerable<string> Flags => (Tags["t"] ?? "").Split(':').Select(DkimTags.Trim);
+    public bool Strict { get; }
 
     /// <summary>
     /// <see cref="Parse"/> through a process-wide cache keyed by the record text, so a busy MTA imports
@@ -148,9 +154,9 @@ public sealed class DkimPublicKey
         bool ed = a == DkimAlgorithm.Ed25519Sha256;
         if (ed != (KeyType == "ed25519")) return $"the key is k={KeyType} but the signature is a={DkimSignature.Name(a)}";
         string hash = a == DkimAlgorithm.RsaSha1 ? "sha1" : "sha256";
-        if (Tags["h"] is { } h && !h.Split(':').Select(x => DkimTags.Trim(x).ToLowerInvariant()).Contains(hash))
+        if (hashes is not null && Array.IndexOf(hashes, hash) < 0)
         {
-            return $"the key's h={h} does not allow {hash}";
+            return $"the key's h={Tags["h"]} does not allow {hash}";
         }
         return null;
     }

@@ -14,15 +14,48 @@ public enum DkimResultCode
     Policy,
 }
 
-/// <summary>One step of a verification: what was done, what came out, and whether it was fine.</summary>
-public sealed record DkimStep(string Step, string Detail, bool? Ok = null, string? Query = null, string? Answer = null)
+/// <summary>
+/// One step of a verification: what was done, what came out, and whether it was fine. The text is
+/// "step: detail [query -> answer] ok"; as <see cref="ISpanFormattable"/> an interpolated string (the
+/// MTA's trace line) takes it without a string of its own.
+/// </summary>
+public sealed record DkimStep(string Step, string Detail, bool? Ok = null, string? Query = null, string? Answer = null) : ISpanFormattable
 {
-    public override string ToString()
+    public override string ToString() => string.Create(Length, this, static (dst, step) => step.TryFormat(dst, out _, default, null));
+
+    /// <inheritdoc />
+    public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
+
+    /// <inheritdoc />
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
     {
-        var sb = new StringBuilder(Step).Append(": ").Append(Detail);
-        if (Query is not null) sb.Append(" [").Append(Query).Append(" -> ").Append(Answer).Append(']');
-        if (Ok is bool ok) sb.Append(ok ? " ok" : " FAILED");
-        return sb.ToString();
+        charsWritten = 0;
+        if (destination.Length < Length) return false;
+        int o = 0;
+        Put(destination, ref o, Step);
+        Put(destination, ref o, ": ");
+        Put(destination, ref o, Detail);
+        if (Query is not null)
+        {
+            Put(destination, ref o, " [");
+            Put(destination, ref o, Query);
+            Put(destination, ref o, " -> ");
+            Put(destination, ref o, Answer);
+            Put(destination, ref o, "]");
+        }
+        if (Ok is bool ok) Put(destination, ref o, ok ? " ok" : " FAILED");
+        charsWritten = o;
+        return true;
+    }
+
+    private int Length => Step.Length + 2 + Detail.Length
+        + (Query is null ? 0 : Query.Length + (Answer?.Length ?? 0) + 7)
+        + (Ok is bool ok ? (ok ? 3 : 7) : 0);
+
+    private static void Put(Span<char> destination, ref int o, string? text)
+    {
+        text.AsSpan().CopyTo(destination[o..]);
+        o += text?.Length ?? 0;
     }
 }
 
@@ -70,7 +103,18 @@ public sealed record DkimVerification
     public IReadOnlyList<DkimStep> Steps { get; init; } = [];
 
     /// <summary>Result keyword as written in Authentication-Results: "pass", "permerror", ...</summary>
-    public string Keyword => Result.ToString().ToLowerInvariant();
+    public string Keyword => Result switch
+    {
+        // The enum names lower-cased, as literals: read for every trace event of a verdict.
+        DkimResultCode.None => "none",
+        DkimResultCode.Pass => "pass",
+        DkimResultCode.Fail => "fail",
+        DkimResultCode.Neutral => "neutral",
+        DkimResultCode.TempError => "temperror",
+        DkimResultCode.PermError => "permerror",
+        DkimResultCode.Policy => "policy",
+        _ => Result.ToString().ToLowerInvariant(),
+    };
 
     public override string ToString() =>
         $"dkim={Keyword} ({Reason}) d={Domain ?? "?"} s={Selector ?? "?"} a={Algorithm ?? "?"}";

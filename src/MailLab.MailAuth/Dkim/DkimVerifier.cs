@@ -31,7 +31,7 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
     {
         var fields = message.Headers.Where(h => h.Name.Equals("DKIM-Signature", StringComparison.OrdinalIgnoreCase)).ToList();
         var results = new List<DkimVerification>(fields.Count);
-        var bodyHashes = new Dictionary<(DkimCanonicalization, bool, long?), byte[]>();
+        var bodyHashes = new BodyHashes();
         for (int i = 0; i < fields.Count; i++)
         {
             if (i >= DkimLimits.MaxSignatures)
@@ -50,40 +50,46 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
     }
 
     private async Task<DkimVerification> VerifyOneAsync(DkimMessage message, DkimHeaderField field, int index,
-        Dictionary<(DkimCanonicalization, bool, long?), byte[]> bodyHashes, CancellationToken ct)
+        BodyHashes bodyHashes, CancellationToken ct)
     {
-        var steps = new List<DkimStep>();
-        var sig = DkimSignature.Parse(field.Value, out var error, out var tags);
+        // The result record is copied by every "with" (about 200 octets each): fields decided together
+        // are set together, so a passing signature makes four copies, not eight.
+        var steps = new List<DkimStep>(6);
+        var sig = DkimSignature.Parse(field, out var error, out var tags);
+        if (sig is null)
+        {
+            steps.Add(new DkimStep("parse", $"DKIM-Signature #{index}: {error}", false));
+            return new DkimVerification
+            {
+                Index = index,
+                Domain = tags?["d"]?.ToLowerInvariant(),
+                Selector = tags?["s"],
+                Algorithm = tags?["a"],
+                Steps = steps,
+                Result = DkimResultCode.PermError,
+                Reason = error!,
+            };
+        }
+        var (unsigned, signedNote) = DkimCoverage.Of(message, sig.SignedHeaders);
         var r = new DkimVerification
         {
             Index = index,
             Reason = "",
-            Domain = tags?["d"]?.ToLowerInvariant(),
-            Selector = tags?["s"],
-            Algorithm = tags?["a"],
             Steps = steps,
-        };
-        if (sig is null)
-        {
-            steps.Add(new DkimStep("parse", $"DKIM-Signature #{index}: {error}", false));
-            return r with { Result = DkimResultCode.PermError, Reason = error! };
-        }
-        var (unsigned, signedNote) = Coverage(message, sig.SignedHeaders);
-        r = r with
-        {
             Domain = sig.Domain,
             Selector = sig.Selector,
             Algorithm = sig.AlgorithmName,
             Identity = sig.Identity ?? "@" + sig.Domain,
-            Canonicalization = $"{Lower(sig.HeaderCanonicalization)}/{Lower(sig.BodyCanonicalization)}",
+            Canonicalization = Canonicalization(sig.HeaderCanonicalization, sig.BodyCanonicalization),
             BodyHashClaimed = sig.BodyHash,
             BodyLength = sig.BodyLength,
             Expiration = sig.Expiration,
             SignedHeaders = sig.SignedHeaders,
             UnsignedHeaders = unsigned,
         };
+        string h = string.Join(':', sig.SignedHeaders); // shown twice (parse and signature steps): joined once
         steps.Add(new DkimStep("parse",
-            $"d={sig.Domain} s={sig.Selector} a={sig.AlgorithmName} c={r.Canonicalization} h={string.Join(":", sig.SignedHeaders)}"
+            $"d={sig.Domain} s={sig.Selector} a={sig.AlgorithmName} c={r.Canonicalization} h={h}"
             + (sig.BodyLength is { } l ? $" l={l} (only the first {l} octets of the body are signed)" : ""), true));
         steps.Add(new DkimStep("headers", signedNote));
 
@@ -104,18 +110,18 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
         // RFC 6376 §6.1.2: get the public key.
         string query = KeyName(sig.Selector, sig.Domain);
         var answer = await resolver.LookupTxtAsync(query, ct).ConfigureAwait(false);
-        r = r with { KeyQuery = $"{query} TXT" };
+        string keyQuery = $"{query} TXT";
         if (answer.Kind == DnsAnswerKind.TempError)
         {
             string why = $"key lookup failed: {answer.Error}";
-            steps.Add(new DkimStep("key", why, false, r.KeyQuery, answer.Error));
-            return r with { Result = DkimResultCode.TempError, Reason = why, KeyAnswer = answer.Error };
+            steps.Add(new DkimStep("key", why, false, keyQuery, answer.Error));
+            return r with { KeyQuery = keyQuery, Result = DkimResultCode.TempError, Reason = why, KeyAnswer = answer.Error };
         }
         if (answer.Kind == DnsAnswerKind.Void)
         {
             string shown = answer.Error ?? "no TXT record";
-            steps.Add(new DkimStep("key", "no key record", false, r.KeyQuery, shown));
-            return r with { Result = DkimResultCode.PermError, Reason = "no key for signature (RFC 6376 §6.1.2)", KeyAnswer = shown };
+            steps.Add(new DkimStep("key", "no key record", false, keyQuery, shown));
+            return r with { KeyQuery = keyQuery, Result = DkimResultCode.PermError, Reason = "no key for signature (RFC 6376 §6.1.2)", KeyAnswer = shown };
         }
         DkimPublicKey? key = null;
         string? keyError = null;
@@ -130,15 +136,14 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
                 break;
             }
         }
-        r = r with { KeyAnswer = keyText };
         if (key is null)
         {
-            steps.Add(new DkimStep("key", keyError!, false, r.KeyQuery, keyText));
-            return r with { Result = DkimResultCode.PermError, Reason = $"unusable key record: {keyError}" };
+            steps.Add(new DkimStep("key", keyError!, false, keyQuery, keyText));
+            return r with { KeyQuery = keyQuery, KeyAnswer = keyText, Result = DkimResultCode.PermError, Reason = $"unusable key record: {keyError}" };
         }
         {
-            r = r with { KeyBits = key.Bits, KeyTesting = key.Testing };
-            steps.Add(new DkimStep("key", $"k={key.KeyType}, {key.Bits} bits{(key.Testing ? ", t=y (testing)" : "")}", true, r.KeyQuery, keyText));
+            r = r with { KeyQuery = keyQuery, KeyAnswer = keyText, KeyBits = key.Bits, KeyTesting = key.Testing };
+            steps.Add(new DkimStep("key", $"k={key.KeyType}, {key.Bits} bits{(key.Testing ? ", t=y (testing)" : "")}", true, keyQuery, keyText));
             if (key.Mismatch(sig.Algorithm) is { } mismatch)
             {
                 return Stop(r, steps, "key", DkimResultCode.PermError, mismatch + " (RFC 6376 §3.6.1)");
@@ -155,57 +160,76 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
             {
                 return Stop(r, steps, "algorithm", DkimResultCode.PermError, $"RSA key of {key.Bits} bits is over the limit of {DkimLimits.MaxRsaBits}");
             }
-            return Check(message, field, sig, key, r, steps, bodyHashes);
+            return Check(message, field, sig, key, r, steps, bodyHashes, h);
         }
     }
 
     private static DkimVerification Check(DkimMessage message, DkimHeaderField field, DkimSignature sig, DkimPublicKey key,
-        DkimVerification r, List<DkimStep> steps, Dictionary<(DkimCanonicalization, bool, long?), byte[]> bodyHashes)
+        DkimVerification r, List<DkimStep> steps, BodyHashes bodyHashes, string h)
     {
         // RFC 6376 §6.1.3: body hash first; a mismatch needs no public-key operation.
         bool sha1 = sig.Algorithm == DkimAlgorithm.RsaSha1;
         // The canonical body goes into a pooled buffer and is hashed from there: a 10 KB body otherwise
-        // cost a fresh array (and its copy) per signature on every message.
-        var body = message.Body.Span;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(body.Length + 2);
-        int canonicalLength;
-        byte[]? bh;
-        try
+        // cost a fresh array (and its copy) per signature on every message. A second signature with the
+        // same body canonicalization reuses the length and hash instead of canonicalizing again.
+        if (!bodyHashes.TryGet(sig.BodyCanonicalization, sha1, sig.BodyLength, out int canonicalLength, out byte[]? bh))
         {
-            canonicalLength = sig.BodyCanonicalization == DkimCanonicalization.Simple
-                ? DkimCanonicalizer.SimpleBody(body, buffer)
-                : DkimCanonicalizer.RelaxedBody(body, buffer);
-            if (sig.BodyLength is { } l && l > canonicalLength)
+            var body = message.Body.Span;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(body.Length + 2);
+            try
             {
-                return Stop(r, steps, "body-hash", DkimResultCode.Fail,
-                    $"l={l} is longer than the canonical body ({canonicalLength} octets): the body was truncated");
+                canonicalLength = sig.BodyCanonicalization == DkimCanonicalization.Simple
+                    ? DkimCanonicalizer.SimpleBody(body, buffer)
+                    : DkimCanonicalizer.RelaxedBody(body, buffer);
+                if (sig.BodyLength is not { } bl || bl <= canonicalLength)
+                {
+                    var signedBody = buffer.AsSpan(0, (int)(sig.BodyLength ?? canonicalLength));
+                    bh = sha1 ? SHA1.HashData(signedBody) : SHA256.HashData(signedBody);
+                }
+                bodyHashes.Add(sig.BodyCanonicalization, sha1, sig.BodyLength, canonicalLength, bh);
             }
-            var key3 = (sig.BodyCanonicalization, sha1, sig.BodyLength);
-            if (!bodyHashes.TryGetValue(key3, out bh))
+            finally
             {
-                var signedBody = buffer.AsSpan(0, (int)(sig.BodyLength ?? canonicalLength));
-                bh = sha1 ? SHA1.HashData(signedBody) : SHA256.HashData(signedBody);
-                bodyHashes[key3] = bh;
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        finally
+        if (sig.BodyLength is { } l && l > canonicalLength)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return Stop(r, steps, "body-hash", DkimResultCode.Fail,
+                $"l={l} is longer than the canonical body ({canonicalLength} octets): the body was truncated");
         }
         long unsignedOctets = sig.BodyLength is { } signedLength ? canonicalLength - signedLength : 0;
-        string computed = Convert.ToBase64String(bh);
-        r = r with { BodyHashComputed = computed, UnsignedBodyOctets = unsignedOctets };
+        string computed = Convert.ToBase64String(bh!);
         bool bodyOk = computed == sig.BodyHash;
         steps.Add(new DkimStep("body-hash",
             $"{Lower(sig.BodyCanonicalization)} body, {canonicalLength} octets canonical{(sig.BodyLength is { } sl ? $", {sl} signed" : "")}: computed bh={computed}, claimed bh={sig.BodyHash}", bodyOk));
-        if (!bodyOk) return r with { Result = DkimResultCode.Fail, Reason = "body hash mismatch" };
+        if (!bodyOk)
+        {
+            return r with { BodyHashComputed = computed, UnsignedBodyOctets = unsignedOctets, Result = DkimResultCode.Fail, Reason = "body hash mismatch" };
+        }
 
-        var data = HeaderData(message, field, sig);
-        var headerHash = sha1 ? SHA1.HashData(data) : SHA256.HashData(data);
-        r = r with { HeaderHashComputed = Convert.ToBase64String(headerHash) };
-        bool valid = key.Verify(sig.Algorithm, data, sig.Signature);
+        // The signed header fields are canonicalized into a pooled buffer, hashed and checked from there.
+        byte[] rented = ArrayPool<byte>.Shared.Rent(DkimHeaderData.Bound(message, field));
+        int dataLength;
+        bool valid;
+        string headerHashText;
+        try
+        {
+            int written = DkimHeaderData.Write(message, field, sig, rented);
+            ReadOnlySpan<byte> data = written >= 0 ? rented.AsSpan(0, written) : DkimHeaderData.Text(message, field, sig);
+            Span<byte> headerHash = stackalloc byte[32];
+            int hashLength = sha1 ? SHA1.HashData(data, headerHash) : SHA256.HashData(data, headerHash);
+            headerHashText = Convert.ToBase64String(headerHash[..hashLength]);
+            valid = key.Verify(sig.Algorithm, data, sig.Signature);
+            dataLength = data.Length;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+        r = r with { BodyHashComputed = computed, UnsignedBodyOctets = unsignedOctets, HeaderHashComputed = headerHashText };
         steps.Add(new DkimStep("signature",
-            $"{Lower(sig.HeaderCanonicalization)} headers {string.Join(":", sig.SignedHeaders)} + DKIM-Signature without b=, {data.Length} octets, hash {r.HeaderHashComputed}: {(valid ? "signature matches the key" : "signature does not match")}", valid));
+            $"{Lower(sig.HeaderCanonicalization)} headers {h} + DKIM-Signature without b=, {dataLength} octets, hash {headerHashText}: {(valid ? "signature matches the key" : "signature does not match")}", valid));
         if (!valid) return r with { Result = DkimResultCode.Fail, Reason = "signature mismatch" };
         if (sha1)
         {
@@ -227,62 +251,49 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
     /// </summary>
     public static byte[] HeaderData(DkimMessage message, DkimHeaderField field, DkimSignature sig)
     {
-        var sb = new StringBuilder();
-        var used = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        foreach (string name in sig.SignedHeaders)
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(DkimHeaderData.Bound(message, field));
+        try
         {
-            used.TryGetValue(name, out int skip);
-            used[name] = skip + 1;
-            int seen = 0;
-            for (int i = message.Headers.Count - 1; i >= 0; i--)
-            {
-                if (!message.Headers[i].Name.Equals(name, StringComparison.OrdinalIgnoreCase)) continue;
-                if (seen++ == skip)
-                {
-                    sb.Append(DkimCanonicalizer.Header(message.Headers[i].Raw, sig.HeaderCanonicalization));
-                    break;
-                }
-            }
+            int length = DkimHeaderData.Write(message, field, sig, buffer);
+            return length < 0 ? DkimHeaderData.Text(message, field, sig) : buffer.AsSpan(0, length).ToArray();
         }
-        string self = WithoutSignatureValue(field.Raw);
-        if (self.EndsWith("\r\n", StringComparison.Ordinal)) self = self[..^2];
-        sb.Append(sig.HeaderCanonicalization == DkimCanonicalization.Simple ? self : DkimCanonicalizer.RelaxedHeader(self));
-        return DkimCanonicalizer.Octets.GetBytes(sb.ToString());
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The raw field with the value of its b= tag removed, everything else byte for byte (RFC 6376 §3.5 b=).</summary>
     public static string WithoutSignatureValue(string raw)
     {
+        int cut = SignatureValueRange(raw, out int resume);
+        return cut < 0 ? raw : raw[..cut] + raw[resume..];
+    }
+
+    /// <summary>
+    /// Where the value of b= starts in <paramref name="raw"/> (after its '='), with <paramref name="resume"/>
+    /// where the text after the value starts; -1 when the field has no b= tag.
+    /// </summary>
+    internal static int SignatureValueRange(string raw, out int resume)
+    {
+        resume = -1;
         int i = raw.IndexOf(':') + 1;
         while (i > 0 && i < raw.Length)
         {
             int semicolon = raw.IndexOf(';', i);
             int end = semicolon >= 0 ? semicolon : raw.EndsWith("\r\n", StringComparison.Ordinal) ? raw.Length - 2 : raw.Length;
             int eq = raw.IndexOf('=', i);
-            if (eq >= 0 && eq < end && DkimTags.Trim(raw[i..eq]) == "b")
+            if (eq >= 0 && eq < end && raw.AsSpan(i, eq - i).Trim(" \t\r\n").SequenceEqual("b"))
             {
-                return raw[..(eq + 1)] + raw[end..];
+                resume = end;
+                return eq + 1;
             }
             // The last tag-spec: without b= in it there is nothing to remove (before, a field ending in
             // CRLF looped here for ever).
             if (semicolon < 0) break;
             i = semicolon + 1;
         }
-        return raw;
-    }
-
-    private static (IReadOnlyList<string> Unsigned, string Note) Coverage(DkimMessage message, IReadOnlyList<string> signed)
-    {
-        var wanted = signed.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
-        var present = message.Headers.Where(h => !h.Name.Equals("DKIM-Signature", StringComparison.OrdinalIgnoreCase))
-            .GroupBy(h => h.Name, StringComparer.OrdinalIgnoreCase).ToList();
-        var unsigned = present.Where(g => !wanted.TryGetValue(g.Key, out int n) || n < g.Count()).Select(g => g.Key).ToList();
-        var over = wanted.Where(w => present.FirstOrDefault(p => p.Key.Equals(w.Key, StringComparison.OrdinalIgnoreCase)) is var g && (g?.Count() ?? 0) < w.Value)
-            .Select(w => w.Key).ToList();
-        var note = new StringBuilder($"signed: {string.Join(", ", signed.Distinct(StringComparer.OrdinalIgnoreCase))}");
-        note.Append(unsigned.Count == 0 ? "; every header field present is signed" : $"; NOT signed (may be changed or added freely): {string.Join(", ", unsigned)}");
-        if (over.Count > 0) note.Append($"; oversigned (no further instance may be added): {string.Join(", ", over)}");
-        return (unsigned, note.ToString());
+        return -1;
     }
 
     private static DkimVerification Stop(DkimVerification r, List<DkimStep> steps, string step, DkimResultCode code, string reason)
@@ -292,4 +303,34 @@ public sealed class DkimVerifier(IDkimResolver resolver, TimeProvider? time = nu
     }
 
     private static string Lower(DkimCanonicalization c) => c == DkimCanonicalization.Simple ? "simple" : "relaxed";
+
+    private static string Canonicalization(DkimCanonicalization header, DkimCanonicalization body) => (header, body) switch
+    {
+        (DkimCanonicalization.Relaxed, DkimCanonicalization.Relaxed) => "relaxed/relaxed",
+        (DkimCanonicalization.Relaxed, DkimCanonicalization.Simple) => "relaxed/simple",
+        (DkimCanonicalization.Simple, DkimCanonicalization.Relaxed) => "simple/relaxed",
+        _ => "simple/simple",
+    };
+
+    /// <summary>Body hashes of one message by canonicalization, hash and l=, with the canonical length (a few entries: a list).</summary>
+    private sealed class BodyHashes
+    {
+        private readonly List<(DkimCanonicalization C, bool Sha1, long? L, int Length, byte[]? Hash)> entries = new(2);
+
+        public bool TryGet(DkimCanonicalization c, bool sha1, long? l, out int length, out byte[]? hash)
+        {
+            foreach (var e in entries)
+            {
+                if (e.C == c && e.Sha1 == sha1 && e.L == l)
+                {
+                    (length, hash) = (e.Length, e.Hash);
+                    return true;
+                }
+            }
+            (length, hash) = (0, null);
+            return false;
+        }
+
+        public void Add(DkimCanonicalization c, bool sha1, long? l, int length, byte[]? hash) => entries.Add((c, sha1, l, length, hash));
+    }
 }

@@ -38,7 +38,7 @@ public static class DkimCheck
         if (resolver is null) return new DkimCheckResult([], Ran: false);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout ?? Timeout);
-        var verifier = new DkimVerifier(new Bounded(resolver, limit.Token), time);
+        var verifier = new DkimVerifier(new Bounded(resolver, limit.Token, ct), time);
         var dnssec = Dns.LabResolver.Observe();
         return new DkimCheckResult(await verifier.VerifyAsync(message, ct).ConfigureAwait(false), Ran: true) { Dnssec = dnssec };
     }
@@ -52,14 +52,15 @@ public static class DkimCheck
         Ran: true);
 
     // A lookup past the time budget is a DNS failure (temperror, RFC 6376 §6.1.2), not an exception.
-    private sealed class Bounded(IDkimResolver inner, CancellationToken budget) : IDkimResolver
+    // The budget is linked to the message's token already: a lookup under that token needs no second link.
+    private sealed class Bounded(IDkimResolver inner, CancellationToken budget, CancellationToken message) : IDkimResolver
     {
         public async Task<MailAuth.Spf.DnsAnswer<string>> LookupTxtAsync(string name, CancellationToken ct)
         {
-            using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, budget);
+            using var both = ct == message ? null : CancellationTokenSource.CreateLinkedTokenSource(ct, budget);
             try
             {
-                return await inner.LookupTxtAsync(name, both.Token).ConfigureAwait(false);
+                return await inner.LookupTxtAsync(name, both?.Token ?? budget).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -117,20 +118,37 @@ public sealed class DkimVerifyStage(IDkimResolver resolver) : ReceiveCheck
         }
         foreach (var v in result.Verifications)
         {
+            object index = Boxed(v.Index); // one box per signature, not one per event
             foreach (var step in v.Steps)
             {
-                trace.Emit(TraceKind.DkimStep, $"DKIM #{v.Index} {step}",
-                    ("Index", v.Index), ("Step", step.Step), ("Detail", step.Detail), ("Ok", step.Ok),
+                trace.Emit(TraceKind.DkimStep, $"DKIM #{v.Index} {step}", // DkimStep formats itself into the text
+                    ("Index", index), ("Step", step.Step), ("Detail", step.Detail), ("Ok", Boxed(step.Ok)),
                     ("Query", step.Query), ("Answer", step.Answer), ("Domain", v.Domain), ("Selector", v.Selector));
             }
             trace.Emit(TraceKind.DkimResult, $"DKIM #{v.Index} {v}",
-                ("Index", v.Index), ("Result", v.Keyword), ("Domain", v.Domain), ("Selector", v.Selector),
+                ("Index", index), ("Result", v.Keyword), ("Domain", v.Domain), ("Selector", v.Selector),
                 ("Algorithm", v.Algorithm), ("Reason", v.Reason), ("BodyHashClaimed", v.BodyHashClaimed),
                 ("BodyHashComputed", v.BodyHashComputed), ("HeaderHashComputed", v.HeaderHashComputed),
                 ("Identity", v.Identity), ("Canonicalization", v.Canonicalization), ("KeyQuery", v.KeyQuery),
                 ("KeyAnswer", v.KeyAnswer), ("KeyBits", v.KeyBits), ("BodyLength", v.BodyLength),
                 ("SignedHeaders", v.SignedHeaders.ToArray()), ("UnsignedHeaders", v.UnsignedHeaders.ToArray()),
-                ("Dnssec", result.Dnssec?.For(v.KeyQuery?.Split(' ')[0]))); // KeyQuery is "<name> TXT"
+                ("Dnssec", result.Dnssec?.For(KeyName(v.KeyQuery))));
         }
     }
+
+    // KeyQuery is "<name> TXT": the name, as Split(' ')[0] gave it, without the array and the second string.
+    private static string? KeyName(string? keyQuery)
+    {
+        if (keyQuery is null) return null;
+        int space = keyQuery.IndexOf(' ');
+        return space < 0 ? keyQuery : keyQuery[..space];
+    }
+
+    private static readonly object True = true, False = false;
+
+    private static object? Boxed(bool? ok) => ok is bool b ? (b ? True : False) : null;
+
+    private static object Boxed(int index) => index is >= 1 and <= DkimLimits.MaxSignatures ? Indexes[index - 1] : index;
+
+    private static readonly object[] Indexes = [.. Enumerable.Range(1, DkimLimits.MaxSignatures).Select(i => (object)i)];
 }

@@ -175,16 +175,23 @@ public sealed partial class LabResolver
 /// </summary>
 internal sealed class DnssecObservation
 {
-    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Name, DnsType Type, DnssecStatus Status)> seen = new();
+    // Made by the first Add: every check of every message observes, but only a lab with validation on adds,
+    // and an empty ConcurrentQueue already holds a 32-slot segment (about 1 KB).
+    private System.Collections.Concurrent.ConcurrentQueue<(string Name, DnsType Type, DnssecStatus Status)>? seen;
 
     /// <summary>Records one validated lookup.</summary>
-    public void Add(string name, DnsType type, DnssecStatus status) => seen.Enqueue((name, type, status));
+    public void Add(string name, DnsType type, DnssecStatus status)
+    {
+        if (Volatile.Read(ref seen) is null) Interlocked.CompareExchange(ref seen, new(), null);
+        seen!.Enqueue((name, type, status));
+    }
 
     /// <summary>The weakest status of every lookup (bogus, indeterminate, insecure, secure), or null when none was validated.</summary>
-    public string? Summary => Worst(seen);
+    public string? Summary => Volatile.Read(ref seen) is { } s ? Worst(s) : null;
 
     /// <summary>The weakest status of the lookups of <paramref name="name"/>, or null when it was not looked up with validation.</summary>
-    public string? For(string? name) => name is null ? null : Worst(seen.Where(s => s.Name == DnsNames.Normalize(name)));
+    public string? For(string? name) =>
+        name is null || Volatile.Read(ref seen) is not { } s ? null : Worst(s.Where(e => e.Name == DnsNames.Normalize(name)));
 
     private static string? Worst(IEnumerable<(string Name, DnsType Type, DnssecStatus Status)> entries)
     {
