@@ -28,6 +28,10 @@ Environment (defaults in brackets):
   BENCH_KEEP        1 = keep the temporary directory               [0]
   MAILLAB           maillab executable (else built from src/MailLab)
   BENCH_NO_BUILD    1 = do not run dotnet build                    [0]
+  BENCH_ALLOC       1 = also count MailLab's managed allocations   [0]
+                    per message (dotnet-counters 10.0.750501, installed
+                    with `dotnet tool install` into the temp dir; its
+                    EventPipe session costs MailLab a little CPU)
 
 Results: a markdown table on stdout and in bench/results/inbound-<UTC timestamp>.md.
 EOF
@@ -49,6 +53,7 @@ REUSE=${BENCH_REUSE:-0}
 WARMUP=${BENCH_WARMUP:-200}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 KEEP=${BENCH_KEEP:-0}
+ALLOC=${BENCH_ALLOC:-0}
 LOADGEN_DLL=$REPO/bench/inbound/load/bin/Release/net10.0/inbound-load.dll
 
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -71,6 +76,11 @@ if [[ -z ${INBENCH_IN_NS:-} ]]; then
     # shellcheck disable=SC2086
     apt-get install -y $missing </dev/null || { apt-get update </dev/null && apt-get install -y $missing </dev/null; } \
       || die "apt-get install$missing failed"
+  fi
+  if [[ ${BENCH_ALLOC:-0} == 1 && ! -x /tmp/inbench-tools/dotnet-counters ]]; then
+    note "installing dotnet-counters into /tmp/inbench-tools"
+    dotnet tool install --tool-path /tmp/inbench-tools dotnet-counters --version 10.0.750501 >/tmp/inbench-tool.log 2>&1 \
+      || { tail -5 /tmp/inbench-tool.log >&2; die "dotnet tool install dotnet-counters failed"; }
   fi
   if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
     note "building the load generator${MAILLAB:+ }${MAILLAB:-" and MailLab"} (Release)"
@@ -195,7 +205,20 @@ note "maillab idle: $IDLE ms CPU per second"
 # Lines of the JSON trace (every file of the directory, should it roll): events per message.
 trace_lines() { cat "$ML_DATA"/trace/*.json* 2>/dev/null | wc -l; }
 
-declare -A RATE DELIV CPU MEM GEN DNS EVENTS
+declare -A RATE DELIV CPU MEM GEN DNS EVENTS ALLOCS
+# BENCH_ALLOC: the runtime's own count of allocated bytes, one rate a second, summed over the run.
+counters_start() {
+  /tmp/inbench-tools/dotnet-counters collect -p "$ML_PID" --counters System.Runtime --refresh-interval 1 \
+    --format csv -o "$TMP/counters-$1.csv" >"$TMP/counters-$1.log" 2>&1 &
+  COUNTERS_PID=$!
+  sleep 2   # the session is set up before the first message is sent
+}
+counters_stop() {
+  sleep 2   # the last second's rate is written before the collector stops (an idle lab allocates ~50 KB/s)
+  kill -TERM "$COUNTERS_PID" 2>/dev/null || true
+  wait "$COUNTERS_PID" 2>/dev/null || true
+  awk -F, -v n="$2" '/total_allocated/ {b += $NF} END {if (b > 0) printf "%.0f", b / n / 1024; else print "-"}' "$TMP/counters-$1.csv" 2>/dev/null || echo -
+}
 LOSS=""
 LOADS=""
 for s in $SESSIONS; do
@@ -204,7 +227,9 @@ for s in $SESSIONS; do
     note "run: $st, $s sessions, $MESSAGES messages (load $(cut -d' ' -f1-3 /proc/loadavg))"
     LOADS+="$st@$s: $(cut -d' ' -f1 /proc/loadavg); "
     [[ $st == maillab ]] && lines0=$(trace_lines)
+    [[ $st == maillab && $ALLOC == 1 ]] && counters_start "$s"
     r=$(measure "$st" "s$s" "$s" "$MESSAGES" "s$s") || true
+    [[ $st == maillab && $ALLOC == 1 ]] && ALLOCS[$s]=$(counters_stop "$s" "$MESSAGES")
     note "  $r"
     RATE[$st,$s]=$(jf "$r" rate)
     DELIV[$st,$s]=$(jf "$r" delivered)
@@ -251,6 +276,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) pr
   echo "  DNS = the maillab process's CPU during the Postfix run (its lab DNS answers the milters; not in Postfix's figure)"
   echo "- MailLab idle (before the runs): $IDLE ms CPU per second; trace events per message (lines of trace.jsonl): $(for s in $SESSIONS; do printf '%s at %s, ' "${EVENTS[$s]:--}" "$s"; done)"
   echo "- peak MB: MailLab VmHWM (cumulative over the runs); Postfix the peak of the cgroup's summed PSS, sampled every 0.25 s"
+  if [[ $ALLOC == 1 ]]; then
+    echo "- MailLab managed allocations per message (dotnet-counters, summed over the run): $(for s in $SESSIONS; do printf '%s KB at %s, ' "${ALLOCS[$s]:--}" "$s"; done)"
+  fi
   echo
   echo "| sessions | MailLab msg/s | Postfix stack msg/s | ratio | MailLab CPU ms/msg | Postfix stack CPU ms/msg | DNS for Postfix ms/msg | MailLab peak MB | Postfix stack peak MB | generator CPU ms/msg (ML, PF) | delivered/sent (ML, PF) |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
