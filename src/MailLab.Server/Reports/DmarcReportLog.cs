@@ -85,7 +85,7 @@ public sealed class DmarcReportLog(string directory, TimeSpan? syncDelay = null)
                 {
                     try
                     {
-                        using (var fs = new FileStream(file.Key, FileMode.Append, FileAccess.Write, FileShare.Read, 1))
+                        using (var fs = OpenForAppend(file.Key))
                         {
                             foreach (var b in file) fs.Write(b.Line);
                         }
@@ -103,6 +103,20 @@ public sealed class DmarcReportLog(string directory, TimeSpan? syncDelay = null)
             {
                 gate.Release();
             }
+        }
+    }
+
+    // The site's directory is made once (not per message); should it vanish meanwhile, it is made again.
+    private static FileStream OpenForAppend(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1);
         }
     }
 

@@ -80,4 +80,14 @@ public sealed class DmarcReportLogTests : IDisposable
         while (log.Syncs == 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
         Assert.Equal(1, log.Syncs);
     }
+
+    [Fact]
+    public async Task A_site_directory_removed_while_the_lab_runs_is_made_again()
+    {
+        var log = new DmarcReportLog(dir);
+        await log.AppendAsync("bank", Entry("evil.test", 1), CancellationToken.None);
+        Directory.Delete(Path.Combine(dir, "bank"), recursive: true);
+        await log.AppendAsync("bank", Entry("evil.test", 2), CancellationToken.None);
+        Assert.Single(DmarcReportLog.Read(Path.Combine(dir, "bank", "evil.test.jsonl")).Entries);
+    }
 }
