@@ -30,8 +30,8 @@ Environment (defaults in brackets):
   BENCH_NO_BUILD    1 = do not run dotnet build                    [0]
   BENCH_ALLOC       1 = also count MailLab's managed allocations   [0]
                     per message (dotnet-counters 10.0.750501, installed
-                    with `dotnet tool install` into the temp dir; its
-                    EventPipe session costs MailLab a little CPU)
+                    with `dotnet tool install` into /tmp/inbench-tools;
+                    its EventPipe session costs MailLab a little CPU)
 
 Results: a markdown table on stdout and in bench/results/inbound-<UTC timestamp>.md.
 EOF
