@@ -5,7 +5,7 @@ using MailLab.Protocols.Text;
 namespace MailLab.Server.Delivery;
 
 /// <summary>
-/// Edits the header section of a received message: drops fields a predicate names (incoming
+/// Edits the header section of a received message: drops fields of one name whose value a predicate picks (incoming
 /// Authentication-Results that claim our authserv-id, RFC 8601 §5) and tags the Subject. Only when
 /// something changes is the message copied, into a new spool.
 /// </summary>
@@ -62,7 +62,11 @@ internal static class HeaderRewrite
     private static byte[]? Rewrite(ReadOnlySpan<byte> headerSection, string field, Func<string, bool> drop, string? subjectTag)
     {
         // Usually the field is not there at all: then nothing is split or decoded.
-        if (subjectTag is null && !AsciiSearch.ContainsIgnoreCase(headerSection, Encoding.ASCII.GetBytes(field))) return null;
+        if (subjectTag is null)
+        {
+            Span<byte> name = stackalloc byte[Encoding.ASCII.GetMaxByteCount(field.Length)]; // header names are short
+            if (!AsciiSearch.ContainsIgnoreCase(headerSection, name[..Encoding.ASCII.GetBytes(field, name)])) return null;
+        }
         // Latin-1 maps every byte to one char and back, so unknown 8-bit headers pass through unchanged.
         var section = Encoding.Latin1.GetString(headerSection);
         var fields = SplitFields(section);

@@ -33,7 +33,7 @@ public sealed class DmarcReportLog(string directory, TimeSpan? syncDelay = null)
     public string Directory { get; } = directory;
 
     /// <summary>fsync calls made so far (for the tests: once per file per delay under load, not per line).</summary>
-    internal int Syncs;
+    internal int Syncs { get; private set; }
 
     /// <summary>
     /// Appends one entry for the reporting <paramref name="site"/>; returns once it is written (fsynced within
