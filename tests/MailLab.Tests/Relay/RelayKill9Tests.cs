@@ -57,10 +57,19 @@ public sealed partial class RelayKill9Tests(ITestOutputHelper output)
                 }
             })));
 
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (Files(inbox).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(1);
-            queuedAtKill = Entries(queueDir);
-            lab.Kill(); // SIGKILL: no shutdown code runs
+            // The watch runs on a thread of its own: a thread-pool timer loop could be held up on a loaded machine
+            // until every message was relayed (CI saw "60 in bob's INBOX, 0 queue entries" at the kill).
+            int atKill = 0;
+            var killer = new Thread(() =>
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (Files(inbox).Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(1);
+                atKill = Entries(queueDir);
+                lab.Kill(); // SIGKILL: no shutdown code runs
+            }) { IsBackground = true, Name = "kill9" };
+            killer.Start();
+            await Task.Run(killer.Join);
+            queuedAtKill = atKill;
             await sending;
         }
         finally
