@@ -327,7 +327,7 @@ public sealed partial class LabRuntime : IAsyncDisposable
     // stages (read when the session starts, after the DNS-backed services exist).
     private void WriteListenersFile()
     {
-        var json = JsonSerializer.Serialize(Listeners, new JsonSerializerOptions { WriteIndented = true });
+        var json = JsonSerializer.Serialize([.. Listeners], ListenerJson.Default.ListListenerInfo);
         var tmp = ListenersFile + ".tmp";
         File.WriteAllText(tmp, json);
         File.Move(tmp, ListenersFile, overwrite: true); // scripts never see half a file

@@ -34,7 +34,7 @@ internal static class DashboardApi
         var http = app.Services.GetRequiredService<IHttpContextAccessor>();
         app.MapOpenApi(OpenApiPath);
         var api = app.MapGroup("/api");
-        api.MapGet("/lab", (HttpContext http) => Results.Json(LabApi.Build(DashboardContext.Of(http), DashboardContext.Of(http).Viewer(http)), DashboardJson.Options))
+        api.MapGet("/lab", (HttpContext http) => DashboardJson.Result(LabApi.Build(DashboardContext.Of(http), DashboardContext.Of(http).Viewer(http))))
             .WithSummary("The lab: sites, listeners, switches that are on, zones, users (never passwords).");
         api.MapGet("/trace", TraceApi.History)
             .WithSummary("Trace events from the in-memory ring, filtered; the newest `limit`, or the first `limit` after `after`.");
@@ -56,11 +56,11 @@ internal static class DashboardApi
     public static Task Error(HttpContext http, int status, string message)
     {
         http.Response.StatusCode = status;
-        return http.Response.WriteAsJsonAsync(new ApiError(message), DashboardJson.Options);
+        return http.Response.WriteAsJsonAsync(new ApiError(message), DashboardJson.Info<ApiError>());
     }
 
     /// <summary>An error result, <c>{"error": "..."}</c>.</summary>
-    public static IResult Problem(int status, string message) => Results.Json(new ApiError(message), DashboardJson.Options, statusCode: status);
+    public static IResult Problem(int status, string message) => DashboardJson.Result(new ApiError(message), status);
 
     /// <summary>The body of every error answer.</summary>
     public sealed record ApiError(string Error);

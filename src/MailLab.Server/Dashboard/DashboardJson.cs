@@ -1,18 +1,24 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using MailLab.Server.Trace;
+using Microsoft.AspNetCore.Http;
 
 namespace MailLab.Server.Dashboard;
 
 /// <summary>How the dashboard API writes JSON, and a trace event as the API shows it.</summary>
 internal static class DashboardJson
 {
-    /// <summary>camelCase names, enums as names, no indentation (one event per SSE data line).</summary>
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter() },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>camelCase names, enums as names, no indentation (one event per SSE data line); see <see cref="DashboardJsonContext"/>.</summary>
+    public static JsonSerializerOptions Options => DashboardJsonContext.Default.Options;
+
+    /// <summary><paramref name="value"/> as the API's JSON response (its type must be listed on <see cref="DashboardJsonContext"/>).</summary>
+    public static IResult Result<T>(T value, int? statusCode = null) => Results.Json(value, Info<T>(), statusCode: statusCode);
+
+    /// <summary>How <typeparamref name="T"/> is written; a type missing from <see cref="DashboardJsonContext"/> fails the first request that uses it (and its test).</summary>
+    public static JsonTypeInfo<T> Info<T>() =>
+        (JsonTypeInfo<T>?)DashboardJsonContext.Default.GetTypeInfo(typeof(T))
+        ?? throw new NotSupportedException($"{typeof(T)} is not listed on DashboardJsonContext");
 
     /// <summary>An event as the API shows it (the same fields as trace.jsonl, already redacted by the tracer).</summary>
     public static ApiEvent Of(TraceEvent e) =>

@@ -24,10 +24,13 @@ internal sealed class EventJsonCache(Func<TraceEvent, object> view)
         // A reference read or write is atomic: a race makes the frame twice, never a wrong one.
         if (Volatile.Read(ref slot) is { } hit && hit.Sequence == e.Sequence && ReferenceEquals(hit.Event, e)) return hit.Frame;
         // One data line: compact JSON never holds a raw newline.
-        byte[] frame = Encoding.UTF8.GetBytes($"id: {e.Sequence}\nevent: trace\ndata: {JsonSerializer.Serialize(view(e), DashboardJson.Options)}\n\n");
+        byte[] frame = Encoding.UTF8.GetBytes($"id: {e.Sequence}\nevent: trace\ndata: {Json(view(e))}\n\n");
         Volatile.Write(ref slot, new Entry(e.Sequence, e, frame));
         return frame;
     }
+
+    // The view's own type (ApiEvent or RowEvent), from the source-generated context.
+    private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType(), DashboardJsonContext.Default);
 
     private sealed record Entry(long Sequence, TraceEvent Event, byte[] Frame);
 }

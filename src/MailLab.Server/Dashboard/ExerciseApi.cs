@@ -53,7 +53,7 @@ internal static class ExerciseApi
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet("/exercises", (HttpContext http) => Results.Json(Catalog(ExerciseBoard.Of(DashboardContext.Of(http))), DashboardJson.Options))
+        api.MapGet("/exercises", (HttpContext http) => DashboardJson.Result(Catalog(ExerciseBoard.Of(DashboardContext.Of(http)))))
             .WithSummary("The exercises (lab-exercises/): number, title, lab switches, whether a demo exists, objectives.");
         api.MapGet("/exercises/{id}/grid", GetGrid)
             .WithSummary("Instructor: students (lab users and client addresses) × objectives, met or not with the evidence count; 403 for a student.");
@@ -76,7 +76,7 @@ internal static class ExerciseApi
         if (board.Find(id) is not { } exercise) return NoExercise(id);
         if (!context.Viewer(http).SeesAll) return DashboardApi.Problem(StatusCodes.Status403Forbidden, $"the grid is the instructor's; your own progress is /api/exercises/{exercise.Number}/progress");
         if (Unknown(http.Request.Query, []) is { } error) return DashboardApi.Problem(StatusCodes.Status400BadRequest, error);
-        return Results.Json(BuildGrid(board.Now(), exercise), DashboardJson.Options);
+        return DashboardJson.Result(BuildGrid(board.Now(), exercise));
     }
 
     /// <summary>The grid of <paramref name="exercise"/> over one snapshot of the trace.</summary>
@@ -98,7 +98,7 @@ internal static class ExerciseApi
         if (board.Find(id) is not { } exercise) return NoExercise(id);
         if (Unknown(http.Request.Query, ["student"]) is { } unknown) return DashboardApi.Problem(StatusCodes.Status400BadRequest, unknown);
         if (Student(http.Request.Query, context.Viewer(http), out var who, out int status) is { } error) return DashboardApi.Problem(status, error);
-        return Results.Json(BuildProgress(board.Now(), exercise, who!), DashboardJson.Options);
+        return DashboardJson.Result(BuildProgress(board.Now(), exercise, who!));
     }
 
     /// <summary><paramref name="student"/>'s progress in <paramref name="exercise"/> over one snapshot.</summary>
@@ -118,7 +118,7 @@ internal static class ExerciseApi
         if (Student(query, context.Viewer(http), out var who, out int status) is { } error) return DashboardApi.Problem(status, error);
         if (FindObjective(exercise, query["objective"].ToString(), out error) is not { } index) return DashboardApi.Problem(StatusCodes.Status400BadRequest, error!);
         var snapshot = board.Now();
-        return Results.Json(new CellEvidence(exercise.Number, who!, snapshot.LastSeq, Verdict(snapshot.Judge(exercise, who!)[index])), DashboardJson.Options);
+        return DashboardJson.Result(new CellEvidence(exercise.Number, who!, snapshot.LastSeq, Verdict(snapshot.Judge(exercise, who!)[index])));
     }
 
     /// <summary>The index of the objective named <paramref name="name"/>, or null with the reason.</summary>

@@ -66,9 +66,9 @@ internal static class ReportsApi
     {
         if (QueryError(http, []) is { } bad) return bad;
         var seen = await LoadAsync(http);
-        return Results.Json(new DmarcReports(seen.Sent.Select(s => View(s.Report, s.Sent)).ToList(),
+        return DashboardJson.Result(new DmarcReports(seen.Sent.Select(s => View(s.Report, s.Sent)).ToList(),
             seen.Received.Reports.SelectMany(r => r.Aggregates.Select(a => View(a, r))).ToList(),
-            seen.Received.Scanned, seen.Received.NotScanned), DashboardJson.Options);
+            seen.Received.Scanned, seen.Received.NotScanned));
     }
 
     private static async Task<IResult> Series(HttpContext http)
@@ -81,7 +81,7 @@ internal static class ReportsApi
             return DashboardApi.Problem(StatusCodes.Status400BadRequest,
                 $"bucket must be a number of seconds from {ReportSeries.MinBucket} to {ReportSeries.MaxBucket}");
         }
-        return Results.Json(ReportSeries.Build(All(await LoadAsync(http)), bucket), DashboardJson.Options);
+        return DashboardJson.Result(ReportSeries.Build(All(await LoadAsync(http)), bucket));
     }
 
     private static async Task<IResult> Failures(HttpContext http)
@@ -91,14 +91,14 @@ internal static class ReportsApi
         var list = scan.Reports.Where(r => r.Failure is not null).Select(r => new FailureSummary(r.Id, r.Mailbox, r.Uid, r.Arrived, r.Failure!.Subject,
             r.Failure.Field("Reported-Domain"), r.Failure.Field("Source-IP"), r.Failure.Field("Auth-Failure"), r.Failure.Field("Delivery-Result"),
             r.Failure.Field("Original-Mail-From"))).ToList();
-        return Results.Json(new FailureList(list, scan.Scanned, scan.NotScanned), DashboardJson.Options);
+        return DashboardJson.Result(new FailureList(list, scan.Scanned, scan.NotScanned));
     }
 
     private static async Task<IResult> Tls(HttpContext http)
     {
         if (QueryError(http, []) is { } bad) return bad;
         var scan = (await LoadAsync(http)).Received;
-        return Results.Json(new TlsList(TlsViews(scan), scan.Scanned, scan.NotScanned), DashboardJson.Options);
+        return DashboardJson.Result(new TlsList(TlsViews(scan), scan.Scanned, scan.NotScanned));
     }
 
     /// <summary>Every TLS report in the scan, one entry per report (a mail may carry several).</summary>
@@ -109,7 +109,7 @@ internal static class ReportsApi
     {
         if (QueryError(http, []) is { } bad) return bad;
         var (detail, status, error) = await FindFailureAsync(http, id);
-        return detail is not null ? Results.Json(detail, DashboardJson.Options) : DashboardApi.Problem(status, error!);
+        return detail is not null ? DashboardJson.Result(detail) : DashboardApi.Problem(status, error!);
     }
 
     /// <summary>The failure report <paramref name="id"/> if the viewer may see it; else the status (400 malformed, 404) and why.</summary>

@@ -28,7 +28,7 @@ internal static class SessionApi
         if (!TraceFilter.SessionId().IsMatch(id)) return DashboardApi.Problem(StatusCodes.Status400BadRequest, "a session id is 1 to 64 letters, digits, '.', '_', ':' or '-'");
         var context = DashboardContext.Of(http);
         return Build(context, context.Viewer(http), id) is { } transcript
-            ? Results.Json(transcript, DashboardJson.Options)
+            ? DashboardJson.Result(transcript)
             : DashboardApi.Problem(StatusCodes.Status404NotFound, $"no session '{id}' in the in-memory trace (or not yours)");
     }
 

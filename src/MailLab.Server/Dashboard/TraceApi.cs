@@ -49,8 +49,8 @@ internal static class TraceApi
         bool more = matched.Count > chosen.Count;
         long retained = all.Count > 0 ? all[0].Sequence : 0;
         return filter.Rows
-            ? Results.Json(new RowPage(chosen.ConvertAll(DashboardJson.RowOf), more, last, retained), DashboardJson.Options)
-            : Results.Json(new TracePage(chosen.ConvertAll(DashboardJson.Of), more, last, retained), DashboardJson.Options);
+            ? DashboardJson.Result(new RowPage(chosen.ConvertAll(DashboardJson.RowOf), more, last, retained))
+            : DashboardJson.Result(new TracePage(chosen.ConvertAll(DashboardJson.Of), more, last, retained));
     }
 
     public static async Task Stream(HttpContext http, string? site = null, string? role = null, string? session = null, string? message = null,

@@ -101,17 +101,15 @@ public sealed class QueueEntry
         .Select(r => r.State == RecipientState.Scheduled ? DateTimeOffset.MinValue : r.NextAttempt ?? DateTimeOffset.MinValue)
         .DefaultIfEmpty(DateTimeOffset.MaxValue).Min() is var due && due == DateTimeOffset.MaxValue ? null : due;
 
-    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     /// <summary>The JSON form written to envelope.json.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, QueueEntryJson.Default.QueueEntry);
 
     /// <summary>Reads envelope.json text; null when it is not a valid entry.</summary>
     public static QueueEntry? FromJson(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize<QueueEntry>(json, Json);
+            return JsonSerializer.Deserialize(json, QueueEntryJson.Default.QueueEntry);
         }
         catch (JsonException)
         {

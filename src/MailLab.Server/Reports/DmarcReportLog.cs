@@ -27,7 +27,6 @@ public sealed class DmarcReportLog(string directory, TimeSpan? syncDelay = null)
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> siteDirectories = new();
     private bool draining;
     private Task? syncLater;
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary><c>&lt;data&gt;/dmarc</c>.</summary>
     public string Directory { get; } = directory;
@@ -43,7 +42,7 @@ public sealed class DmarcReportLog(string directory, TimeSpan? syncDelay = null)
     internal async Task AppendAsync(string site, DmarcReportEntry entry, CancellationToken ct)
     {
         var dir = siteDirectories.GetOrAdd(site, s => System.IO.Directory.CreateDirectory(Path.Combine(Directory, s)).FullName);
-        var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, Json) + "\n");
+        var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, ReportLogJson.Default.DmarcReportEntry) + "\n");
         var item = new PendingLine(Path.Combine(dir, FileName(entry.PolicyDomain) + Pending), line);
         bool lead;
         lock (queue)
@@ -202,7 +201,7 @@ public sealed class DmarcReportLog(string directory, TimeSpan? syncDelay = null)
             if (line.Length == 0) continue;
             try
             {
-                if (JsonSerializer.Deserialize<DmarcReportEntry>(line, Json) is { } e) list.Add(e);
+                if (JsonSerializer.Deserialize(line, ReportLogJson.Default.DmarcReportEntry) is { } e) list.Add(e);
             }
             catch (JsonException)
             {

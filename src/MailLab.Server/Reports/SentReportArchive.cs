@@ -20,8 +20,6 @@ public static class SentReportArchive
     /// <summary>How many reports are kept; older ones are deleted as new ones come.</summary>
     public const int Kept = 200;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Writes <paramref name="report"/> (whole or not at all: written aside, then renamed) and prunes; false on an I/O error.</summary>
     public static bool Save(string dmarcDirectory, SentReport report)
     {
@@ -30,7 +28,7 @@ public static class SentReportArchive
             var dir = Directory.CreateDirectory(Path.Combine(dmarcDirectory, DirectoryName)).FullName;
             var name = $"{report.Time.UtcTicks:D20}-{Guid.NewGuid():N}.json";
             var temp = Path.Combine(dir, name + ".tmp");
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(report, Json));
+            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(report, SentReportJson.Default.SentReport));
             File.Move(temp, Path.Combine(dir, name));
             foreach (var old in Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal).SkipLast(Kept)) File.Delete(old);
             return true;
@@ -52,7 +50,7 @@ public static class SentReportArchive
             try
             {
                 if (new FileInfo(file).Length > AggregateReportReader.MaxReportBytes) continue;
-                if (JsonSerializer.Deserialize<SentReport>(File.ReadAllBytes(file), Json) is { Xml: not null } r) list.Add(r);
+                if (JsonSerializer.Deserialize(File.ReadAllBytes(file), SentReportJson.Default.SentReport) is { Xml: not null } r) list.Add(r);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
             {

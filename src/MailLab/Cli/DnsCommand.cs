@@ -162,7 +162,7 @@ internal static class DnsCommand
         string file = Path.Combine(data, "listeners.json");
         try
         {
-            var listeners = JsonSerializer.Deserialize<List<ListenerInfo>>(File.ReadAllText(file));
+            var listeners = JsonSerializer.Deserialize(File.ReadAllText(file), ListenerJson.Default.ListListenerInfo);
             var dns = listeners?.FirstOrDefault(l => l.Role == "DNS");
             return dns is not null && IPAddress.TryParse(dns.Address, out var a) ? new IPEndPoint(a, dns.Port) : null;
         }

@@ -15,8 +15,6 @@ internal sealed record RunningLab(string DataDirectory, int Pid, string? LabFile
     /// <summary>The record's file name in <see cref="StateDirectory"/>.</summary>
     public const string FileName = "current.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     /// <summary>Where the record lives (see the type's summary).</summary>
     public static string StateDirectory
     {
@@ -37,7 +35,7 @@ internal sealed record RunningLab(string DataDirectory, int Pid, string? LabFile
     {
         try
         {
-            var lab = JsonSerializer.Deserialize<RunningLab>(File.ReadAllText(RecordPath));
+            var lab = JsonSerializer.Deserialize(File.ReadAllText(RecordPath), RunningLabJson.Default.RunningLab);
             return lab is { DataDirectory.Length: > 0 } && IsAlive(lab.Pid) ? lab : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
@@ -55,7 +53,7 @@ internal sealed record RunningLab(string DataDirectory, int Pid, string? LabFile
             if (OperatingSystem.IsWindows()) Directory.CreateDirectory(StateDirectory);
             else Directory.CreateDirectory(StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var tmp = RecordPath + $".{Pid}.tmp";
-            File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
+            File.WriteAllText(tmp, JsonSerializer.Serialize(this, RunningLabJson.Default.RunningLab));
             File.Move(tmp, RecordPath, overwrite: true);
             return null;
         }
@@ -70,7 +68,7 @@ internal sealed record RunningLab(string DataDirectory, int Pid, string? LabFile
     {
         try
         {
-            if (JsonSerializer.Deserialize<RunningLab>(File.ReadAllText(RecordPath))?.Pid == pid) File.Delete(RecordPath);
+            if (JsonSerializer.Deserialize(File.ReadAllText(RecordPath), RunningLabJson.Default.RunningLab)?.Pid == pid) File.Delete(RecordPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
         {
@@ -91,3 +89,8 @@ internal sealed record RunningLab(string DataDirectory, int Pid, string? LabFile
         }
     }
 }
+
+/// <summary>The record's JSON (source-generated, so a native AOT build reads and writes it too).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RunningLab))]
+internal sealed partial class RunningLabJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -32,7 +32,7 @@ public static class JourneyApi
                     return BadRequest($"limit must be a whole number from 1 to {JourneyBuilder.MaxListed}");
                 }
             }
-            return Results.Json(JourneyBuilder.Recent(events(), limit));
+            return Results.Json(JourneyBuilder.Recent(events(), limit), JourneyJsonContext.Default.IReadOnlyListMessageSummary);
         });
         api.MapGet("messages/{id}/journey", (string id) =>
         {
@@ -41,7 +41,7 @@ public static class JourneyApi
                 return BadRequest("a message id is a lab queue id: 12 characters of 0-9 and the consonants B-Z, e.g. 8HYQ0H8VG4FG");
             }
             return JourneyBuilder.Build(events(), id) is { } journey
-                ? Results.Json(journey)
+                ? Results.Json(journey, JourneyJsonContext.Default.MessageJourney)
                 : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "no such message", detail: $"no trace event names the queue id {id}");
         });
     }

@@ -30,14 +30,14 @@ internal static class MailboxApi
     private static async Task<IResult> List(HttpContext http)
     {
         if (MailboxArgs.Unknown(http.Request.Query, []) is { } bad) return Bad(bad);
-        return Results.Json(await Reader(http).ListAsync(http.RequestAborted), DashboardJson.Options);
+        return DashboardJson.Result(await Reader(http).ListAsync(http.RequestAborted));
     }
 
     private static async Task<IResult> Show(HttpContext http, string address)
     {
         if (MailboxArgs.Unknown(http.Request.Query, []) is { } bad) return Bad(bad);
         if (MailboxArgs.Owner(Reader(http), address, out var owner) is { } refused) return refused;
-        return Results.Json(await Reader(http).ShowAsync(owner!, http.RequestAborted), DashboardJson.Options);
+        return DashboardJson.Result(await Reader(http).ShowAsync(owner!, http.RequestAborted));
     }
 
     // The query is read (and checked) by MailboxArgs; the parameters are named for the OpenAPI document only.
@@ -60,7 +60,7 @@ internal static class MailboxApi
             upTo = uid;
         }
         return await reader.MessagesAsync(owner!, name, count, upTo, http.RequestAborted) is { } page
-            ? Results.Json(page, DashboardJson.Options)
+            ? DashboardJson.Result(page)
             : NotFound($"no folder '{name}' in {owner!.Address}");
     }
 
@@ -69,7 +69,7 @@ internal static class MailboxApi
         var reader = Reader(http);
         if (MailboxArgs.Message(http.Request.Query, reader, address, folder, uid, out var at) is { } refused) return refused;
         return await reader.MessageAsync(at.Owner, at.Folder, at.Uid, http.RequestAborted) is { } message
-            ? Results.Json(message, DashboardJson.Options)
+            ? DashboardJson.Result(message)
             : NotFound($"no message with UID {at.Uid} in {at.Owner.Address}'s folder '{at.Folder}'");
     }
 

@@ -24,7 +24,7 @@ internal static class ZonesApi
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet("/zones", (HttpContext http) => Results.Json(new ZoneList(Store(http) is { } s ? ZoneModel.List(s) : []), DashboardJson.Options))
+        api.MapGet("/zones", (HttpContext http) => DashboardJson.Result(new ZoneList(Store(http) is { } s ? ZoneModel.List(s) : [])))
             .WithSummary("The lab DNS's zones: origin, site, file name, records in the file, DNSSEC-signed, the serial served.");
         api.MapGet("/zones/{origin}", Get)
             .WithSummary("One zone: its records as rows (name, ttl, class, type, data), the file's text, and the file's errors if it is broken now.");
@@ -40,7 +40,7 @@ internal static class ZonesApi
     {
         if (ZoneModel.ParseOrigin(origin) is not { } name) return BadOrigin();
         return Store(http) is { } store && ZoneModel.Detail(store, name, DashboardContext.Of(http).Viewer(http).SeesAll) is { } zone
-            ? Results.Json(zone, DashboardJson.Options)
+            ? DashboardJson.Result(zone)
             : NotServed(name);
     }
 
@@ -51,7 +51,7 @@ internal static class ZonesApi
         var (text, refused) = await ZoneBody.Read(http);
         if (refused is not null) return refused;
         var errors = ZoneModel.Errors(store.Check(file, text!));
-        return Results.Json(new ZoneCheck(errors.Count == 0, errors), DashboardJson.Options);
+        return DashboardJson.Result(new ZoneCheck(errors.Count == 0, errors));
     }
 
     private static async Task<IResult> Save(HttpContext http, string origin, IAntiforgery antiforgery)
@@ -74,11 +74,10 @@ internal static class ZonesApi
         var saved = Write(store, file, text!);
         if (saved.Errors.Count > 0)
         {
-            return Results.Json(new ZoneSaved(false, $"the zone has {saved.Errors.Count} error(s); nothing was saved", saved.Errors, null),
-                DashboardJson.Options, statusCode: StatusCodes.Status422UnprocessableEntity);
+            return DashboardJson.Result(new ZoneSaved(false, $"the zone has {saved.Errors.Count} error(s); nothing was saved", saved.Errors, null), StatusCodes.Status422UnprocessableEntity);
         }
         if (saved.Failure is not null) return DashboardApi.Problem(StatusCodes.Status500InternalServerError, saved.Failure);
-        return Results.Json(new ZoneSaved(true, null, [], saved.Zone), DashboardJson.Options);
+        return DashboardJson.Result(new ZoneSaved(true, null, [], saved.Zone));
     }
 
     /// <summary>What a save did: the check's errors (nothing written), or the zone served now, or why the disk refused.</summary>
@@ -116,7 +115,7 @@ internal static class ZonesApi
         }
         if (!TryAskers(who, out var askers)) return DashboardApi.Problem(StatusCodes.Status400BadRequest, "who: all, lab or students");
         var context = DashboardContext.Of(http);
-        return Results.Json(DnsQueryLog.For(context, context.Viewer(http), n, askers), DashboardJson.Options);
+        return DashboardJson.Result(DnsQueryLog.For(context, context.Viewer(http), n, askers));
     }
 
     /// <summary>Reads <c>who=</c>: all (default), lab or students.</summary>

@@ -38,7 +38,7 @@ public sealed class DemoContext
         string file = Path.Combine(dataDirectory, "listeners.json");
         try
         {
-            return JsonSerializer.Deserialize<List<ListenerInfo>>(File.ReadAllText(file)) ?? [];
+            return JsonSerializer.Deserialize(File.ReadAllText(file), ListenerJson.Default.ListListenerInfo) ?? [];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
