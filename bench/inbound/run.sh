@@ -27,6 +27,9 @@ Environment (defaults in brackets):
   BENCH_TMP         parent of the temporary directory (a disk)     [/var/tmp]
   BENCH_KEEP        1 = keep the temporary directory               [0]
   MAILLAB           maillab executable (else built from src/MailLab)
+  BENCH_AOT         1 = measure the native build: published with the README's
+                    "Native build" command into bench/results/aot (apt-gets
+                    clang if missing); ignored when MAILLAB is set     [0]
   BENCH_NO_BUILD    1 = do not run dotnet build                    [0]
   BENCH_ALLOC       1 = also count MailLab's managed allocations   [0]
                     per message (dotnet-counters 10.0.750501, installed
@@ -81,6 +84,14 @@ if [[ -z ${INBENCH_IN_NS:-} ]]; then
     note "installing dotnet-counters into /tmp/inbench-tools"
     dotnet tool install --tool-path /tmp/inbench-tools dotnet-counters --version 10.0.750501 >/tmp/inbench-tool.log 2>&1 \
       || { tail -5 /tmp/inbench-tool.log >&2; die "dotnet tool install dotnet-counters failed"; }
+  fi
+  if [[ ${BENCH_AOT:-0} == 1 && -z ${MAILLAB:-} ]]; then
+    command -v clang >/dev/null || apt-get install -y --no-install-recommends clang >/tmp/inbench-apt.log 2>&1 \
+      || { tail -5 /tmp/inbench-apt.log >&2; die "apt-get install clang failed"; }
+    note "publishing MailLab's native build into bench/results/aot"
+    dotnet publish "$REPO/src/MailLab" -c Release -r linux-x64 -p:PublishAot=true -o "$REPO/bench/results/aot" \
+      >/tmp/inbench-build.log 2>&1 || { tail -30 /tmp/inbench-build.log >&2; die "dotnet publish of the native build failed"; }
+    export MAILLAB=$REPO/bench/results/aot/maillab
   fi
   if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
     note "building the load generator${MAILLAB:+ }${MAILLAB:-" and MailLab"} (Release)"
@@ -266,6 +277,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) pr
   echo "# Inbound bench (SPF, DKIM, DMARC on) $STAMP"
   echo
   echo "- commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (dirty)')"
+  echo "- MailLab: $MAILLAB_EXE ($([[ -f ${MAILLAB_EXE}.dll ]] && echo "ordinary build, JIT" || echo "native build, AOT"))"
   echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), disk under $TMP: $(df -T "$TMP" | awk 'NR==2 {print $2}')"
   echo "- postfix $(postconf -d -h mail_version), $(opendkim -V 2>&1 | head -1), $(opendmarc -V 2>&1 | head -1), policyd-spf $(dpkg-query -W -f='${Version}' postfix-policyd-spf-python), dotnet $(dotnet --version 2>/dev/null || echo none)"
   echo "- $MESSAGES messages per run, $SIZE bytes + rsa-sha256 and ed25519-sha256 signatures each, $conn, warm-up $WARMUP"

@@ -28,6 +28,8 @@ Environment (defaults in brackets):
   BENCH_IDLE        seconds to wait after the last run before reading VmRSS
                     again (what the process gives back)                      [0]
   MAILLAB           maillab executable  [src/MailLab/bin/Release/net10.0/maillab]
+                    (the native build: publish it as README "Native build" says
+                    and give its path; BENCH_PROFILE=perf needs the JIT build)
 EOF
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
