@@ -1,17 +1,15 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using MailLab.Server.Trace;
 using Microsoft.AspNetCore.Http;
 
 namespace MailLab.Server.Dashboard;
 
-/// <summary>How the dashboard API writes JSON, and a trace event as the API shows it.</summary>
+/// <summary>
+/// How the dashboard API writes JSON (camelCase names, enums as names, no indentation: one event per SSE data line;
+/// <see cref="DashboardJsonContext"/>), and a trace event as the API shows it.
+/// </summary>
 internal static class DashboardJson
 {
-    /// <summary>camelCase names, enums as names, no indentation (one event per SSE data line); see <see cref="DashboardJsonContext"/>.</summary>
-    public static JsonSerializerOptions Options => DashboardJsonContext.Default.Options;
-
     /// <summary><paramref name="value"/> as the API's JSON response (its type must be listed on <see cref="DashboardJsonContext"/>).</summary>
     public static IResult Result<T>(T value, int? statusCode = null) => Results.Json(value, Info<T>(), statusCode: statusCode);
 
