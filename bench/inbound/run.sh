@@ -29,7 +29,7 @@ Environment (defaults in brackets):
   MAILLAB           maillab executable (else built from src/MailLab)
   BENCH_AOT         1 = measure the native build: published with the README's
                     "Native build" command into bench/results/aot (apt-gets
-                    clang if missing); ignored when MAILLAB is set     [0]
+                    clang and zlib1g-dev if missing); ignored when MAILLAB is set [0]
   BENCH_NO_BUILD    1 = do not run dotnet build                    [0]
   BENCH_ALLOC       1 = also count MailLab's managed allocations   [0]
                     per message (dotnet-counters 10.0.750501, installed
@@ -86,7 +86,7 @@ if [[ -z ${INBENCH_IN_NS:-} ]]; then
       || { tail -5 /tmp/inbench-tool.log >&2; die "dotnet tool install dotnet-counters failed"; }
   fi
   if [[ ${BENCH_AOT:-0} == 1 && -z ${MAILLAB:-} ]]; then
-    command -v clang >/dev/null || apt-get install -y --no-install-recommends clang >/tmp/inbench-apt.log 2>&1 \
+    command -v clang >/dev/null || apt-get install -y --no-install-recommends clang zlib1g-dev >/tmp/inbench-apt.log 2>&1 \
       || { tail -5 /tmp/inbench-apt.log >&2; die "apt-get install clang failed"; }
     note "publishing MailLab's native build into bench/results/aot"
     dotnet publish "$REPO/src/MailLab" -c Release -r linux-x64 -p:PublishAot=true -o "$REPO/bench/results/aot" \

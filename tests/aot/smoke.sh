@@ -10,15 +10,15 @@
 # fails silently where reflection finds nothing: a JSON property that is missing, an empty listeners.json.
 # So every API answer of the native build must have the same shape (every key path and JSON type) as the
 # ordinary build's, and the trace must hold the same kinds of events. Prints PASS or FAIL.
-# Needs: clang (the AOT linker driver), swaks, curl, python3. Environment: AOT_OUT = where to publish
-# [a temporary directory]; AOT_SKIP_PUBLISH=1 uses AOT_OUT as it is.
+# Needs: clang and zlib1g-dev (to link), swaks, curl, python3. Environment: AOT_OUT = where the native build
+# is [out/maillab-native, where the README's command puts it]; AOT_SKIP_PUBLISH=1 uses it as it is.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 REPO=$PWD
 JIT=$REPO/src/MailLab/bin/Release/net10.0/maillab
 TMP=$(mktemp -d /tmp/maillab-aot.XXXXXX)
-AOT_OUT=${AOT_OUT:-$TMP/publish}
+AOT_OUT=${AOT_OUT:-out/maillab-native}
 declare -A PID=()
 
 log() { echo "aot-smoke: $*"; }
@@ -34,12 +34,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in swaks curl python3 clang; do command -v "$tool" >/dev/null || fail "$tool not found"; done
+for tool in swaks curl python3; do command -v "$tool" >/dev/null || fail "$tool not found"; done
 [[ -x $JIT ]] || fail "no ordinary build at $JIT (dotnet build -c Release)"
 
 if [[ ${AOT_SKIP_PUBLISH:-0} != 1 ]]; then
-  log "publishing the native build into $AOT_OUT"
-  dotnet publish src/MailLab -c Release -r linux-x64 -p:PublishAot=true -o "$AOT_OUT" >"$TMP/publish.log" 2>&1 \
+  command -v clang >/dev/null || fail "clang not found (apt-get install clang zlib1g-dev)"
+  log "publishing the native build: the README's command"
+  AOT_OUT=out/maillab-native
+  dotnet publish src/MailLab -c Release -r linux-x64 -p:PublishAot=true -o out/maillab-native >"$TMP/publish.log" 2>&1 \
     || { tail -n 30 "$TMP/publish.log"; fail "dotnet publish -p:PublishAot=true failed"; }
 fi
 AOT=$AOT_OUT/maillab
