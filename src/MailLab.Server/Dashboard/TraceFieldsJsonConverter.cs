@@ -7,7 +7,8 @@ namespace MailLab.Server.Dashboard;
 /// Writes a trace event's fields as one JSON object, in emission order. The values are what the trace contract
 /// allows (strings, whole numbers, numbers, booleans, lists of strings: <see cref="Trace.TraceContract"/>), written
 /// as System.Text.Json writes those types; anything else is written as its text, as trace.jsonl does.
-/// The API only writes fields, so reading is not supported.
+/// The API only writes fields, so reading is not supported. Not <see cref="Trace.TraceJson"/>, which writes trace.jsonl
+/// with Serilog's escaping: the API keeps System.Text.Json's (non-ASCII, <c>&lt;</c>, <c>&amp;</c> escaped) as it always had.
 /// </summary>
 internal sealed class TraceFieldsJsonConverter : JsonConverter<IReadOnlyDictionary<string, object?>>
 {
