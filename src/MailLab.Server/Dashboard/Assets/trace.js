@@ -121,8 +121,10 @@
     drawn = false;
     var h = rowHeight();
     spacer.style.height = (events.length * h) + 'px';
-    var first = Math.max(0, Math.floor(viewport.scrollTop / h) - 10);
-    var count = Math.min(events.length - first, Math.ceil(viewport.clientHeight / h) + 20);
+    // Clamped: a scroll position left from a longer list (events dropped or spliced) would make count negative,
+    // and removing rows below zero throws (removeChild(null)), which the status line showed as the page's error.
+    var first = Math.min(events.length, Math.max(0, Math.floor(viewport.scrollTop / h) - 10));
+    var count = Math.max(0, Math.min(events.length - first, Math.ceil(viewport.clientHeight / h) + 20));
     while (rows.children.length < count) rows.appendChild(row(['', '', '', '', '', '', '', '']));
     while (rows.children.length > count) rows.removeChild(rows.lastChild);
     for (var i = 0; i < count; i++) fill(rows.children[i], events[first + i]);
