@@ -22,15 +22,17 @@ internal sealed class EventJsonCache(Func<TraceEvent, object> view)
     {
         ref Entry? slot = ref slots[e.Sequence & (Slots - 1)];
         // A reference read or write is atomic: a race makes the frame twice, never a wrong one.
-        if (Volatile.Read(ref slot) is { } hit && hit.Sequence == e.Sequence && ReferenceEquals(hit.Event, e)) return hit.Frame;
+        // The same event, whether the very object or one read back from the ring (TraceStream) decoded: its sequence,
+        // time and kind. The entry holds no event, so open streams keep no event objects alive.
+        if (Volatile.Read(ref slot) is { } hit && hit.Sequence == e.Sequence && hit.Time == e.Time.UtcTicks && hit.Kind == e.Kind) return hit.Frame;
         // One data line: compact JSON never holds a raw newline.
         byte[] frame = Encoding.UTF8.GetBytes($"id: {e.Sequence}\nevent: trace\ndata: {Json(view(e))}\n\n");
-        Volatile.Write(ref slot, new Entry(e.Sequence, e, frame));
+        Volatile.Write(ref slot, new Entry(e.Sequence, e.Time.UtcTicks, e.Kind, frame));
         return frame;
     }
 
     // The view's own type (ApiEvent or RowEvent), from the source-generated context.
     private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType(), DashboardJsonContext.Default);
 
-    private sealed record Entry(long Sequence, TraceEvent Event, byte[] Frame);
+    private sealed record Entry(long Sequence, long Time, TraceKind Kind, byte[] Frame);
 }

@@ -6,7 +6,7 @@ namespace MailLab.Server.Trace;
 /// The trace's size limits, stated once. A client decides much of what the trace says (command
 /// lines, names, DNS questions), so no event may hold an unbounded copy of it, and the in-memory
 /// ring is bounded in bytes as well as in events: a client repeating a 60,000-octet command
-/// cannot make the lab hold more than <see cref="RingByteBudget"/>.
+/// cannot make the lab hold more than <see cref="RingByteBudget"/> (and the few newest events as objects).
 /// </summary>
 internal static class TraceLimits
 {
@@ -28,12 +28,14 @@ internal static class TraceLimits
     public const int RingEvents = 50_000;
 
     /// <summary>
-    /// Approximate bytes the in-memory ring may hold (see <see cref="ApproximateBytes"/>); beyond it the
-    /// oldest events are dropped, even if fewer than <see cref="RingEvents"/> remain. A message through
-    /// the checked MTA path costs about 31 events and 25 KB of this estimate, so 16 MiB keeps the last
-    /// 650 or so messages (about 20,000 events, twice the dashboard's 10,000-event history). At 64 MiB, RSS after 3,000 messages at 100 sessions was 17 MB higher (issue 19).
+    /// Bytes of encoded events (<see cref="TraceEventCodec"/>) the in-memory ring holds, in one array made at start;
+    /// beyond it the oldest events are dropped, even if fewer than <see cref="RingEvents"/> remain. An event of the
+    /// checked MTA path takes about 300 bytes encoded, a message about 12 KB, so 8 MiB keeps the last 650 or so
+    /// messages (about 27,000 events, more than twice the dashboard's 10,000-event history). The newest
+    /// <see cref="TraceStream.RecentEvents"/> events are also kept as objects, within <see cref="TraceStream.RecentBytes"/>
+    /// of <see cref="ApproximateBytes"/>. Held as objects, 16 MiB of the estimate kept about 20,000 events (issue 19).
     /// </summary>
-    public const long RingByteBudget = 16L * 1024 * 1024;
+    public const long RingByteBudget = 8L * 1024 * 1024;
 
     /// <summary><paramref name="value"/>, or its first <see cref="MaxValueOctets"/> octets (whole characters) and a note of what was cut.</summary>
     public static string Cap(string value)
@@ -86,7 +88,7 @@ internal static class TraceLimits
     }
 
     /// <summary>
-    /// What an event costs the in-memory ring, approximately: the strings it holds (two bytes per
+    /// What an event held as an object costs, approximately: the strings it holds (two bytes per
     /// character) and a fixed overhead per event and per field. Strings shared with other events are
     /// counted in each, which errs on the safe side.
     /// </summary>

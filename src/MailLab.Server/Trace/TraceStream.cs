@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace MailLab.Server.Trace;
 
 /// <summary>A query over the in-memory trace; every criterion left null matches everything.</summary>
@@ -24,28 +26,52 @@ internal sealed record TraceQuery(
 /// <summary>
 /// The in-memory event stream that the dashboard, HTTP API and exercise checker read: a bounded
 /// ring of recent events that can be queried, and read on from a position by live readers.
+/// Events are kept encoded (<see cref="TraceEventCodec"/>) in one byte array of <see cref="ByteBudget"/>
+/// bytes, and the newest few as objects as well, so live readers and the event-stream cache get the very
+/// objects the tracer made; older events are decoded when read (issue 19: held as objects, they filled the
+/// GC's oldest generation with garbage).
 /// </summary>
 public sealed class TraceStream
 {
-    private readonly TraceEvent?[] ring;
-    private readonly long[] sizes;
+    /// <summary>
+    /// Most events also kept as objects: about 6 messages' worth, what live readers read within moments. Few enough that
+    /// most events die young (at 1,024 nearly every collection was a gen1 one, issue 19).
+    /// </summary>
+    internal const int RecentEvents = 256;
+
+    /// <summary>Most approximate bytes (<see cref="TraceLimits.ApproximateBytes"/>) the events kept as objects hold.</summary>
+    internal const long RecentBytes = 1024 * 1024;
+
+    private readonly byte[] log;
+    private readonly int[] offsets; // per position modulo capacity: where its record starts in log
+    private readonly int[] lengths;
+    private readonly TraceEvent?[] recent;
+    private readonly long[] recentSizes;
     private readonly Lock gate = new();
     private TaskCompletionSource? appended; // the live readers' wake-up, made when one waits
     private long count;
     private long first;
     private long bytes;
+    private int head; // where the newest record ends in log
+    private long recentFirst;
+    private long recentBytes;
 
     /// <summary>
-    /// Creates a stream that keeps the most recent <paramref name="capacity"/> events (about 2,500
-    /// messages' worth by default) and at most <paramref name="byteBudget"/> approximate bytes of them
-    /// (<see cref="TraceLimits"/>), whichever is reached first; older ones stay in trace.jsonl.
+    /// Creates a stream that keeps the most recent <paramref name="capacity"/> events and at most
+    /// <paramref name="byteBudget"/> bytes of them encoded (<see cref="TraceLimits"/>), whichever is reached
+    /// first; older ones stay in trace.jsonl.
     /// </summary>
     public TraceStream(int capacity = TraceLimits.RingEvents, long byteBudget = TraceLimits.RingByteBudget)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(byteBudget, 1);
-        ring = new TraceEvent?[capacity];
-        sizes = new long[capacity];
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(byteBudget, Array.MaxLength);
+        // Uninitialised: a page of it is touched (and counted in RSS) only once the ring has reached it.
+        log = GC.AllocateUninitializedArray<byte>((int)byteBudget);
+        offsets = new int[capacity];
+        lengths = new int[capacity];
+        recent = new TraceEvent?[Math.Min(capacity, RecentEvents)];
+        recentSizes = new long[recent.Length];
         ByteBudget = byteBudget;
     }
 
@@ -55,27 +81,41 @@ public sealed class TraceStream
         get { lock (gate) { return count; } }
     }
 
-    /// <summary>The approximate bytes the retained events hold (<see cref="TraceLimits.ApproximateBytes"/>).</summary>
+    /// <summary>The bytes the retained events take encoded (<see cref="TraceEventCodec"/>).</summary>
     public long RetainedBytes
     {
         get { lock (gate) { return bytes; } }
     }
 
-    /// <summary>The most approximate bytes the ring holds; the newest event is kept even if it alone is larger.</summary>
+    /// <summary>
+    /// The most bytes the encoded events take; an event larger than this alone (impossible with the caps of
+    /// <see cref="TraceLimits"/> unless the budget is tiny) is kept only while it is among the newest.
+    /// </summary>
     public long ByteBudget { get; }
 
     internal void Append(TraceEvent e)
     {
+        var encoded = TraceEventCodec.Encode(e);
         long size = TraceLimits.ApproximateBytes(e);
         TaskCompletionSource? wake;
         lock (gate)
         {
-            if (count - first == ring.Length) DropOldest();
-            ring[count % ring.Length] = e;
-            sizes[count % ring.Length] = size;
-            bytes += size;
+            if (count - first == offsets.Length) DropOldest();
+            int slot = (int)(count % offsets.Length);
+            int at = Place(encoded.Length);
+            if (at >= 0)
+            {
+                encoded.CopyTo(log.AsSpan(at));
+                head = at + encoded.Length;
+                bytes += encoded.Length;
+            }
+            (offsets[slot], lengths[slot]) = (at, at >= 0 ? encoded.Length : 0);
+            if (count - recentFirst == recent.Length) DropRecent();
+            recent[count % recent.Length] = e;
+            recentSizes[count % recent.Length] = size;
+            recentBytes += size;
             count++;
-            while (bytes > ByteBudget && count - first > 1) DropOldest();
+            while (recentBytes > RecentBytes && count - recentFirst > 1) DropRecent();
             (wake, appended) = (appended, null);
         }
         // One completion wakes every waiting reader; they read the ring themselves (ReadFrom), so a session's
@@ -83,41 +123,65 @@ public sealed class TraceStream
         wake?.TrySetResult();
     }
 
+    // Where a record of n bytes goes: after the newest record, or at the start of the array when it does not fit
+    // before the end; the oldest records are dropped until that space is free. -1 (kept as an object only, all
+    // older records dropped) when n exceeds the whole budget.
+    private int Place(int n)
+    {
+        if (n > log.Length)
+        {
+            while (count > first) DropOldest();
+            return -1;
+        }
+        while (true)
+        {
+            long oldest = first;
+            if (oldest < count && offsets[oldest % offsets.Length] < 0) oldest++; // only the oldest can be unstored
+            if (oldest == count) return 0;
+            int tail = offsets[oldest % offsets.Length];
+            if (head > tail)
+            {
+                // Live bytes run from tail to head: free space after head, then before tail.
+                if (head + n <= log.Length) return head;
+                if (n <= tail) return 0;
+            }
+            else if (head + n <= tail)
+            {
+                return head; // live bytes wrap round the end: the free space is between head and tail
+            }
+            DropOldest();
+        }
+    }
+
     private void DropOldest()
     {
-        long slot = first % ring.Length;
-        bytes -= sizes[slot];
-        ring[slot] = null;
+        long slot = first % offsets.Length;
+        if (offsets[slot] >= 0) bytes -= lengths[slot];
         first++;
+        if (recentFirst < first) DropRecent();
+    }
+
+    private void DropRecent()
+    {
+        long slot = recentFirst % recent.Length;
+        recentBytes -= recentSizes[slot];
+        recent[slot] = null;
+        recentFirst++;
     }
 
     /// <summary>The retained events that match the query, oldest first.</summary>
     internal IReadOnlyList<TraceEvent> Query(TraceQuery? query = null)
     {
         var result = new List<TraceEvent>();
-        lock (gate)
-        {
-            for (long i = first; i < count; i++)
-            {
-                var e = ring[i % ring.Length]!;
-                if (query is null || query.Matches(e))
-                {
-                    result.Add(e);
-                }
-            }
-        }
+        Read(0, int.MaxValue, result, query);
         return result;
     }
 
-    /// <summary>The retained events that match the query, oldest first, and the position just after them (for <see cref="ReadFrom"/>).</summary>
+    /// <summary>The retained events, oldest first, and the position just after them (for <see cref="ReadFrom"/>).</summary>
     internal IReadOnlyList<TraceEvent> Query(out long end)
     {
         var result = new List<TraceEvent>();
-        lock (gate)
-        {
-            for (long i = first; i < count; i++) result.Add(ring[i % ring.Length]!);
-            end = count;
-        }
+        end = Read(0, int.MaxValue, result, null);
         return result;
     }
 
@@ -127,14 +191,58 @@ public sealed class TraceStream
     /// returns the position after them. Positions that left the ring are skipped: a reader too slow for the ring
     /// loses its oldest unread events and never holds the lab back.
     /// </summary>
-    internal long ReadFrom(long position, List<TraceEvent> into, int max)
+    internal long ReadFrom(long position, List<TraceEvent> into, int max) => Read(position, max, into, null);
+
+    // The lock is held only to copy: the encoded records into a pooled buffer, the newest events' references.
+    // Decoding happens after, so a dashboard reading the whole ring never holds up a session's Emit.
+    private long Read(long position, int max, List<TraceEvent> into, TraceQuery? query)
     {
+        byte[]? copy = null;
+        int[]? spans = null;
+        TraceEvent[] objects;
+        int encoded = 0, copied = 0;
+        long end;
         lock (gate)
         {
-            long i = Math.Max(position, first);
-            for (; i < count && max-- > 0; i++) into.Add(ring[i % ring.Length]!);
-            return i;
+            long from = Math.Max(position, first);
+            end = from + Math.Clamp(count - from, 0, max);
+            long split = Math.Clamp(recentFirst, from, end);
+            if (split > from)
+            {
+                spans = ArrayPool<int>.Shared.Rent((int)(split - from));
+                long total = 0;
+                for (long i = from; i < split; i++) total += lengths[i % offsets.Length];
+                copy = ArrayPool<byte>.Shared.Rent((int)Math.Max(total, 1));
+                for (long i = from; i < split; i++)
+                {
+                    long slot = i % offsets.Length;
+                    if (offsets[slot] < 0) continue; // larger than the budget, and no longer among the newest
+                    log.AsSpan(offsets[slot], lengths[slot]).CopyTo(copy.AsSpan(copied));
+                    copied += lengths[slot];
+                    spans[encoded++] = lengths[slot];
+                }
+            }
+            objects = new TraceEvent[end - split];
+            for (long i = split; i < end; i++) objects[i - split] = recent[i % recent.Length]!;
         }
+        try
+        {
+            for (int i = 0, at = 0; i < encoded; at += spans![i++])
+            {
+                var e = TraceEventCodec.Decode(copy!.AsSpan(at, spans![i]));
+                if (query is null || query.Matches(e)) into.Add(e);
+            }
+        }
+        finally
+        {
+            if (copy is not null) ArrayPool<byte>.Shared.Return(copy);
+            if (spans is not null) ArrayPool<int>.Shared.Return(spans);
+        }
+        foreach (var e in objects)
+        {
+            if (query is null || query.Matches(e)) into.Add(e);
+        }
+        return end;
     }
 
     /// <summary>Completes when the stream holds more than <paramref name="seen"/> appended events (at once if it does).</summary>

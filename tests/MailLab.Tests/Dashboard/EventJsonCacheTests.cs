@@ -20,6 +20,10 @@ public sealed class EventJsonCacheTests
         Assert.EndsWith("}\n\n", Text(frame));
         Assert.Contains("\"text\":\"first\"", Text(frame));
         Assert.Same(frame, cache.Frame(first));
+        // The same event read back decoded from the trace ring (a stream behind its newest events) is a hit too.
+        Assert.Same(frame, cache.Frame(TraceEventCodec.Decode(TraceEventCodec.Encode(first))));
+        // Another event under the same number (another tracer's) is not.
+        Assert.Contains("\"text\":\"other\"", Text(cache.Frame(first with { Time = first.Time.AddTicks(1), Text = "other" })));
 
         var later = Event(7 + EventJsonCache.Slots, "later"); // the same slot
         Assert.Contains("\"text\":\"later\"", Text(cache.Frame(later)));
