@@ -98,8 +98,10 @@ internal static class TraceApi
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
-        // The backlog is the ring up to `position`; live events are read from there on: they overlap nor gap.
-        var all = context.Trace.Query(out long position);
+        // The backlog is the ring up to `position`; live events are read from there on: they overlap nor gap. Only a
+        // replay or a student's scope needs the backlog itself (decoding the whole ring per stream cost 50 tabs dearly).
+        long position = context.Trace.Count;
+        var all = filter.After is null && filter.Student is null ? [] : context.Trace.Query(out position);
         // A student's scope is made once from the ring, then grows with each batch (StudentScope.Tracker).
         var student = filter.Student is { } who ? new StudentScope.Tracker(who) : null;
         var numbered = student is null ? null : RecordedEvent.Number(all);

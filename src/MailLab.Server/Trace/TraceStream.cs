@@ -31,16 +31,32 @@ internal sealed record TraceQuery(
 /// objects the tracer made; older events are decoded when read (issue 19: held as objects, they filled the
 /// GC's oldest generation with garbage).
 /// </summary>
-public sealed class TraceStream
+public sealed partial class TraceStream
 {
     /// <summary>
-    /// Most events also kept as objects: about 6 messages' worth, what live readers read within moments. Few enough that
-    /// most events die young (at 1,024 nearly every collection was a gen1 one, issue 19).
+    /// Most events also kept as objects while no live reader reads: about 6 messages' worth. Few enough that most
+    /// events die young (at 1,024 nearly every collection was a gen1 one, issue 19).
     /// </summary>
     internal const int RecentEvents = 256;
 
-    /// <summary>Most approximate bytes (<see cref="TraceLimits.ApproximateBytes"/>) the events kept as objects hold.</summary>
+    /// <summary>Most approximate bytes (<see cref="TraceLimits.ApproximateBytes"/>) the events kept as objects hold while no live reader reads.</summary>
     internal const long RecentBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Most events kept as objects while live readers read (<see cref="ReadFrom"/> called in the last
+    /// <see cref="LiveWindowMs"/>): a dashboard stream reads every 100 ms, 2,500 events at 25,000 a second, and 50
+    /// streams decoding each event would cost more than the sessions that made it. Within <see cref="LiveBytes"/>.
+    /// </summary>
+    internal const int LiveEvents = 8192;
+
+    /// <summary>Most approximate bytes the events kept as objects hold while live readers read.</summary>
+    internal const long LiveBytes = 8 * 1024 * 1024;
+
+    /// <summary>How long after the last <see cref="ReadFrom"/> the stream keeps <see cref="LiveEvents"/> as objects.</summary>
+    internal const int LiveWindowMs = 5000;
+
+    // Records are copied out of the array under the lock in chunks of this size, then decoded outside it.
+    private const int ChunkBytes = 64 * 1024;
 
     private readonly byte[] log;
     private readonly int[] offsets; // per position modulo capacity: where its record starts in log
@@ -55,6 +71,7 @@ public sealed class TraceStream
     private int head; // where the newest record ends in log
     private long recentFirst;
     private long recentBytes;
+    private long liveUntil; // Environment.TickCount64 until which live readers are assumed
 
     /// <summary>
     /// Creates a stream that keeps the most recent <paramref name="capacity"/> events and at most
@@ -70,7 +87,7 @@ public sealed class TraceStream
         log = GC.AllocateUninitializedArray<byte>((int)byteBudget);
         offsets = new int[capacity];
         lengths = new int[capacity];
-        recent = new TraceEvent?[Math.Min(capacity, RecentEvents)];
+        recent = new TraceEvent?[Math.Min(capacity, LiveEvents)];
         recentSizes = new long[recent.Length];
         ByteBudget = byteBudget;
     }
@@ -110,17 +127,20 @@ public sealed class TraceStream
                 bytes += encoded.Length;
             }
             (offsets[slot], lengths[slot]) = (at, at >= 0 ? encoded.Length : 0);
-            if (count - recentFirst == recent.Length) DropRecent();
+            bool live = Environment.TickCount64 < liveUntil;
+            long keep = Math.Min(live ? LiveEvents : RecentEvents, recent.Length), keepBytes = live ? LiveBytes : RecentBytes;
+            while (count - recentFirst >= keep) DropRecent();
             recent[count % recent.Length] = e;
             recentSizes[count % recent.Length] = size;
             recentBytes += size;
             count++;
-            while (recentBytes > RecentBytes && count - recentFirst > 1) DropRecent();
+            while (recentBytes > keepBytes && count - recentFirst > 1) DropRecent();
             (wake, appended) = (appended, null);
         }
         // One completion wakes every waiting reader; they read the ring themselves (ReadFrom), so a session's
         // Emit costs the same with 50 dashboard streams open as with none.
         wake?.TrySetResult();
+        if (mirror is not null) ReleaseMirrorWhenIdle();
     }
 
     // Where a record of n bytes goes: after the newest record, or at the start of the array when it does not fit
@@ -172,18 +192,12 @@ public sealed class TraceStream
     /// <summary>The retained events that match the query, oldest first.</summary>
     internal IReadOnlyList<TraceEvent> Query(TraceQuery? query = null)
     {
-        var result = new List<TraceEvent>();
-        Read(0, int.MaxValue, result, query);
-        return result;
+        var all = Mirrored(out _);
+        return query is null ? all : all.FindAll(query.Matches);
     }
 
     /// <summary>The retained events, oldest first, and the position just after them (for <see cref="ReadFrom"/>).</summary>
-    internal IReadOnlyList<TraceEvent> Query(out long end)
-    {
-        var result = new List<TraceEvent>();
-        end = Read(0, int.MaxValue, result, null);
-        return result;
-    }
+    internal IReadOnlyList<TraceEvent> Query(out long end) => Mirrored(out end);
 
     /// <summary>
     /// Adds to <paramref name="into"/> at most <paramref name="max"/> events in the order they were appended, from
@@ -191,58 +205,77 @@ public sealed class TraceStream
     /// returns the position after them. Positions that left the ring are skipped: a reader too slow for the ring
     /// loses its oldest unread events and never holds the lab back.
     /// </summary>
-    internal long ReadFrom(long position, List<TraceEvent> into, int max) => Read(position, max, into, null);
-
-    // The lock is held only to copy: the encoded records into a pooled buffer, the newest events' references.
-    // Decoding happens after, so a dashboard reading the whole ring never holds up a session's Emit.
-    private long Read(long position, int max, List<TraceEvent> into, TraceQuery? query)
+    internal long ReadFrom(long position, List<TraceEvent> into, int max)
     {
-        byte[]? copy = null;
-        int[]? spans = null;
-        TraceEvent[] objects;
-        int encoded = 0, copied = 0;
-        long end;
-        lock (gate)
-        {
-            long from = Math.Max(position, first);
-            end = from + Math.Clamp(count - from, 0, max);
-            long split = Math.Clamp(recentFirst, from, end);
-            if (split > from)
-            {
-                spans = ArrayPool<int>.Shared.Rent((int)(split - from));
-                long total = 0;
-                for (long i = from; i < split; i++) total += lengths[i % offsets.Length];
-                copy = ArrayPool<byte>.Shared.Rent((int)Math.Max(total, 1));
-                for (long i = from; i < split; i++)
-                {
-                    long slot = i % offsets.Length;
-                    if (offsets[slot] < 0) continue; // larger than the budget, and no longer among the newest
-                    log.AsSpan(offsets[slot], lengths[slot]).CopyTo(copy.AsSpan(copied));
-                    copied += lengths[slot];
-                    spans[encoded++] = lengths[slot];
-                }
-            }
-            objects = new TraceEvent[end - split];
-            for (long i = split; i < end; i++) objects[i - split] = recent[i % recent.Length]!;
-        }
+        lock (gate) liveUntil = Environment.TickCount64 + LiveWindowMs;
+        return Read(position, max, into, null);
+    }
+
+    // The lock is held only to copy: a chunk of encoded records into a pooled buffer, or the newest events' references.
+    // Decoding happens outside it, so a dashboard reading the whole ring never holds up a session's Emit for long,
+    // and a reader holds at most one chunk, not a copy of the ring.
+    // Adds the events from position on to into, and when positions is given, the position of each.
+    private long Read(long position, int max, List<TraceEvent> into, List<long>? positions)
+    {
+        long end = -1;
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        Span<int> spans = stackalloc int[256];
+        Span<long> at = stackalloc long[256];
         try
         {
-            for (int i = 0, at = 0; i < encoded; at += spans![i++])
+            while (true)
             {
-                var e = TraceEventCodec.Decode(copy!.AsSpan(at, spans![i]));
-                if (query is null || query.Matches(e)) into.Add(e);
+                int encoded = 0, copied = 0;
+                TraceEvent[]? objects = null;
+                lock (gate)
+                {
+                    long from = Math.Max(position, first);
+                    if (end < 0) end = from + Math.Clamp(count - from, 0, max);
+                    if (from >= end) return end;
+                    if (from >= recentFirst)
+                    {
+                        objects = new TraceEvent[end - from];
+                        for (long i = from; i < end; i++) objects[i - from] = recent[i % recent.Length]!;
+                        position = from;
+                    }
+                    else
+                    {
+                        long stop = Math.Min(end, recentFirst);
+                        for (position = from; position < stop && encoded < spans.Length; position++)
+                        {
+                            long slot = position % offsets.Length;
+                            if (offsets[slot] < 0) continue; // larger than the budget, and no longer among the newest
+                            int length = lengths[slot];
+                            if (copied + length > chunk.Length)
+                            {
+                                if (copied > 0) break; // the next chunk starts with this record
+                                ArrayPool<byte>.Shared.Return(chunk);
+                                chunk = ArrayPool<byte>.Shared.Rent(length); // one record larger than a chunk
+                            }
+                            log.AsSpan(offsets[slot], length).CopyTo(chunk.AsSpan(copied));
+                            copied += length;
+                            at[encoded] = position;
+                            spans[encoded++] = length;
+                        }
+                    }
+                }
+                if (objects is not null)
+                {
+                    into.AddRange(objects);
+                    for (int i = 0; positions is not null && i < objects.Length; i++) positions.Add(position + i);
+                    return end;
+                }
+                for (int i = 0, offset = 0; i < encoded; offset += spans[i++])
+                {
+                    into.Add(TraceEventCodec.Decode(chunk.AsSpan(offset, spans[i])));
+                    positions?.Add(at[i]);
+                }
             }
         }
         finally
         {
-            if (copy is not null) ArrayPool<byte>.Shared.Return(copy);
-            if (spans is not null) ArrayPool<int>.Shared.Return(spans);
+            ArrayPool<byte>.Shared.Return(chunk);
         }
-        foreach (var e in objects)
-        {
-            if (query is null || query.Matches(e)) into.Add(e);
-        }
-        return end;
     }
 
     /// <summary>Completes when the stream holds more than <paramref name="seen"/> appended events (at once if it does).</summary>

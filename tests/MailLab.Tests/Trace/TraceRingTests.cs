@@ -129,6 +129,55 @@ public sealed class TraceRingTests
     }
 
     [Fact]
+    public void A_long_ring_is_decoded_in_chunks_and_while_a_live_reader_reads_the_newest_thousands_stay_objects()
+    {
+        var stream = new TraceStream();
+        var trace = new Tracer(stream, null, revealSecrets: false).For("uc", TraceRole.MTA, "C1");
+        var all = Enumerable.Range(0, 3_000).Select(i => trace.Emit(TraceKind.SessionOpened, $"open {i}", ("ClientPort", i))).ToList();
+        // One record larger than a read chunk (64 KiB): a list at its octet cap and a long line.
+        all.Add(trace.Emit(TraceKind.ReplySent, "big", ("Line", new string('l', 4_000)), ("Lines", Enumerable.Repeat(new string('x', 4_000), 17).ToArray())));
+        Assert.True(TraceEventCodec.Encode(all[^1]).Length > 64 * 1024);
+        all.AddRange(Enumerable.Range(0, TraceStream.RecentEvents).Select(i => trace.Emit(TraceKind.SessionOpened, $"after {i}")));
+
+        var kept = stream.Query();
+        Assert.Equal(all.Count, kept.Count);
+        for (int i = 0; i < all.Count; i++) AssertSame(all[i], kept[i]);
+        Assert.False(ReferenceEquals(all[3_000], kept[3_000])); // the big one was decoded
+
+        var read = new List<TraceEvent>();
+        long position = stream.ReadFrom(0, read, int.MaxValue); // a live reader from the first event
+        Assert.Equal(all.Select(e => e.Text), read.Select(e => e.Text));
+        var live = Enumerable.Range(0, 2_000).Select(i => trace.Emit(TraceKind.SessionOpened, $"live {i}")).ToList();
+        read.Clear();
+        Assert.Equal(stream.Count, stream.ReadFrom(position, read, int.MaxValue));
+        Assert.Equal(live.Count, read.Count);
+        for (int i = 0; i < live.Count; i++) Assert.Same(live[i], read[i]); // no reader decodes what it reads within moments
+    }
+
+    [Fact]
+    public async Task Whole_ring_queries_decode_each_event_once_and_the_copy_is_let_go_when_nobody_queries()
+    {
+        var stream = new TraceStream { MirrorWindowMs = 300 };
+        var trace = new Tracer(stream, null, revealSecrets: false).For("uc", TraceRole.MTA, "C1");
+        var all = Enumerable.Range(0, 1_000).Select(i => trace.Emit(TraceKind.SessionOpened, $"open {i}", ("ClientPort", i))).ToList();
+        Assert.False(stream.Mirroring);
+        var once = stream.Query();
+        Assert.True(stream.Mirroring);
+        all.AddRange(Enumerable.Range(0, 10).Select(i => trace.Emit(TraceKind.SessionOpened, $"more {i}")));
+        var again = stream.Query();
+        Assert.Equal(all.Count, again.Count);
+        for (int i = 0; i < all.Count; i++) AssertSame(all[i], again[i]);
+        for (int i = 0; i < once.Count; i++) Assert.Same(once[i], again[i]); // from the copy, not decoded again
+
+        await Task.Delay(600);
+        trace.Emit(TraceKind.SessionOpened, "later"); // an append after the window lets the copy go
+        Assert.False(stream.Mirroring);
+        var fresh = stream.Query();
+        Assert.NotSame(once[0], fresh[0]);
+        AssertSame(all[0], fresh[0]);
+    }
+
+    [Fact]
     public void An_event_larger_than_the_budget_is_kept_while_it_is_among_the_newest_and_the_ring_goes_on()
     {
         var stream = new TraceStream(100, byteBudget: 1_000);
