@@ -33,7 +33,7 @@ internal static class TraceLimits
     /// checked MTA path takes about 300 bytes encoded, a message about 12 KB, so 8 MiB keeps the last 650 or so
     /// messages (about 27,000 events, more than twice the dashboard's 10,000-event history). The newest
     /// <see cref="TraceStream.RecentEvents"/> events are also kept as objects, within <see cref="TraceStream.RecentBytes"/>
-    /// of <see cref="ApproximateBytes"/>. Held as objects, 16 MiB of the estimate kept about 20,000 events (issue 19).
+    /// (counted encoded). Held as objects, 16 MiB of an estimate of their size kept about 20,000 events (issue 19).
     /// </summary>
     public const long RingByteBudget = 8L * 1024 * 1024;
 
@@ -86,28 +86,4 @@ internal static class TraceLimits
                 return value;
         }
     }
-
-    /// <summary>
-    /// What an event held as an object costs, approximately: the strings it holds (two bytes per
-    /// character) and a fixed overhead per event and per field. Strings shared with other events are
-    /// counted in each, which errs on the safe side.
-    /// </summary>
-    public static long ApproximateBytes(TraceEvent e)
-    {
-        ArgumentNullException.ThrowIfNull(e);
-        long bytes = 160 + Chars(e.Text) + Chars(e.Site) + Chars(e.Session) + Chars(e.Message);
-        foreach (var (_, value) in e.Fields)
-        {
-            bytes += 32 + value switch
-            {
-                string s => Chars(s),
-                IEnumerable<string> list => 24 + list.Sum(s => 8 + Chars(s)),
-                null => 0,
-                _ => 24,
-            };
-        }
-        return bytes;
-    }
-
-    private static long Chars(string? s) => s is null ? 0 : 24 + 2L * s.Length;
 }

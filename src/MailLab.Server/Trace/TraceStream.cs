@@ -39,8 +39,11 @@ public sealed partial class TraceStream
     /// </summary>
     internal const int RecentEvents = 256;
 
-    /// <summary>Most approximate bytes (<see cref="TraceLimits.ApproximateBytes"/>) the events kept as objects hold while no live reader reads.</summary>
-    internal const long RecentBytes = 1024 * 1024;
+    /// <summary>
+    /// Most bytes, counted encoded, of the events kept as objects while no live reader reads (as objects they take
+    /// about three times as much): only events near the caps of <see cref="TraceLimits"/> reach it before the count.
+    /// </summary>
+    internal const long RecentBytes = 256 * 1024;
 
     /// <summary>
     /// Most events kept as objects while live readers read (<see cref="ReadFrom"/> called in the last
@@ -49,8 +52,8 @@ public sealed partial class TraceStream
     /// </summary>
     internal const int LiveEvents = 8192;
 
-    /// <summary>Most approximate bytes the events kept as objects hold while live readers read.</summary>
-    internal const long LiveBytes = 8 * 1024 * 1024;
+    /// <summary>Most bytes, counted encoded, of the events kept as objects while live readers read (about 10,000 events of the checked path).</summary>
+    internal const long LiveBytes = 3 * 1024 * 1024;
 
     /// <summary>How long after the last <see cref="ReadFrom"/> the stream keeps <see cref="LiveEvents"/> as objects.</summary>
     internal const int LiveWindowMs = 5000;
@@ -62,7 +65,6 @@ public sealed partial class TraceStream
     private readonly int[] offsets; // per position modulo capacity: where its record starts in log
     private readonly int[] lengths;
     private readonly TraceEvent?[] recent;
-    private readonly long[] recentSizes;
     private readonly Lock gate = new();
     private TaskCompletionSource? appended; // the live readers' wake-up, made when one waits
     private long count;
@@ -88,7 +90,6 @@ public sealed partial class TraceStream
         offsets = new int[capacity];
         lengths = new int[capacity];
         recent = new TraceEvent?[Math.Min(capacity, LiveEvents)];
-        recentSizes = new long[recent.Length];
         ByteBudget = byteBudget;
     }
 
@@ -113,7 +114,6 @@ public sealed partial class TraceStream
     internal void Append(TraceEvent e)
     {
         var encoded = TraceEventCodec.Encode(e);
-        long size = TraceLimits.ApproximateBytes(e);
         TaskCompletionSource? wake;
         lock (gate)
         {
@@ -126,13 +126,12 @@ public sealed partial class TraceStream
                 head = at + encoded.Length;
                 bytes += encoded.Length;
             }
-            (offsets[slot], lengths[slot]) = (at, at >= 0 ? encoded.Length : 0);
+            (offsets[slot], lengths[slot]) = (at, encoded.Length); // offset -1: kept as an object only
             bool live = Environment.TickCount64 < liveUntil;
             long keep = Math.Min(live ? LiveEvents : RecentEvents, recent.Length), keepBytes = live ? LiveBytes : RecentBytes;
             while (count - recentFirst >= keep) DropRecent();
             recent[count % recent.Length] = e;
-            recentSizes[count % recent.Length] = size;
-            recentBytes += size;
+            recentBytes += encoded.Length;
             count++;
             while (recentBytes > keepBytes && count - recentFirst > 1) DropRecent();
             (wake, appended) = (appended, null);
@@ -184,7 +183,7 @@ public sealed partial class TraceStream
     private void DropRecent()
     {
         long slot = recentFirst % recent.Length;
-        recentBytes -= recentSizes[slot];
+        recentBytes -= lengths[recentFirst % offsets.Length]; // a recent position is never older than first
         recent[slot] = null;
         recentFirst++;
     }
