@@ -18,6 +18,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 REPO=$PWD
 JIT=$REPO/src/MailLab/bin/Release/net10.0/maillab
 TMP=$(mktemp -d /tmp/maillab-aot.XXXXXX)
+# AOT_OUT without AOT_SKIP_PUBLISH=1 would be ignored (the publish goes where the README says): refuse it.
+[[ -n ${AOT_OUT:-} && ${AOT_SKIP_PUBLISH:-0} != 1 ]] && { echo "aot-smoke: FAIL: AOT_OUT is read only with AOT_SKIP_PUBLISH=1" >&2; exit 1; }
 AOT_OUT=${AOT_OUT:-out/maillab-native}
 declare -A PID=()
 
@@ -40,7 +42,6 @@ for tool in swaks curl python3; do command -v "$tool" >/dev/null || fail "$tool 
 if [[ ${AOT_SKIP_PUBLISH:-0} != 1 ]]; then
   command -v clang >/dev/null || fail "clang not found (apt-get install clang zlib1g-dev)"
   log "publishing the native build: the README's command"
-  AOT_OUT=out/maillab-native
   dotnet publish src/MailLab -c Release -r linux-x64 -p:PublishAot=true -o out/maillab-native >"$TMP/publish.log" 2>&1 \
     || { tail -n 30 "$TMP/publish.log"; fail "dotnet publish -p:PublishAot=true failed"; }
 fi
