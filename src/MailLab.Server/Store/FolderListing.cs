@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Unicode;
 
@@ -12,10 +13,11 @@ namespace MailLab.Server.Store;
 /// <c>cur/</c> are still those it recorded (see <see cref="Contents.IsCurrent"/>); otherwise the directories are listed again
 /// and the listing only spares the stat of the files it already knows. Plain text, one message a line:
 /// <code>
-/// maillab-listing 1 uidvalidity new-mtime cur-mtime made count     (mtimes and made in .NET ticks, UTC)
+/// maillab-listing 2 uidvalidity new-mtime cur-mtime made count     (mtimes and made in .NET ticks, UTC)
 /// c 638...ticks uid size flags keywords 1735689600.M1P2Q3.host,U=7,S=10240:2,S
-/// end fnv1a64-hex                                                   (over every line before it)
+/// end xxh3-64-hex                                                   (over the bytes of every line before it)
 /// </code>
+/// Version 1 had an FNV-1a checksum over UTF-16 text, which made a load decode every name; its files read as missing.
 /// A missing, truncated or altered file (bad header, count or checksum) reads as null: the folder is rebuilt from
 /// the directories and the listing rewritten.
 /// </summary>
@@ -24,7 +26,7 @@ internal static class FolderListing
     /// <summary>File name inside the folder directory (beside tmp/, new/, cur/; Maildir readers ignore it).</summary>
     public const string FileName = "maillab-listing";
 
-    private const string Magic = "maillab-listing 1";
+    private const string Magic = "maillab-listing 2";
 
     // A line is the prefix (at most 7 fields of 20 digits) and a file name (255 bytes on Linux file systems, but a
     // name may be longer in UTF-16 code units than in bytes: 4 bytes a code unit at most is safe).
@@ -50,23 +52,23 @@ internal static class FolderListing
             && NewTicks < MadeTicks - TimeSpan.TicksPerSecond && CurTicks < MadeTicks - TimeSpan.TicksPerSecond;
     }
 
-    /// <summary>One message as listed.</summary>
+    /// <summary>One message as listed (<see cref="FileName"/> is null while a load reads it: see <see cref="ReadInto"/>).</summary>
     internal readonly record struct Entry(bool InCur, long ModifiedTicks, uint Uid, long Size, MessageFlags Flags, uint Keywords, string FileName);
 
     /// <summary>Reads the listing; null when it is missing, truncated, altered or from another format.</summary>
     public static Contents? Read(string folderPath)
     {
         var entries = new List<Entry>();
-        return ReadInto(folderPath, entries, e => e) is { } h
+        return ReadInto(folderPath, entries, (e, name) => e with { FileName = name.ToString() }) is { } h
             ? new Contents(h.UidValidity, h.NewTicks, h.CurTicks, h.MadeTicks, entries) : null;
     }
 
     /// <summary>
-    /// Reads the listing, appending <paramref name="make"/> of each entry to <paramref name="into"/> (so a load builds its
-    /// messages straight from the file, without a list of entries in between). Returns the header with no entries, or
+    /// Reads the listing, appending <paramref name="make"/> of each entry and its name to <paramref name="into"/> (so a load
+    /// builds its messages straight from the file, without a list of entries or a string per name in between). Returns the header with no entries, or
     /// null (and <paramref name="into"/> emptied) when the listing is missing, truncated, altered or from another format.
     /// </summary>
-    public static Contents? ReadInto<T>(string folderPath, List<T> into, Func<Entry, T> make)
+    public static Contents? ReadInto<T>(string folderPath, List<T> into, Func<Entry, ListedName, T> make)
     {
         var start = into.Count;
         var header = ReadCore(folderPath, into, make);
@@ -79,7 +81,7 @@ internal static class FolderListing
 
     // Streamed through one pooled buffer: the file of a 100,000-message folder is about 7 MB, and a fresh process
     // pays for every new page it touches (fault and zeroing), which took more CPU than the parse itself.
-    private static Contents? ReadCore<T>(string folderPath, List<T> into, Func<Entry, T> make)
+    private static Contents? ReadCore<T>(string folderPath, List<T> into, Func<Entry, ListedName, T> make)
     {
         FileStream file;
         try
@@ -95,7 +97,7 @@ internal static class FolderListing
         {
             using (file)
             {
-                return Parse(file, buffer, into, make);
+                return Parse(file, buffer, new ListingNames(file.Length), into, make);
             }
         }
         catch (IOException)
@@ -108,11 +110,11 @@ internal static class FolderListing
         }
     }
 
-    private static Contents? Parse<T>(FileStream file, byte[] buffer, List<T> into, Func<Entry, T> make)
+    private static Contents? Parse<T>(FileStream file, byte[] buffer, ListingNames names, List<T> into, Func<Entry, ListedName, T> make)
     {
-        int filled = 0, at = 0;
+        int filled = 0, at = 0, hashed = 0; // buffer[hashed..at] is read but not yet in the checksum
         Contents? header = null;
-        var hash = Fnv.Offset;
+        var hash = new XxHash3();
         var count = 0;
         var entries = 0;
         while (true)
@@ -121,9 +123,10 @@ internal static class FolderListing
             if (nl < 0)
             {
                 // Keep the partial line, refill behind it; a line longer than the buffer is no listing of ours.
+                hash.Append(buffer.AsSpan(hashed, at - hashed));
                 buffer.AsSpan(at, filled - at).CopyTo(buffer);
                 filled -= at;
-                at = 0;
+                at = hashed = 0;
                 var n = filled == buffer.Length ? 0 : file.Read(buffer, filled, buffer.Length - filled);
                 if (n == 0)
                 {
@@ -133,6 +136,7 @@ internal static class FolderListing
                 continue;
             }
             var line = buffer.AsSpan(at, nl);
+            var lineStart = at;
             at += nl + 1;
             if (header is null)
             {
@@ -141,25 +145,24 @@ internal static class FolderListing
                 {
                     return null;
                 }
-                hash = Fnv.AddEntryLine(Fnv.Offset, line, "");
                 into.Capacity = Math.Max(into.Capacity, into.Count + Math.Min(count, 1 << 20));
             }
             else if (line.StartsWith("end "u8))
             {
+                hash.Append(buffer.AsSpan(hashed, lineStart - hashed));
                 Span<byte> expected = stackalloc byte[16];
-                hash.TryFormat(expected, out _, "x16", CultureInfo.InvariantCulture);
+                hash.GetCurrentHashAsUInt64().TryFormat(expected, out _, "x16", CultureInfo.InvariantCulture);
                 var ok = entries == count && at == filled && file.Read(buffer, 0, 1) == 0 && line[4..].SequenceEqual(expected);
                 return ok ? header : null;
             }
             else
             {
-                if (entries == count || !TryParseEntry(line, out var entry, out var nameStart))
+                if (entries == count || !TryParseEntry(line, out var entry, out var name))
                 {
                     return null;
                 }
-                into.Add(make(entry));
+                into.Add(make(entry, names.Add(name)));
                 entries++;
-                hash = Fnv.AddEntryLine(hash, line[..nameStart], entry.FileName);
             }
         }
     }
@@ -183,7 +186,8 @@ internal static class FolderListing
 
     /// <summary>
     /// Writes the listing atomically and durably (temp file, fsync, rename, fsync of the folder). False, and nothing
-    /// written, when a file name cannot be kept on one line (a name with a line break dropped in by hand).
+    /// written, when a file name cannot be kept on one line (a name with a line break dropped in by hand) or is not
+    /// Unicode text (a lone surrogate: its UTF-8 would read back as another name).
     /// </summary>
     public static bool Write(string folderPath, Contents contents) => Write(folderPath, contents, contents.Entries);
 
@@ -192,7 +196,7 @@ internal static class FolderListing
     {
         foreach (var e in entries)
         {
-            if (e.FileName.AsSpan().IndexOfAny('\r', '\n') >= 0 || e.FileName.Length > MaxName)
+            if (e.FileName.AsSpan().IndexOfAny('\r', '\n') >= 0 || e.FileName.Length > MaxName || !IsText(e.FileName))
             {
                 return false;
             }
@@ -207,24 +211,25 @@ internal static class FolderListing
                 var headerLine = buffer.AsSpan();
                 Utf8.TryWrite(headerLine, CultureInfo.InvariantCulture,
                     $"{Magic} {header.UidValidity} {header.NewTicks} {header.CurTicks} {header.MadeTicks} {entries.Count}\n", out used);
-                var hash = Fnv.AddEntryLine(Fnv.Offset, buffer.AsSpan(0, used - 1), "");
+                var hash = new XxHash3();
                 foreach (var e in entries)
                 {
                     if (buffer.Length - used < MaxLine)
                     {
+                        hash.Append(buffer.AsSpan(0, used));
                         stream.Write(buffer, 0, used);
                         used = 0;
                     }
                     var line = buffer.AsSpan(used);
                     Utf8.TryWrite(line, CultureInfo.InvariantCulture,
                         $"{(e.InCur ? 'c' : 'n')} {e.ModifiedTicks} {e.Uid} {e.Size} {(int)e.Flags} {e.Keywords} ", out var prefix);
-                    hash = Fnv.AddEntryLine(hash, line[..prefix], e.FileName);
                     var name = Encoding.UTF8.GetBytes(e.FileName, line[prefix..]);
                     line[prefix + name] = (byte)'\n';
                     used += prefix + name + 1;
                 }
+                hash.Append(buffer.AsSpan(0, used));
                 stream.Write(buffer, 0, used);
-                stream.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"end {hash:x16}\n")));
+                stream.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"end {hash.GetCurrentHashAsUInt64():x16}\n")));
             }
             finally
             {
@@ -235,10 +240,10 @@ internal static class FolderListing
     }
 
     // "c ticks uid size flags keywords name": the numbers first, so a name with spaces needs no quoting.
-    private static bool TryParseEntry(ReadOnlySpan<byte> line, out Entry entry, out int nameStart)
+    private static bool TryParseEntry(ReadOnlySpan<byte> line, out Entry entry, out ReadOnlySpan<byte> name)
     {
         entry = default;
-        nameStart = 0;
+        name = default;
         if (line.Length < 3 || line[0] is not ((byte)'c' or (byte)'n') || line[1] != ' ')
         {
             return false;
@@ -248,13 +253,22 @@ internal static class FolderListing
             || !TryTake(ref rest, out var flags) || !TryTake(ref rest, out var keywords)
             || rest.Length == 0 || uid is 0 or > uint.MaxValue || flags > 31 || keywords > uint.MaxValue
             // A name, never a path: the checksum is no secret, and a hand-made "../../elsewhere" must not be served.
-            || rest[0] == (byte)'.' || rest.IndexOfAny((byte)'/', (byte)0) >= 0)
+            || rest[0] == (byte)'.' || rest.IndexOfAny((byte)'/', (byte)0) >= 0
+            // The name is made into a string later: bytes that are not UTF-8 would come back as another name.
+            || !Utf8.IsValid(rest))
         {
             return false;
         }
-        nameStart = line.Length - rest.Length;
-        entry = new Entry(line[0] == 'c', ticks, (uint)uid, size, (MessageFlags)flags, (uint)keywords, Encoding.UTF8.GetString(rest));
+        name = rest;
+        entry = new Entry(line[0] == 'c', ticks, (uint)uid, size, (MessageFlags)flags, (uint)keywords, null!);
         return true;
+    }
+
+    // No lone surrogate: the name's UTF-8 decodes to the same name.
+    private static bool IsText(string name)
+    {
+        Span<byte> scratch = stackalloc byte[4 * MaxName];
+        return Ascii.IsValid(name) || Utf8.FromUtf16(name, scratch, out _, out _, replaceInvalidSequences: false) == OperationStatus.Done;
     }
 
     // Decimal digits up to the next space (at most 18: no overflow), no sign.
@@ -276,28 +290,6 @@ internal static class FolderListing
         }
         rest = rest[(space + 1)..];
         return true;
-    }
-
-    // FNV-1a, 64 bits, over each line's UTF-16 code units and a line feed: catches a flipped digit or a lost line.
-    private static class Fnv
-    {
-        public const ulong Offset = 14695981039346656037;
-        private const ulong Prime = 1099511628211;
-
-        // Over the line as text (UTF-16 code units): its ASCII prefix byte by byte (one char each), then the decoded
-        // name (a name that was not valid UTF-8 decodes differently from what was written, so the sum fails).
-        public static ulong AddEntryLine(ulong hash, ReadOnlySpan<byte> prefix, string name)
-        {
-            foreach (var b in prefix)
-            {
-                hash = (hash ^ b) * Prime;
-            }
-            foreach (var c in name)
-            {
-                hash = (hash ^ c) * Prime;
-            }
-            return (hash ^ '\n') * Prime;
-        }
     }
 }
 

@@ -92,8 +92,8 @@ internal sealed partial class FolderState(string root, string address, string fo
         var madeTicks = DateTime.UtcNow.Ticks;
         // The listed messages are built straight from the file; a stale listing still spares the stat of known files.
         var listed = new List<StoredMessage>();
-        var listing = FolderListing.ReadInto(Path, listed, e => new StoredMessage(Address, Folder, UidValidity, e.Uid, e.Size, e.Flags,
-            new DateTimeOffset(e.ModifiedTicks, TimeSpan.Zero), e.FileName, e.InCur ? CurDir : NewDir) { Keywords = e.Keywords });
+        var listing = FolderListing.ReadInto(Path, listed, (e, name) => new StoredMessage(Address, Folder, UidValidity, e.Uid, e.Size,
+            e.Flags, new DateTimeOffset(e.ModifiedTicks, TimeSpan.Zero), name, e.InCur ? CurDir : NewDir) { Keywords = e.Keywords });
         if (listing is not null && listing.UidValidity != UidValidity)
         {
             listing = null; // another folder's (or a recreated folder's) listing

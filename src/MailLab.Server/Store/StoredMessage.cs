@@ -11,7 +11,7 @@ namespace MailLab.Server.Store;
 /// <param name="Size">Size in octets of the stored bytes (IMAP RFC822.SIZE, POP3 LIST).</param>
 /// <param name="Flags">The system flags from the Maildir info suffix.</param>
 /// <param name="InternalDate">IMAP INTERNALDATE, kept as the file's mtime.</param>
-/// <param name="FileName">The Maildir file name, e.g. <c>1735689600.M1P2Q3.host,U=7,S=10240:2,Sa</c>.</param>
+/// <param name="FileName">The Maildir file name (see <see cref="FileName"/>).</param>
 /// <param name="Directory">The folder's <c>new/</c> or <c>cur/</c> directory (one string shared by the folder's messages).</param>
 public sealed record StoredMessage(
     string Address,
@@ -24,6 +24,27 @@ public sealed record StoredMessage(
     string FileName,
     string Directory)
 {
+    // A message loaded from the on-disk listing keeps its name as the listing's bytes until someone asks for it.
+    private string? fileName = FileName;
+    private ListedName listedName;
+
+    /// <summary>A message as the on-disk listing gave it: its file name is made into a string on first use.</summary>
+    internal StoredMessage(string address, string folder, uint uidValidity, uint uid, long size, MessageFlags flags,
+        DateTimeOffset internalDate, ListedName name, string directory)
+        : this(address, folder, uidValidity, uid, size, flags, internalDate, (string)null!, directory) => listedName = name;
+
+    /// <summary>The Maildir file name, e.g. <c>1735689600.M1P2Q3.host,U=7,S=10240:2,Sa</c>.</summary>
+    public string FileName
+    {
+        // Two threads may both make it: equal strings, either one kept.
+        get => fileName ??= listedName.ToString();
+        init
+        {
+            fileName = value;
+            listedName = default;
+        }
+    }
+
     /// <summary>User keywords: bit i is keyword i of the folder's <see cref="FolderKeywords"/> (Maildir letter 'a' + i).</summary>
     public uint Keywords { get; init; }
 
@@ -37,4 +58,14 @@ public sealed record StoredMessage(
 
     /// <summary>True while the message is in <c>new/</c>: no client has touched its flags yet.</summary>
     public bool IsNew => System.IO.Path.GetFileName(Directory) == "new";
+
+    /// <summary>Equal when every property is: a name not yet made into a string compares by its value too.</summary>
+    public bool Equals(StoredMessage? other) =>
+        ReferenceEquals(this, other)
+        || other is not null && Uid == other.Uid && UidValidity == other.UidValidity && Size == other.Size && Flags == other.Flags
+        && Keywords == other.Keywords && InternalDate.Equals(other.InternalDate) && Address == other.Address
+        && Folder == other.Folder && Directory == other.Directory && FileName == other.FileName;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Address, Folder, UidValidity, Uid, FileName, Directory);
 }

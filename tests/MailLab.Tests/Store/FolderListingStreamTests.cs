@@ -1,5 +1,6 @@
 using System.Text;
 using MailLab.Server.Store;
+using static MailLab.Tests.Store.StoreTestDirectory;
 
 namespace MailLab.Tests.Store;
 
@@ -25,7 +26,7 @@ public class FolderListingStreamTests
         File.WriteAllText(Path.Combine(folder, UidState.FileName), $"uidvalidity 1700000000\nreserved {Count + 1}\n");
         for (var i = 1; i <= Count; i++)
         {
-            // A non-ASCII unique part now and then: the listing holds UTF-8 and its checksum UTF-16.
+            // A non-ASCII unique part now and then: the listing holds its UTF-8 bytes and a load keeps them as they are.
             var unique = i % 500 == 0 ? $"{1_700_000_000 + i}.M{i}é.host" : $"{1_700_000_000 + i}.M{i}P1Q{i}.host";
             var name = i % 3 == 0 ? $"{unique},U={i},S=5" : $"{unique},U={i},S=5:2,S";
             var path = Path.Combine(folder, i % 3 == 0 ? "new" : "cur", name);
@@ -34,13 +35,6 @@ public class FolderListingStreamTests
         }
         Backdate(folder);
         return (dir, folder);
-    }
-
-    private static void Backdate(string folder)
-    {
-        var hourAgo = DateTime.UtcNow.AddHours(-1);
-        Directory.SetLastWriteTimeUtc(Path.Combine(folder, "new"), hourAgo);
-        Directory.SetLastWriteTimeUtc(Path.Combine(folder, "cur"), hourAgo.AddMinutes(1));
     }
 
     [Fact]

@@ -33,13 +33,6 @@ public class MessageStoreListingTests
         return (dir, folder, messages);
     }
 
-    private static void Backdate(string folder)
-    {
-        var hourAgo = DateTime.UtcNow.AddHours(-1);
-        Directory.SetLastWriteTimeUtc(Path.Combine(folder, "new"), hourAgo);
-        Directory.SetLastWriteTimeUtc(Path.Combine(folder, "cur"), hourAgo.AddMinutes(1));
-    }
-
     [Fact]
     public async Task A_restart_uses_the_listing_and_keeps_uids_and_uidvalidity()
     {

@@ -27,6 +27,17 @@ internal sealed class StoreTestDirectory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Dates a folder's new/ and cur/ an hour back, as for a folder not changed in the last second (the listing never
+    /// trusts a directory changed within a second of its scan).
+    /// </summary>
+    public static void Backdate(string folder)
+    {
+        var hourAgo = DateTime.UtcNow.AddHours(-1);
+        Directory.SetLastWriteTimeUtc(Path.Combine(folder, "new"), hourAgo);
+        Directory.SetLastWriteTimeUtc(Path.Combine(folder, "cur"), hourAgo.AddMinutes(1));
+    }
+
     public static byte[] Message(string subject, int bodyBytes = 100) =>
         Encoding.ASCII.GetBytes($"From: a@x.test\r\nTo: b@y.test\r\nSubject: {subject}\r\n\r\n" + new string('x', bodyBytes) + "\r\n");
 
