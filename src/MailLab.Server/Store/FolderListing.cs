@@ -52,8 +52,12 @@ internal static class FolderListing
             && NewTicks < MadeTicks - TimeSpan.TicksPerSecond && CurTicks < MadeTicks - TimeSpan.TicksPerSecond;
     }
 
-    /// <summary>One message as listed (<see cref="FileName"/> is null while a load reads it: see <see cref="ReadInto"/>).</summary>
-    internal readonly record struct Entry(bool InCur, long ModifiedTicks, uint Uid, long Size, MessageFlags Flags, uint Keywords, string FileName);
+    /// <summary>
+    /// One message as listed. <see cref="FileName"/> is null while a load reads it (see <see cref="ReadInto"/>), and when
+    /// a listing is written from names still in a listing's bytes (<paramref name="Listed"/>).
+    /// </summary>
+    internal readonly record struct Entry(bool InCur, long ModifiedTicks, uint Uid, long Size, MessageFlags Flags, uint Keywords, string FileName,
+        ListedName Listed = default);
 
     /// <summary>Reads the listing; null when it is missing, truncated, altered or from another format.</summary>
     public static Contents? Read(string folderPath)
@@ -196,7 +200,9 @@ internal static class FolderListing
     {
         foreach (var e in entries)
         {
-            if (e.FileName.AsSpan().IndexOfAny('\r', '\n') >= 0 || e.FileName.Length > MaxName || !IsText(e.FileName))
+            if (e.FileName is null
+                ? e.Listed.Length > 4 * MaxName // read from a listing line: one line, valid UTF-8
+                : e.FileName.AsSpan().IndexOfAny('\r', '\n') >= 0 || e.FileName.Length > MaxName || !IsText(e.FileName))
             {
                 return false;
             }
@@ -223,7 +229,7 @@ internal static class FolderListing
                     var line = buffer.AsSpan(used);
                     Utf8.TryWrite(line, CultureInfo.InvariantCulture,
                         $"{(e.InCur ? 'c' : 'n')} {e.ModifiedTicks} {e.Uid} {e.Size} {(int)e.Flags} {e.Keywords} ", out var prefix);
-                    var name = Encoding.UTF8.GetBytes(e.FileName, line[prefix..]);
+                    var name = e.FileName is null ? Copy(e.Listed.Utf8, line[prefix..]) : Encoding.UTF8.GetBytes(e.FileName, line[prefix..]);
                     line[prefix + name] = (byte)'\n';
                     used += prefix + name + 1;
                 }
@@ -262,6 +268,12 @@ internal static class FolderListing
         name = rest;
         entry = new Entry(line[0] == 'c', ticks, (uint)uid, size, (MessageFlags)flags, (uint)keywords, null!);
         return true;
+    }
+
+    private static int Copy(ReadOnlySpan<byte> from, Span<byte> to)
+    {
+        from.CopyTo(to);
+        return from.Length;
     }
 
     // No lone surrogate: the name's UTF-8 decodes to the same name.

@@ -20,7 +20,7 @@ internal sealed partial class FolderState
         }
         foreach (var (dir, inCur) in new[] { (NewDir, false), (CurDir, true) })
         {
-            var files = new FileSystemEnumerable<(string Name, StoredMessage? Same, uint KnownUid, long Ticks)>(dir,
+            var files = new FileSystemEnumerable<(string? Name, StoredMessage? Same, uint KnownUid, long Ticks)>(dir,
                 (ref FileSystemEntry e) =>
                 {
                     var name = e.FileName;
@@ -28,17 +28,19 @@ internal sealed partial class FolderState
                     {
                         return (name.ToString(), null, 0u, e.LastWriteTimeUtc.UtcTicks);
                     }
-                    return ReferenceEquals(k.Directory, dir) && name.SequenceEqual(k.FileName)
-                        ? (k.FileName, k, k.Uid, k.InternalDate.UtcTicks)
+                    return ReferenceEquals(k.Directory, dir) && k.NameEquals(name)
+                        ? (null, k, k.Uid, k.InternalDate.UtcTicks)
                         : (name.ToString(), null, k.Uid, k.InternalDate.UtcTicks);
                 }, new EnumerationOptions()) { ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory };
-            foreach (var (fileName, same, knownUid, ticks) in files)
+            foreach (var (found, same, knownUid, ticks) in files)
             {
                 if (same is not null)
                 {
                     messages.Add(same);
+                    continue;
                 }
-                else if (MaildirFileName.TryParse(fileName, out var name))
+                var fileName = found!; // null only beside a known message
+                if (MaildirFileName.TryParse(fileName, out var name))
                 {
                     // Known under another UID (copied in by hand): not the file the listing saw, so its own mtime.
                     var modified = knownUid == 0 || knownUid == name.Uid
@@ -70,7 +72,7 @@ internal sealed partial class FolderState
             return null;
         }
         var i = uids.AsSpan().BinarySearch(uid); // the listing is in UID order (a hand-made one that is not only misses)
-        return i >= 0 && known[i].FileName.AsSpan().StartsWith(name[..(comma + 1)]) ? known[i] : null;
+        return i >= 0 && known[i].NameStartsWith(name[..(comma + 1)]) ? known[i] : null;
     }
 
     // By a key array: no comparison delegate per step (a scanned directory comes in hash order).
@@ -94,8 +96,10 @@ internal sealed partial class FolderState
         {
             foreach (var m in list)
             {
+                // A name still in the listing's bytes is written from them, not made into a string to be encoded back.
+                var listed = m.Listed;
                 yield return new FolderListing.Entry(ReferenceEquals(m.Directory, curDir) || m.Directory == curDir, m.InternalDate.UtcTicks,
-                    m.Uid, m.Size, m.Flags, m.Keywords, m.FileName);
+                    m.Uid, m.Size, m.Flags, m.Keywords, listed.Names is null ? m.FileName : null!, listed);
             }
         }
 

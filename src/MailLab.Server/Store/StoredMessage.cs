@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace MailLab.Server.Store;
 
 /// <summary>
@@ -47,6 +49,18 @@ public sealed record StoredMessage(
 
     /// <summary>User keywords: bit i is keyword i of the folder's <see cref="FolderKeywords"/> (Maildir letter 'a' + i).</summary>
     public uint Keywords { get; init; }
+
+    /// <summary>The name as the listing's bytes while no string has been made of it; default after that.</summary>
+    internal ListedName Listed => fileName is null ? listedName : default;
+
+    /// <summary>True when the file name starts with <paramref name="prefix"/>; an ASCII name still in bytes stays so.</summary>
+    internal bool NameStartsWith(ReadOnlySpan<char> prefix) =>
+        fileName is null && listedName.Length >= prefix.Length && Ascii.Equals(listedName.Utf8[..prefix.Length], prefix)
+        || FileName.AsSpan().StartsWith(prefix, StringComparison.Ordinal);
+
+    /// <summary>True when the file name is <paramref name="name"/>; an ASCII name still in bytes stays so.</summary>
+    internal bool NameEquals(ReadOnlySpan<char> name) =>
+        fileName is null && Ascii.Equals(listedName.Utf8, name) || FileName.AsSpan().SequenceEqual(name);
 
     /// <summary>The full path of the file when this value was made (it changes when flags change).</summary>
     public string Path => System.IO.Path.Combine(Directory, FileName);
