@@ -88,20 +88,25 @@ public sealed class DnsTransport
         if (!tcp)
         {
             var udp = await UdpAsync(query, id, qname, type, ct).ConfigureAwait(false);
-            if (!udp.Ok || !udp.Response!.Truncated) return udp;
-            // RFC 1035 §4.2.1: a truncated answer is asked again over TCP (RFC 7766 §5).
+            if (udp is not null && (!udp.Ok || !udp.Response!.Truncated)) return udp;
+            // RFC 1035 §4.2.1: a truncated answer is asked again over TCP (RFC 7766 §5); so is a datagram larger
+            // than the payload size we offered (null), which a responder must not send (RFC 6891 §6.2.5).
             query = WithDo(DnsWire.WriteQuery(id, name, (ushort)type, edns: dnssecOk, out _), dnssecOk)!;
         }
         return await TcpAsync(query, id, qname, type, ct).ConfigureAwait(false);
     }
 
-    private async Task<DnsQueryResult> UdpAsync(byte[] query, ushort id, string qname, DnsType type, CancellationToken ct)
+    // Our EDNS0 payload size (1232) with room to spare. A 64 KiB buffer per query in flight was held by every
+    // session waiting on DNS, and the array pool kept dozens of them (issue 19 part 6).
+    private const int UdpBufferSize = 4096;
+
+    // Null when a datagram filled the buffer: bigger than we offered, maybe cut short by the kernel; ask over TCP.
+    private async Task<DnsQueryResult?> UdpAsync(byte[] query, ushort id, string qname, DnsType type, CancellationToken ct)
     {
         using var socket = new Socket(Server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         IDisposable? registration = null;
-        // Pooled: a largest-datagram buffer per query was a fifth of a checked message's DNS allocations; the
-        // parser copies what it keeps, so nothing refers to the buffer once it is returned.
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(65535);
+        // Pooled: the parser copies what it keeps, so nothing refers to the buffer once it is returned.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(UdpBufferSize);
         try
         {
             Bind(socket);
@@ -117,7 +122,8 @@ public sealed class DnsTransport
                     await socket.SendAsync(query, SocketFlags.None, wait.Token).ConfigureAwait(false);
                     while (true)
                     {
-                        int n = await socket.ReceiveAsync(buffer.AsMemory(0, 65535), SocketFlags.None, wait.Token).ConfigureAwait(false);
+                        int n = await socket.ReceiveAsync(buffer.AsMemory(0, UdpBufferSize), SocketFlags.None, wait.Token).ConfigureAwait(false);
+                        if (n == UdpBufferSize) return null;
                         var r = DnsResponseParser.Parse(buffer.AsSpan(0, n), out _);
                         // A datagram that is not the answer to this question (stale, forged, broken) is ignored.
                         if (r is not null && Matches(r, id, qname, type)) return new DnsQueryResult(r, null, null, false);

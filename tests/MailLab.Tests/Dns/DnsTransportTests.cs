@@ -66,6 +66,66 @@ public class DnsTransportTests
     }
 
     [Fact]
+    public async Task A_udp_answer_larger_than_the_payload_size_offered_is_asked_again_over_tcp()
+    {
+        // A responder that ignores our EDNS0 size (RFC 6891 §6.2.5) and sends 6,000 octets in one datagram, without TC.
+        var (udp, tcp) = BindBoth();
+        using var _u = udp;
+        using var _t = tcp;
+        var text = new string('t', 5000);
+        DnsRecord Answer(DnsQuestionMessage q) => new(q.Name, DnsType.TXT, 60, TxtData.FromText(text));
+        var serveUdp = Task.Run(async () =>
+        {
+            var buffer = new byte[1500];
+            var got = await udp.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0));
+            var q = DnsWire.ParseQuery(buffer.AsSpan(0, got.ReceivedBytes), out ushort id, out _)!;
+            var big = DnsWire.WriteResponse(q, id, DnsRcode.NoError, true, [Answer(q)], [], 65535, out _);
+            Assert.True(big.Length > 5000);
+            await udp.SendToAsync(big, got.RemoteEndPoint);
+        });
+        var serveTcp = Task.Run(async () =>
+        {
+            using var c = await tcp.AcceptTcpClientAsync();
+            var s = c.GetStream();
+            var length = new byte[2];
+            await s.ReadExactlyAsync(length);
+            var query = new byte[length[0] << 8 | length[1]];
+            await s.ReadExactlyAsync(query);
+            var q = DnsWire.ParseQuery(query, out ushort id, out _)!;
+            var answer = DnsWire.WriteResponse(q, id, DnsRcode.NoError, true, [Answer(q)], [], 65535, out _);
+            await s.WriteAsync(new[] { (byte)(answer.Length >> 8), (byte)answer.Length });
+            await s.WriteAsync(answer);
+        });
+
+        var r = await new DnsTransport((IPEndPoint)udp.LocalEndPoint!).QueryAsync("big.test", DnsType.TXT);
+
+        Assert.True(r.Ok, r.Reason);
+        Assert.True(r.Tcp); // before waiting for the TCP side: a client that took the datagram never connects
+        Assert.Equal(text, r.Response!.AnswerData<TxtData>(DnsType.TXT).Single().Text);
+        await Task.WhenAll(serveUdp, serveTcp);
+    }
+
+    // A UDP socket and a TCP listener on the same loopback port (a port free for one may be taken for the other).
+    private static (Socket Udp, TcpListener Tcp) BindBoth()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var tcp = new TcpListener(IPAddress.Loopback, ((IPEndPoint)udp.LocalEndPoint!).Port);
+            try
+            {
+                tcp.Start();
+                return (udp, tcp);
+            }
+            catch (SocketException) when (attempt < 20)
+            {
+                udp.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Silence_a_bad_tcp_answer_and_a_bad_name_are_error_values()
     {
         // UDP: a server that never answers. The attempts time out; no exception, no hang.
