@@ -69,8 +69,9 @@ internal static class FolderListing
 
     /// <summary>
     /// Reads the listing, appending <paramref name="make"/> of each entry and its name to <paramref name="into"/> (so a load
-    /// builds its messages straight from the file, without a list of entries or a string per name in between). Returns the header with no entries, or
-    /// null (and <paramref name="into"/> emptied) when the listing is missing, truncated, altered or from another format.
+    /// builds its messages straight from the file, without a list of entries or a string per name in between). Returns
+    /// the header with no entries, or null (and <paramref name="into"/> emptied) when the listing is missing, truncated,
+    /// altered or from another format.
     /// </summary>
     public static Contents? ReadInto<T>(string folderPath, List<T> into, Func<Entry, ListedName, T> make)
     {
