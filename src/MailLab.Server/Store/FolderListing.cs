@@ -56,7 +56,7 @@ internal static class FolderListing
     /// One message as listed. <see cref="FileName"/> is null while a load reads it (see <see cref="ReadInto"/>), and when
     /// a listing is written from names still in a listing's bytes (<paramref name="Listed"/>).
     /// </summary>
-    internal readonly record struct Entry(bool InCur, long ModifiedTicks, uint Uid, long Size, MessageFlags Flags, uint Keywords, string FileName,
+    internal readonly record struct Entry(bool InCur, long ModifiedTicks, uint Uid, long Size, MessageFlags Flags, uint Keywords, string? FileName,
         ListedName Listed = default);
 
     /// <summary>Reads the listing; null when it is missing, truncated, altered or from another format.</summary>
@@ -267,7 +267,7 @@ internal static class FolderListing
             return false;
         }
         name = rest;
-        entry = new Entry(line[0] == 'c', ticks, (uint)uid, size, (MessageFlags)flags, (uint)keywords, null!);
+        entry = new Entry(line[0] == 'c', ticks, (uint)uid, size, (MessageFlags)flags, (uint)keywords, null);
         return true;
     }
 

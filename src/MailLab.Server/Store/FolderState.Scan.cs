@@ -99,7 +99,7 @@ internal sealed partial class FolderState
                 // A name still in the listing's bytes is written from them, not made into a string to be encoded back.
                 var listed = m.Listed;
                 yield return new FolderListing.Entry(ReferenceEquals(m.Directory, curDir) || m.Directory == curDir, m.InternalDate.UtcTicks,
-                    m.Uid, m.Size, m.Flags, m.Keywords, listed.Names is null ? m.FileName : null!, listed);
+                    m.Uid, m.Size, m.Flags, m.Keywords, listed.Names is null ? m.FileName : null, listed);
             }
         }
 
